@@ -1,0 +1,1 @@
+"""Corpus readers, writers and the corpus registry (installed as ``crftagger.corpora``)."""

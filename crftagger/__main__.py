@@ -1,0 +1,5 @@
+import sys
+
+from crftagger.cli import main
+
+sys.exit(main())

@@ -1,0 +1,63 @@
+"""The ``crftagger`` command line.
+
+Each sub-command lives in its own module under :mod:`crftagger.commands` and
+exposes ``register(subparsers)``, which adds its parser and sets ``func`` to a
+callable ``func(args) -> int``. Heavy imports stay inside those callables so
+that ``crftagger --help`` starts fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from crftagger import __version__
+
+#: Sub-command modules, in the order ``--help`` lists them.
+COMMAND_MODULES = (
+    "crftagger.commands.corpora",
+    "crftagger.commands.convert",
+    "crftagger.commands.evaluate",
+)
+
+
+class UserError(Exception):
+    """An error caused by the user's input; printed without a traceback."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="crftagger", description="Feature-based linear-chain CRF sequence labelling."
+    )
+    parser.add_argument("--version", action="version", version=f"crftagger {__version__}")
+    parser.add_argument(
+        "--data-dir",
+        default=None,
+        help="folder holding the corpora (default: $CRFTAGGER_DATA, then the user cache)",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except (UserError, ValueError, FileNotFoundError) as exc:
+        # Readers and validators raise ValueError subclasses whose message names
+        # the file, the line, what was found and what was expected.
+        print(f"crftagger {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

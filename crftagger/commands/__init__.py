@@ -1,0 +1,1 @@
+"""Sub-commands of the ``crftagger`` command line (see :mod:`crftagger.cli`)."""

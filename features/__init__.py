@@ -1,0 +1,1 @@
+"""Feature extractors and templates (installed as ``crftagger.features``)."""
