@@ -338,7 +338,9 @@ def _parse(tags: Sequence[str], i: int, roles: dict[str, Role], scheme_name: str
     if not isinstance(tag, str):
         raise SchemeError(
             f"position {i}: found {tag!r} (not a string); expected a tag such as 'B-PER' or 'O'",
-            position=i, found=repr(tag), scheme=scheme_name,
+            position=i,
+            found=repr(tag),
+            scheme=scheme_name,
         )
     prefix, typ = split_tag(tag)
     role = roles.get(prefix)
@@ -349,8 +351,11 @@ def _parse(tags: Sequence[str], i: int, roles: dict[str, Role], scheme_name: str
             why = "is empty"
         raise SchemeError(
             f"position {i}: tag {tag!r} {why}; {scheme_name} expects O or {allowed}",
-            position=i, found=tag, previous=tags[i - 1] if i > 0 else None,
-            expected=["O"] + [f"{p}-TYPE" for p in roles], scheme=scheme_name,
+            position=i,
+            found=tag,
+            previous=tags[i - 1] if i > 0 else None,
+            expected=["O"] + [f"{p}-TYPE" for p in roles],
+            scheme=scheme_name,
         )
     return role, typ
 
@@ -405,16 +410,23 @@ def _violation(tags, i, scheme: Scheme, what: str) -> SchemeError:
     if found is None:
         # what could have stood at the last position instead
         before = tags[i - 2] if i >= 2 else None
-        expected = [t for t in _expected_after(before, prev, scheme)
-                    if _pair_ok(_maybe(t, scheme), None)]
-        msg = (f"position {i - 1}: tag {prev!r} cannot end the sentence in {scheme.name} "
-               f"({what}); expected one of {', '.join(map(repr, expected))} there")
-        return SchemeError(msg, position=i - 1, found=prev, previous=before,
-                           expected=expected, scheme=scheme.name)
-    msg = (f"position {i}: found {found_s} after {_quote(prev)}, which {scheme.name} does not "
-           f"allow ({what}); expected one of {', '.join(map(repr, expected))}")
-    return SchemeError(msg, position=i, found=found, previous=prev, expected=expected,
-                       scheme=scheme.name)
+        expected = [
+            t for t in _expected_after(before, prev, scheme) if _pair_ok(_maybe(t, scheme), None)
+        ]
+        msg = (
+            f"position {i - 1}: tag {prev!r} cannot end the sentence in {scheme.name} "
+            f"({what}); expected one of {', '.join(map(repr, expected))} there"
+        )
+        return SchemeError(
+            msg, position=i - 1, found=prev, previous=before, expected=expected, scheme=scheme.name
+        )
+    msg = (
+        f"position {i}: found {found_s} after {_quote(prev)}, which {scheme.name} does not "
+        f"allow ({what}); expected one of {', '.join(map(repr, expected))}"
+    )
+    return SchemeError(
+        msg, position=i, found=found, previous=prev, expected=expected, scheme=scheme.name
+    )
 
 
 def _maybe(tag: str, scheme: Scheme):
@@ -424,8 +436,12 @@ def _maybe(tag: str, scheme: Scheme):
     return scheme.roles[p], typ
 
 
-def decode(tags: Sequence[str], scheme: str | Scheme | None = None, repair: str = "error",
-           on_violation=None) -> list[Span]:
+def decode(
+    tags: Sequence[str],
+    scheme: str | Scheme | None = None,
+    repair: str = "error",
+    on_violation=None,
+) -> list[Span]:
     """Decode ``tags`` into spans with ``scheme``'s roles and a repair policy.
 
     ``scheme=None`` is lenient conlleval decoding (``repair`` is then
@@ -460,8 +476,10 @@ def decode(tags: Sequence[str], scheme: str | Scheme | None = None, repair: str 
     for i in range(n + 1):
         cur = _parse(tags, i, roles, name) if i < n else None
         if open_type is not None:
-            if cur is not None and cur[1] == open_type and not (
-                open_role.ends is True or cur[0].begins is True
+            if (
+                cur is not None
+                and cur[1] == open_type
+                and not (open_role.ends is True or cur[0].begins is True)
             ):
                 open_role = cur[0]  # continuation: always allowed
                 prev_type = open_type
@@ -492,8 +510,9 @@ def decode(tags: Sequence[str], scheme: str | Scheme | None = None, repair: str 
     return spans
 
 
-def extract_spans(tags: Sequence[str], scheme: str | Scheme | None = None,
-                  repair: str = "error") -> list[Span]:
+def extract_spans(
+    tags: Sequence[str], scheme: str | Scheme | None = None, repair: str = "error"
+) -> list[Span]:
     """Spans of one tag sequence, in order (end-exclusive offsets).
 
     ``scheme=None``: lenient conlleval decoding (right for IOB1 and IOB2 and
@@ -511,8 +530,12 @@ def validate(tags: Sequence[str], scheme: str | Scheme) -> None:
     decode(tags, scheme, "error")
 
 
-def validate_corpus(sequences: Iterable[Any], scheme: str | Scheme, column: str | None = None,
-                    source: str | None = None) -> int:
+def validate_corpus(
+    sequences: Iterable[Any],
+    scheme: str | Scheme,
+    column: str | None = None,
+    source: str | None = None,
+) -> int:
     """Validate every sequence of a corpus; return the number of sequences.
 
     ``sequences`` holds lists of tags or ``Sentence`` objects (then ``column``
@@ -543,8 +566,9 @@ def validate_corpus(sequences: Iterable[Any], scheme: str | Scheme, column: str 
 # writing and conversion
 
 
-def tags_from_spans(spans: Iterable[Span | tuple], length: int, scheme: str | Scheme,
-                    lossy_ok: bool = False) -> list[str]:
+def tags_from_spans(
+    spans: Iterable[Span | tuple], length: int, scheme: str | Scheme, lossy_ok: bool = False
+) -> list[str]:
     """Write non-overlapping ``spans`` as ``length`` tags in ``scheme``.
 
     Raises :class:`SchemeError` when spans overlap, fall outside
@@ -562,17 +586,23 @@ def tags_from_spans(spans: Iterable[Span | tuple], length: int, scheme: str | Sc
         if not (0 <= sp.start < sp.end <= length):
             raise SchemeError(
                 f"span {tuple(sp)} is empty or outside the sequence of length {length}; "
-                f"expected 0 <= start < end <= {length}", scheme=sch.name)
+                f"expected 0 <= start < end <= {length}",
+                scheme=sch.name,
+            )
         if prev is not None and sp.start < prev.end:
             raise SchemeError(
                 f"spans {tuple(prev)} and {tuple(sp)} overlap; {sch.name} tags need "
-                f"non-overlapping spans", scheme=sch.name)
+                f"non-overlapping spans",
+                scheme=sch.name,
+            )
         after_same = prev is not None and prev.end == sp.start and prev.type == sp.type
         if after_same and not sch.separates_adjacent and not lossy_ok:
             raise SchemeError(
                 f"{sch.name} cannot separate the adjacent {sp.type} spans {tuple(prev)} and "
                 f"{tuple(sp)}; they would read as one span (pass lossy_ok=True to merge them)",
-                position=sp.start, scheme=sch.name)
+                position=sp.start,
+                scheme=sch.name,
+            )
         nxt = ordered[k + 1] if k + 1 < len(ordered) else None
         before_same = nxt is not None and nxt.start == sp.end and nxt.type == sp.type
         rules = dict(sch.write)
@@ -593,8 +623,13 @@ def tags_from_spans(spans: Iterable[Span | tuple], length: int, scheme: str | Sc
     return tags
 
 
-def convert(tags: Sequence[str], src: str | Scheme | None, dst: str | Scheme,
-            repair: str = "error", lossy_ok: bool = False) -> list[str]:
+def convert(
+    tags: Sequence[str],
+    src: str | Scheme | None,
+    dst: str | Scheme,
+    repair: str = "error",
+    lossy_ok: bool = False,
+) -> list[str]:
     """Convert one tag sequence from scheme ``src`` to scheme ``dst`` via its spans.
 
     ``src=None`` decodes leniently (conlleval). ``repair`` handles tags that
@@ -612,8 +647,9 @@ def convert(tags: Sequence[str], src: str | Scheme | None, dst: str | Scheme,
 # detection
 
 
-def scheme_violations(sequences: Iterable[Sequence[str]],
-                      schemes: Iterable[str] | None = None) -> dict[str, int | None]:
+def scheme_violations(
+    sequences: Iterable[Sequence[str]], schemes: Iterable[str] | None = None
+) -> dict[str, int | None]:
     """Count the positions each scheme does not allow in ``sequences``.
 
     A scheme that lacks a prefix used in the data gets ``None``. Counting
@@ -631,7 +667,10 @@ def scheme_violations(sequences: Iterable[Sequence[str]],
             if not typ or p not in LENIENT_ROLES:
                 raise SchemeError(
                     f"sequence {k}, position {i}: tag {tag!r} is not O or PREFIX-TYPE with a "
-                    f"prefix among {', '.join(LENIENT_ROLES)}", position=i, found=tag)
+                    f"prefix among {', '.join(LENIENT_ROLES)}",
+                    position=i,
+                    found=tag,
+                )
             prefixes.add(p)
     out: dict[str, int | None] = {}
     for name in names:
@@ -651,8 +690,11 @@ def scheme_violations(sequences: Iterable[Sequence[str]],
     return out
 
 
-def detect_scheme(sequences: Iterable[Sequence[str]], tolerance: float = 0.0,
-                  candidates: Iterable[str] | None = None) -> str:
+def detect_scheme(
+    sequences: Iterable[Sequence[str]],
+    tolerance: float = 0.0,
+    candidates: Iterable[str] | None = None,
+) -> str:
     """Return the scheme that fits all ``sequences`` (lists of tags).
 
     A scheme fits when it has every prefix used and allows every position;
@@ -671,11 +713,18 @@ def detect_scheme(sequences: Iterable[Sequence[str]], tolerance: float = 0.0,
     names = [get_scheme(c).name for c in candidates] if candidates else list(DETECT_PRECEDENCE)
     counts = scheme_violations(seqs, names)
     limit = tolerance * n_tokens
-    fitting = [(c, DETECT_PRECEDENCE.index(name) if name in DETECT_PRECEDENCE else 99, name)
-               for name, c in counts.items() if c is not None and c <= limit]
+    fitting = [
+        (c, DETECT_PRECEDENCE.index(name) if name in DETECT_PRECEDENCE else 99, name)
+        for name, c in counts.items()
+        if c is not None and c <= limit
+    ]
     if not fitting:
-        detail = ", ".join(f"{k}: {'missing prefixes' if v is None else f'{v} invalid positions'}"
-                           for k, v in counts.items())
-        raise SchemeError(f"no tag scheme fits these {len(seqs)} sequences ({detail}); "
-                          f"expected one scheme with at most {limit:g} invalid positions")
+        detail = ", ".join(
+            f"{k}: {'missing prefixes' if v is None else f'{v} invalid positions'}"
+            for k, v in counts.items()
+        )
+        raise SchemeError(
+            f"no tag scheme fits these {len(seqs)} sequences ({detail}); "
+            f"expected one scheme with at most {limit:g} invalid positions"
+        )
     return min(fitting)[2]

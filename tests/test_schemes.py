@@ -42,19 +42,25 @@ def test_lenient_decoding_is_conlleval():
     # I- after O starts a span, B- always starts one, type change ends one.
     tags = ["I-LOC", "I-LOC", "B-LOC", "I-PER", "O", "B-ORG", "I-ORG", "I-MISC"]
     assert extract_spans(tags) == [
-        Span("LOC", 0, 2), Span("LOC", 2, 3), Span("PER", 3, 4),
-        Span("ORG", 5, 7), Span("MISC", 7, 8),
+        Span("LOC", 0, 2),
+        Span("LOC", 2, 3),
+        Span("PER", 3, 4),
+        Span("ORG", 5, 7),
+        Span("MISC", 7, 8),
     ]
     # E-/S- are read as seqeval's default mode does.
     assert extract_spans(["B-X", "E-X", "E-X", "S-X", "S-X", "I-X"]) == [
-        Span("X", 0, 2), Span("X", 2, 3), Span("X", 3, 4), Span("X", 4, 5), Span("X", 5, 6)
+        Span("X", 0, 2),
+        Span("X", 2, 3),
+        Span("X", 3, 4),
+        Span("X", 4, 5),
+        Span("X", 5, 6),
     ]
 
 
 def test_hyphenated_types():
     tags = ["B-creative-work", "I-creative-work", "B-creative-work"]
-    assert extract_spans(tags, "iob2") == [Span("creative-work", 0, 2),
-                                           Span("creative-work", 2, 3)]
+    assert extract_spans(tags, "iob2") == [Span("creative-work", 0, 2), Span("creative-work", 2, 3)]
 
 
 # --------------------------------------------------------------------------- validate
@@ -251,7 +257,9 @@ def span_sets(draw, max_len=12):
 
 
 def _separable(spans):
-    return all(not (a.end == b.start and a.type == b.type) for a, b in zip(spans, spans[1:], strict=False))
+    return all(
+        not (a.end == b.start and a.type == b.type) for a, b in zip(spans, spans[1:], strict=False)
+    )
 
 
 @settings(max_examples=300, deadline=None)
@@ -274,8 +282,12 @@ def test_round_trip_all_scheme_pairs(data, src, dst):
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.sampled_from(["O", "B-A", "I-A", "E-A", "S-A", "B-B", "I-B", "E-B", "S-B"]),
-                max_size=10), st.sampled_from(["iob2", "bioes", "ioe2"]))
+@given(
+    st.lists(
+        st.sampled_from(["O", "B-A", "I-A", "E-A", "S-A", "B-B", "I-B", "E-B", "S-B"]), max_size=10
+    ),
+    st.sampled_from(["iob2", "bioes", "ioe2"]),
+)
 def test_repair_outcomes_are_valid(tags, src):
     scheme = get_scheme(src)
     if any(split_tag(t)[0] not in scheme.roles for t in tags if t != "O"):
