@@ -103,3 +103,22 @@ def constrained_best(E, Tr, allowed_trans, allowed_start, allowed_end, allowed_l
         if s > best[0]:
             best = (s, y)
     return best
+
+
+def random_corpus(rng, S, L, A, max_len=6, unknown=True):
+    """A random CSR corpus and feature index: (seq_ptr, item_ptr, attr_ids, attr_vals,
+    feat_ptr, feat_label, y); attribute id -1 appears when ``unknown``."""
+    lengths = rng.integers(1, max_len + 1, size=S)
+    seq_ptr = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    N = int(seq_ptr[-1])
+    per_item = rng.integers(0, 4, size=N)
+    item_ptr = np.concatenate([[0], np.cumsum(per_item)]).astype(np.int64)
+    nnz = int(item_ptr[-1])
+    attr_ids = rng.integers(-1 if unknown else 0, A, size=nnz).astype(np.int32)
+    attr_vals = rng.choice([1.0, 0.5, 2.0], size=nnz)
+    # each attribute gets a random sorted subset of labels
+    feats = [np.sort(rng.choice(L, size=int(rng.integers(0, L + 1)), replace=False)) for _ in range(A)]
+    feat_ptr = np.concatenate([[0], np.cumsum([len(f) for f in feats])]).astype(np.int64)
+    feat_label = (np.concatenate(feats) if feats else np.empty(0)).astype(np.int32)
+    y = rng.integers(0, L, size=N).astype(np.int32)
+    return seq_ptr, item_ptr, attr_ids, attr_vals, feat_ptr, feat_label, y

@@ -236,23 +236,6 @@ def test_marginals_are_gradient_of_log_z():
             assert fd == pytest.approx(trans[i, j], abs=1e-8)
 
 
-def random_corpus(rng, S, L, A, max_len=6, unknown=True):
-    lengths = rng.integers(1, max_len + 1, size=S)
-    seq_ptr = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-    N = int(seq_ptr[-1])
-    per_item = rng.integers(0, 4, size=N)
-    item_ptr = np.concatenate([[0], np.cumsum(per_item)]).astype(np.int64)
-    nnz = int(item_ptr[-1])
-    attr_ids = rng.integers(-1 if unknown else 0, A, size=nnz).astype(np.int32)
-    attr_vals = rng.choice([1.0, 0.5, 2.0], size=nnz)
-    # each attribute gets a random sorted subset of labels
-    feats = [np.sort(rng.choice(L, size=int(rng.integers(0, L + 1)), replace=False)) for _ in range(A)]
-    feat_ptr = np.concatenate([[0], np.cumsum([len(f) for f in feats])]).astype(np.int64)
-    feat_label = (np.concatenate(feats) if feats else np.empty(0)).astype(np.int32)
-    y = rng.integers(0, L, size=N).astype(np.int32)
-    return seq_ptr, item_ptr, attr_ids, attr_vals, feat_ptr, feat_label, y
-
-
 def dense_emissions(item_ptr, attr_ids, attr_vals, i0, i1, feat_ptr, feat_label, w, L):
     out = np.zeros((i1 - i0, L))
     for t in range(i1 - i0):
@@ -268,7 +251,7 @@ def dense_emissions(item_ptr, attr_ids, attr_vals, i0, i1, feat_ptr, feat_label,
 def test_emissions_and_batch_entry_points():
     rng = np.random.default_rng(0)
     L, A = 4, 15
-    seq_ptr, item_ptr, attr_ids, attr_vals, feat_ptr, feat_label, _ = random_corpus(rng, 150, L, A)
+    seq_ptr, item_ptr, attr_ids, attr_vals, feat_ptr, feat_label, _ = oracle.random_corpus(rng, 150, L, A)
     K = len(feat_label)
     w = rng.normal(size=K + L * L)
     Tr = w[K:].reshape(L, L)
