@@ -1,0 +1,312 @@
+"""Evaluation: span precision/recall/F1, token accuracy, per-label scores, confusion matrix.
+
+Inputs are parallel lists of tag sequences ``gold`` and ``pred`` (one list of
+tags per sentence); :func:`check_lengths` rejects sequences of different
+lengths, naming the sentence.
+
+Span scores come in two modes:
+
+``mode="conlleval"``
+    both sides decoded leniently (:func:`crftagger.schemes.extract_spans`
+    without a scheme). On IOB1 and IOB2 tags the counts are those of
+    conlleval.pl: an ``I-X`` after ``O`` or another type starts a phrase, a
+    type change ends one, and sentences never share a phrase. These are also
+    the numbers of seqeval's default mode.
+``mode="strict"`` (needs ``scheme``)
+    both sides decoded with the scheme's rules; a malformed fragment is not a
+    span (``repair="outside"``). For IOB2, IOE2, BIOES and BILOU this equals
+    seqeval's ``mode="strict"``. Pass ``repair="error"`` to reject invalid
+    sequences instead.
+
+Precision, recall and F1 are fractions in ``[0, 1]``; a ratio whose
+denominator is zero is 0 (as conlleval prints it). The micro average pools the
+counts of all types, the macro average is the unweighted mean over the types
+seen in gold or prediction. :func:`conlleval_report` prints them in
+conlleval.pl's layout and number format.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from crftagger.schemes import OUTSIDE, Span, decode, get_scheme, split_tag
+
+__all__ = [
+    "LengthMismatchError",
+    "PRF",
+    "SpanScores",
+    "check_lengths",
+    "confusion_matrix",
+    "conlleval_report",
+    "label_scores",
+    "raw_tags",
+    "span_scores",
+    "spans_by_sentence",
+    "token_accuracy",
+]
+
+MODES = ("conlleval", "strict")
+
+
+class LengthMismatchError(ValueError):
+    """Gold and predicted sequences that do not line up."""
+
+
+@dataclass(frozen=True)
+class PRF:
+    """Counts and scores for one span type or label (fractions, not percent)."""
+
+    correct: int
+    predicted: int
+    gold: int
+    precision: float
+    recall: float
+    f1: float
+
+    @classmethod
+    def from_counts(cls, correct: int, predicted: int, gold: int) -> PRF:
+        p = correct / predicted if predicted else 0.0
+        r = correct / gold if gold else 0.0
+        f = 2 * p * r / (p + r) if p + r else 0.0
+        return cls(correct, predicted, gold, p, r, f)
+
+
+@dataclass
+class SpanScores:
+    """Span-level results: ``per_type`` (sorted by type), ``micro``, ``macro``."""
+
+    per_type: dict[str, PRF]
+    micro: PRF
+    macro: PRF
+    n_tokens: int
+    n_correct_tokens: int
+    mode: str
+    scheme: str | None = None
+    types: list[str] = field(default_factory=list)
+
+    @property
+    def accuracy(self) -> float:
+        return self.n_correct_tokens / self.n_tokens if self.n_tokens else 0.0
+
+
+def check_lengths(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]]) -> None:
+    """Raise :class:`LengthMismatchError` unless ``gold`` and ``pred`` line up."""
+    if len(gold) != len(pred):
+        raise LengthMismatchError(
+            f"gold has {len(gold)} sentences but prediction has {len(pred)}; "
+            "expected the same number"
+        )
+    for k, (g, p) in enumerate(zip(gold, pred, strict=True)):
+        if isinstance(g, str) or isinstance(p, str):
+            raise LengthMismatchError(
+                f"sentence {k}: expected a list of tags, found a string; "
+                "pass a list of sentences, each a list of tags"
+            )
+        if len(g) != len(p):
+            raise LengthMismatchError(
+                f"sentence {k}: gold has {len(g)} tags but prediction has {len(p)}; "
+                "expected equal lengths"
+            )
+
+
+def raw_tags(tags: Sequence[str], outside: str = OUTSIDE) -> list[str]:
+    """conlleval's ``-r``: every tag other than ``outside`` is a one-token phrase (``B-tag``)."""
+    return [OUTSIDE if t == outside else f"B-{t}" for t in tags]
+
+
+def spans_by_sentence(
+    sequences: Iterable[Sequence[str]],
+    mode: str = "conlleval",
+    scheme: str | None = None,
+    repair: str = "outside",
+) -> list[list[Span]]:
+    """Decode each sequence with the mode's rules (see the module docstring)."""
+    if mode not in MODES:
+        raise ValueError(f"unknown mode {mode!r}; expected one of {', '.join(MODES)}")
+    if mode == "strict":
+        if scheme is None:
+            raise ValueError("mode='strict' needs a scheme (e.g. scheme='iob2')")
+        sch = get_scheme(scheme)
+        return [decode(s, sch, repair) for s in sequences]
+    return [decode(s, None) for s in sequences]
+
+
+def _located(exc: ValueError, side: str, k: int) -> ValueError:
+    return type(exc)(f"{side} sentence {k}: {exc}")
+
+
+def span_scores(
+    gold: Sequence[Sequence[str]],
+    pred: Sequence[Sequence[str]],
+    mode: str = "conlleval",
+    scheme: str | None = None,
+    repair: str = "outside",
+) -> SpanScores:
+    """Span precision, recall and F1 per type with micro and macro averages."""
+    check_lengths(gold, pred)
+    counts: dict[str, list[int]] = {}  # type -> [correct, predicted, gold]
+    n_tokens = n_ok = 0
+    for k, (g, p) in enumerate(zip(gold, pred, strict=True)):
+        try:
+            gs = spans_by_sentence([g], mode, scheme, repair)[0]
+        except ValueError as exc:
+            raise _located(exc, "gold", k) from None
+        try:
+            ps = spans_by_sentence([p], mode, scheme, repair)[0]
+        except ValueError as exc:
+            raise _located(exc, "predicted", k) from None
+        for s in gs:
+            counts.setdefault(s.type, [0, 0, 0])[2] += 1
+        for s in ps:
+            counts.setdefault(s.type, [0, 0, 0])[1] += 1
+        for s in set(gs) & set(ps):
+            counts[s.type][0] += 1
+        n_tokens += len(g)
+        n_ok += sum(a == b for a, b in zip(g, p, strict=True))
+    types = sorted(counts)
+    per_type = {t: PRF.from_counts(*counts[t]) for t in types}
+    tot = [sum(c[i] for c in counts.values()) for i in range(3)]
+    micro = PRF.from_counts(*tot)
+    if per_type:
+        macro = PRF(
+            tot[0],
+            tot[1],
+            tot[2],
+            float(np.mean([v.precision for v in per_type.values()])),
+            float(np.mean([v.recall for v in per_type.values()])),
+            float(np.mean([v.f1 for v in per_type.values()])),
+        )
+    else:
+        macro = PRF.from_counts(0, 0, 0)
+    return SpanScores(
+        per_type,
+        micro,
+        macro,
+        n_tokens,
+        n_ok,
+        mode,
+        get_scheme(scheme).name if scheme is not None else None,
+        types,
+    )
+
+
+def token_accuracy(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]]) -> float:
+    """Fraction of tokens whose predicted tag equals the gold tag (0 for no tokens)."""
+    check_lengths(gold, pred)
+    n = sum(len(g) for g in gold)
+    ok = sum(a == b for g, p in zip(gold, pred, strict=True) for a, b in zip(g, p, strict=True))
+    return ok / n if n else 0.0
+
+
+def _default_labels(gold, pred) -> list[str]:
+    seen = {t for s in gold for t in s} | {t for s in pred for t in s}
+    # group B-X, I-X, ... by type; O last
+    return sorted(seen, key=lambda t: (t == OUTSIDE, split_tag(t)[1], split_tag(t)[0]))
+
+
+def label_scores(
+    gold: Sequence[Sequence[str]],
+    pred: Sequence[Sequence[str]],
+    labels: Sequence[str] | None = None,
+) -> dict[str, PRF]:
+    """Token-level precision, recall and F1 of each label (a label is a full tag)."""
+    check_lengths(gold, pred)
+    labels = list(labels) if labels is not None else _default_labels(gold, pred)
+    n_gold: Counter = Counter()
+    n_pred: Counter = Counter()
+    n_ok: Counter = Counter()
+    for g, p in zip(gold, pred, strict=True):
+        for a, b in zip(g, p, strict=True):
+            n_gold[a] += 1
+            n_pred[b] += 1
+            if a == b:
+                n_ok[a] += 1
+    return {lab: PRF.from_counts(n_ok[lab], n_pred[lab], n_gold[lab]) for lab in labels}
+
+
+def confusion_matrix(
+    gold: Sequence[Sequence[str]],
+    pred: Sequence[Sequence[str]],
+    labels: Sequence[str] | None = None,
+) -> tuple[list[str], np.ndarray]:
+    """Token confusion counts ``C[i, j]`` = tokens with gold ``labels[i]`` predicted ``labels[j]``.
+
+    Returns ``(labels, C)`` with ``C`` int64 ``[n_labels, n_labels]``, rows =
+    gold, columns = prediction. Default label order: tags grouped by type
+    (``B-LOC, I-LOC, B-PER, ...``), ``O`` last. With explicit ``labels`` a
+    tag outside the list raises ``ValueError``.
+    """
+    check_lengths(gold, pred)
+    labels = list(labels) if labels is not None else _default_labels(gold, pred)
+    index = {lab: i for i, lab in enumerate(labels)}
+    if len(index) != len(labels):
+        raise ValueError("labels must be distinct")
+    c = np.zeros((len(labels), len(labels)), dtype=np.int64)
+    for k, (g, p) in enumerate(zip(gold, pred, strict=True)):
+        for i, (a, b) in enumerate(zip(g, p, strict=True)):
+            try:
+                c[index[a], index[b]] += 1
+            except KeyError as exc:
+                raise ValueError(
+                    f"sentence {k}, position {i}: tag {exc.args[0]!r} is not among the "
+                    f"{len(labels)} labels given; expected one of {labels}"
+                ) from None
+    return labels, c
+
+
+def _pct(x: float) -> str:
+    return f"{x:6.2f}"
+
+
+def conlleval_report(
+    gold: Sequence[Sequence[str]],
+    pred: Sequence[Sequence[str]],
+    mode: str = "conlleval",
+    scheme: str | None = None,
+    raw: bool = False,
+    outside: str = OUTSIDE,
+    scores: SpanScores | None = None,
+) -> str:
+    """The text conlleval.pl prints, with its numbers and layout.
+
+    ``raw=True`` is conlleval's ``-r`` (every tag other than ``outside`` is a
+    one-token phrase). Percentages are computed as conlleval does (F1 from
+    the percentages) and printed with two decimals.
+    """
+    if raw:
+        gold = [raw_tags(s, outside) for s in gold]
+        pred = [raw_tags(s, outside) for s in pred]
+    elif outside != OUTSIDE:
+        gold = [[OUTSIDE if t == outside else t for t in s] for s in gold]
+        pred = [[OUTSIDE if t == outside else t for t in s] for s in pred]
+    sc = scores if scores is not None else span_scores(gold, pred, mode, scheme)
+    m = sc.micro
+    lines = [
+        f"processed {sc.n_tokens} tokens with {m.gold} phrases; "
+        f"found: {m.predicted} phrases; correct: {m.correct}."
+    ]
+    p, r, f = _percent_prf(m)
+    if sc.n_tokens > 0:
+        acc = 100 * sc.n_correct_tokens / sc.n_tokens
+        lines.append(
+            f"accuracy: {_pct(acc)}%; precision: {_pct(p)}%; recall: {_pct(r)}%; FB1: {_pct(f)}"
+        )
+    for t in sc.types:
+        v = sc.per_type[t]
+        p, r, f = _percent_prf(v)
+        lines.append(
+            f"{t:>17s}: precision: {_pct(p)}%; recall: {_pct(r)}%; FB1: {_pct(f)}  {v.predicted}"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _percent_prf(v: PRF) -> tuple[float, float, float]:
+    """Precision, recall, F1 in percent, F1 computed from the percentages as conlleval does."""
+    p = 100 * v.correct / v.predicted if v.predicted else 0.0
+    r = 100 * v.correct / v.gold if v.gold else 0.0
+    f = 2 * p * r / (p + r) if p + r else 0.0
+    return p, r, f
