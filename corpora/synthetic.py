@@ -141,6 +141,12 @@ def tokenize(text: str) -> list[str]:
 
 # ----------------------------------------------------------- held-out words
 
+def _ascii(s: str) -> str:
+    """Lower-case ASCII letters of ``s`` (accents removed), for e-mail and web names."""
+    folded = unicodedata.normalize("NFKD", s).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z]", "", folded.lower())
+
+
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
            "September", "October", "November", "December")
 _SECTORS = ("Logistics", "Consulting", "Insurance", "Software", "Energy", "Foods", "Pharma",
@@ -152,18 +158,37 @@ _INSTITUTIONS = ("City Council", "General Hospital", "Public Library", "Chamber 
                  "Police Department", "Water Authority", "Chamber Orchestra", "Airport")
 _WORD_RE = re.compile(r"[^\W\d_]+")
 
+_SYLLABLES = ("no", "va", "tek", "zen", "tri", "lux", "ora", "mar", "cor", "vel", "qui", "ix",
+              "bri", "an", "dyn", "sol", "ter", "ra", "pex", "lo", "gen", "ia", "kor", "sen",
+              "tal", "um", "fy", "ro", "mek", "ad")
+_FREE_MAIL = ("gmail.com", "yahoo.com", "hotmail.com", "outlook.com", "proton.me", "icloud.com",
+              "gmx.de", "web.de", "orange.fr", "libero.it", "mail.com")
+_TLDS = ("com", "net", "org", "io", "co.uk", "de", "fr", "eu", "nl")
+_MAILBOXES = ("info", "support", "billing", "contact", "hr", "office", "sales")
+_URL_PATHS = ("", "/contact", "/about", "/account/settings", "/support", "/jobs", "/privacy",
+              "/en/help")
+_CURRENCY_WORDS = ("euros", "dollars", "pounds", "francs")
+_CURRENCY_CODES = ("USD", "EUR", "GBP", "CHF", "SEK")
+_CURRENCY_SYMBOLS = ("$", "€", "£")
+
+
 #: Words that are never held out: the fixed vocabulary of the value generators.
 _FIXED_WORDS = frozenset(
-    w.casefold()
+    _ascii(w)
     for phrase in (*_MONTHS, *_SECTORS, *_SUFFIXES, *_INSTITUTIONS,
-                   "University of", "Bank of", "and", "Airways", "Museum", "National", "Trust")
+                   *_FREE_MAIL, *_TLDS, *_MAILBOXES, *_URL_PATHS, *_CURRENCY_WORDS,
+                   *_CURRENCY_CODES, "https http www web", "University of", "Bank of", "and")
     for w in _WORD_RE.findall(phrase)
 )
 
 
 def is_held_out_word(word: str) -> bool:
-    """True when ``word`` belongs to the held-out part (fixed by a hash, not by the seed)."""
-    w = word.casefold()
+    """True when ``word`` belongs to the held-out part (fixed by a hash, not by the seed).
+
+    Case and accents do not matter (``Lundström``, ``lundstrom``), so names
+    reused in e-mail addresses and URLs keep their part.
+    """
+    w = _ascii(word) or word.casefold()
     if len(w) < 2 or w in _FIXED_WORDS:
         return False
     h = int.from_bytes(hashlib.sha256(w.encode("utf-8")).digest()[:8], "big")
@@ -294,26 +319,6 @@ def load_templates(folder: str | Path = TEMPLATE_DIR) -> tuple[Template, ...]:
 # ---------------------------------------------------------- value makers
 
 
-def _ascii(s: str) -> str:
-    """Lower-case ASCII letters of ``s`` (accents removed), for e-mail and web names."""
-    folded = unicodedata.normalize("NFKD", s).encode("ascii", "ignore").decode("ascii")
-    return re.sub(r"[^a-z]", "", folded.lower())
-
-
-_SYLLABLES = ("no", "va", "tek", "zen", "tri", "lux", "ora", "mar", "cor", "vel", "qui", "ix",
-              "bri", "an", "dyn", "sol", "ter", "ra", "pex", "lo", "gen", "ia", "kor", "sen",
-              "tal", "um", "fy", "ro", "mek", "ad")
-_FREE_MAIL = ("gmail.com", "yahoo.com", "hotmail.com", "outlook.com", "proton.me", "icloud.com",
-              "gmx.de", "web.de", "orange.fr", "libero.it", "mail.com")
-_TLDS = ("com", "net", "org", "io", "co.uk", "de", "fr", "eu", "nl")
-_MAILBOXES = ("info", "support", "billing", "contact", "hr", "office", "sales")
-_URL_PATHS = ("", "/contact", "/about", "/account/settings", "/support", "/jobs", "/privacy",
-              "/en/help")
-_CURRENCY_WORDS = ("euros", "dollars", "pounds", "francs")
-_CURRENCY_CODES = ("USD", "EUR", "GBP", "CHF", "SEK")
-_CURRENCY_SYMBOLS = ("$", "€", "£")
-
-
 class _Maker:
     """Draws entity values from the seen or the held-out part of each list."""
 
@@ -341,6 +346,14 @@ class _Maker:
             word = word.capitalize()
             if is_held_out_word(word) == self.unseen:
                 return word
+
+    def web_name(self) -> str:
+        """A one-word surname as lower-case ASCII, for host names."""
+        for _ in range(100):
+            words = _WORD_RE.findall(self.pick("last"))
+            if len(words) == 1 and len(_ascii(words[0])) > 1:
+                return _ascii(words[0])
+        return _ascii(self.brand())
 
     # -- entity values ---------------------------------------------------
 
@@ -402,7 +415,9 @@ class _Maker:
             first, last = self.person
         else:
             first, last = self.pick("first"), self.pick("last")
-        f, la = _ascii(first) or "x", _ascii(last) or "y"
+        # first word of the first name, last word of the surname: "Jean-Luc van Dijk" -> jean, dijk
+        f = _ascii(_WORD_RE.findall(first)[0]) or "x"
+        la = _ascii(_WORD_RE.findall(last)[-1]) or "y"
         form = rng.randrange(7)
         local = (
             f"{f}.{la}", f"{f}_{la}", f"{f[0]}{la}", f"{f}{la}{rng.randint(1, 99)}",
@@ -469,7 +484,7 @@ class _Maker:
 
     def url(self) -> str:
         rng = self.rng
-        name = _ascii(self.brand()) if rng.random() < 0.7 else _ascii(self.pick("last")) or "web"
+        name = _ascii(self.brand()) if rng.random() < 0.7 else self.web_name()
         host = rng.choice((f"www.{name}", name, f"{name}-{_ascii(rng.choice(_SECTORS))}"))
         tld = rng.choice(_TLDS)
         scheme = rng.choice(("https://", "http://", "https://", ""))
