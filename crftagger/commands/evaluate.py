@@ -1,6 +1,160 @@
-"""``crftagger evaluate``."""
+"""``crftagger evaluate``: conlleval's report for a file of ``token ... gold pred`` lines.
+
+Input format (conlleval's): one token per line, fields separated by
+whitespace (or by ``--delimiter``), the last two fields being the gold and
+the predicted tag; a blank (or whitespace-only) line or a line whose first
+field is ``-X-`` ends a sentence. Every other line must have the same number
+of fields as the first one.
+
+``-DOCSTART-`` lines: conlleval.pl has no rule for them, so a
+``-DOCSTART- -X- -X- O O O`` line is read as one more token tagged ``O``/``O``;
+it ends any phrase (it is ``O``) and adds one to the token count (on the
+CoNLL-2003 test set conlleval.pl prints "processed 46666 tokens", i.e. 46,435
+tokens plus 231 document lines). That is the default (``--docstart token``).
+``--docstart boundary`` reads them as sentence boundaries instead: they are
+not counted and their number of fields is not checked.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Iterator
+
+BOUNDARY = "-X-"
+DOCSTART = "-DOCSTART-"
+
+
+class EvalFormatError(ValueError):
+    """A line of an evaluation file that does not follow conlleval's format."""
+
+
+def read_conlleval(
+    lines: Iterable[str],
+    name: str = "<stdin>",
+    delimiter: str | None = None,
+    docstart: str = "token",
+) -> tuple[list[list[str]], list[list[str]]]:
+    """Read conlleval's input format; return ``(gold, pred)`` lists of tag sequences.
+
+    ``delimiter=None`` splits on runs of whitespace. Errors name the file
+    (``name``), the line, what was found and what was expected.
+    """
+    if docstart not in ("token", "boundary"):
+        raise ValueError(f"docstart must be 'token' or 'boundary', not {docstart!r}")
+    gold: list[list[str]] = []
+    pred: list[list[str]] = []
+    g: list[str] = []
+    p: list[str] = []
+    n_fields = None
+    first_line = 0
+    for lineno, fields in _fields(lines, delimiter):
+        if (
+            fields is None
+            or fields[0] == BOUNDARY
+            or (docstart == "boundary" and fields[0] == DOCSTART)
+        ):
+            if fields is not None and fields[0] == BOUNDARY:
+                n_fields, first_line = _check_count(fields, n_fields, first_line, lineno, name)
+            if g:
+                gold.append(g)
+                pred.append(p)
+                g, p = [], []
+            continue
+        n_fields, first_line = _check_count(fields, n_fields, first_line, lineno, name)
+        if len(fields) < 2:
+            raise EvalFormatError(
+                f"{name}:{lineno}: found {len(fields)} field ({fields[0]!r}); expected at least "
+                "2 fields, the last two being the gold tag and the predicted tag"
+            )
+        g.append(fields[-2])
+        p.append(fields[-1])
+    if g:
+        gold.append(g)
+        pred.append(p)
+    return gold, pred
+
+
+def _fields(lines: Iterable[str], delimiter: str | None) -> Iterator[tuple[int, list | None]]:
+    for lineno, line in enumerate(lines, 1):
+        line = line.rstrip("\r\n")
+        if not line.strip():
+            yield lineno, None
+        elif delimiter is None:
+            yield lineno, line.split()
+        else:
+            yield lineno, line.split(delimiter)
+
+
+def _check_count(fields, n_fields, first_line, lineno, name):
+    if n_fields is None:
+        return len(fields), lineno
+    if len(fields) != n_fields:
+        raise EvalFormatError(
+            f"{name}:{lineno}: found {len(fields)} fields; expected {n_fields} as on line "
+            f"{first_line} (every token line has the same number of fields)"
+        )
+    return n_fields, first_line
+
+
+def run(args) -> int:
+    from crftagger import metrics
+
+    if args.strict and not args.scheme:
+        raise ValueError(
+            "--strict needs --scheme (one of io, iob1, iob2, ioe1, ioe2, bioes, bilou)"
+        )
+    if args.scheme and not args.strict:
+        raise ValueError("--scheme is only used with --strict")
+    delimiter = args.delimiter
+    if delimiter is not None:
+        delimiter = delimiter.encode().decode("unicode_escape")  # allow '\t'
+        if not delimiter:
+            raise ValueError("--delimiter must not be empty")
+    if args.file in (None, "-"):
+        gold, pred = read_conlleval(sys.stdin, "<stdin>", delimiter, args.docstart)
+    else:
+        with open(args.file, encoding="utf-8") as fh:
+            try:
+                gold, pred = read_conlleval(fh, args.file, delimiter, args.docstart)
+            except UnicodeDecodeError as exc:
+                raise EvalFormatError(f"{args.file}: not UTF-8 text ({exc})") from None
+    name = "<stdin>" if args.file in (None, "-") else args.file
+    mode = "strict" if args.strict else "conlleval"
+    try:
+        report = metrics.conlleval_report(
+            gold, pred, mode=mode, scheme=args.scheme, raw=args.raw, outside=args.outside_tag
+        )
+    except ValueError as exc:
+        raise ValueError(f"{name}: {exc}") from None
+    sys.stdout.write(report)
+    return 0
 
 
 def register(sub):
-    p = sub.add_parser("evaluate", help="(not available yet)")
-    p.set_defaults(func=lambda args: print("evaluate: not available yet") or 2)
+    p = sub.add_parser(
+        "evaluate",
+        help="conlleval report for 'token ... gold pred' lines",
+        description=__doc__.split("\n\n", 1)[1],
+    )
+    p.add_argument("file", nargs="?", default=None, help="input file (default: stdin)")
+    p.add_argument(
+        "-d", "--delimiter", default=None, help="field delimiter (default: runs of whitespace)"
+    )
+    p.add_argument(
+        "-r",
+        "--raw",
+        action="store_true",
+        help="tags have no B-/I- prefix: every tag other than O is a one-token phrase",
+    )
+    p.add_argument("-o", "--outside-tag", default="O", help="the outside tag (default: O)")
+    p.add_argument(
+        "--strict", action="store_true", help="strict span decoding with --scheme (as seqeval)"
+    )
+    p.add_argument("--scheme", default=None, help="tag scheme for --strict")
+    p.add_argument(
+        "--docstart",
+        choices=("token", "boundary"),
+        default="token",
+        help="-DOCSTART- lines: an O token as in conlleval.pl (default) or a boundary",
+    )
+    p.set_defaults(func=run)
