@@ -262,7 +262,7 @@ def _separable(spans):
     )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=1000, deadline=None)
 @given(span_sets(), st.sampled_from(ALL_SCHEMES), st.sampled_from(ALL_SCHEMES))
 def test_round_trip_all_scheme_pairs(data, src, dst):
     spans, n = data
@@ -307,3 +307,37 @@ def test_repair_outcomes_are_valid(tags, src):
         spans = extract_spans(tags, src)
         assert extract_spans(tags, src, repair="begin") == spans
         assert extract_spans(tags, src, repair="outside") == spans
+
+
+# --------------------------------------------------------------------------- real data
+
+
+def test_conll2003_train_is_iob1_with_two_documented_slips(data_dir):
+    from crftagger.corpora.conll import read_conll
+
+    path = data_dir / "conll2003" / "eng.train"
+    sents = list(read_conll(path, ("word", "pos", "chunk", "ner")))
+    ner = [s.columns["ner"] for s in sents]
+    counts = scheme_violations(ner, ["iob1", "iob2", "ioe2"])
+    # iob2: every I- start (23,427 "I-without-B" in the corpus notes) plus the two B- slips
+    assert counts == {"iob1": 2, "iob2": 23427, "ioe2": None}
+    assert detect_scheme(ner, tolerance=1e-4) == "iob1"
+    with pytest.raises(SchemeError) as info:
+        validate_corpus(sents, "iob1", column="ner")
+    err = info.value
+    assert err.line + err.position == 152428  # "Atlanta NNP I-NP B-MISC" after O
+    assert (err.found, err.previous) == ("B-MISC", "O")
+    assert str(err).startswith(f"{path} sentence {err.sentence} starting at line {err.line}:")
+    spans = [sp for tags in ner for sp in extract_spans(tags)]
+    assert len(spans) == 23499
+
+
+def test_conll2002_stray_i_start_located(data_dir):
+    from crftagger.corpora.conll import read_conll
+
+    sents = list(read_conll(data_dir / "conll2002_es" / "esp.testb", ("word", "pos", "ner")))
+    assert scheme_violations([s.columns["ner"] for s in sents], ["iob2"]) == {"iob2": 1}
+    with pytest.raises(SchemeError) as info:
+        validate_corpus(sents, "iob2", column="ner")
+    assert info.value.line + info.value.position == 9291
+    assert info.value.found == "I-MISC"
