@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import IO
 
@@ -204,7 +204,7 @@ def _meta(comments: list[tuple[str, str]]) -> dict[str, str]:
     return meta
 
 
-def _sentence(block: _Block, source: str, multiword: str) -> Sentence:
+def _sentence(block: _Block, source: str, multiword: str, keep=COLUMNS) -> Sentence:
     words = block.words
     if multiword == "surface" and block.ranges:
         rows: list[list[str]] = []
@@ -231,7 +231,7 @@ def _sentence(block: _Block, source: str, multiword: str) -> Sentence:
     cols = list(zip(*words, strict=True))
     return Sentence(
         tokens=list(cols[1]),
-        columns={name: list(cols[i]) for i, name in enumerate(FIELDS) if i != 1},
+        columns={name: list(cols[FIELDS.index(name)]) for name in keep},
         doc_id=block.doc_id,
         meta=_meta(block.comments),
         source=source,
@@ -241,7 +241,11 @@ def _sentence(block: _Block, source: str, multiword: str) -> Sentence:
 
 
 def read_conllu(
-    path, *, multiword: str = "words", encoding: str = "utf-8"
+    path,
+    *,
+    multiword: str = "words",
+    columns: Sequence[str] | None = None,
+    encoding: str = "utf-8",
 ) -> Iterator[Sentence]:
     """Stream the sentences of a CoNLL-U file.
 
@@ -252,6 +256,9 @@ def read_conllu(
     multiword
         ``"words"`` (syntactic words; range lines skipped) or ``"surface"``
         (surface tokens; see the module docstring for the joined columns).
+    columns
+        Which fields to keep besides FORM, e.g. ``("upos",)`` or ``("xpos",)``
+        for a tagger's labels (default: all nine).
     encoding
         Text encoding (default UTF-8).
 
@@ -271,9 +278,15 @@ def read_conllu(
     """
     if multiword not in ("words", "surface"):
         raise ValueError(f"multiword must be 'words' or 'surface', not {multiword!r}")
+    keep = COLUMNS
+    if columns is not None:
+        keep = tuple(columns)
+        unknown = [c for c in keep if c not in COLUMNS]
+        if unknown:
+            raise ValueError(f"unknown CoNLL-U columns {unknown}; expected some of {COLUMNS}")
     source = path_str(path)
     for block in _blocks(path, encoding):
-        yield _sentence(block, source, multiword)
+        yield _sentence(block, source, multiword, keep)
 
 
 def conllu_counts(path, encoding: str = "utf-8", label_field: str | None = None):

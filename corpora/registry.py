@@ -578,7 +578,7 @@ def load(
     split: str,
     data_dir: str | os.PathLike | None = None,
     *,
-    validate: bool = False,
+    validate: bool | None = None,
     multiword: str = "words",
 ) -> list[Sentence]:
     """Read one split of a registered corpus.
@@ -592,6 +592,8 @@ def load(
     validate
         Check the label column against the corpus' tag scheme with
         :func:`crftagger.schemes.validate` (documented annotation slips excepted).
+        ``None`` (default): check when :mod:`crftagger.schemes` is installed;
+        ``True``: check, or fail if it is not; ``False``: do not check.
     multiword
         CoNLL-U only: ``"words"`` (syntactic words) or ``"surface"`` (surface tokens).
     """
@@ -599,6 +601,8 @@ def load(
     info.file(split)
     path = locate(info, split, data_dir)
     sentences = list(read(info, path, multiword=multiword))
+    if validate is None:
+        validate = _schemes() is not None
     if validate:
         check_labels(info, split, sentences)
     return sentences

@@ -27,7 +27,7 @@ def server(tmp_path):
     remote.mkdir()
     handler = functools.partial(_QuietHandler, directory=str(remote))
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
         yield remote, f"http://127.0.0.1:{httpd.server_address[1]}"
@@ -41,7 +41,7 @@ def _digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-TRAIN = b"Peter I-PER\nlives O\n\nin O\nBonn I-LOC\n"
+TRAIN = b"Peter B-PER\nlives O\n\nin O\nBonn B-LOC\n"
 SEQ_IN = b"fly to boston \nhi\n"
 SEQ_OUT = b"O O B-toloc \nO\n"
 BUILT = b"fly\tO\nto\tO\nboston\tB-toloc\n\nhi\tO\n\n"
@@ -57,7 +57,7 @@ def _fake(base: str, *, train_sha: str | None = None, built_sha: str | None = No
         columns=("word", "tag"),
         token_column="word",
         label_column="tag",
-        scheme="iob1",
+        scheme="iob2",
         files={
             "train": CorpusFile(
                 "train", "train.txt", len(TRAIN), train_sha or _digest(TRAIN),

@@ -164,6 +164,10 @@ def test_conllu_words_view(tmp_path):
     assert (s1.doc_id, s2.doc_id, s3.doc_id) == ("d1", "d1", "doc-1")
     assert (s1.line, s2.line, s3.line) == (4, 13, 17)
     assert s1.token_column == "form" and s1["form"] == s1.tokens
+    (x1, *_) = read_conllu(p, columns=("xpos",))
+    assert x1.columns == {"xpos": ["PRP", "VBP", "RB", "VB", "."]} and x1.tokens == s1.tokens
+    with pytest.raises(ValueError, match="unknown CoNLL-U columns"):
+        next(read_conllu(p, columns=("pos",)))
 
 
 def test_conllu_surface_view_and_counts(tmp_path):

@@ -140,6 +140,7 @@ def test_missing_corpus_error_says_where_and_how(isolated):
 
 
 def test_load_reports_format_errors_with_file_and_line(isolated):
+    """A bad line in a registered corpus file is reported with its file and line."""
     bad = _tiny_corpus(isolated / "data", text="a\tO\nb\tO\textra\n")
     with pytest.raises(CorpusFormatError, match=re.escape(f"{bad}:2:")):
         load("wnut17", "train", data_dir=isolated / "data")
@@ -151,8 +152,10 @@ def test_validation_against_the_declared_scheme(isolated):
     with pytest.raises(CorpusFormatError) as info:
         load("wnut17", "train", data_dir=data, validate=True)
     assert info.value.line == 5 and str(p) in str(info.value) and "IOB2" in str(info.value)
-    # Without validate=True the tags are not checked.
-    assert len(load("wnut17", "train", data_dir=data)) == 2
+    # By default the tags are checked (crftagger.schemes is installed); validate=False skips it.
+    with pytest.raises(CorpusFormatError):
+        load("wnut17", "train", data_dir=data)
+    assert len(load("wnut17", "train", data_dir=data, validate=False)) == 2
     # A documented slip is accepted at its line only; the rest of the sentence is still checked.
     info = registry.get("wnut17")
     slipped = registry.CorpusInfo(**{**info.__dict__, "scheme_exceptions": (("train", 5),)})
@@ -269,6 +272,13 @@ def test_declared_schemes_validate_on_real_files(data_dir):
     # conll2002_es: three documented stray I- starts, nothing else.
     assert len(load("conll2002_es", "dev", data_dir, validate=True)) == 1915
     assert len(load("conll2003", "dev", data_dir, validate=True)) == 3250
+    # Without the documented exception the slip at esp.testa line 30882 is reported.
+    info = registry.get("conll2002_es")
+    strict = registry.CorpusInfo(**{**info.__dict__, "scheme_exceptions": ()})
+    sents = load("conll2002_es", "dev", data_dir, validate=False)
+    with pytest.raises(CorpusFormatError) as err:
+        registry.check_labels(strict, "dev", sents)
+    assert err.value.line == 30882 and "esp.testa" in str(err.value)
 
 
 # ---------------------------------------------------------------------------
