@@ -465,7 +465,9 @@ class _Maker:
 
     def money(self) -> str:
         rng = self.rng
-        whole = rng.choice((rng.randint(1, 99), rng.randint(100, 999), rng.randint(1000, 99_999)))
+        r = rng.random()
+        whole = rng.randint(1, 999) if r < 0.5 else rng.randint(1000, 9999) if r < 0.85 \
+            else rng.randint(10_000, 250_000)
         amount = f"{whole:,}"
         if rng.random() < 0.4:
             amount += f".{rng.randint(0, 99):02d}"
@@ -508,7 +510,8 @@ class _Maker:
         )[form]
 
     def num(self) -> str:
-        return str(self.rng.choice((self.rng.randint(2, 30), self.rng.randint(100, 99_999))))
+        rng = self.rng
+        return str(rng.randint(2, 30) if rng.random() < 0.7 else rng.randint(100, 99_999))
 
     def time(self) -> str:
         rng = self.rng

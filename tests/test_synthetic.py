@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import os
 import re
+import subprocess
+import sys
 from collections import Counter
 
 import pytest
@@ -59,6 +63,30 @@ def test_same_seed_same_splits(splits):
     again = make_splits(n_train=1500, n_dev=200, n_test=600, seed=0, unseen_rate=0.5)
     for part, other in zip(splits, again, strict=True):
         assert as_tuples(part) == as_tuples(other)
+
+
+def corpus_digest(sentences) -> str:
+    h = hashlib.sha256()
+    for s in sentences:
+        h.update("\t".join(s.tokens + s["ner"]).encode("utf-8") + b"\n")
+    return h.hexdigest()
+
+
+def test_same_corpus_in_other_processes():
+    # nothing may depend on set order or on the per-process string hash seed
+    code = (
+        "from crftagger.corpora.synthetic import generate;"
+        "import hashlib;h=hashlib.sha256()\n"
+        "for s in generate(200, seed=9, unseen_rate=0.5, held_out_templates=True):\n"
+        "    h.update('\\t'.join(s.tokens + s['ner']).encode('utf-8') + b'\\n')\n"
+        "print(h.hexdigest())"
+    )
+    want = corpus_digest(generate(200, seed=9, unseen_rate=0.5, held_out_templates=True))
+    for hash_seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                             text=True, check=True)
+        assert out.stdout.strip() == want
 
 
 def test_prefix_stability():
