@@ -42,6 +42,8 @@ __all__ = [
     "check_lengths",
     "confusion_matrix",
     "conlleval_report",
+    "format_confusion",
+    "label_report",
     "label_scores",
     "raw_tags",
     "span_scores",
@@ -310,3 +312,42 @@ def _percent_prf(v: PRF) -> tuple[float, float, float]:
     r = 100 * v.correct / v.gold if v.gold else 0.0
     f = 2 * p * r / (p + r) if p + r else 0.0
     return p, r, f
+
+
+def label_report(
+    gold: Sequence[Sequence[str]],
+    pred: Sequence[Sequence[str]],
+    labels: Sequence[str] | None = None,
+) -> str:
+    """Token-level table: one line per label with precision, recall, F1 (percent) and counts."""
+    scores = label_scores(gold, pred, labels)
+    width = max([len("label")] + [len(lab) for lab in scores])
+    lines = [
+        f"{'label':>{width}}  {'precision':>9}  {'recall':>9}  {'FB1':>7}  {'gold':>7}  predicted"
+    ]
+    for lab, v in scores.items():
+        p, r, f = (f"{100 * x:.2f}" for x in (v.precision, v.recall, v.f1))
+        lines.append(
+            f"{lab:>{width}}  {p + '%':>9}  {r + '%':>9}  {f:>7}  {v.gold:7d}  {v.predicted:9d}"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def format_confusion(labels: Sequence[str], matrix: np.ndarray) -> str:
+    """Text table of a confusion matrix: rows gold, columns predicted."""
+    cells = [[str(int(x)) for x in row] for row in matrix]
+    corner = "gold\\pred"
+    width = max([len(corner)] + [len(lab) for lab in labels])
+    colw = [
+        max(len(lab), *(len(r[j]) for r in cells)) if cells else len(lab)
+        for j, lab in enumerate(labels)
+    ]
+    head = f"{corner:<{width}} " + " ".join(
+        f"{lab:>{w}}" for lab, w in zip(labels, colw, strict=True)
+    )
+    lines = [head]
+    for lab, row in zip(labels, cells, strict=True):
+        lines.append(
+            f"{lab:<{width}} " + " ".join(f"{c:>{w}}" for c, w in zip(row, colw, strict=True))
+        )
+    return "\n".join(lines) + "\n"

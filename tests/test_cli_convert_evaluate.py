@@ -76,6 +76,30 @@ def test_evaluate_raw_and_strict(tmp_path, capsys):
     assert "with 2 phrases; found: 1 phrases; correct: 1." in out
 
 
+def test_evaluate_labels_and_confusion(tmp_path, capsys):
+    f = tmp_path / "out.txt"
+    f.write_text(EVAL_TEXT)
+    rc, out, _ = run(capsys, ["evaluate", "--labels", "--confusion", str(f)])
+    assert rc == 0 and out.startswith(EVAL_REPORT + "\n")
+    table = out[len(EVAL_REPORT) + 1 :].split("\n\n")
+    assert table[0].splitlines() == [
+        "label  precision     recall      FB1     gold  predicted",
+        "B-LOC      0.00%      0.00%     0.00        0          1",
+        "I-LOC      0.00%      0.00%     0.00        1          0",
+        "B-PER      0.00%      0.00%     0.00        1          0",
+        "I-PER     66.67%    100.00%    80.00        2          3",
+        "    O    100.00%    100.00%   100.00        1          1",
+    ]
+    assert table[1].splitlines() == [
+        "gold\\pred B-LOC I-LOC B-PER I-PER O",
+        "B-LOC         0     0     0     0 0",
+        "I-LOC         1     0     0     0 0",
+        "B-PER         0     0     0     1 0",
+        "I-PER         0     0     0     2 0",
+        "O             0     0     0     0 1",
+    ]
+
+
 @pytest.mark.parametrize(
     "text, message",
     [

@@ -127,6 +127,10 @@ def run(args) -> int:
     except ValueError as exc:
         raise ValueError(f"{name}: {exc}") from None
     sys.stdout.write(report)
+    if args.labels:
+        sys.stdout.write("\n" + metrics.label_report(gold, pred))
+    if args.confusion:
+        sys.stdout.write("\n" + metrics.format_confusion(*metrics.confusion_matrix(gold, pred)))
     return 0
 
 
@@ -157,4 +161,8 @@ def register(sub):
         default="token",
         help="-DOCSTART- lines: an O token as in conlleval.pl (default) or a boundary",
     )
+    p.add_argument(
+        "--labels", action="store_true", help="also print token-level scores of every tag"
+    )
+    p.add_argument("--confusion", action="store_true", help="also print the tag confusion matrix")
     p.set_defaults(func=run)
