@@ -101,10 +101,12 @@ __all__ = [
     "REPAIRS",
     "SCHEMES",
     "ALIASES",
+    "DETECT_PRECEDENCE",
     "Role",
     "Scheme",
     "SchemeError",
     "Span",
+    "compatible_schemes",
     "convert",
     "decode",
     "detect_scheme",
@@ -688,6 +690,16 @@ def scheme_violations(
             decode(seq, sch, "begin", on_violation=bump)
         out[sch.name] = count
     return out
+
+
+def compatible_schemes(sequences: Iterable[Sequence[str]]) -> list[str]:
+    """Every scheme that allows all ``sequences``, in :data:`DETECT_PRECEDENCE` order.
+
+    More than one name means the data are ambiguous (``["io", "iob1", "ioe1"]``
+    for data with only ``I-`` and ``O`` tags; all seven for data with only
+    ``O``); :func:`detect_scheme` returns the first.
+    """
+    return [name for name, c in scheme_violations(sequences).items() if c == 0]
 
 
 def detect_scheme(

@@ -211,6 +211,13 @@ def test_convert_invalid_input_names_file_and_line(tmp_path, capsys):
     assert out == "a B-X\nb E-X\n\nc O\nd O\ne O\n"
 
 
+def test_convert_from_conlleval_reads_iob1_and_iob2(tmp_path, capsys):
+    f = tmp_path / "mixed.conll"
+    f.write_text("a I-X\nb B-X\nc O\nd B-Y\ne I-Y\n")
+    rc, out, _ = run(capsys, ["convert", "--from", "conlleval", "--to", "BIOES", str(f)])
+    assert rc == 0 and out == "a S-X\nb S-X\nc O\nd B-Y\ne E-Y\n"
+
+
 def test_convert_lossy_and_bad_columns(tmp_path, capsys):
     f = tmp_path / "adj.conll"
     f.write_text("a B-X\nb B-X\n")

@@ -10,6 +10,7 @@ from crftagger.schemes import (
     SCHEMES,
     SchemeError,
     Span,
+    compatible_schemes,
     convert,
     detect_scheme,
     extract_spans,
@@ -223,6 +224,9 @@ def test_detect_scheme():
     assert detect_scheme([["I-X", "I-X", "B-X", "O"]]) == "iob1"
     assert detect_scheme([["I-X", "O", "I-Y"]]) == "io"  # also IOB1/IOE1: documented
     assert detect_scheme([["O", "O"]]) == "iob2"
+    assert compatible_schemes([["I-X", "O", "I-Y"]]) == ["io", "iob1", "ioe1"]
+    assert len(compatible_schemes([["O"]])) == 7
+    assert compatible_schemes([["B-X", "O", "I-X"]]) == []
     assert detect_scheme([["I-X", "E-X", "O", "E-Y"]]) == "ioe2"
     assert detect_scheme([["I-X", "E-X", "I-X", "O"]]) == "ioe1"
     assert detect_scheme([["B-X", "E-X", "S-Y"]]) == "bioes"

@@ -7,7 +7,7 @@ field is ``-X-`` ends a sentence. Every other line must have the same number
 of fields as the first one.
 
 ``-DOCSTART-`` lines: conlleval.pl has no rule for them, so a
-``-DOCSTART- -X- -X- O O O`` line is read as one more token tagged ``O``/``O``;
+``-DOCSTART- -X- -X- O O`` line is read as one more token tagged ``O``/``O``;
 it ends any phrase (it is ``O``) and adds one to the token count (on the
 CoNLL-2003 test set conlleval.pl prints "processed 46666 tokens", i.e. 46,435
 tokens plus 231 document lines). That is the default (``--docstart token``).
