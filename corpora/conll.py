@@ -118,10 +118,9 @@ def _events(
     start = 0
 
     def flush() -> Sentence:
-        cols = list(zip(*rows, strict=True))
         return Sentence(
-            tokens=list(cols[tok_idx]),
-            columns={name: list(cols[i]) for name, i in other},
+            tokens=[r[tok_idx] for r in rows],
+            columns={name: [r[i] for r in rows] for name, i in other},
             doc_id=doc_id,
             meta={},
             source=source,

@@ -228,10 +228,9 @@ def _sentence(block: _Block, source: str, multiword: str, keep=COLUMNS) -> Sente
                 rows.append(words[i])
                 i += 1
         words = rows
-    cols = list(zip(*words, strict=True))
     return Sentence(
-        tokens=list(cols[1]),
-        columns={name: list(cols[FIELDS.index(name)]) for name in keep},
+        tokens=[w[1] for w in words],
+        columns={name: [w[k] for w in words] for name, k in ((n, FIELDS.index(n)) for n in keep)},
         doc_id=block.doc_id,
         meta=_meta(block.comments),
         source=source,
