@@ -52,12 +52,14 @@ Lenient decoding
 ``extract_spans(tags)`` without a scheme decodes as conlleval does: a span
 starts at ``B-X``, or at ``I-X`` after ``O`` or another type; it ends at
 ``O``, at any ``B-``, or at a type change. This is the same table read with
-every ``False`` relaxed to ``None``: B (True, None), I (None, None), and, for
-tags conlleval does not define, E/L (None, True) and S/U (True, True), as
-seqeval's default mode does. On tags whose prefixes are only ``B``, ``I`` and
-``O`` the spans are exactly conlleval's; the one difference on other tags is
-``E-X B-X``, which conlleval.pl would merge into one chunk and which here is
-two spans (as in seqeval).
+every ``False`` relaxed to ``None``: B (True, None), I (None, None),
+E and L (None, True), S and U (True, True), as seqeval's default mode reads
+them. On tags whose prefixes are only ``B``, ``I`` and
+``O`` the spans are exactly conlleval's. conlleval.pl also knows ``E-``, and
+the only difference there is ``E-X B-X``, which conlleval.pl reads as one
+chunk and which is two spans here (as in seqeval); it has no rule for ``S-``,
+``L-``, ``U-`` (it would read ``S-X S-X`` as one chunk), which follow
+seqeval's default mode here.
 
 Repair policies
 ---------------
@@ -78,6 +80,10 @@ without ``B-X`` in BIOES, a BIOES span left open by ``O``...):
     span that cannot be closed where it stops is dropped whole. For IOB2,
     IOE2, BIOES and BILOU this gives exactly the spans of seqeval's strict
     mode, which counts only well-formed spans. It is only used when asked.
+    (seqeval's IOB1 and IOE1 tables differ: for ``I-B B-B I-B B-B B-A I-A``
+    seqeval's IOB1 loses the well-formed span ``B-B`` at 3 because the
+    following ``B-A`` is not among its end patterns; no equality is claimed
+    for those two schemes.)
 
 Prefixes a scheme does not have (``E-`` in IOB2 data), tags without a type
 and empty tags are always errors, whatever the policy.

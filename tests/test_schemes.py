@@ -296,6 +296,8 @@ def test_repair_outcomes_are_valid(tags, src):
     scheme = get_scheme(src)
     if any(split_tag(t)[0] not in scheme.roles for t in tags if t != "O"):
         return
+    # "begin" is conlleval's reading of the scheme's own prefixes
+    assert extract_spans(tags, src, repair="begin") == extract_spans(tags)
     for repair in ("begin", "outside"):
         spans = extract_spans(tags, src, repair=repair)
         out = tags_from_spans(spans, len(tags), src)  # never overlapping, always in range
