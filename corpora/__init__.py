@@ -18,7 +18,14 @@ from crftagger.corpora.conll import (
     write_conll,
 )
 from crftagger.corpora.conllu import conllu_counts, read_conllu, write_conllu
-from crftagger.corpora.registry import CorpusInfo, CorpusNotFoundError, get, load, names
+from crftagger.corpora.registry import (
+    CorpusInfo,
+    CorpusNotFoundError,
+    get,
+    iterate,
+    load,
+    names,
+)
 
 __all__ = [
     "DOCSTART",
@@ -29,6 +36,7 @@ __all__ = [
     "Sentence",
     "conllu_counts",
     "get",
+    "iterate",
     "load",
     "names",
     "read_bio",

@@ -229,23 +229,21 @@ def read_conll(
 def read_conll_documents(
     path,
     columns: Sequence[str] | None = None,
-    **options,
+    *,
+    sep: str = "auto",
+    token_column: str | None = None,
+    encoding: str = "utf-8",
+    docstart: bool = True,
 ) -> Iterator[Document]:
     """Stream the documents of a CoNLL file (options as :func:`read_conll`).
 
     Each ``-DOCSTART-`` line opens a :class:`Document` (``doc_id`` ``"doc-0"``,
     ``"doc-1"`` ...), also when no sentence follows it before the next one.
     Sentences before the first boundary form a document with ``doc_id=None``.
+    One document at a time is held in memory.
     """
     current: Document | None = None
-    for item in _events(
-        path,
-        columns,
-        options.pop("sep", "auto"),
-        options.pop("token_column", None),
-        options.pop("encoding", "utf-8"),
-        options.pop("docstart", True),
-    ):
+    for item in _events(path, columns, sep, token_column, encoding, docstart):
         if isinstance(item, _Boundary):
             if current is not None:
                 yield current
@@ -254,8 +252,6 @@ def read_conll_documents(
             if current is None:
                 current = Document(None, [])
             current.sentences.append(item)
-    if options:
-        raise TypeError(f"unknown options {sorted(options)}")
     if current is not None:
         yield current
 

@@ -573,6 +573,12 @@ def _error_position(exc: Exception, tags) -> int | None:
     return None
 
 
+def iterate(name: str, split: str, data_dir=None, *, multiword: str = "words") -> Iterator[Sentence]:
+    """Stream one split of a registered corpus (no tag validation; see :func:`load`)."""
+    info = get(name)
+    return read(info, locate(info, split, data_dir), multiword=multiword)
+
+
 def load(
     name: str,
     split: str,

@@ -236,6 +236,8 @@ def test_ud_surface_and_word_views_agree_with_counts(data_dir):
     surface = load("ud_english_ewt", "dev", data_dir, multiword="surface")
     assert sum(map(len, words)) == 25147 and sum(map(len, surface)) == 24787
     assert len({s.doc_id for s in words}) == 318
+    stream = registry.iterate("ud_english_ewt", "dev", data_dir)
+    assert next(stream) == words[0] and next(stream) == words[1]
     assert sum("+" in t for s in surface for t in s["upos"]) > 0
 
 
@@ -309,6 +311,10 @@ def test_cli_stats(capsys, data_dir):
     assert re.search(r"\| -DOCSTART- lines\s+\|\s+231 \|", out)
     assert re.search(r"\| PER spans\s+\|\s+1,617 \|", out)
     assert "agree with the registry" in out
+    # --data-dir is also accepted after the action.
+    assert cli.main(["corpora", "stats", "mit_restaurant", "--split", "test",
+                     "--data-dir", str(data_dir)]) == 0
+    assert re.search(r"\| sentences\s+\|\s+1,521 \|", capsys.readouterr().out)
 
 
 def test_cli_stats_reports_disagreement_and_errors(isolated, capsys):

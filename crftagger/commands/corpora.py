@@ -7,6 +7,7 @@ else the user cache.
 
 from __future__ import annotations
 
+import argparse
 import sys
 
 
@@ -38,6 +39,13 @@ def register(sub):
     vp.add_argument("name", help="registered corpus name")
     vp.set_defaults(func=cmd_verify)
 
+    for action in (lp, sp, dp, vp):
+        # Also accepted after the action; SUPPRESS keeps the global option's value otherwise.
+        action.add_argument(
+            "--data-dir",
+            default=argparse.SUPPRESS,
+            help="folder holding the corpora (same as the global --data-dir)",
+        )
     p.set_defaults(func=lambda args: p.print_help() or 2)
 
 
