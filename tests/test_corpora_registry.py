@@ -345,3 +345,19 @@ def test_cli_verify(isolated, capsys, data_dir):
     assert re.search(r"test\s+test\.txt\s+ok", captured.out)
     assert "68f304fdfa377b7a0e5fced686fed72482b8a2ed495e62c52a449a043282d9ab" in captured.out
     assert "crftagger corpora download mit_restaurant" in captured.err
+
+
+def test_real_files_round_trip(tmp_path, data_dir):
+    """Reading, writing and reading again gives the same sentences and documents."""
+    from crftagger.corpora import read_conll_documents, read_conllu, write_conll, write_conllu
+
+    cols = ("word", "pos", "chunk", "ner")
+    src = data_dir / "conll2003" / "eng.testb"
+    docs = list(read_conll_documents(src, cols))
+    write_conll(docs, tmp_path / "eng.testb")
+    assert list(read_conll_documents(tmp_path / "eng.testb", cols)) == docs
+    # Byte for byte, but for the second blank line at the end of the original.
+    assert (tmp_path / "eng.testb").read_bytes() + b"\n" == src.read_bytes()
+    ud = list(read_conllu(data_dir / "ud_english_ewt" / "en_ewt-ud-test.conllu"))
+    write_conllu(ud, tmp_path / "test.conllu")
+    assert list(read_conllu(tmp_path / "test.conllu")) == ud
