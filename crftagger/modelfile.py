@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
+import io
 import json
 import math
 import os
@@ -63,6 +64,7 @@ __all__ = [
     "dump_text",
     "load",
     "load_text",
+    "loads",
     "read_header",
     "save",
 ]
@@ -110,12 +112,10 @@ def _pad(n: int) -> int:
 
 def _json_ready(value, where: str):
     """Return ``value`` as plain JSON types; refuse what would not round-trip."""
-    if value is None or isinstance(value, (bool, str)):
-        return value
-    if isinstance(value, (int, float)):
-        return value
     if isinstance(value, np.generic) and value.dtype.kind in "biuf":
-        return value.item()
+        return value.item()  # before the float test: np.float64 subclasses float
+    if value is None or isinstance(value, (bool, str, int, float)):
+        return value
     if isinstance(value, Mapping):
         out = {}
         for k, v in value.items():
@@ -269,6 +269,20 @@ def save(
     return path
 
 
+def _umask() -> int:
+    """The process umask, read without changing it where the OS allows."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)  # no other portable way to read it
+    os.umask(mask)
+    return mask
+
+
 def _atomic_write(path: Path, parts: Sequence[bytes | memoryview]) -> None:
     """Write ``parts`` to a temporary file beside ``path``, fsync, then rename over it."""
     folder = path.parent if str(path.parent) else Path(".")
@@ -279,9 +293,7 @@ def _atomic_write(path: Path, parts: Sequence[bytes | memoryview]) -> None:
                 f.write(part)
             f.flush()
             os.fsync(f.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -310,7 +322,8 @@ def _fail(path, what: str, found, expected) -> ModelFileError:
 
 def _read_preamble_and_header(path: Path, f) -> tuple[dict, int, int]:
     """Read and verify everything up to the payload; return (meta, payload start, file size)."""
-    size = os.fstat(f.fileno()).st_size
+    size = f.seek(0, os.SEEK_END)
+    f.seek(0)
     raw = f.read(_PREAMBLE.size)
     if len(raw) < _PREAMBLE.size:
         raise _fail(path, "file too short for a model file", f"{size} bytes",
@@ -480,21 +493,33 @@ def load(path: str | os.PathLike) -> tuple[dict[str, np.ndarray | list[str]], di
     """
     path = Path(path)
     with open(path, "rb") as f:
-        meta, start, size = _read_preamble_and_header(path, f)
-        nbytes = meta.get("payload_nbytes")
-        if type(nbytes) is not int or nbytes < 0:
-            raise _fail(path, "payload_nbytes", repr(nbytes), "a non-negative integer")
-        if size != start + nbytes:
-            raise _fail(path, "file size", f"{size} bytes",
-                        f"{start + nbytes} bytes (header + payload)"
-                        + (": the file is truncated" if size < start + nbytes else ""))
-        blocks = _check_blocks(path, meta, nbytes)
-        # Blocks sit at multiples of 64 in the payload; start the payload on a
-        # 64-byte boundary in memory too, so every array is 64-byte aligned.
-        raw = np.empty(nbytes + ALIGN, dtype=np.uint8)
-        shift = _pad(raw.ctypes.data)
-        payload = raw[shift: shift + nbytes]
-        got = f.readinto(memoryview(payload)) if nbytes else 0
+        return _load_from(f, path)
+
+
+def loads(
+    data: bytes | bytearray | memoryview, name: str = "<bytes>"
+) -> tuple[dict[str, np.ndarray | list[str]], dict]:
+    """Like :func:`load`, from the bytes of a model file (``name`` labels errors)."""
+    return _load_from(io.BytesIO(data), name)
+
+
+def _load_from(f, path) -> tuple[dict[str, np.ndarray | list[str]], dict]:
+    """Verify and decode a model file from the binary file object ``f``."""
+    meta, start, size = _read_preamble_and_header(path, f)
+    nbytes = meta.get("payload_nbytes")
+    if type(nbytes) is not int or nbytes < 0:
+        raise _fail(path, "payload_nbytes", repr(nbytes), "a non-negative integer")
+    if size != start + nbytes:
+        raise _fail(path, "file size", f"{size} bytes",
+                    f"{start + nbytes} bytes (header + payload)"
+                    + (": the file is truncated" if size < start + nbytes else ""))
+    blocks = _check_blocks(path, meta, nbytes)
+    # Blocks sit at multiples of 64 in the payload; start the payload on a
+    # 64-byte boundary in memory too, so every array is 64-byte aligned.
+    raw = np.empty(nbytes + ALIGN, dtype=np.uint8)
+    shift = _pad(raw.ctypes.data)
+    payload = raw[shift: shift + nbytes]
+    got = f.readinto(memoryview(payload)) if nbytes else 0
     if got != nbytes:
         raise _fail(path, "payload", f"{got} bytes", f"{nbytes} bytes")
     digest = hashlib.sha256(payload).hexdigest()

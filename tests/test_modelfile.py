@@ -134,7 +134,17 @@ def test_numpy_scalars_in_header_become_plain(tmp_path):
     mf.save(tmp_path / "m", {}, {"f1": np.float64(0.5), "n": np.int32(3), "t": (1, 2)})
     _, header = mf.load(tmp_path / "m")
     assert header == {"f1": 0.5, "n": 3, "t": [1, 2]}
-    assert type(header["n"]) is int
+    assert type(header["n"]) is int and type(header["f1"]) is float
+    assert type(mf.read_header(tmp_path / "m")["fields"]["f1"]) is float
+
+
+def test_file_mode_follows_umask(tmp_path):
+    old = os.umask(0o027)
+    try:
+        mf.save(tmp_path / "m", {"w": np.ones(2)})
+    finally:
+        os.umask(old)
+    assert (tmp_path / "m").stat().st_mode & 0o777 == 0o640
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -260,8 +270,12 @@ def test_overwrite_replaces_whole_file(tmp_path):
 
 def test_every_truncation_is_refused(small):
     data = small.read_bytes()
-    bad = small.with_name("bad")
     for n in range(len(data)):
+        with pytest.raises(ModelFileError, match="bad"):
+            mf.loads(data[:n], name="bad")
+    # the same through real files, at a sample of points
+    bad = small.with_name("bad")
+    for n in range(0, len(data), max(1, len(data) // 25)):
         bad.write_bytes(data[:n])
         with pytest.raises(ModelFileError, match="bad"):
             mf.load(bad)
@@ -273,13 +287,12 @@ def test_every_truncation_is_refused(small):
 @pytest.mark.parametrize("mask", [0x01, 0x20, 0x80, 0xFF])
 def test_every_flipped_byte_is_refused(small, mask):
     data = bytearray(small.read_bytes())
-    bad = small.with_name("bad")
     for i in range(len(data)):
         data[i] ^= mask
-        bad.write_bytes(data)
-        data[i] ^= mask
         with pytest.raises(ModelFileError, match="bad"):
-            mf.load(bad)
+            mf.loads(data, name="bad")
+        data[i] ^= mask
+    mf.loads(data)  # restored: loads again
 
 
 def test_flipped_bytes_in_a_large_file_are_refused(tmp_path):
@@ -287,14 +300,27 @@ def test_flipped_bytes_in_a_large_file_are_refused(tmp_path):
     mf.save(p, {"attributes": [f"a{i}" for i in range(20_000)], "w": np.arange(30_000.0)}, HEADER)
     data = bytearray(p.read_bytes())
     rng = np.random.default_rng(7)
-    for i in rng.choice(len(data), 200, replace=False).tolist():
+    positions = rng.choice(len(data), 200, replace=False).tolist()
+    for i in positions:
+        data[i] ^= 0x04
+        with pytest.raises(ModelFileError):
+            mf.loads(data)
+        data[i] ^= 0x04
+    for i in positions[:5]:  # and through the file system
         data[i] ^= 0x04
         p.write_bytes(data)
         data[i] ^= 0x04
-        with pytest.raises(ModelFileError):
+        with pytest.raises(ModelFileError, match="big"):
             mf.load(p)
     p.write_bytes(data)
     mf.load(p)
+
+
+def test_loads_equals_load(small):
+    a1, h1 = mf.load(small)
+    a2, h2 = mf.loads(small.read_bytes())
+    assert h1 == h2
+    assert_same(a1, a2)
 
 
 # A damaged header can still be self-consistent: these tests rewrite the header,
