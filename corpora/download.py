@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from itertools import zip_longest
 from pathlib import Path
 
-from crftagger.corpora.registry import CorpusFile, CorpusInfo, Source, get, search_roots
+from crftagger.corpora.registry import CorpusFile, CorpusInfo, get, search_roots
 
 from crftagger import config
 
@@ -84,16 +84,15 @@ def fetch(
     try:
         with os.fdopen(fd, "wb") as out:
             try:
-                resp = urllib.request.urlopen(url, timeout=timeout)
+                with urllib.request.urlopen(url, timeout=timeout) as resp:
+                    while chunk := resp.read(CHUNK):
+                        out.write(chunk)
+                        h.update(chunk)
+                        n += len(chunk)
+                        if progress is not None:
+                            progress(len(chunk))
             except OSError as exc:
                 raise DownloadError(f"cannot fetch {url}: {exc}") from exc
-            with resp:
-                while chunk := resp.read(CHUNK):
-                    out.write(chunk)
-                    h.update(chunk)
-                    n += len(chunk)
-                    if progress is not None:
-                        progress(len(chunk))
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
@@ -251,7 +250,6 @@ __all__ = [
     "ChecksumError",
     "DownloadError",
     "FileResult",
-    "Source",
     "VerifyResult",
     "download",
     "fetch",

@@ -167,6 +167,16 @@ def test_unreachable_source(tmp_path, server):
     assert list((tmp_path / "dest" / "fake").iterdir()) == []
 
 
+def test_cli_download_errors_are_messages(tmp_path, server, monkeypatch, capsys):
+    _, base = server  # serves nothing
+    monkeypatch.setitem(registry.REGISTRY, "fake", _fake(base))
+    assert cli.main(["corpora", "download", "fake", "--dest", str(tmp_path / "d")]) == 1
+    err = capsys.readouterr().err
+    assert f"cannot fetch {base}/data/train.txt" in err and "404" in err
+    assert "Traceback" not in err
+    assert _leftovers(tmp_path / "d") == [] and not (tmp_path / "d" / "fake" / "train.txt").exists()
+
+
 def test_unequal_seq_files_are_refused(tmp_path, remote_files):
     remote, base = remote_files
     (remote / "raw" / "seq.out").write_bytes(b"O O B-toloc \nO O\n")

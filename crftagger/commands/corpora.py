@@ -127,9 +127,15 @@ def cmd_download(args) -> int:
     info = registry.get(args.name)
     dest = args.dest or config.data_dir(args.data_dir) or config.cache_dir()
     print(f"{info.name}: licence: {info.licence}")
-    results = download.download(
-        info, dest, force=args.force, timeout=args.timeout, log=lambda m: print(f"  {m}")
-    )
+    try:
+        results = download.download(
+            info, dest, force=args.force, timeout=args.timeout, log=lambda m: print(f"  {m}")
+        )
+    except download.DownloadError as exc:
+        from crftagger.cli import UserError
+
+        raise UserError(f"{exc} (nothing was written; try again, or fetch the file by hand "
+                        f"and check it with `crftagger corpora verify {info.name}`)") from exc
     for r in results:
         print(f"  {r.action:10s} {r.path}")
     return 0
