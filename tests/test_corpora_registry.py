@@ -327,6 +327,8 @@ def test_cli_stats_reports_disagreement_and_errors(isolated, capsys):
     assert "crftagger corpora download wnut17" in capsys.readouterr().err
     assert cli.main(["corpora", "stats", "nope"]) == 1
     assert "unknown corpus" in capsys.readouterr().err
+    assert cli.main(["corpora", "stats", "wnut17", "--label-column", "pos"]) == 1
+    assert "has no label column 'pos'; its columns: ['tag']" in capsys.readouterr().err
 
 
 def test_cli_verify(isolated, capsys, data_dir):
