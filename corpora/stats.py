@@ -72,11 +72,11 @@ def split_stats(
 ) -> SplitStats:
     """Count one split of a registered corpus (file found as :func:`registry.locate` does)."""
     info = get(info) if isinstance(info, str) else info
-    path = locate(info, split, data_dir)
     col = label_column or info.label_column
     if col not in info.columns or col == info.token_column:
         others = [c for c in info.columns if c != info.token_column]
         raise ValueError(f"corpus {info.name!r} has no label column {col!r}; its columns: {others}")
+    path = locate(info, split, data_dir)
     st = SplitStats(split=split, path=str(path), label_column=col)
     if info.format == "conllu":
         counts, labels = conllu_counts(path, label_field=col)
