@@ -73,13 +73,11 @@ from pathlib import Path
 from random import Random
 from typing import NamedTuple
 
-try:
-    from crftagger.corpora import Sentence
-except ImportError:  # the package exports it from its base module
-    from crftagger.corpora.base import Sentence
+from crftagger.corpora import Sentence
 
 __all__ = [
     "ENTITY_TYPES",
+    "examples",
     "SLOTS",
     "Splits",
     "Template",
@@ -611,9 +609,24 @@ def generate(
     if not 0.0 <= unseen_rate <= 1.0:
         raise ValueError(f"unseen_rate: found {unseen_rate}, expected a probability in [0, 1]")
     templates = [t for t in load_templates() if held_out_templates or not t.held_out]
+    return _generate(n_sentences, seed, unseen_rate, templates)
+
+
+def _generate(n: int, seed: int, unseen_rate: float, templates) -> list[Sentence]:
     rng = Random(seed)
     maker = _Maker(rng, unseen_rate)
-    return [sentence_from_template(rng.choice(templates), maker) for _ in range(n_sentences)]
+    return [sentence_from_template(rng.choice(templates), maker) for _ in range(n)]
+
+
+def examples(n: int = 5, seed: int = 0) -> list[Sentence]:
+    """Sentences unlike any training sentence: held-out templates, held-out values only.
+
+    ``meta["text"]`` holds the raw text, for showing a tagger at work on text
+    it has never seen.
+    """
+    if n < 0:
+        raise ValueError(f"n: found {n}, expected a count >= 0")
+    return _generate(n, seed, 1.0, [t for t in load_templates() if t.held_out])
 
 
 class Splits(NamedTuple):

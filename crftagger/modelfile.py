@@ -192,7 +192,10 @@ def save(
         The path written.
     """
     path = Path(path)
-    fields = _json_ready(dict(header or {}), "header")
+    try:
+        fields = _json_ready(dict(header or {}), "header")
+    except ModelFileError as exc:
+        raise ModelFileError(f"{path}: {exc}") from None
     blocks: list[dict] = []
     chunks: list[bytes | memoryview] = []
     pos = 0
@@ -212,7 +215,10 @@ def save(
         if not isinstance(name, str) or not name:
             raise ModelFileError(f"{path}: array name {name!r}: expected a non-empty str")
         if isinstance(value, (list, tuple)):
-            extra, parts = _encode_strings(name, value)
+            try:
+                extra, parts = _encode_strings(name, value)
+            except ModelFileError as exc:
+                raise ModelFileError(f"{path}: {exc}") from None
             add_block({"name": name, "kind": "strings", "role": "blob", **extra}, parts[0])
             if len(parts) == 2:
                 add_block(

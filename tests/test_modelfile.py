@@ -187,8 +187,9 @@ def test_round_trip_property(tmp_path, arrays, header):
     ],
 )
 def test_save_refuses_unstorable_arrays(tmp_path, value, found):
-    with pytest.raises(ModelFileError, match=found):
+    with pytest.raises(ModelFileError, match=found) as info:
         mf.save(tmp_path / "m", {"x": value})
+    assert str(tmp_path / "m") in str(info.value)
     assert not list(tmp_path.iterdir())
 
 
@@ -197,8 +198,9 @@ def test_save_refuses_unstorable_arrays(tmp_path, value, found):
                       ({"a": np.zeros(2)}, "ndarray")],
 )
 def test_save_refuses_unstorable_header(tmp_path, header, found):
-    with pytest.raises(ModelFileError, match=found):
+    with pytest.raises(ModelFileError, match=found) as info:
         mf.save(tmp_path / "m", {}, header)
+    assert str(tmp_path / "m") in str(info.value)
 
 
 # --------------------------------------------------------------- atomic writes

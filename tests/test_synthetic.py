@@ -201,6 +201,19 @@ def test_held_out_templates_only_in_dev_and_test(splits):
     assert held & {s.meta["template"] for s in splits.test}
 
 
+def test_examples_are_all_new(splits):
+    train_words = {w for s in splits.train for w in entity_words(s, {"PER", "LOC", "ORG"})}
+    held = {t.id for t in load_templates() if t.held_out}
+    ex = syn.examples(40, seed=1)
+    assert len(ex) == 40 and all(s.meta["template"] in held for s in ex)
+    for s in ex:
+        for sp in spans(s):
+            if sp.type in ("PER", "LOC", "ORG"):
+                words = [w for t in s.tokens[sp.start: sp.end] for w in WORD.findall(t)]
+                assert any(is_held_out_word(w) for w in words), (s.tokens, sp)
+                assert not {w for w in words if is_held_out_word(w)} & train_words
+
+
 def test_held_out_split_is_fixed_by_word_not_seed():
     assert is_held_out_word("March") is False  # month names stay seen
     assert is_held_out_word("x") is False
