@@ -1,0 +1,186 @@
+"""Training benchmark: CRFsuite vs crftagger on CoNLL-2000 chunking, same run, same attributes.
+
+Attributes are CRFsuite's own chunking templates (example/chunking.py: 19
+templates plus __BOS__/__EOS__), extracted in plain Python outside the timed
+region. Every engine runs in its own subprocess: it loads and extracts the
+data, resets the peak-RSS counter, then trains (L-BFGS, c2 = 1.0), tags the
+test set and reports its peak resident memory.
+
+    python benchmarks/bench_train.py [--data-dir DIR] [--repeat N] [--iterations I] [--quick]
+
+Columns: seconds per objective evaluation (optimiser seconds / evaluations),
+fit seconds (wall time of ``fit`` including the conversion of the attribute
+lists), optimiser seconds, peak RSS during training (and its growth over the
+RSS after loading), model file size, test span F1 (conlleval-style), and
+ratios against CRFsuite. Numba kernels are compiled on a tiny problem before
+the timed run; that compile time is reported separately.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import _util  # noqa: E402
+
+HERE = Path(__file__).resolve()
+
+
+def _engine_params(args) -> dict:
+    return dict(algorithm="lbfgs", c2=args.c2, max_iterations=args.iterations)
+
+
+def worker(args) -> dict:
+    import numba
+
+    root = _util.data_dir(args.data_dir)
+    X, y, Xt, yt, extract_s = _util.load_chunking(root, args.n_train, args.n_test)
+    from crftagger.backends import CRFsuiteBackend, NumbaBackend
+
+    params = _engine_params(args)
+    compile_s = 0.0
+    if args.engine == "crfsuite":
+        backend = CRFsuiteBackend(**params)
+    else:
+        threads = numba.config.NUMBA_NUM_THREADS if args.threads == 0 else args.threads
+        backend = NumbaBackend(threads=threads, **params)
+        # compile the kernels once, outside the measured run
+        t0 = time.perf_counter()
+        NumbaBackend(threads=threads, algorithm="lbfgs", c2=1.0, max_iterations=2).fit(X[:20], y[:20]).predict(Xt[:5])
+        compile_s = time.perf_counter() - t0
+    base_rss = _util.rss_mb()
+    reset_ok = _util.reset_peak()
+    t0 = time.perf_counter()
+    backend.fit(X, y)
+    fit_s = time.perf_counter() - t0
+    peak = _util.peak_mb()
+    log = backend.training_log_
+    if args.engine == "crfsuite":
+        text = backend.training_text_
+        import re
+
+        trials = [int(v) for v in re.findall(r"^Line search trials: (\d+)", text, re.M)]
+        iter_s = [r.get("seconds", 0.0) for r in log]
+        n_evals = sum(trials) + 1  # plus the evaluation at the starting point
+        opt_s = sum(iter_s)
+        size = os.path.getsize(backend.model_path_)
+    else:
+        model = backend.model_
+        result = getattr(model, "training_result", None)
+        n_evals = getattr(result, "n_evaluations", None) or len(log)
+        opt_s = model.training_seconds
+        with tempfile.TemporaryDirectory() as d:
+            path = Path(d) / "model.crftagger"
+            model.save(path)
+            size = path.stat().st_size
+    t0 = time.perf_counter()
+    pred = backend.predict(Xt)
+    tag_s = time.perf_counter() - t0
+    f1 = _util.span_f1(yt, pred)
+    return dict(
+        engine=args.engine,
+        threads=args.threads,
+        n_train=len(X),
+        n_test=len(Xt),
+        extract_s=extract_s,
+        compile_s=compile_s,
+        fit_s=fit_s,
+        opt_s=opt_s,
+        n_evals=n_evals,
+        s_per_eval=opt_s / max(n_evals, 1),
+        iterations=len(log),
+        final_loss=backend.final_loss_,
+        n_features=backend.n_features_,
+        base_rss_mb=base_rss,
+        peak_mb=peak,
+        peak_growth_mb=peak - base_rss if reset_ok else None,
+        model_bytes=size,
+        tag_s=tag_s,
+        f1=f1,
+    )
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--data-dir", default=None)
+    p.add_argument("--repeat", type=int, default=1, help="runs per engine; medians are reported")
+    p.add_argument("--iterations", type=int, default=100)
+    p.add_argument("--c2", type=float, default=1.0)
+    p.add_argument("--quick", action="store_true", help="1000 training sentences, 30 iterations")
+    p.add_argument("--n-train", type=int, default=None)
+    p.add_argument("--n-test", type=int, default=None)
+    p.add_argument("--engines", default="crfsuite,numba1,numba",
+                   help="comma list of crfsuite, numba1 (1 thread), numba (all threads)")
+    p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--engine", default=None, help=argparse.SUPPRESS)
+    p.add_argument("--threads", type=int, default=0, help=argparse.SUPPRESS)
+    p.add_argument("--json", default=None, help="also write the raw results to this file")
+    args = p.parse_args(argv)
+    if args.quick:
+        args.n_train = args.n_train or 1000
+        args.iterations = min(args.iterations, 30)
+    if args.worker:
+        print(json.dumps(worker(args)))
+        return 0
+
+    import numba
+
+    n_all = numba.config.NUMBA_NUM_THREADS
+    runs = {"crfsuite": ("crfsuite", 0), "numba1": ("numba", 1), "numba": ("numba", 0)}
+    names = [e.strip() for e in args.engines.split(",") if e.strip()]
+    common = ["--iterations", str(args.iterations), "--c2", str(args.c2)]
+    if args.data_dir:
+        common += ["--data-dir", args.data_dir]
+    if args.n_train:
+        common += ["--n-train", str(args.n_train)]
+    if args.n_test:
+        common += ["--n-test", str(args.n_test)]
+    results: dict[str, list[dict]] = {n: [] for n in names}
+    for r in range(args.repeat):
+        for name in names:  # interleave engines so drifts in machine load hit all of them
+            engine, threads = runs[name]
+            rec = _util.run_worker(HERE, ["--worker", "--engine", engine, "--threads", str(threads), *common])
+            results[name].append(rec)
+            print(f"# run {r + 1}/{args.repeat} {name}: fit {rec['fit_s']:.1f}s F1 {rec['f1']:.2f}",
+                  file=sys.stderr)
+    med = {n: _util.median_record(v) for n, v in results.items()}
+    ref = med.get("crfsuite")
+    label = {"crfsuite": "CRFsuite", "numba1": "crftagger 1 thread", "numba": f"crftagger {n_all} threads"}
+    headers = ["engine", "s/eval", "fit s", "optim s", "iters", "evals", "features", "peak MB",
+               "+MB", "model MB", "F1", "fit x", "eval x", "peak x", "dF1"]
+    rows = []
+    for n in names:
+        m = med[n]
+        rows.append([
+            label[n], _util.fmt(m["s_per_eval"], ".4f"), _util.fmt(m["fit_s"], ".1f"),
+            _util.fmt(m["opt_s"], ".1f"), str(m["iterations"]), str(m["n_evals"]),
+            str(m["n_features"]), _util.fmt(m["peak_mb"], ".0f"), _util.fmt(m["peak_growth_mb"], ".0f"),
+            _util.fmt(m["model_bytes"] / 1e6, ".1f"), _util.fmt(m["f1"], ".2f"),
+            _util.fmt(m["fit_s"] / ref["fit_s"], ".2f") if ref else "-",
+            _util.fmt(m["s_per_eval"] / ref["s_per_eval"], ".2f") if ref else "-",
+            _util.fmt(m["peak_mb"] / ref["peak_mb"], ".2f") if ref else "-",
+            _util.fmt(m["f1"] - ref["f1"], "+.2f") if ref else "-",
+        ])
+    first = med[names[0]]
+    print(f"CoNLL-2000 chunking, {first['n_train']} train / {first['n_test']} test sentences, "
+          f"CRFsuite chunking attributes, L-BFGS c2={args.c2}, {args.iterations} iterations, "
+          f"median of {args.repeat} run(s)")
+    _util.print_table(headers, rows)
+    extra = ", ".join(f"{label[n]}: {_util.fmt(med[n]['compile_s'], '.1f')}s" for n in names if n != "crfsuite")
+    print(f"attribute extraction (plain Python, untimed): {first['extract_s']:.1f}s; "
+          f"numba compile before the run: {extra or '-'}")
+    print("final loss: " + ", ".join(f"{label[n]} {_util.fmt(med[n]['final_loss'], '.3f')}" for n in names))
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,207 @@
+"""The two engines behind the Backend interface, and their input checks."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from crftagger.backends import (
+    BackendError,
+    CRFsuiteBackend,
+    NumbaBackend,
+    make_backend,
+    parse_crfsuite_log,
+)
+from crftagger.encoding import Vocabulary, encode_dicts
+
+pytest.importorskip("pycrfsuite")
+
+ENGINES = [NumbaBackend, CRFsuiteBackend]
+
+
+def read_conll2000(path, n, skip=0):
+    """Sentences ``skip .. skip+n-1`` of a CoNLL-2000 file as lists of (word, pos, chunk)."""
+    sents, cur = [], []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            parts = line.split()
+            if parts:
+                cur.append(parts)
+            elif cur:
+                sents.append(cur)
+                cur = []
+                if len(sents) == skip + n:
+                    break
+    return sents[skip:]
+
+
+def window_attributes(sent):
+    out = []
+    T = len(sent)
+    for t in range(T):
+        a = {"w[0]": sent[t][0].lower(), "pos[0]": sent[t][1], "bias": 1.0}
+        if t > 0:
+            a["w[-1]"] = sent[t - 1][0].lower()
+            a["pos[-1]"] = sent[t - 1][1]
+        if t < T - 1:
+            a["w[1]"] = sent[t + 1][0].lower()
+            a["pos[1]"] = sent[t + 1][1]
+        out.append(a)
+    return out
+
+
+@pytest.fixture(scope="module")
+def chunks(data_dir):
+    path = data_dir / "conll2000" / "train.txt"
+    train = read_conll2000(path, 600)
+    held = read_conll2000(path, 250, skip=600)
+    return (
+        [window_attributes(s) for s in train], [[r[2] for r in s] for s in train],
+        [window_attributes(s) for s in held], [[r[2] for r in s] for s in held],
+    )
+
+
+TINY_X = [[{"a": 1.0, "b": "x"}, {"c": 0.5}], [{"a": 1.0}], [{"c": 1.0}, {"b": "y"}, {"a": 2.0}]]
+TINY_Y = [["P", "Q"], ["P"], ["Q", "Q", "P"]]
+
+
+# ----------------------------------------------------------------------------- log parsing
+def test_parse_crfsuite_log():
+    text = (
+        "Feature generation\nNumber of features: 42\nSeconds required: 0.001\n\n"
+        "***** Iteration #1 *****\nLoss: 12.500000\nFeature norm: 1.000000\n"
+        "Active features: 40\nLine search trials: 2\nSeconds required for this iteration: 0.010\n\n"
+        "***** Iteration #2 *****\nLoss: 10.250000\nActive features: 41\n"
+        "Item accuracy: 3 / 4 (0.7500)\nSeconds required for this iteration: 0.020\n\n"
+        "Total seconds required for training: 0.030\n"
+    )
+    p = parse_crfsuite_log(text)
+    assert p["n_features"] == 42
+    assert [r["iteration"] for r in p["iterations"]] == [1, 2]
+    assert p["iterations"][1]["loss"] == 10.25
+    assert p["iterations"][0]["active_features"] == 40
+    assert p["iterations"][1]["dev_score"] == 0.75
+    assert p["total_seconds"] == 0.03
+
+
+# ----------------------------------------------------------------------------- crfsuite engine
+def test_crfsuite_engine_fit_predict_and_log(chunks):
+    X, y, Xh, yh = chunks
+    be = CRFsuiteBackend(c2=1.0, max_iterations=30).fit(X[:200], y[:200], Xh[:50], yh[:50])
+    assert be.classes_[0] == y[0][0]
+    assert len(be.training_log_) == 30
+    losses = [r["loss"] for r in be.training_log_]
+    assert losses[-1] < losses[0]
+    assert be.final_loss_ == losses[-1]
+    assert all(0.0 <= r["dev_score"] <= 1.0 for r in be.training_log_)
+    pred = be.predict(Xh)
+    assert [len(p) for p in pred] == [len(s) for s in Xh]
+    assert be.score(Xh, yh) > 0.8
+    marg = be.predict_marginals(Xh[:3])
+    assert set(marg[0][0]) == set(be.classes_)
+    assert math.isclose(sum(marg[0][0].values()), 1.0, rel_tol=1e-9)
+    # with L2 only, no weight is exactly 0, so the file keeps every feature
+    assert be.n_features_ == be.to_crf().n_features
+
+
+# ----------------------------------------------------------------------------- both engines
+@pytest.mark.parametrize("engine", ENGINES)
+def test_list_and_encoded_input_give_the_same_model(engine):
+    attributes, labels = Vocabulary(), Vocabulary()
+    data = encode_dicts(TINY_X, attributes, TINY_Y, labels)
+    a = engine(c2=0.1, max_iterations=20).fit(TINY_X, TINY_Y)
+    b = engine(c2=0.1, max_iterations=20, attributes=attributes, labels=labels).fit(data)
+    assert a.predict(TINY_X) == b.predict(data)
+    assert a.classes_ == b.classes_ == ["P", "Q"]
+    ma, mb = a.predict_marginals_array(TINY_X), b.predict_marginals_array(data)
+    for u, v in zip(ma, mb, strict=True):
+        np.testing.assert_allclose(u, v, atol=1e-9)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_empty_sequences_are_allowed(engine):
+    X = TINY_X + [[]]
+    y = TINY_Y + [[]]
+    be = engine(c2=0.1, max_iterations=10).fit(X, y)
+    pred = be.predict([[], TINY_X[0], []])
+    assert pred[0] == [] and pred[2] == [] and len(pred[1]) == 2
+    marg = be.predict_marginals_array([[]])
+    assert marg[0].shape == (0, 2)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_bad_input_is_rejected(engine):
+    be = engine(c2=0.1, max_iterations=5)
+    with pytest.raises(BackendError, match="3 sequences but its labels have 2"):
+        be.fit(TINY_X, TINY_Y[:2])
+    with pytest.raises(BackendError, match="sequence 0: X has 2 items but 1 labels"):
+        be.fit(TINY_X, [["P"], ["P"], ["Q", "Q", "P"]])
+    with pytest.raises(BackendError, match="finite"):
+        be.fit([[{"a": float("nan")}]], [["P"]])
+    with pytest.raises(BackendError, match="finite"):
+        be.fit([[{"a": float("inf")}]], [["P"]])
+    with pytest.raises(BackendError, match="not a string"):
+        be.fit([[{"a": 1.0}]], [[3]])
+    with pytest.raises(BackendError, match="expected a dict"):
+        be.fit([["abc"]], [["P"]])
+    with pytest.raises(BackendError, match="not fitted"):
+        be.predict(TINY_X)
+    with pytest.raises(BackendError, match="takes no parameter 'c2'"):
+        engine(algorithm="ap", c2=1.0).fit(TINY_X, TINY_Y)
+    with pytest.raises(BackendError, match="unknown algorithm"):
+        engine(algorithm="newton").fit(TINY_X, TINY_Y)
+    with pytest.raises(BackendError, match="c2 must be"):
+        engine(c2=-1.0).fit(TINY_X, TINY_Y)
+    be.fit(TINY_X, TINY_Y)
+    with pytest.raises(BackendError, match="finite"):
+        be.predict([[{"a": float("nan")}]])
+    # dev labels must be labels of the training data
+    with pytest.raises(BackendError, match="label 'R' .*not in the training labels"):
+        engine(c2=0.1, max_iterations=5).fit(TINY_X, TINY_Y, TINY_X[:1], [["P", "R"]])
+    # an unseen gold label counts as an error when scoring
+    assert be.score(TINY_X[1:2], [["R"]]) == 0.0
+
+
+def test_make_backend():
+    assert isinstance(make_backend("numba", c2=1.0), NumbaBackend)
+    assert isinstance(make_backend("crfsuite"), CRFsuiteBackend)
+    with pytest.raises(BackendError, match="unknown engine"):
+        make_backend("wapiti")
+
+
+def test_engines_agree_after_training(chunks):
+    X, y, Xh, yh = chunks
+    ours = NumbaBackend(c2=1.0).fit(X, y)
+    ref = CRFsuiteBackend(c2=1.0).fit(X, y)
+    assert ours.classes_ == ref.classes_
+    assert ours.n_features_ == ref.n_features_
+    # same optimiser and stopping rule on the same objective
+    assert ours.final_loss_ == pytest.approx(ref.final_loss_, rel=1e-4)
+    p_ours, p_ref = ours.predict(Xh), ref.predict(Xh)
+    same = [a == b for s, r in zip(p_ours, p_ref, strict=True) for a, b in zip(s, r, strict=True)]
+    assert np.mean(same) >= 0.995
+    assert ours.score(Xh, yh) == pytest.approx(ref.score(Xh, yh), abs=0.005)
+    for m_ours, m_ref in zip(ours.predict_marginals_array(Xh[:20]), ref.predict_marginals_array(Xh[:20]),
+                             strict=True):
+        np.testing.assert_allclose(m_ours, m_ref, atol=1e-2)
+
+
+@pytest.mark.parametrize("options", [{"min_freq": 2.0}, {"all_possible_transitions": True},
+                                     {"all_possible_states": True}])
+def test_engines_build_the_same_features(chunks, options):
+    X, y, _, _ = chunks
+    ours = NumbaBackend(c2=1.0, max_iterations=2, **options).fit(X[:150], y[:150])
+    ref = CRFsuiteBackend(c2=1.0, max_iterations=2, **options).fit(X[:150], y[:150])
+    assert ours.n_features_ == ref.n_features_
+
+
+def test_dev_scores_in_both_logs(chunks):
+    X, y, Xh, yh = chunks
+    logs = {}
+    for engine in ENGINES:
+        be = engine(c2=1.0, max_iterations=8).fit(X[:200], y[:200], Xh[:100], yh[:100])
+        logs[engine.engine] = [r["dev_score"] for r in be.training_log_]
+    assert len(logs["numba"]) == len(logs["crfsuite"]) == 8
+    np.testing.assert_allclose(logs["numba"], logs["crfsuite"], atol=2e-3)
