@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numba
 
-JIT = dict(nopython=True, nogil=True, cache=True, fastmath=False, boundscheck=False)
-JIT_PARALLEL = dict(nopython=True, nogil=True, cache=False, fastmath=False, parallel=True)
+JIT = dict(nogil=True, cache=True, fastmath=False, boundscheck=False)
+JIT_PARALLEL = dict(nogil=True, cache=False, fastmath=False, parallel=True)
 
 
 def njit(func=None, **overrides):
