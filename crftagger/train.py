@@ -318,21 +318,81 @@ def pseudo_gradient(w, g, c1):
     return pg
 
 
-def _two_loop(pg, mem_s, mem_y, mem_rho):
-    """L-BFGS direction ``-H pg`` from the stored pairs (oldest first)."""
-    q = pg.copy()
-    alphas = []
-    for s, y, rho in zip(reversed(mem_s), reversed(mem_y), reversed(mem_rho), strict=True):
-        a = rho * float(s @ q)
-        alphas.append(a)
-        q -= a * y
-    if mem_s:
-        y = mem_y[-1]
-        q *= 1.0 / (mem_rho[-1] * float(y @ y))  # gamma = s.y / y.y
-    for s, y, rho, a in zip(mem_s, mem_y, mem_rho, reversed(alphas), strict=True):
-        b = rho * float(y @ q)
-        q += (a - b) * s
-    return -q
+@njit
+def vdot(a, b):
+    """``sum_k a[k] * b[k]`` in index order (deterministic, no BLAS threads)."""
+    acc = 0.0
+    for k in range(a.shape[0]):
+        acc += a[k] * b[k]
+    return acc
+
+
+@njit
+def vnorm(a):
+    """Euclidean norm ``sqrt(sum_k a[k]^2)``."""
+    return math.sqrt(vdot(a, a))
+
+
+@njit
+def axpy(x, step, d):
+    """New vector ``x + step * d``."""
+    out = np.empty_like(x)
+    for k in range(x.shape[0]):
+        out[k] = x[k] + step * d[k]
+    return out
+
+
+@njit
+def two_loop(pg, mem_s, mem_y, mem_rho, order, d):
+    """L-BFGS direction ``d = -H pg`` (two-loop recursion, no temporaries).
+
+    ``H`` is the inverse-Hessian approximation built from the pairs
+    ``(mem_s[i], mem_y[i])`` with ``mem_rho[i] = 1 / (y_i . s_i)``, taken in
+    the order ``order`` (oldest first), starting from ``gamma I`` with
+    ``gamma = s.y / y.y`` of the newest pair.
+
+    Parameters
+    ----------
+    pg : float64[D]
+    mem_s, mem_y : float64[m, D]
+    mem_rho : float64[m]
+    order : int64[n]
+        Slots in use, oldest first (``n <= m``).
+    d : float64[D]
+        Output.
+    """
+    D = pg.shape[0]
+    n = order.shape[0]
+    alphas = np.empty(n)
+    for k in range(D):
+        d[k] = pg[k]
+    for r in range(n - 1, -1, -1):
+        i = order[r]
+        a = 0.0
+        for k in range(D):
+            a += mem_s[i, k] * d[k]
+        a *= mem_rho[i]
+        alphas[r] = a
+        for k in range(D):
+            d[k] -= a * mem_y[i, k]
+    if n > 0:
+        i = order[n - 1]
+        yy = 0.0
+        for k in range(D):
+            yy += mem_y[i, k] * mem_y[i, k]
+        gamma = 1.0 / (mem_rho[i] * yy)
+        for k in range(D):
+            d[k] *= gamma
+    for r in range(n):
+        i = order[r]
+        b = 0.0
+        for k in range(D):
+            b += mem_y[i, k] * d[k]
+        b = alphas[r] - mem_rho[i] * b
+        for k in range(D):
+            d[k] += b * mem_s[i, k]
+    for k in range(D):
+        d[k] = -d[k]
 
 
 def lbfgs(
@@ -399,13 +459,14 @@ def lbfgs(
     F = f + c1 * float(np.abs(x).sum()) if c1 > 0 else f
     pg = pseudo_gradient(x, g, c1) if c1 > 0 else g
     history = [F]
-    if np.linalg.norm(pg) / max(1.0, float(np.linalg.norm(x))) <= epsilon:
+    if vnorm(pg) / max(1.0, vnorm(x)) <= epsilon:
         return TrainResult(x, log, "converged", "lbfgs", n_eval, params)
     d = -pg
-    step = 1.0 / float(np.linalg.norm(d))
-    mem_s: list[np.ndarray] = []
-    mem_y: list[np.ndarray] = []
-    mem_rho: list[float] = []
+    step = 1.0 / vnorm(d)
+    mem_s = np.zeros((num_memories, len(x)))
+    mem_y = np.zeros((num_memories, len(x)))
+    mem_rho = np.zeros(num_memories)
+    slots: list[int] = []  # memory slots in use, oldest first
     status = "max_iterations"
     k = 0
     while True:
@@ -419,11 +480,11 @@ def lbfgs(
             ok = False
             n_trials = 0
             for n_trials in range(1, max_linesearch + 1):  # noqa: B007
-                xn = xp + step * d
+                xn = axpy(xp, step, d)
                 xn[np.sign(xn) != orthant] = 0.0
                 fn, gn = evaluate(xn)
                 Fn = fn + c1 * float(np.abs(xn).sum())
-                if Fn <= Fp + 1e-4 * float((xn - xp) @ pgp):
+                if Fn <= Fp + 1e-4 * (vdot(xn, pgp) - vdot(xp, pgp)):
                     ok = True
                     break
                 if step < 1e-20:
@@ -433,12 +494,12 @@ def lbfgs(
                 x, f, g, F = xn, fn, gn, Fn
         else:
             def phi(stp, xp=xp, d=d, trial=trial):
-                xn = xp + stp * d
+                xn = axpy(xp, stp, d)
                 fn, gn = evaluate(xn)
                 trial["x"], trial["f"], trial["g"] = xn, fn, gn
-                return fn, float(gn @ d)
+                return fn, vdot(gn, d)
 
-            g0 = float(gp @ d)
+            g0 = vdot(gp, d)
             if linesearch == "MoreThuente":
                 ok, step, n_trials = more_thuente(phi, Fp, g0, step, max_linesearch)
             else:
@@ -453,8 +514,8 @@ def lbfgs(
             status = "linesearch_failed"
             break
         pg = pseudo_gradient(x, g, c1) if c1 > 0 else g
-        xnorm = float(np.linalg.norm(x))
-        gnorm = float(np.linalg.norm(pg))
+        xnorm = vnorm(x)
+        gnorm = vnorm(pg)
         score, stop = _run_callback(callback, k, x)
         log.append(IterationLog(
             iteration=k, loss=F, active_features=int(np.count_nonzero(x)),
@@ -474,22 +535,24 @@ def lbfgs(
         if max_iterations is not None and k >= max_iterations:
             status = "max_iterations"
             break
-        s = x - xp
-        yv = g - gp
-        ys = float(yv @ s)
+        # the newest pair goes to a free slot, else replaces the oldest; a pair
+        # without positive curvature (y.s <= 0) is not kept
+        free = [i for i in range(num_memories) if i not in slots]
+        slot = free[0] if free else slots.pop(0)
+        np.subtract(x, xp, out=mem_s[slot])
+        np.subtract(g, gp, out=mem_y[slot])
+        ys = vdot(mem_y[slot], mem_s[slot])
         if ys > 0.0:
-            mem_s.append(s)
-            mem_y.append(yv)
-            mem_rho.append(1.0 / ys)
-            if len(mem_s) > num_memories:
-                del mem_s[0], mem_y[0], mem_rho[0]
-        d = _two_loop(pg, mem_s, mem_y, mem_rho)
+            mem_rho[slot] = 1.0 / ys
+            slots.append(slot)
+        d = np.empty_like(x)
+        two_loop(pg, mem_s, mem_y, mem_rho, np.array(slots, dtype=np.int64), d)
         if c1 > 0:
             d[d * pg >= 0] = 0.0
-        if not float(d @ pg) < 0.0:
+        if not vdot(d, pg) < 0.0:
             d = -pg  # safeguard: restart from steepest descent
-            mem_s.clear(), mem_y.clear(), mem_rho.clear()
-            step = 1.0 / max(float(np.linalg.norm(d)), 1e-300)
+            slots.clear()
+            step = 1.0 / max(vnorm(d), 1e-300)
         else:
             step = 1.0
     if start_eval is not None:
@@ -715,7 +778,7 @@ def calibrate_eta(data, feat_ptr, feat_label, L, mask, w0, c2, order, eta=0.1, r
             int(s), data.seq_ptr, data.item_ptr, data.attr_ids, data.attr_vals, data.y, feat_ptr,
             feat_label, L, mask, tmp, 1.0, 0.0, tmp, *ws,
         )
-    init += c2 * n / N * float(w0 @ w0)
+    init += c2 * n / N * vdot(w0, w0)
     best_eta, best_loss = eta, math.inf
     decreasing = False
     left = candidates
@@ -725,7 +788,7 @@ def calibrate_eta(data, feat_ptr, feat_label, L, mask, w0, c2, order, eta=0.1, r
         loss, _t = sgd_epoch(sample, data.seq_ptr, data.item_ptr, data.attr_ids, data.attr_vals,
                              data.y, feat_ptr, feat_label, L, mask, w, lam,
                              max(1.0 / (lam * cur), 2.0), 0.0, *ws)
-        loss += c2 * n / N * float(w @ w)
+        loss += c2 * n / N * vdot(w, w)
         ok = math.isfinite(loss) and loss < init
         if ok:
             left -= 1
@@ -805,7 +868,7 @@ def sgd_l2(
         rng.shuffle(order)
         loss, t = sgd_epoch(order, data.seq_ptr, data.item_ptr, data.attr_ids, data.attr_vals,
                             data.y, feat_ptr, feat_label, L, mask, w, lam, t0, t, *ws)
-        loss += c2 * float(w @ w)
+        loss += c2 * vdot(w, w)
         losses.append(loss)
         score, stop = _run_callback(callback, epoch, w)
         log.append(IterationLog(
