@@ -1,0 +1,226 @@
+"""Scheme-constrained decoding and span confidences against brute force (tests/oracle.py)."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import oracle
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from crftagger import decoding, schemes
+from crftagger.decoding import DecodingError, Lattice, build_constraints
+
+#: Label sets small enough to enumerate every path, per scheme.
+LABELS = {
+    "iob2": ["O", "B-A", "I-A", "B-B", "I-B"],
+    "iob1": ["O", "I-A", "B-A", "I-B"],
+    "ioe1": ["O", "I-A", "E-A", "I-B"],
+    "ioe2": ["O", "I-A", "E-A", "E-B"],
+    "bioes": ["O", "B-A", "I-A", "E-A", "S-A", "S-B"],
+    "bilou": ["O", "B-A", "I-A", "L-A", "U-A"],
+    "io": ["O", "I-A", "I-B"],
+}
+
+
+def _valid_by_schemes(tags, scheme) -> bool:
+    try:
+        schemes.validate(tags, scheme)
+    except schemes.SchemeError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("scheme", sorted(LABELS))
+def test_tables_agree_with_scheme_validation(scheme):
+    labels = LABELS[scheme]
+    c = build_constraints(labels, scheme)
+    for T in range(1, 4):
+        for path in itertools.product(range(len(labels)), repeat=T):
+            tags = [labels[i] for i in path]
+            assert c.is_valid(path) == _valid_by_schemes(tags, scheme), tags
+
+
+@pytest.mark.parametrize("scheme", sorted(LABELS))
+def test_spans_of_equals_strict_decoding_on_valid_paths(scheme):
+    labels = LABELS[scheme]
+    c = build_constraints(labels, scheme)
+    for path in itertools.product(range(len(labels)), repeat=4):
+        if c.is_valid(path):
+            tags = [labels[i] for i in path]
+            assert decoding.spans_of(path, c) == schemes.extract_spans(tags, scheme), tags
+
+
+def test_lenient_tables_read_spans_as_conlleval():
+    labels = ["O", "B-A", "I-A", "I-B", "E-A", "S-B"]
+    c = build_constraints(labels, None)
+    assert c.unconstrained
+    for path in itertools.product(range(len(labels)), repeat=4):
+        tags = [labels[i] for i in path]
+        assert decoding.spans_of(path, c) == schemes.extract_spans(tags), tags
+
+
+def test_unknown_prefix_is_refused_with_its_name():
+    with pytest.raises(DecodingError, match="'E-A'"):
+        build_constraints(["O", "B-A", "E-A"], "iob2")
+    plain = build_constraints(["NN", "VB"], None)
+    assert not plain.span_labels
+
+
+def _random_lattice(rng, T, L, neg_inf_rate=0.0):
+    E = rng.normal(size=(T, L)) * 2 + rng.uniform(-1e-6, 1e-6, size=(T, L))
+    Tr = rng.normal(size=(L, L)) * 2
+    if neg_inf_rate:
+        Tr[rng.random((L, L)) < neg_inf_rate] = -np.inf
+    return E, Tr
+
+
+def _brute(E, Tr, c, fixed=None):
+    """``[(probability, path)]`` over allowed paths, probabilities renormalised."""
+    T, L = E.shape
+    items = []
+    for y in itertools.product(range(L), repeat=T):
+        if not c.is_valid(y):
+            continue
+        if fixed and any(y[t] not in ids for t, ids in fixed.items()):
+            continue
+        s = oracle.score(E, Tr, y)
+        if s != -math.inf:
+            items.append((s, y))
+    if not items:
+        return []
+    m = max(s for s, _ in items)
+    z = sum(math.exp(s - m) for s, _ in items)
+    return [(math.exp(s - m) / z, y, s) for s, y in items]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scheme=st.sampled_from(sorted(LABELS)), T=st.integers(1, 4), seed=st.integers(0, 2**32 - 1),
+       neg=st.sampled_from([0.0, 0.3]))
+def test_decoding_never_yields_an_invalid_sequence(scheme, T, seed, neg):
+    rng = np.random.default_rng(seed)
+    labels = LABELS[scheme]
+    c = build_constraints(labels, scheme)
+    E, Tr = _random_lattice(rng, T, len(labels), neg)
+    lat = Lattice(E, Tr, c)
+    brute = _brute(E, Tr, c)
+    if not brute:
+        with pytest.raises(DecodingError):
+            lat.best()
+        return
+    path, score = lat.best()
+    assert c.is_valid(path.tolist())
+    best = max(brute, key=lambda r: r[2])
+    assert score == pytest.approx(best[2], abs=1e-9)
+    for cand_path, _s, _p in lat.kbest(4):
+        assert c.is_valid(cand_path.tolist())
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scheme=st.sampled_from([*sorted(LABELS), None]), T=st.integers(1, 4),
+       seed=st.integers(0, 2**32 - 1))
+def test_span_confidence_equals_sum_over_label_sequences(scheme, T, seed):
+    rng = np.random.default_rng(seed)
+    labels = LABELS[scheme] if scheme else ["O", "B-A", "I-A", "I-B"]
+    c = build_constraints(labels, scheme)
+    E, Tr = _random_lattice(rng, T, len(labels))
+    lat = Lattice(E, Tr, c)
+    brute = _brute(E, Tr, c)
+    span_prob: dict = {}
+    marg = np.zeros((T, len(labels)))
+    for p, y, _s in brute:
+        for sp in schemes.extract_spans([labels[i] for i in y], scheme):
+            span_prob[sp] = span_prob.get(sp, 0.0) + p
+        for t, lab in enumerate(y):
+            marg[t, lab] += p
+    types = sorted({t for t in c.span_type if t})
+    for typ in types:
+        for start in range(T):
+            for end in range(start + 1, T + 1):
+                want = span_prob.get(schemes.Span(typ, start, end), 0.0)
+                assert lat.span_probability(typ, start, end) == pytest.approx(want, abs=1e-9)
+    np.testing.assert_allclose(lat.marginals(), marg, atol=1e-9)
+    total = sum(p for p, _y, _s in brute)
+    assert sum(p for _path, _s, p in lat.kbest(len(labels) ** T)) == pytest.approx(total)
+
+
+def test_span_confidence_is_not_a_product_of_token_marginals():
+    labels = LABELS["iob2"]
+    c = build_constraints(labels, "iob2")
+    rng = np.random.default_rng(3)
+    E, Tr = _random_lattice(rng, 4, len(labels))
+    lat = Lattice(E, Tr, c)
+    m = lat.marginals()
+    conf = lat.span_probability("A", 1, 3)
+    assert 0 <= conf <= min(m[1, 1], m[2, 2]) + 1e-12
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), T=st.integers(1, 4))
+def test_forced_labels_are_honoured(seed, T):
+    rng = np.random.default_rng(seed)
+    labels = LABELS["bioes"]
+    c = build_constraints(labels, "bioes")
+    E, Tr = _random_lattice(rng, T, len(labels))
+    pos = int(rng.integers(0, T))
+    lab = int(rng.integers(0, len(labels)))
+    fixed = {pos: [lab]}
+    brute = _brute(E, Tr, c, fixed)
+    lat = Lattice(E, Tr, c, fixed)
+    if not brute:
+        with pytest.raises(DecodingError, match="forced"):
+            lat.best()
+        return
+    path, score = lat.best()
+    assert path[pos] == lab and c.is_valid(path.tolist())
+    assert score == pytest.approx(max(r[2] for r in brute))
+
+
+def test_decode_batch_matches_the_single_sentence_lattice():
+    rng = np.random.default_rng(0)
+    labels = LABELS["bioes"]
+    L = len(labels)
+    seq_ptr, item_ptr, attr_ids, attr_vals, feat_ptr, feat_label, _y = oracle.random_corpus(rng, 30, L, 12)
+    seq_ptr = np.concatenate([seq_ptr[:5], [seq_ptr[4]], seq_ptr[5:]]).astype(np.int64)  # an empty one
+    w = rng.normal(size=len(feat_label) + L * L)
+    c = build_constraints(labels, "bioes")
+    out = np.empty(int(seq_ptr[-1]), dtype=np.int32)
+    decoding.decode_batch(seq_ptr, item_ptr, attr_ids, attr_vals, feat_ptr, feat_label, w, L,
+                          c.allowed_trans, c.allowed_start, c.allowed_end, out)
+    from crftagger import inference
+
+    Tr = w[len(feat_label):].reshape(L, L)
+    for s in range(len(seq_ptr) - 1):
+        i0, i1 = seq_ptr[s], seq_ptr[s + 1]
+        E = np.zeros((i1 - i0, L))
+        inference.emissions(item_ptr, attr_ids, attr_vals, i0, i1, feat_ptr, feat_label, w, E)
+        path, _ = Lattice(E, Tr, c).best()
+        assert out[i0:i1].tolist() == path.tolist()
+        assert c.is_valid(out[i0:i1].tolist())
+
+
+def test_compatible_labels_across_schemes():
+    bioes = ["O", "B-PER", "I-PER", "E-PER", "S-PER"]
+    ids = decoding.compatible_labels("B-PER", bioes, "iob2", "bioes")
+    assert [bioes[i] for i in ids] == ["B-PER", "S-PER"]
+    ids = decoding.compatible_labels("I-PER", bioes, "iob2", "bioes")
+    assert [bioes[i] for i in ids] == ["I-PER", "E-PER"]
+    assert decoding.compatible_labels("O", bioes, "iob2", "bioes") == [0]
+    assert decoding.compatible_labels("B-LOC", bioes, "iob2", "bioes") == []
+
+
+def test_long_sentence_lattice_is_finite():
+    rng = np.random.default_rng(1)
+    labels = LABELS["iob2"]
+    c = build_constraints(labels, "iob2")
+    E, Tr = _random_lattice(rng, 10_000, len(labels))
+    lat = Lattice(E * 5, Tr * 5, c)
+    path, score = lat.best()
+    assert len(path) == 10_000 and math.isfinite(score) and c.is_valid(path.tolist())
+    m = lat.marginals()
+    np.testing.assert_allclose(m.sum(axis=1), 1.0, atol=1e-9)
+    sp = decoding.spans_of(path.tolist(), c)[0]
+    assert 0 < lat.span_probability(sp.type, sp.start, sp.end) <= 1
