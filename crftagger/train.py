@@ -303,19 +303,59 @@ def backtracking(phi, f0, g0, stp, max_linesearch=20, ftol=1e-4, wolfe=0.9, stro
     return False, stp, max_linesearch
 
 
+@njit
 def pseudo_gradient(w, g, c1):
     """OWL-QN pseudo-gradient of ``f(w) + c1 ||w||_1``.
 
     ``g_i + c1 sign(w_i)`` where ``w_i != 0``; at ``w_i = 0`` the one-sided
     derivative that points downhill (``g_i + c1`` if negative, ``g_i - c1``
-    if positive), else 0.
+    if positive), else 0. ``w, g float64[D]``; returns a new ``float64[D]``.
     """
-    pg = np.where(w > 0, g + c1, np.where(w < 0, g - c1, 0.0))
-    zero = w == 0
-    right = g + c1
-    left = g - c1
-    pg[zero] = np.where(right[zero] < 0, right[zero], np.where(left[zero] > 0, left[zero], 0.0))
+    pg = np.empty_like(g)
+    for k in range(w.shape[0]):
+        if w[k] > 0.0:
+            pg[k] = g[k] + c1
+        elif w[k] < 0.0:
+            pg[k] = g[k] - c1
+        elif g[k] + c1 < 0.0:
+            pg[k] = g[k] + c1
+        elif g[k] - c1 > 0.0:
+            pg[k] = g[k] - c1
+        else:
+            pg[k] = 0.0
     return pg
+
+
+@njit
+def orthant_step(xp, step, d, pg):
+    """OWL-QN trial point: ``x = xp + step d`` projected on the orthant of ``xp``.
+
+    The orthant sign of coordinate ``k`` is ``sign(xp[k])``, or
+    ``sign(-pg[k])`` where ``xp[k] = 0``; a coordinate whose sign leaves its
+    orthant becomes exactly 0. Returns ``(x, ||x||_1)``.
+    """
+    x = np.empty_like(xp)
+    l1 = 0.0
+    for k in range(xp.shape[0]):
+        v = xp[k] + step * d[k]
+        if xp[k] != 0.0:
+            o = xp[k]
+        else:
+            o = -pg[k]
+        if (o > 0.0 and v <= 0.0) or (o < 0.0 and v >= 0.0) or o == 0.0:
+            v = 0.0
+        x[k] = v
+        l1 += abs(v)
+    return x, l1
+
+
+@njit
+def l1_norm(x):
+    """``sum_k |x[k]|``."""
+    acc = 0.0
+    for k in range(x.shape[0]):
+        acc += abs(x[k])
+    return acc
 
 
 @njit
@@ -456,7 +496,7 @@ def lbfgs(
                   max_linesearch=max_linesearch)
     log: list[IterationLog] = []
     f, g = evaluate(x)
-    F = f + c1 * float(np.abs(x).sum()) if c1 > 0 else f
+    F = f + c1 * l1_norm(x) if c1 > 0 else f
     pg = pseudo_gradient(x, g, c1) if c1 > 0 else g
     history = [F]
     if vnorm(pg) / max(1.0, vnorm(x)) <= epsilon:
@@ -476,14 +516,12 @@ def lbfgs(
         trial = {}
 
         if c1 > 0:
-            orthant = np.where(xp != 0, np.sign(xp), -np.sign(pgp))
             ok = False
             n_trials = 0
             for n_trials in range(1, max_linesearch + 1):  # noqa: B007
-                xn = axpy(xp, step, d)
-                xn[np.sign(xn) != orthant] = 0.0
+                xn, l1 = orthant_step(xp, step, d, pgp)
                 fn, gn = evaluate(xn)
-                Fn = fn + c1 * float(np.abs(xn).sum())
+                Fn = fn + c1 * l1
                 if Fn <= Fp + 1e-4 * (vdot(xn, pgp) - vdot(xp, pgp)):
                     ok = True
                     break

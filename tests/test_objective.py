@@ -170,3 +170,18 @@ def test_bad_input_is_rejected():
     w[0] = np.nan
     with pytest.raises(ValueError, match="finite"):
         f_obj(w)
+
+
+def test_empty_sequences_contribute_nothing():
+    data, feat_ptr, feat_label, L, mask, rng = make_problem(7, S=10)
+    K = len(feat_label)
+    w = rng.normal(size=K + L * L)
+    w[K:][mask == 0] = 0.0
+    f, g = obj.Objective(data, feat_ptr, feat_label, L, c2=0.1, trans_mask=mask)(w)
+    # the same corpus with an empty sequence first, in the middle and last
+    sp = data.seq_ptr
+    seq_ptr = np.concatenate([[0], [0], sp[1:6], [sp[5]], sp[6:], [sp[-1]]]).astype(np.int64)
+    data2 = AttributeSequences(seq_ptr, data.item_ptr, data.attr_ids, data.attr_vals, data.y)
+    f2, g2 = obj.Objective(data2, feat_ptr, feat_label, L, c2=0.1, trans_mask=mask)(w)
+    assert f2 == pytest.approx(f, rel=1e-13)
+    np.testing.assert_allclose(g2, g, atol=1e-12)

@@ -239,3 +239,17 @@ def test_invalid_parameters():
         train.sgd_l2(data, feat_ptr, feat_label, L, c2=0.0)
     with pytest.raises(ValueError, match="max_iterations"):
         train.averaged_perceptron(data, feat_ptr, feat_label, L, max_iterations=0)
+
+
+def test_lbfgs_bit_identical_across_thread_counts():
+    data, feat_ptr, feat_label, L, mask = crf_problem(7, S=120)
+    for c1 in (0.0, 0.15):
+        runs = [
+            train.lbfgs(
+                Objective(data, feat_ptr, feat_label, L, c2=0.2, trans_mask=mask, threads=threads),
+                c1=c1, max_iterations=6,
+            )
+            for threads in (1, 2)
+        ]
+        assert np.array_equal(runs[0].w, runs[1].w)
+        assert [e.loss for e in runs[0].log] == [e.loss for e in runs[1].log]
