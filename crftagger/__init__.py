@@ -1,3 +1,19 @@
 """crftagger: a fast feature-based linear-chain CRF sequence labeller."""
 
 __version__ = "0.1.0"
+
+__all__ = ["CRF", "Tagger", "__version__"]
+
+
+def __getattr__(name: str):
+    # CRF and Tagger load numpy, numba and the engines: import them on first use
+    # so that `import crftagger` (and `crftagger --help`) stays fast.
+    if name == "CRF":
+        from crftagger.api import CRF
+
+        return CRF
+    if name == "Tagger":
+        from crftagger.tagger import Tagger
+
+        return Tagger
+    raise AttributeError(f"module 'crftagger' has no attribute {name!r}")

@@ -1,0 +1,814 @@
+"""``crftagger.CRF``: sklearn-crfsuite's ``CRF`` estimator on crftagger's engines.
+
+Existing sklearn-crfsuite code runs after changing the import::
+
+    from crftagger import CRF            # was: from sklearn_crfsuite import CRF
+
+    crf = CRF(algorithm="lbfgs", c1=0.1, c2=0.1, max_iterations=100,
+              all_possible_transitions=True)
+    crf.fit(X_train, y_train)            # X: lists of {attribute: value} dicts per token
+    y_pred = crf.predict(X_test)
+
+Parameters keep sklearn-crfsuite's names and meaning (``None`` means the
+engine's default, which is CRFsuite's). Two more: ``engine`` (``"numba"``,
+crftagger's own CRF, the default; ``"crfsuite"``, CRFsuite through
+python-crfsuite) and ``threads`` (numba threads; results do not depend on it).
+
+Which options each engine honours:
+
+==========================  ==========================  =========================
+options                     ``engine="numba"``          ``engine="crfsuite"``
+==========================  ==========================  =========================
+lbfgs: c1, c2, ...          yes (OWL-QN when c1 > 0)    yes
+l2sgd: c2, calibration_*    yes                         yes
+ap: max_iterations, eps.    yes                         yes
+pa, arow                    no (a clear error)          yes
+min_freq, all_possible_*    yes                         yes
+verbose                     tqdm bar: loss, dev score   CRFsuite's log lines
+model_filename              crftagger model file        CRFsuite model file
+keep_tempfiles, trainer_cls no temporary files          as sklearn-crfsuite
+==========================  ==========================  =========================
+
+An option that the chosen algorithm does not take is an error (as in
+CRFsuite). Attribute values must be finite numbers, booleans or strings
+(``{"w": "the"}`` is the attribute ``"w:the"`` with value 1); a nested dict
+``{"w": {"lower": 1.0}}`` is ``"w:lower"``, and a list of strings
+``{"w": ["a", "b"]}`` is ``"w:a"`` and ``"w:b"``, as python-crfsuite reads them.
+Empty sequences are allowed: training skips them and they get empty predictions.
+
+Pickling keeps the fitted model: the numba engine through its arrays and
+vocabularies, the CRFsuite engine through the bytes of its model file (as
+sklearn-crfsuite does).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+from sklearn.base import BaseEstimator
+
+from crftagger.encoding import AttributeSequences, Vocabulary, encode_dicts
+
+ENGINES = ("numba", "crfsuite")
+NUMBA_ALGORITHMS = ("lbfgs", "l2sgd", "ap")
+CRFSUITE_ALGORITHMS = ("lbfgs", "l2sgd", "ap", "pa", "arow")
+_ALIASES = {
+    "lbfgs": "lbfgs", "l2sgd": "l2sgd", "ap": "ap", "averaged-perceptron": "ap",
+    "pa": "pa", "passive-aggressive": "pa", "arow": "arow",
+}
+
+#: Options (estimator parameter names) each algorithm takes, CRFsuite's lists.
+ALGORITHM_OPTIONS = {
+    "lbfgs": ("c1", "c2", "max_iterations", "num_memories", "epsilon", "period", "delta",
+              "linesearch", "max_linesearch"),
+    "l2sgd": ("c2", "max_iterations", "period", "delta", "calibration_eta", "calibration_rate",
+              "calibration_samples", "calibration_candidates", "calibration_max_trials"),
+    "ap": ("max_iterations", "epsilon"),
+    "pa": ("max_iterations", "epsilon", "pa_type", "c", "error_sensitive", "averaging"),
+    "arow": ("max_iterations", "epsilon", "variance", "gamma"),
+}
+_ALL_OPTIONS = tuple(dict.fromkeys(o for opts in ALGORITHM_OPTIONS.values() for o in opts))
+
+#: Estimator parameter -> CRFsuite parameter name.
+_CRFSUITE_NAMES = {
+    "min_freq": "feature.minfreq",
+    "all_possible_states": "feature.possible_states",
+    "all_possible_transitions": "feature.possible_transitions",
+    "calibration_eta": "calibration.eta",
+    "calibration_rate": "calibration.rate",
+    "calibration_samples": "calibration.samples",
+    "calibration_candidates": "calibration.candidates",
+    "calibration_max_trials": "calibration.max_trials",
+    "pa_type": "type",
+}
+
+
+class CRFError(ValueError):
+    """Bad parameters or input given to :class:`CRF`."""
+
+
+class NotFittedError(CRFError, AttributeError):
+    """The estimator is used before ``fit``."""
+
+
+class TrainingLog(list):
+    """Per-iteration dicts (``iteration``, ``loss``, ``active_features``, ``seconds``, ...).
+
+    A list, with sklearn-crfsuite's log-parser names ``iterations`` and
+    ``last_iteration`` as well.
+    """
+
+    @property
+    def iterations(self) -> list[dict]:
+        return list(self)
+
+    @property
+    def last_iteration(self) -> dict | None:
+        return self[-1] if self else None
+
+
+# --------------------------------------------------------------------------- input checks
+
+
+def _item_to_dict(item, s: int, t: int) -> dict[str, float] | list[str]:
+    """Normalise one item to ``{name: float}`` (or keep a list of names); errors name the place."""
+    if isinstance(item, Mapping):
+        flat = None
+        for name, value in item.items():
+            if isinstance(value, (Mapping, list, tuple, set, frozenset)):
+                flat = {}
+                break
+            if not isinstance(value, (str, bool, int, float, np.integer, np.floating)):
+                raise CRFError(
+                    f"sequence {s}, item {t}: attribute {name!r} has a {type(value).__name__} "
+                    "value; expected a number, a boolean, a string, a dict or a list of strings"
+                )
+            if not isinstance(value, (str, bool)) and not math.isfinite(float(value)):
+                raise CRFError(
+                    f"sequence {s}, item {t}: attribute {name!r} has value {value}; "
+                    "expected a finite number"
+                )
+        if flat is None:
+            return item
+        for name, value in item.items():
+            _flatten_value(str(name), value, flat, s, t)
+        return flat
+    if isinstance(item, str) or not isinstance(item, Sequence):
+        raise CRFError(
+            f"sequence {s}, item {t}: expected a dict of attributes or a list of attribute "
+            f"names, found {type(item).__name__}"
+        )
+    for name in item:
+        if not isinstance(name, str):
+            raise CRFError(f"sequence {s}, item {t}: attribute name {name!r} is not a string")
+    return item
+
+
+def _flatten_value(name: str, value, out: dict, s: int, t: int) -> None:
+    if isinstance(value, str):
+        key, v = f"{name}:{value}", 1.0
+    elif isinstance(value, Mapping):
+        for sub, v2 in value.items():
+            _flatten_value(f"{name}:{sub}", v2, out, s, t)
+        return
+    elif isinstance(value, (list, tuple, set, frozenset)):
+        for v2 in value:
+            if not isinstance(v2, str):
+                raise CRFError(
+                    f"sequence {s}, item {t}: attribute {name!r} lists {v2!r}; expected strings"
+                )
+            out[f"{name}:{v2}"] = out.get(f"{name}:{v2}", 0.0) + 1.0
+        return
+    else:
+        try:
+            v = float(value)
+        except (TypeError, ValueError):
+            raise CRFError(
+                f"sequence {s}, item {t}: attribute {name!r} has value {value!r}; expected a number"
+            ) from None
+        key = name
+    if not math.isfinite(v):
+        raise CRFError(f"sequence {s}, item {t}: attribute {name!r} has value {v}; expected a finite number")
+    out[key] = out.get(key, 0.0) + v
+
+
+def check_X(X, what: str = "X") -> list:
+    """Validate sklearn-crfsuite input; return it with items normalised (a new outer list)."""
+    if isinstance(X, (str, bytes, Mapping)) or not isinstance(X, (Sequence, np.ndarray)):
+        raise CRFError(f"{what}: expected a list of sequences, found {type(X).__name__}")
+    out = []
+    for s, xseq in enumerate(X):
+        if isinstance(xseq, (str, bytes, Mapping)) or not isinstance(xseq, (Sequence, np.ndarray)):
+            raise CRFError(f"{what}: sequence {s} must be a list of items, found {type(xseq).__name__}")
+        out.append([_item_to_dict(item, s, t) for t, item in enumerate(xseq)])
+    return out
+
+
+def check_y(y, X: list, what: str = "y") -> list[list[str]]:
+    """Validate label sequences against ``X``; return them as lists of str."""
+    if y is None:
+        raise CRFError(f"{what}: labels are needed")
+    if isinstance(y, (str, bytes)) or not isinstance(y, (Sequence, np.ndarray)):
+        raise CRFError(f"{what}: expected a list of label sequences, found {type(y).__name__}")
+    if len(y) != len(X):
+        raise CRFError(f"{what} has {len(y)} label sequences for {len(X)} sequences")
+    out = []
+    for s, (xseq, yseq) in enumerate(zip(X, y, strict=True)):
+        if isinstance(yseq, str) or not isinstance(yseq, (Sequence, np.ndarray)):
+            raise CRFError(f"{what}: sequence {s} must be a list of labels, found {type(yseq).__name__}")
+        if len(yseq) != len(xseq):
+            raise CRFError(f"sequence {s}: {len(xseq)} items but {len(yseq)} labels in {what}")
+        for t, lab in enumerate(yseq):
+            if not isinstance(lab, str) or not lab:
+                raise CRFError(f"sequence {s}, item {t}: label {lab!r} in {what} is not a non-empty string")
+        out.append(list(yseq))
+    return out
+
+
+# --------------------------------------------------------------------------- training progress
+
+
+class ProgressCallback:
+    """Training callback: dev scores (and optionally the training loss) per iteration.
+
+    ``model`` is the :class:`~crftagger.model.LinearChainCRF` being trained
+    (its feature index is set when training starts). With ``dev`` (labelled
+    :class:`AttributeSequences`) each iteration records ``dev_accuracy``
+    (plain Viterbi); ``dev_scorer(index, w) -> dict`` adds its own entries
+    (e.g. ``dev_f1`` from scheme-constrained decoding). With ``train`` and ``c1, c2`` it records the
+    regularised training loss at the new weights (one extra forward pass per
+    iteration), used for the progress bar. ``bar`` is a tqdm bar (or None).
+    """
+
+    def __init__(self, model, dev: AttributeSequences | None = None, dev_scorer=None,
+                 train: AttributeSequences | None = None, c1: float = 0.0, c2: float = 0.0,
+                 bar=None):
+        from crftagger.model import _nonempty_seq_ptr
+
+        self.model = model
+        self.dev = dev
+        self.dev_scorer = dev_scorer
+        self.train = train
+        self.c1, self.c2 = float(c1 or 0.0), float(c2 or 0.0)
+        self.bar = bar
+        self.records: list[dict] = []
+        if dev is not None:
+            self.dev_ptr = _nonempty_seq_ptr(dev.seq_ptr)[0]
+            self.dev_out = np.empty(dev.n_items, dtype=np.int32)
+        if train is not None:
+            self.train_ptr = _nonempty_seq_ptr(train.seq_ptr)[0]
+            self.observed = None
+            self.logz = np.empty(len(self.train_ptr) - 1)
+
+    def __call__(self, iteration, w):
+        from crftagger import inference
+
+        index = self.model.index
+        L = self.model.n_labels
+        w = np.ascontiguousarray(w, dtype=np.float64)
+        rec: dict = {"iteration": int(iteration)}
+        if self.train is not None and self.train.n_items:
+            from crftagger.objective import observed_counts
+
+            d = self.train
+            if self.observed is None:
+                self.observed = observed_counts(
+                    self.train_ptr, d.item_ptr, d.attr_ids, d.attr_vals, d.y,
+                    index.feat_ptr, index.feat_label, L,
+                )
+            inference.logz_batch(self.train_ptr, d.item_ptr, d.attr_ids, d.attr_vals,
+                                 index.feat_ptr, index.feat_label, w, L, self.logz)
+            rec["loss"] = float(self.logz.sum() - self.observed @ w + self.c2 * (w @ w)
+                                + self.c1 * np.abs(w).sum())
+        if self.dev is not None and self.dev.n_items:
+            d = self.dev
+            inference.predict_batch(self.dev_ptr, d.item_ptr, d.attr_ids, d.attr_vals,
+                                    index.feat_ptr, index.feat_label, w, L, self.dev_out)
+            rec["dev_accuracy"] = float(np.mean(self.dev_out == d.y))
+        if self.dev_scorer is not None:
+            rec.update(self.dev_scorer(index, w))
+        self.records.append(rec)
+        if self.bar is not None:
+            self.bar.update(1)
+            self.bar.set_postfix({k: round(v, 4) for k, v in rec.items() if k != "iteration"},
+                                 refresh=False)
+        return rec.get("dev_f1", rec.get("dev_accuracy"))
+
+    def merge_into(self, log: list[dict]) -> list[dict]:
+        """The trainer's log with the recorded dev scores added (matched by iteration)."""
+        by_iter = {r["iteration"]: r for r in self.records}
+        out = []
+        for rec in log:
+            rec = dict(rec)
+            rec.pop("score", None)
+            extra = by_iter.get(rec["iteration"], {})
+            for k, v in extra.items():
+                if k.startswith("dev_"):
+                    rec[k] = v
+            out.append(rec)
+        return out
+
+
+def progress_bar(total: int | None, desc: str, enabled: bool):
+    """A tqdm bar writing to stderr, or None when disabled."""
+    if not enabled:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit="it", leave=True, dynamic_ncols=True)
+
+
+# --------------------------------------------------------------------------- the estimator
+
+
+class CRF(BaseEstimator):
+    """A linear-chain CRF with sklearn-crfsuite's interface (see the module docstring).
+
+    Parameters
+    ----------
+    algorithm : {"lbfgs", "l2sgd", "ap", "pa", "arow"}, default "lbfgs"
+        Training algorithm (``"pa"`` and ``"arow"`` need ``engine="crfsuite"``).
+    min_freq, all_possible_states, all_possible_transitions
+        Feature generation (CRFsuite's ``feature.*``).
+    c1, c2, max_iterations, num_memories, epsilon, period, delta, linesearch, max_linesearch
+        L-BFGS / OWL-QN options (``c1``: L1, ``c2``: L2 coefficient of ``||w||^2``).
+    calibration_eta, calibration_rate, calibration_samples, calibration_candidates, calibration_max_trials
+        l2sgd learning-rate calibration.
+    pa_type, c, error_sensitive, averaging
+        Passive-aggressive options (CRFsuite engine).
+    variance, gamma
+        AROW options (CRFsuite engine).
+    verbose : bool
+        Show training progress (numba: a tqdm bar with loss and dev score).
+    model_filename : str, optional
+        Also write the trained model there (numba: a crftagger model file;
+        crfsuite: the CRFsuite model file).
+    keep_tempfiles : bool
+        CRFsuite engine: keep its temporary model file.
+    trainer_cls : class, optional
+        CRFsuite engine: a ``pycrfsuite.Trainer`` subclass.
+    engine : {"numba", "crfsuite"}, default "numba"
+    threads : int, optional
+        numba threads for training and prediction (``None``: numba's setting).
+    """
+
+    def __init__(
+        self,
+        algorithm="lbfgs",
+        min_freq=None,
+        all_possible_states=None,
+        all_possible_transitions=None,
+        c1=None,
+        c2=None,
+        max_iterations=None,
+        num_memories=None,
+        epsilon=None,
+        period=None,
+        delta=None,
+        linesearch=None,
+        max_linesearch=None,
+        calibration_eta=None,
+        calibration_rate=None,
+        calibration_samples=None,
+        calibration_candidates=None,
+        calibration_max_trials=None,
+        pa_type=None,
+        c=None,
+        error_sensitive=None,
+        averaging=None,
+        variance=None,
+        gamma=None,
+        verbose=False,
+        model_filename=None,
+        keep_tempfiles=False,
+        trainer_cls=None,
+        engine="numba",
+        threads=None,
+    ):
+        self.algorithm = algorithm
+        self.min_freq = min_freq
+        self.all_possible_states = all_possible_states
+        self.all_possible_transitions = all_possible_transitions
+        self.c1 = c1
+        self.c2 = c2
+        self.max_iterations = max_iterations
+        self.num_memories = num_memories
+        self.epsilon = epsilon
+        self.period = period
+        self.delta = delta
+        self.linesearch = linesearch
+        self.max_linesearch = max_linesearch
+        self.calibration_eta = calibration_eta
+        self.calibration_rate = calibration_rate
+        self.calibration_samples = calibration_samples
+        self.calibration_candidates = calibration_candidates
+        self.calibration_max_trials = calibration_max_trials
+        self.pa_type = pa_type
+        self.c = c
+        self.error_sensitive = error_sensitive
+        self.averaging = averaging
+        self.variance = variance
+        self.gamma = gamma
+        self.verbose = verbose
+        self.model_filename = model_filename
+        self.keep_tempfiles = keep_tempfiles
+        self.trainer_cls = trainer_cls
+        self.engine = engine
+        self.threads = threads
+
+    # ------------------------------------------------------------------ validation
+    def _algorithm(self) -> str:
+        algo = "lbfgs" if self.algorithm is None else self.algorithm
+        name = _ALIASES.get(str(algo).lower()) if isinstance(algo, str) else None
+        if name is None:
+            raise CRFError(f"unknown algorithm {algo!r}; expected one of {CRFSUITE_ALGORITHMS}")
+        if self.engine not in ENGINES:
+            raise CRFError(f"unknown engine {self.engine!r}; expected one of {ENGINES}")
+        if self.engine == "numba" and name not in NUMBA_ALGORITHMS:
+            raise CRFError(
+                f"algorithm {name!r} is only available with engine='crfsuite'; the numba engine "
+                f"trains {NUMBA_ALGORITHMS}"
+            )
+        return name
+
+    def _options(self, algorithm: str) -> dict:
+        """The algorithm options that are set; an option the algorithm does not take is an error."""
+        out = {}
+        for name in _ALL_OPTIONS:
+            v = getattr(self, name)
+            if v is None:
+                continue
+            if name not in ALGORITHM_OPTIONS[algorithm]:
+                raise CRFError(
+                    f"algorithm {algorithm!r} takes no parameter {name!r} (it takes "
+                    f"{', '.join(ALGORITHM_OPTIONS[algorithm])})"
+                )
+            if name == "linesearch":
+                if not isinstance(v, str):
+                    raise CRFError(f"linesearch must be a string, found {v!r}")
+            elif isinstance(v, bool) and name not in ("error_sensitive", "averaging"):
+                raise CRFError(f"{name} must be a number, found {v!r}")
+            elif not isinstance(v, (bool, int, float, np.integer, np.floating)) or not math.isfinite(v) or v < 0:
+                raise CRFError(f"{name} must be a finite number >= 0, found {v!r}")
+            out[name] = v
+        if self.min_freq is not None and (
+            isinstance(self.min_freq, bool) or not isinstance(self.min_freq, (int, float))
+            or not math.isfinite(self.min_freq)
+        ):
+            raise CRFError(f"min_freq must be a finite number, found {self.min_freq!r}")
+        if self.threads is not None and (isinstance(self.threads, bool) or not isinstance(self.threads, int)):
+            raise CRFError(f"threads must be an integer, found {self.threads!r}")
+        return out
+
+    def _require_fitted(self) -> None:
+        if getattr(self, "_model", None) is None and getattr(self, "_crfsuite_bytes", None) is None:
+            raise NotFittedError(f"this {type(self).__name__} is not fitted yet: call fit() first")
+
+    @property
+    def fitted_engine_(self) -> str:
+        self._require_fitted()
+        return "numba" if getattr(self, "_model", None) is not None else "crfsuite"
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, X, y, X_dev=None, y_dev=None) -> CRF:
+        """Train on ``X`` (lists of attribute dicts) and ``y`` (lists of labels); return self."""
+        if (X_dev is None) != (y_dev is None):
+            raise CRFError("pass both X_dev and y_dev to use the holdout data")
+        algorithm = self._algorithm()
+        options = self._options(algorithm)
+        X = check_X(X)
+        y = check_y(y, X)
+        if not any(len(s) for s in y):
+            raise CRFError("the training data hold no labelled item (every sequence is empty)")
+        dev = None
+        if X_dev is not None:
+            X_dev = check_X(X_dev, "X_dev")
+            y_dev = check_y(y_dev, X_dev, "y_dev")
+            known = {lab for s in y for lab in s}
+            for s, seq in enumerate(y_dev):
+                for t, lab in enumerate(seq):
+                    if lab not in known:
+                        raise CRFError(
+                            f"y_dev sequence {s}, item {t}: label {lab!r} does not occur in the "
+                            "training labels"
+                        )
+            dev = (X_dev, y_dev)
+        self._model = None
+        self._crfsuite_bytes = None
+        self._tagger = None
+        self._info_cached = None
+        if self.engine == "numba":
+            self._fit_numba(X, y, dev, algorithm, options)
+        else:
+            self._fit_crfsuite(X, y, dev, algorithm, options)
+        return self
+
+    def _fit_numba(self, X, y, dev, algorithm, options) -> None:
+        from crftagger.model import LinearChainCRF
+
+        if self.trainer_cls is not None:
+            raise CRFError("trainer_cls is a python-crfsuite option: use engine='crfsuite'")
+        attributes, labels = Vocabulary(), Vocabulary()
+        data = encode_dicts(X, attributes, y, labels)
+        attributes.freeze()
+        labels.freeze()
+        model = LinearChainCRF(labels, attributes)
+        dev_data = encode_dicts(dev[0], attributes, dev[1], labels) if dev is not None else None
+        bar = progress_bar(options.get("max_iterations"), "training", bool(self.verbose))
+        cb = None
+        if dev_data is not None or bar is not None:
+            cb = ProgressCallback(
+                model, dev=dev_data, train=data if bar is not None else None,
+                c1=options.get("c1", 0.0), c2=options.get("c2", 1.0 if algorithm != "ap" else 0.0),
+                bar=bar,
+            )
+        trainer_opts = {}
+        for name in ("calibration_eta", "calibration_rate", "calibration_samples",
+                     "calibration_candidates", "calibration_max_trials"):
+            if name in options:
+                trainer_opts[name] = options.pop(name)
+        try:
+            model.fit(
+                data, algorithm=algorithm, threads=self.threads, callback=cb,
+                all_possible_states=bool(self.all_possible_states),
+                all_possible_transitions=bool(self.all_possible_transitions),
+                min_freq=float(self.min_freq or 0.0), **options, **trainer_opts,
+            )
+        finally:
+            if bar is not None:
+                bar.close()
+        log = model.training_log if cb is None else cb.merge_into(model.training_log)
+        self.training_log_ = TrainingLog(log)
+        self._model = model
+        if self.model_filename:
+            model.save(self.model_filename, header={"estimator": "crftagger.CRF",
+                                                    "params": _json_params(self)})
+
+    def _fit_crfsuite(self, X, y, dev, algorithm, options) -> None:
+        import pycrfsuite
+
+        params = {}
+        for name in ("min_freq", "all_possible_states", "all_possible_transitions", *options):
+            v = getattr(self, name)
+            if v is not None:
+                params[_CRFSUITE_NAMES.get(name, name)] = v
+        trainer_cls = self.trainer_cls or pycrfsuite.Trainer
+        try:
+            trainer = trainer_cls(algorithm=algorithm, params=params, verbose=bool(self.verbose))
+        except ValueError as exc:
+            raise CRFError(f"CRFsuite refused the options {params}: {exc}") from None
+        for xseq, yseq in zip(X, y, strict=True):
+            trainer.append(xseq, yseq)
+        if dev is not None:
+            for xseq, yseq in zip(*dev, strict=True):
+                trainer.append(xseq, yseq, 1)
+        workdir = None
+        if self.model_filename:
+            path = Path(self.model_filename)
+        else:
+            workdir = tempfile.mkdtemp(prefix="crftagger-crfsuite-")
+            path = Path(workdir) / "model.crfsuite"
+        try:
+            trainer.train(str(path), holdout=-1 if dev is None else 1)
+            self._crfsuite_bytes = path.read_bytes()
+        finally:
+            if workdir is not None and not self.keep_tempfiles:
+                shutil.rmtree(workdir, ignore_errors=True)
+        self.crfsuite_model_path_ = str(path) if (workdir is None or self.keep_tempfiles) else None
+        iterations = list(getattr(trainer.logparser, "iterations", []) or [])
+        self.training_log_ = TrainingLog(
+            {**{k: v for k, v in it.items() if k != "scores"}, "iteration": it.get("num")}
+            for it in iterations
+        )
+
+    # ------------------------------------------------------------------ CRFsuite engine state
+    @property
+    def tagger_(self):
+        """The ``pycrfsuite.Tagger`` of a model trained with the CRFsuite engine (else None)."""
+        if getattr(self, "_crfsuite_bytes", None) is None:
+            return None
+        if getattr(self, "_tagger", None) is None:
+            import pycrfsuite
+
+            tagger = pycrfsuite.Tagger()
+            tagger.open_inmemory(self._crfsuite_bytes)
+            self._tagger = tagger
+            self._info_cached = None
+        return self._tagger
+
+    @property
+    def _info(self):
+        if getattr(self, "_info_cached", None) is None:
+            self._info_cached = self.tagger_.info()
+        return self._info_cached
+
+    @property
+    def model_(self):
+        """The fitted :class:`~crftagger.model.LinearChainCRF`.
+
+        For the CRFsuite engine the model file is imported with full-precision
+        weights (:mod:`crftagger.crfsuite_io`).
+        """
+        self._require_fitted()
+        if self._model is not None:
+            return self._model
+        if getattr(self, "_imported", None) is None:
+            from crftagger.crfsuite_io import load_crfsuite
+
+            fd, tmp = tempfile.mkstemp(suffix=".crfsuite")
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(self._crfsuite_bytes)
+                self._imported = load_crfsuite(tmp)
+            finally:
+                os.unlink(tmp)
+        return self._imported
+
+    # ------------------------------------------------------------------ prediction
+    def _encode(self, X) -> AttributeSequences:
+        return encode_dicts(X, self._model.attributes)
+
+    def predict(self, X) -> list[list[str]]:
+        """Viterbi labels of every sequence (a list of lists of str)."""
+        self._require_fitted()
+        X = check_X(X)
+        if self._model is None:
+            tagger = self.tagger_
+            return [list(tagger.tag(xseq)) if len(xseq) else [] for xseq in X]
+        data = self._encode(X)
+        ids = self._model.predict(data, threads=self.threads)
+        names = np.asarray(self._model.labels.items, dtype=object)
+        sp = data.seq_ptr
+        return [names[ids[sp[s]:sp[s + 1]]].tolist() for s in range(data.n_sequences)]
+
+    def predict_single(self, xseq) -> list[str]:
+        """Labels of one sequence."""
+        return self.predict([xseq])[0]
+
+    def predict_marginals_array(self, X) -> list[np.ndarray]:
+        """Per sequence ``p(y_t = l | x)`` as float64[T, L], columns in ``classes_`` order."""
+        self._require_fitted()
+        X = check_X(X)
+        if self._model is None:
+            tagger, classes = self.tagger_, self.classes_
+            out = []
+            for xseq in X:
+                m = np.empty((len(xseq), len(classes)))
+                if len(xseq):
+                    tagger.set(xseq)
+                    for t in range(len(xseq)):
+                        for j, lab in enumerate(classes):
+                            m[t, j] = tagger.marginal(lab, t)
+                out.append(m)
+            return out
+        data = self._encode(X)
+        marg = self._model.predict_marginals(data, threads=self.threads)
+        sp = data.seq_ptr
+        return [marg[sp[s]:sp[s + 1]] for s in range(data.n_sequences)]
+
+    def predict_marginals(self, X) -> list[list[dict[str, float]]]:
+        """``p(y_t = label | x)`` per item as ``{label: probability}`` dicts."""
+        classes = self.classes_
+        return [[dict(zip(classes, row.tolist(), strict=True)) for row in m]
+                for m in self.predict_marginals_array(X)]
+
+    def predict_marginals_single(self, xseq) -> list[dict[str, float]]:
+        return self.predict_marginals([xseq])[0]
+
+    def score(self, X, y) -> float:
+        """Token accuracy of ``predict(X)`` against ``y`` (sklearn-crfsuite's ``score``)."""
+        pred = self.predict(X)
+        y = check_y(y, pred)
+        total = sum(len(s) for s in y)
+        if total == 0:
+            return 0.0
+        correct = sum(a == b for ps, gs in zip(pred, y, strict=True) for a, b in zip(ps, gs, strict=True))
+        return correct / total
+
+    # ------------------------------------------------------------------ fitted attributes
+    @property
+    def classes_(self) -> list[str]:
+        self._require_fitted()
+        if self._model is not None:
+            return list(self._model.labels.items)
+        return list(self.tagger_.labels())
+
+    @property
+    def state_features_(self) -> dict[tuple[str, str], float]:
+        """``{(attribute, label): weight}`` of the non-zero state features."""
+        self._require_fitted()
+        if self._model is None:
+            return dict(self._info.state_features)
+        return {k: v for k, v in self._model.state_features_.items() if v != 0.0}
+
+    @property
+    def transition_features_(self) -> dict[tuple[str, str], float]:
+        """``{(previous, current): weight}`` of the non-zero transition features."""
+        self._require_fitted()
+        if self._model is None:
+            return dict(self._info.transitions)
+        return {k: v for k, v in self._model.transition_features_.items() if v != 0.0}
+
+    @property
+    def attributes_(self) -> list[str]:
+        """Attributes with at least one non-zero state feature (as CRFsuite keeps them)."""
+        self._require_fitted()
+        if self._model is None:
+            attrs = [None] * int(self._info.header["num_attrs"])
+            for name, idx in self._info.attributes.items():
+                attrs[int(idx)] = name
+            return attrs
+        m = self._model
+        nz = m.state_weights != 0
+        owner = np.repeat(np.arange(len(m.attributes)), np.diff(m.feat_ptr))
+        keep = np.unique(owner[nz])
+        return [m.attributes[int(a)] for a in keep]
+
+    @property
+    def num_attributes_(self) -> int:
+        return len(self.attributes_)
+
+    @property
+    def size_(self) -> int:
+        """Model size in bytes (numba: arrays plus UTF-8 vocabularies; crfsuite: file size)."""
+        self._require_fitted()
+        if self._model is None:
+            return len(self._crfsuite_bytes)
+        m = self._model
+        strings = sum(len(s.encode("utf-8")) + 1 for s in m.attributes) + sum(
+            len(s.encode("utf-8")) + 1 for s in m.labels)
+        return int(m.feat_ptr.nbytes + m.feat_label.nbytes + m.w.nbytes + m.trans_mask.nbytes + strings)
+
+    # ------------------------------------------------------------------ files and pickling
+    def save(self, path) -> Path:
+        """Write the fitted model: a crftagger model file (numba) or the CRFsuite file (crfsuite)."""
+        self._require_fitted()
+        if self._model is None:
+            from crftagger.modelfile import _atomic_write
+
+            path = Path(path)
+            _atomic_write(path, [self._crfsuite_bytes])
+            return path
+        return self._model.save(path, header={"estimator": "crftagger.CRF",
+                                              "params": _json_params(self)})
+
+    @classmethod
+    def load(cls, path, engine: str | None = None) -> CRF:
+        """Read a model written by :meth:`save` or by CRFsuite / sklearn-crfsuite.
+
+        A crftagger file gives the numba engine; a CRFsuite file keeps the
+        CRFsuite engine unless ``engine="numba"`` (then its weights are
+        imported at full precision).
+        """
+        from crftagger import modelfile
+        from crftagger.crfsuite_io import MAGIC, load_crfsuite
+        from crftagger.model import LinearChainCRF
+
+        path = Path(path)
+        with open(path, "rb") as fh:
+            head = fh.read(len(modelfile.SIGNATURE))
+        if head[:4] == MAGIC:
+            est = cls(engine=engine or "crfsuite")
+            if est.engine == "numba":
+                est._model = load_crfsuite(path)
+                est._crfsuite_bytes = None
+            else:
+                est._model = None
+                est._crfsuite_bytes = path.read_bytes()
+                est.tagger_  # noqa: B018 - fail now on a broken file
+            est.training_log_ = TrainingLog()
+            return est
+        model = LinearChainCRF.load(path)
+        fields = modelfile.read_header(path)["fields"].get("user", {})
+        params = {k: v for k, v in (fields.get("params") or {}).items() if k in cls._get_param_names()}
+        est = cls(**params)
+        est.engine = "numba"
+        est._model = model
+        est._crfsuite_bytes = None
+        est.training_log_ = TrainingLog()
+        return est
+
+    def __getstate__(self):
+        state = {k: v for k, v in self.__dict__.items()
+                 if k not in ("_tagger", "_info_cached", "_model", "_imported")}
+        model = self.__dict__.get("_model")
+        if model is not None:
+            state["_model_arrays"] = {
+                "labels": list(model.labels.items),
+                "attributes": list(model.attributes.items),
+                "feat_ptr": model.feat_ptr,
+                "feat_label": model.feat_label,
+                "w": model.w,
+                "trans_mask": model.trans_mask,
+            }
+        return state
+
+    def __setstate__(self, state):
+        from crftagger.model import LinearChainCRF
+
+        state = dict(state)
+        arrays = state.pop("_model_arrays", None)
+        self.__dict__.update(state)
+        self._tagger = None
+        self._info_cached = None
+        self._model = None
+        if arrays is not None:
+            self._model = LinearChainCRF(
+                Vocabulary(arrays["labels"]).freeze(), Vocabulary(arrays["attributes"]).freeze(),
+                arrays["feat_ptr"], arrays["feat_label"], arrays["w"], arrays["trans_mask"],
+            )
+
+
+def _json_params(est: CRF) -> dict:
+    """The estimator's parameters that are plain JSON values (for model-file headers)."""
+    out = {}
+    for k, v in est.get_params(deep=False).items():
+        if v is None or isinstance(v, (bool, int, float, str)):
+            out[k] = v
+    return out
