@@ -34,6 +34,33 @@ Two forward-backward flavours are provided:
 
 A kernel that finds no valid path (every path has score ``-inf``) returns
 ``-inf`` and fills its path output with ``-1``.
+
+Signatures (the contract's names; workspaces last)::
+
+    emissions(item_ptr, attr_ids, attr_vals, i0, i1, feat_ptr, feat_label, w, out)
+    forward_backward_log(E, Tr, alpha, beta) -> log_z
+    exp_transitions(Tr, exp_tr, exp_tr_t) -> tr_shift
+    forward_backward_scaled(E, exp_tr, exp_tr_t, tr_shift, exp_e, alpha, beta, scale)
+        -> log_z (NaN when the scaling fails)
+    unary_marginals(alpha, beta, log_z, out)            # log-space variables
+    unary_marginals_scaled(alpha, beta, out)            # scaled variables
+    pairwise_marginals(E, Tr, alpha, beta, log_z, out[T-1, L, L])
+    transition_marginals(E, Tr, alpha, beta, log_z, out[L, L])          # adds
+    transition_marginals_scaled(exp_tr, exp_e, alpha, beta, scale, T, out)  # adds
+    marginals_into(E, Tr, exp_tr, exp_tr_t, tr_shift, exp_e, alpha, beta, scale, out)
+        -> log_z (scaled with log-space fallback)
+    log_partition(E, Tr, exp_tr, exp_tr_t, tr_shift, exp_e, alpha, beta, scale) -> log_z
+    viterbi(E, Tr, path) -> score
+    viterbi_into(E, Tr, path, delta, back) -> score
+    viterbi_constrained(E, Tr, allowed_trans, allowed_start, allowed_end,
+                        allowed_labels, path) -> score
+    constrain_lattice(E, Tr, allowed_trans, allowed_start, allowed_end,
+                      allowed_labels, E_out, Tr_out)
+    kbest(E, Tr, k, paths, scores) -> n_found
+    sequence_score(E, Tr, y) -> score
+    sequence_log_probability(E, Tr, y), sequence_probability(E, Tr, y)
+    predict_batch / marginals_batch / logz_batch(seq_ptr, item_ptr, attr_ids,
+        attr_vals, feat_ptr, feat_label, w, L, out)
 """
 
 from __future__ import annotations

@@ -277,3 +277,24 @@ def test_emissions_and_batch_entry_points():
         unary = np.empty((i1 - i0, L))
         inf.unary_marginals(alpha, beta, lz, unary)
         np.testing.assert_allclose(marg[i0:i1], unary, atol=1e-12)
+
+
+def test_kbest_with_ties_is_deterministic_and_distinct():
+    T, L = 3, 3
+    E = np.zeros((T, L))
+    Tr = np.zeros((L, L))
+    k = 10
+    runs = []
+    for _ in range(2):
+        paths = np.empty((k, T), dtype=np.int32)
+        scores = np.empty(k)
+        n = inf.kbest(E, Tr, k, paths, scores)
+        runs.append(paths.copy())
+        assert n == k
+        assert np.all(scores == 0.0)
+        assert len({tuple(p) for p in paths}) == k
+    assert np.array_equal(runs[0], runs[1])
+    # the best of the list is Viterbi's path (same tie-breaking: smallest labels)
+    path = np.empty(T, dtype=np.int32)
+    inf.viterbi(E, Tr, path)
+    assert tuple(runs[0][0]) == tuple(path) == (0, 0, 0)
