@@ -1,0 +1,807 @@
+"""``crftagger.Tagger``: a feature set, a CRF and a tag scheme, from tokens to spans.
+
+::
+
+    from crftagger import Tagger
+
+    tagger = Tagger.train("conll2003", feature_set="ner", train_scheme="bioes", c2=0.1)
+    tagger.tag(["John", "lives", "in", "Paris", "."])
+    # ['I-PER', 'O', 'O', 'I-LOC', 'O']          (the corpus' scheme, IOB1)
+    tagger.spans(["John", "lives", "in", "Paris", "."])
+    # [TaggedSpan(type='PER', start=0, end=1, confidence=0.998, text='John'), ...]
+    tagger.save("ner.crftagger")
+    tagger = Tagger.load("ner.crftagger")
+
+Decoding never returns a sequence the tag scheme forbids (constrained
+Viterbi, :mod:`crftagger.decoding`). With ``train_scheme`` the model is
+trained on tags converted to that scheme (BIOES usually helps) and its
+answers are converted back to the output scheme.
+
+Input sentences are lists of tokens (``str``), lists of token tuples
+``(token, column1, ...)`` for feature sets that read extra columns (the
+columns named by the feature set, in order), or
+:class:`~crftagger.corpora.Sentence` objects. Tokens must be non-empty
+strings without white space (they could not be written back to a CoNLL
+file); anything else raises :class:`TaggerInputError` naming the sentence and
+the position. An empty sentence gets an empty answer. ``tag``, ``spans``
+and the other methods take one sentence or a list of sentences; a list of
+``str`` is one sentence.
+
+Marginals, n-best probabilities and span confidences are computed over the
+label sequences the scheme allows (the model's distribution renormalised
+over them); without a scheme, over all sequences.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+
+from crftagger import decoding
+from crftagger.encoding import AttributeSequences, Vocabulary
+
+FORMAT = "crftagger.Tagger"
+FORMAT_VERSION = 1
+
+
+class TaggerError(ValueError):
+    """A tagger that cannot be built, saved or loaded as asked."""
+
+
+class TaggerInputError(ValueError):
+    """Input sentences that the tagger cannot read."""
+
+
+class TaggedSpan(NamedTuple):
+    """A span found by :meth:`Tagger.spans` (``end`` is exclusive)."""
+
+    type: str
+    start: int
+    end: int
+    confidence: float
+    text: str
+
+
+class Candidate(NamedTuple):
+    """One entry of :meth:`Tagger.nbest`."""
+
+    tags: list[str]
+    score: float
+    probability: float
+
+
+# --------------------------------------------------------------------------- input handling
+
+
+def _is_sentence(x) -> bool:
+    """One sentence (tokens, token tuples or a Sentence) rather than a batch of them."""
+    if hasattr(x, "tokens") and hasattr(x, "columns"):
+        return True
+    if isinstance(x, str):
+        return False
+    if not isinstance(x, Sequence) or len(x) == 0:
+        return isinstance(x, Sequence)
+    first = x[0]
+    return isinstance(first, str) or (isinstance(first, tuple) and first and isinstance(first[0], str))
+
+
+def _tokens_of(sent) -> list[str]:
+    if hasattr(sent, "tokens") and hasattr(sent, "columns"):
+        return list(sent.tokens)
+    return [tok[0] if isinstance(tok, tuple) else tok for tok in sent]
+
+
+def check_sentence(sent, index: int = 0) -> list[str]:
+    """Return the tokens of ``sent``; raise :class:`TaggerInputError` for a bad token."""
+    if isinstance(sent, str):
+        raise TaggerInputError(
+            f"sentence {index}: found a string {sent[:40]!r}; expected a list of tokens "
+            "(split the text first, e.g. with str.split())"
+        )
+    if not (hasattr(sent, "tokens") or isinstance(sent, Sequence)):
+        raise TaggerInputError(f"sentence {index}: expected a list of tokens, found {type(sent).__name__}")
+    tokens = _tokens_of(sent)
+    for t, tok in enumerate(tokens):
+        if not isinstance(tok, str):
+            raise TaggerInputError(f"sentence {index}, token {t}: found {tok!r}; expected a string")
+        if not tok:
+            raise TaggerInputError(f"sentence {index}, token {t}: found an empty token; expected a non-empty string")
+        if len(tok.split()) != 1 or tok.strip() != tok:
+            raise TaggerInputError(
+                f"sentence {index}, token {t}: {tok!r} contains white space; expected one token "
+                "without spaces, tabs or line breaks"
+            )
+    return tokens
+
+
+def _resolve_feature_set(feature_set):
+    from crftagger.features import FeatureSet
+    from crftagger.features import feature_set as named
+
+    if isinstance(feature_set, FeatureSet):
+        return feature_set
+    if isinstance(feature_set, str):
+        if feature_set.lstrip().startswith("{"):
+            return FeatureSet.from_json(feature_set)
+        return named(feature_set)
+    if isinstance(feature_set, Mapping):
+        if "templates" in feature_set:
+            return FeatureSet.from_dict(dict(feature_set))
+        params = dict(feature_set)
+        name = params.pop("name")
+        return named(name, **params)
+    raise TaggerError(
+        f"feature_set: expected a name such as 'ner', a FeatureSet or its dict, found {type(feature_set).__name__}"
+    )
+
+
+def _guess_scheme(tag_seqs: Sequence[Sequence[str]]) -> str | None:
+    """The scheme of training tags, or None for plain tags (POS) that no scheme reads."""
+    from crftagger import schemes
+
+    try:
+        return schemes.detect_scheme(tag_seqs, tolerance=0.001)
+    except ValueError:
+        return None
+
+
+# --------------------------------------------------------------------------- the tagger
+
+
+class Tagger:
+    """A trained sequence tagger (see the module docstring).
+
+    Parameters
+    ----------
+    model : LinearChainCRF
+        A fitted model; its attribute vocabulary is the feature set's.
+    feature_set : FeatureSet, str or dict
+        How tokens become attributes (:mod:`crftagger.features`).
+    scheme : str, optional
+        The scheme of the answers (``None``: plain tags, decoding unconstrained).
+    model_scheme : str, optional
+        The scheme of the model's labels (default: ``scheme``).
+    info : dict, optional
+        Training parameters, scores and provenance kept in the model file.
+    """
+
+    def __init__(self, model, feature_set, scheme: str | None = None,
+                 model_scheme: str | None = "same", info: dict | None = None):
+        from crftagger import schemes
+
+        if not getattr(model, "fitted", False):
+            raise TaggerError("the model is not fitted")
+        self.model = model
+        self.feature_set = _resolve_feature_set(feature_set)
+        self.scheme = None if scheme is None else schemes.get_scheme(scheme).name
+        if model_scheme == "same":
+            model_scheme = self.scheme
+        self.model_scheme = None if model_scheme is None else schemes.get_scheme(model_scheme).name
+        self.constraints = decoding.build_constraints(model.labels.items, self.model_scheme)
+        self.info = dict(info or {})
+        self._extractor = None
+        self._tr = np.ascontiguousarray(model.transition_weights)
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def labels(self) -> list[str]:
+        """The model's labels (in the model scheme), in id order."""
+        return list(self.model.labels.items)
+
+    @property
+    def extractor(self):
+        """The feature extractor over the model's (frozen) attribute vocabulary."""
+        if self._extractor is None:
+            self.model.attributes.freeze()
+            self._extractor = self.feature_set.extractor(attributes=self.model.attributes)
+        return self._extractor
+
+    def __repr__(self) -> str:
+        return (f"Tagger(labels={len(self.labels)}, attributes={len(self.model.attributes)}, "
+                f"feature_set={self.feature_set.name!r}, scheme={self.scheme!r}, "
+                f"model_scheme={self.model_scheme!r})")
+
+    # ------------------------------------------------------------------ training
+    @classmethod
+    def train(
+        cls,
+        corpus,
+        feature_set="ner",
+        *,
+        scheme: str | None = "auto",
+        train_scheme: str | None = None,
+        dev=None,
+        label_column: str | None = None,
+        data_dir=None,
+        engine: str = "numba",
+        threads: int | None = None,
+        progress: bool = False,
+        **crf_params,
+    ) -> Tagger:
+        """Train a tagger.
+
+        Parameters
+        ----------
+        corpus : str or list
+            A registered corpus name (its train split is read through
+            :func:`crftagger.corpora.load`), or training sentences:
+            :class:`~crftagger.corpora.Sentence` objects (labels in
+            ``label_column``) or ``(tokens, tags)`` pairs.
+        feature_set : str, FeatureSet or dict
+            A named feature set (``"ner"``, ``"pii"``, ``"chunk"``, ...), a
+            :class:`~crftagger.features.FeatureSet`, or ``{"name": ..., params}``.
+        scheme : str or None
+            Scheme of the corpus tags and of the answers. ``"auto"``: the
+            registry's for a corpus name, else detected from the tags
+            (``None`` when no scheme reads them, e.g. POS tags).
+        train_scheme : str, optional
+            Train on tags converted to this scheme (e.g. ``"bioes"``); answers
+            are converted back to ``scheme``.
+        dev : list, str or None
+            Development sentences (same forms as ``corpus``) or, with a corpus
+            name, a split name such as ``"dev"``: scored after every iteration
+            (``training_log``) and at the end (``info["scores"]["dev"]``).
+        label_column : str, optional
+            Label column of Sentence input (default: the corpus' label column,
+            or the only column).
+        engine : {"numba", "crfsuite"}
+            Who trains the weights; tagging always uses crftagger's kernels.
+        threads : int, optional
+            numba threads during training.
+        progress : bool
+            Show a tqdm bar with the loss and dev scores per iteration.
+        **crf_params
+            :class:`crftagger.CRF` parameters (``algorithm``, ``c1``, ``c2``,
+            ``max_iterations``, ``all_possible_transitions``, ...).
+        """
+        from crftagger import schemes
+        from crftagger.api import CRF
+
+        est = CRF(engine=engine, threads=threads, **crf_params)
+        algorithm = est._algorithm()
+        options = est._options(algorithm)
+        corpus_name = corpus if isinstance(corpus, str) else None
+        if corpus_name is not None:
+            from crftagger.corpora import load, registry
+
+            cinfo = registry.get(corpus_name)
+            label_column = label_column or cinfo.label_column
+            if scheme == "auto":
+                scheme = cinfo.scheme
+            train_sents = load(corpus_name, "train", data_dir)
+            if isinstance(dev, str):
+                dev = load(corpus_name, dev, data_dir)
+        else:
+            train_sents = corpus
+            if isinstance(dev, str):
+                raise TaggerError("dev as a split name needs a corpus name")
+        tokens, tags = cls._split_labelled(train_sents, label_column, "training")
+        if not any(tokens):
+            raise TaggerError("the training data hold no token")
+        if scheme == "auto":
+            scheme = _guess_scheme(tags)
+        if scheme is not None:
+            scheme = schemes.get_scheme(scheme).name
+        model_scheme = scheme
+        if train_scheme is not None:
+            if scheme is None:
+                raise TaggerError("train_scheme needs span tags with a known scheme (scheme=...)")
+            model_scheme = schemes.get_scheme(train_scheme).name
+            tags = [schemes.convert(t, scheme, model_scheme, repair="begin") for t in tags]
+        fs = _resolve_feature_set(feature_set)
+        fx = fs.extractor()
+        labels = Vocabulary()
+        sents = cls._feature_input(train_sents, tokens)
+        data = fx.transform(sents, y=tags, labels=labels)
+        fx.freeze()
+        labels.freeze()
+        dev_part = None
+        if dev is not None:
+            dtoks, dtags = cls._split_labelled(dev, label_column, "dev")
+            dev_part = (cls._feature_input(dev, dtoks), dtoks, dtags)
+        start = time.perf_counter()
+        model, log = cls._fit(est, algorithm, options, data, labels, fx, dev_part, scheme,
+                              model_scheme, progress)
+        seconds = time.perf_counter() - start
+        info = {
+            "corpus": corpus_name,
+            "label_column": label_column,
+            "n_sentences": len(tokens),
+            "n_tokens": int(sum(len(t) for t in tokens)),
+            "engine": engine,
+            "training": {"algorithm": algorithm, **{k: v for k, v in options.items()},
+                         "min_freq": est.min_freq, "all_possible_states": bool(est.all_possible_states),
+                         "all_possible_transitions": bool(est.all_possible_transitions),
+                         "train_scheme": model_scheme, "seconds": round(seconds, 3)},
+            "training_log": log,
+            "scores": {},
+        }
+        if model is None:
+            raise TaggerError("training produced no model")
+        tagger = cls(model, fs, scheme=scheme, model_scheme=model_scheme, info=info)
+        if model.attributes is fx.attributes:
+            tagger._extractor = fx
+        if dev_part is not None:
+            tagger.info["scores"]["dev"] = tagger.evaluate(dev_part[0], dev_part[2]).summary()
+        return tagger
+
+    @staticmethod
+    def _split_labelled(sentences, label_column, what) -> tuple[list[list[str]], list[list[str]]]:
+        """Tokens and tags of labelled input (Sentences or (tokens, tags) pairs)."""
+        tokens, tags = [], []
+        for i, s in enumerate(sentences):
+            if hasattr(s, "tokens") and hasattr(s, "columns"):
+                col = label_column
+                if col is None:
+                    if len(s.columns) != 1:
+                        raise TaggerInputError(
+                            f"{what} sentence {i}: give label_column; the sentence has the columns "
+                            f"{list(s.columns)}"
+                        )
+                    col = next(iter(s.columns))
+                if col not in s.columns:
+                    raise TaggerInputError(
+                        f"{what} sentence {i}: no label column {col!r}; it has {list(s.columns)}"
+                    )
+                toks, labs = list(s.tokens), list(s.columns[col])
+            else:
+                try:
+                    toks, labs = s
+                except (TypeError, ValueError):
+                    raise TaggerInputError(
+                        f"{what} sentence {i}: expected a Sentence or a (tokens, tags) pair"
+                    ) from None
+                toks, labs = list(toks), list(labs)
+            if len(toks) != len(labs):
+                raise TaggerInputError(f"{what} sentence {i}: {len(toks)} tokens but {len(labs)} tags")
+            check_sentence(toks, i)
+            for t, lab in enumerate(labs):
+                if not isinstance(lab, str) or not lab or len(lab.split()) != 1:
+                    raise TaggerInputError(f"{what} sentence {i}, token {t}: tag {lab!r} is not a tag")
+            tokens.append(toks)
+            tags.append(labs)
+        return tokens, tags
+
+    @staticmethod
+    def _feature_input(sentences, tokens):
+        """What the feature extractor reads: the Sentences themselves, else the token lists."""
+        sentences = list(sentences)
+        if sentences and hasattr(sentences[0], "columns"):
+            return sentences
+        return tokens
+
+    @classmethod
+    def _fit(cls, est, algorithm, options, data, labels, fx, dev_part, scheme, model_scheme,
+             progress):
+        """Train with the chosen engine; return the model and its log."""
+        from crftagger.api import ProgressCallback, progress_bar
+        from crftagger.model import LinearChainCRF
+
+        if est.engine == "crfsuite":
+            X = _dicts(data, fx.attributes)
+            names = labels.items
+            y = [[names[i] for i in data.y[data.seq_ptr[s]:data.seq_ptr[s + 1]]]
+                 for s in range(data.n_sequences)]
+            est.verbose = bool(progress)
+            est.fit(X, y)
+            return est.model_, list(est.training_log_)
+        model = LinearChainCRF(labels, fx.attributes)
+        dev_data = dev_scorer = None
+        if dev_part is not None:
+            dsents, _dtoks, dtags = dev_part
+            dev_data = fx.transform(dsents)
+            mtags = dtags
+            if model_scheme != scheme:
+                from crftagger import schemes
+
+                mtags = [schemes.convert(t, scheme, model_scheme, repair="begin") for t in dtags]
+            # a dev label the model never saw gets id -1: always counted wrong
+            dev_data.y = np.asarray([labels.get(t) for seq in mtags for t in seq], dtype=np.int32)
+            if scheme is not None:
+                dev_scorer = _DevSpanScorer(dev_data, dtags, labels.items, scheme, model_scheme)
+        bar = progress_bar(options.get("max_iterations"), "training", progress)
+        cb = None
+        if dev_data is not None or bar is not None:
+            cb = ProgressCallback(model, dev=dev_data, dev_scorer=dev_scorer,
+                                  train=data if bar is not None else None,
+                                  c1=options.get("c1", 0.0),
+                                  c2=options.get("c2", 1.0 if algorithm != "ap" else 0.0), bar=bar)
+        opts = dict(options)
+        trainer_opts = {k: opts.pop(k) for k in list(opts) if k.startswith("calibration_")}
+        try:
+            model.fit(data, algorithm=algorithm, threads=est.threads, callback=cb,
+                      all_possible_states=bool(est.all_possible_states),
+                      all_possible_transitions=bool(est.all_possible_transitions),
+                      min_freq=float(est.min_freq or 0.0), **opts, **trainer_opts)
+        finally:
+            if bar is not None:
+                bar.close()
+        log = model.training_log if cb is None else cb.merge_into(model.training_log)
+        return model, log
+
+    # ------------------------------------------------------------------ encoding
+    def _batch(self, x) -> tuple[list, bool]:
+        """``(sentences, single)`` from one sentence or a list of sentences."""
+        if _is_sentence(x):
+            return [x], True
+        if isinstance(x, str) or not isinstance(x, Iterable):
+            raise TaggerInputError(f"expected a list of tokens or a list of sentences, found {type(x).__name__}")
+        return list(x), False
+
+    def encode(self, sentences: Sequence) -> AttributeSequences:
+        """Attribute arrays of checked sentences (unknown attributes dropped)."""
+        for i, s in enumerate(sentences):
+            check_sentence(s, i)
+        return self.extractor.transform(sentences)
+
+    def _decode_ids(self, data: AttributeSequences) -> np.ndarray:
+        m, c = self.model, self.constraints
+        out = np.empty(data.n_items, dtype=np.int32)
+        if data.n_items:
+            decoding.decode_batch(
+                data.seq_ptr, data.item_ptr, data.attr_ids, data.attr_vals, m.feat_ptr,
+                m.feat_label, m.w, m.n_labels, c.allowed_trans, c.allowed_start, c.allowed_end, out,
+            )
+        if len(out) and out.min() < 0:
+            raise decoding.DecodingError(
+                f"no label sequence is allowed by {self.model_scheme} for the labels {self.labels}"
+            )
+        return out
+
+    def _to_output(self, tags: list[str]) -> list[str]:
+        if self.model_scheme == self.scheme or not tags:
+            return tags
+        from crftagger import schemes
+
+        return schemes.convert(tags, self.model_scheme, self.scheme, lossy_ok=True)
+
+    def _lattice(self, sentence, fixed=None) -> decoding.Lattice:
+        from crftagger import inference
+
+        data = self.encode([sentence])
+        m = self.model
+        T = data.n_items
+        E = np.zeros((T, m.n_labels))
+        if T:
+            inference.emissions(data.item_ptr, data.attr_ids, data.attr_vals, 0, T,
+                                m.feat_ptr, m.feat_label, m.w, E)
+        return decoding.Lattice(E, self._tr, self.constraints, self._fixed_ids(fixed, T))
+
+    def _fixed_ids(self, fixed, T: int) -> dict[int, list[int]] | None:
+        if not fixed:
+            return None
+        if not isinstance(fixed, Mapping):
+            raise TaggerInputError("fixed: expected a dict {position: tag}")
+        out = {}
+        for pos, tag in fixed.items():
+            if isinstance(pos, bool) or not isinstance(pos, (int, np.integer)) or not 0 <= pos < T:
+                raise TaggerInputError(f"fixed: position {pos!r} is not a token index of a sentence of {T} tokens")
+            wanted = [tag] if isinstance(tag, str) else list(tag)
+            ids = set()
+            for w in wanted:
+                found = decoding.compatible_labels(w, self.labels, self.scheme, self.model_scheme)
+                if not found:
+                    raise TaggerInputError(
+                        f"fixed: tag {w!r} at position {pos} is not a label of this model; its labels "
+                        f"are {self.labels}"
+                    )
+                ids.update(found)
+            out[int(pos)] = sorted(ids)
+        return out
+
+    # ------------------------------------------------------------------ tagging
+    def tag(self, x, fixed: Mapping[int, str] | None = None):
+        """Tags of one sentence (a list of str) or of a list of sentences.
+
+        ``fixed={position: tag}`` (one sentence only) forces those tags (a tag
+        of the output scheme, or a list of allowed tags) and decodes the best
+        valid sequence that agrees with them; :class:`DecodingError` when none does.
+        """
+        sentences, single = self._batch(x)
+        if fixed:
+            if not single:
+                raise TaggerInputError("fixed labels are given for one sentence at a time")
+            path, _ = self._lattice(sentences[0], fixed).best()
+            return self._to_output([self.labels[i] for i in path])
+        data = self.encode(sentences)
+        ids = self._decode_ids(data)
+        names = np.asarray(self.labels, dtype=object)
+        sp = data.seq_ptr
+        out = [self._to_output(names[ids[sp[s]:sp[s + 1]]].tolist()) for s in range(data.n_sequences)]
+        return out[0] if single else out
+
+    def spans(self, x, fixed: Mapping[int, str] | None = None):
+        """Spans of the best valid tagging with their confidences.
+
+        Returns a list of :class:`TaggedSpan` ``(type, start, end, confidence,
+        text)`` for one sentence, or a list of such lists. ``confidence`` is
+        the probability that the span, exactly, is in the tagging (see
+        :mod:`crftagger.decoding`).
+        """
+        if not self.constraints.span_labels:
+            raise TaggerError(f"the labels {self.labels[:8]}... are not span tags; use tag()")
+        sentences, single = self._batch(x)
+        out = []
+        for s in sentences:
+            lat = self._lattice(s, fixed)
+            path, _ = lat.best()
+            toks = _tokens_of(s)
+            out.append([
+                TaggedSpan(sp.type, sp.start, sp.end, lat.span_probability(sp.type, sp.start, sp.end),
+                           " ".join(toks[sp.start:sp.end]))
+                for sp in decoding.spans_of(path.tolist(), self.constraints)
+            ])
+        return out[0] if single else out
+
+    def span_confidence(self, tokens, type_: str, start: int, end: int) -> float:
+        """Probability that ``(type_, start, end)`` is exactly a span of the tagging."""
+        return self._lattice(tokens).span_probability(type_, start, end)
+
+    def marginals(self, x) -> list[dict[str, float]] | list[list[dict[str, float]]]:
+        """``p(y_t = label)`` per token as ``{label: probability}`` (model labels)."""
+        sentences, single = self._batch(x)
+        labels = self.labels
+        out = [[dict(zip(labels, row.tolist(), strict=True)) for row in self._lattice(s).marginals()]
+               for s in sentences]
+        return out[0] if single else out
+
+    def nbest(self, tokens, k: int = 5, fixed: Mapping[int, str] | None = None) -> list[Candidate]:
+        """The ``k`` best valid taggings of one sentence, best first, with score and probability."""
+        sentences, single = self._batch(tokens)
+        if not single:
+            raise TaggerInputError("nbest takes one sentence")
+        lat = self._lattice(sentences[0], fixed)
+        return [Candidate(self._to_output([self.labels[i] for i in path]), score, p)
+                for path, score, p in lat.kbest(k)]
+
+    def mask(self, tokens, placeholder: str = "[{type}]") -> list[str]:
+        """The tokens with every span replaced by one placeholder token (``[PER]``)."""
+        toks = check_sentence(tokens)
+        out, pos = [], 0
+        for sp in self.spans(toks):
+            out.extend(toks[pos:sp.start])
+            out.append(placeholder.format(type=sp.type))
+            pos = sp.end
+        out.extend(toks[pos:])
+        return out
+
+    def explain(self, tokens, i: int, top: int = 10) -> list[dict]:
+        """Why each label scores what it does at position ``i`` of one sentence.
+
+        Returns one dict per label, highest total first: ``label``,
+        ``marginal``, ``emission`` (sum of the attribute contributions),
+        ``attributes`` (the ``top`` largest ``(attribute, value, weight,
+        value * weight)`` by magnitude), ``transition_in`` (``(previous
+        label, weight)`` from the predicted tag at ``i - 1``) and
+        ``transition_out`` (``(next label, weight)`` to the predicted tag at
+        ``i + 1``); ``total`` = emission plus both transitions.
+        """
+        toks = check_sentence(tokens)
+        if isinstance(i, bool) or not isinstance(i, (int, np.integer)) or not 0 <= i < len(toks):
+            raise TaggerInputError(f"position {i!r} is not a token index of a sentence of {len(toks)} tokens")
+        data = self.encode([tokens])
+        lat = self._lattice(tokens)
+        path, _ = lat.best()
+        marg = lat.marginals()[i]
+        m = self.model
+        names = m.attributes.items
+        contrib: dict[int, list] = {j: [] for j in range(m.n_labels)}
+        for p in range(data.item_ptr[i], data.item_ptr[i + 1]):
+            a = int(data.attr_ids[p])
+            if a < 0:
+                continue
+            v = float(data.attr_vals[p])
+            for k in range(m.feat_ptr[a], m.feat_ptr[a + 1]):
+                wk = float(m.w[k])
+                if wk != 0.0:
+                    contrib[int(m.feat_label[k])].append((names[a], v, wk, v * wk))
+        out = []
+        for j, lab in enumerate(self.labels):
+            items = sorted(contrib[j], key=lambda r: -abs(r[3]))
+            emission = float(sum(r[3] for r in items))
+            tin = (self.labels[path[i - 1]], float(self._tr[path[i - 1], j])) if i > 0 else None
+            tout = (self.labels[path[i + 1]], float(self._tr[j, path[i + 1]])) if i + 1 < len(toks) else None
+            total = emission + (tin[1] if tin else 0.0) + (tout[1] if tout else 0.0)
+            out.append({"label": lab, "marginal": float(marg[j]), "emission": emission,
+                        "attributes": items[:top], "transition_in": tin, "transition_out": tout,
+                        "total": total, "predicted": bool(path[i] == j)})
+        out.sort(key=lambda d: -d["total"])
+        return out
+
+    # ------------------------------------------------------------------ evaluation
+    def evaluate(self, sentences, gold: Sequence[Sequence[str]] | None = None,
+                 label_column: str | None = None) -> Evaluation:
+        """Tag ``sentences`` and score them against their gold tags.
+
+        ``gold`` gives the tags; otherwise they are read from the sentences
+        (``label_column``, default the training label column). Gold tags the
+        model never saw simply count as errors.
+        """
+        sentences = list(sentences)
+        if gold is None:
+            _toks, gold = self._split_labelled(sentences, label_column or self.info.get("label_column"),
+                                               "evaluation")
+        pred = self.tag(sentences) if sentences else []
+        return Evaluation([list(g) for g in gold], pred, self.scheme)
+
+    # ------------------------------------------------------------------ files
+    def header(self) -> dict:
+        """The JSON header written to the model file."""
+        return {
+            "kind": FORMAT,
+            "format": FORMAT_VERSION,
+            "n_labels": self.model.n_labels,
+            "n_attributes": len(self.model.attributes),
+            "n_state_features": self.model.n_state_features,
+            "feature_set": self.feature_set.to_dict(),
+            "scheme": self.scheme,
+            "model_scheme": self.model_scheme,
+            "info": _jsonable(self.info),
+        }
+
+    def save(self, path) -> Path:
+        """Write one model file (:mod:`crftagger.modelfile`: checksummed, no pickle)."""
+        from crftagger import modelfile
+
+        m = self.model
+        arrays = {
+            "labels": list(m.labels.items),
+            "attributes": list(m.attributes.items),
+            "feat_ptr": m.feat_ptr,
+            "feat_label": m.feat_label,
+            "w": m.w,
+            "trans_mask": m.trans_mask,
+        }
+        return modelfile.save(path, arrays, self.header())
+
+    @classmethod
+    def load(cls, path) -> Tagger:
+        """Read a model file written by :meth:`save`; every check runs before any kernel sees it."""
+        from crftagger import modelfile
+        from crftagger.model import LinearChainCRF, ModelError
+
+        arrays, fields = modelfile.load(path)
+        if fields.get("kind") != FORMAT:
+            raise TaggerError(f"{path}: model kind {fields.get('kind')!r}, expected {FORMAT!r}"
+                              + (" (a plain CRF model file: use crftagger.CRF.load)"
+                                 if fields.get("kind") == LinearChainCRF.MODEL_KIND else ""))
+        if fields.get("format") != FORMAT_VERSION:
+            raise TaggerError(f"{path}: tagger format {fields.get('format')!r}, expected {FORMAT_VERSION}")
+        need = {"labels", "attributes", "feat_ptr", "feat_label", "w", "trans_mask"}
+        missing = need - set(arrays)
+        if missing:
+            raise TaggerError(f"{path}: missing blocks {sorted(missing)}")
+        labels = Vocabulary(arrays["labels"]).freeze()
+        attributes = Vocabulary(arrays["attributes"]).freeze()
+        if len(labels) != len(arrays["labels"]) or len(attributes) != len(arrays["attributes"]):
+            raise TaggerError(f"{path}: the label or attribute list holds duplicates")
+        for key, n in (("n_labels", len(labels)), ("n_attributes", len(attributes)),
+                       ("n_state_features", len(arrays["feat_label"]))):
+            if fields.get(key) != n:
+                raise TaggerError(f"{path}: header says {key}={fields.get(key)!r}, the arrays hold {n}")
+        try:
+            model = LinearChainCRF(labels, attributes, arrays["feat_ptr"], arrays["feat_label"],
+                                   arrays["w"], arrays["trans_mask"])
+            return cls(model, fields["feature_set"], scheme=fields.get("scheme"),
+                       model_scheme=fields.get("model_scheme"), info=fields.get("info") or {})
+        except (ModelError, ValueError, KeyError) as exc:
+            raise TaggerError(f"{path}: {exc}") from None
+
+    @classmethod
+    def from_crfsuite(cls, path, feature_set, scheme: str | None = None,
+                      full_precision: bool = True) -> Tagger:
+        """Import a CRFsuite / python-crfsuite / sklearn-crfsuite model file.
+
+        ``feature_set`` must compute the attributes the model was trained on
+        (CRFsuite files do not record how). ``scheme=None`` decodes without
+        constraints, exactly as CRFsuite does.
+        """
+        from crftagger.crfsuite_io import load_crfsuite
+
+        model = load_crfsuite(path, full_precision=full_precision)
+        return cls(model, feature_set, scheme=scheme,
+                   info={"imported_from": str(path), "engine": "crfsuite"})
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+class _DevSpanScorer:
+    """``(index, w) -> {"dev_f1": ...}``: span F1 of scheme-constrained decoding on dev data."""
+
+    def __init__(self, data: AttributeSequences, gold: list[list[str]], labels: list[str],
+                 scheme: str, model_scheme: str):
+        self.data, self.gold = data, gold
+        self.names = np.asarray(labels, dtype=object)
+        self.scheme, self.model_scheme = scheme, model_scheme
+        self.c = decoding.build_constraints(labels, model_scheme)
+        self.out = np.empty(data.n_items, dtype=np.int32)
+
+    def __call__(self, index, w) -> dict:
+        from crftagger import metrics, schemes
+
+        d, c = self.data, self.c
+        w = np.ascontiguousarray(w, dtype=np.float64)
+        decoding.decode_batch(d.seq_ptr, d.item_ptr, d.attr_ids, d.attr_vals, index.feat_ptr,
+                              index.feat_label, w, len(self.names), c.allowed_trans,
+                              c.allowed_start, c.allowed_end, self.out)
+        sp = d.seq_ptr
+        pred = [self.names[self.out[sp[s]:sp[s + 1]]].tolist() for s in range(d.n_sequences)]
+        if self.model_scheme != self.scheme:
+            pred = [schemes.convert(p, self.model_scheme, self.scheme, lossy_ok=True) if p else p
+                    for p in pred]
+        return {"dev_f1": metrics.span_scores(self.gold, pred).micro.f1}
+
+
+def _dicts(data: AttributeSequences, attributes: Vocabulary) -> list[list[dict[str, float]]]:
+    """Attribute arrays back to sklearn-crfsuite dicts (duplicate attributes add up)."""
+    names = attributes.items
+    ids, vals, ip, sp = data.attr_ids.tolist(), data.attr_vals.tolist(), data.item_ptr.tolist(), data.seq_ptr.tolist()
+    items = []
+    for i in range(data.n_items):
+        d: dict[str, float] = {}
+        for a, v in zip(ids[ip[i]:ip[i + 1]], vals[ip[i]:ip[i + 1]], strict=True):
+            if a >= 0:
+                d[names[a]] = d.get(names[a], 0.0) + v
+        items.append(d)
+    return [items[sp[s]:sp[s + 1]] for s in range(data.n_sequences)]
+
+
+def _jsonable(obj):
+    """``obj`` with numpy scalars turned into Python numbers and non-finite floats into None."""
+    if isinstance(obj, Mapping):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if obj is None or isinstance(obj, (bool, int, float, str)):
+        return obj
+    return str(obj)
+
+
+class Evaluation:
+    """Scores of predicted against gold tags (span metrics need a scheme or lenient decoding)."""
+
+    def __init__(self, gold: list[list[str]], pred: list[list[str]], scheme: str | None):
+        from crftagger import metrics
+
+        metrics.check_lengths(gold, pred)
+        self.gold, self.pred, self.scheme = gold, pred, scheme
+        self.lenient = metrics.span_scores(gold, pred)
+        self.strict = (metrics.span_scores(gold, pred, mode="strict", scheme=scheme)
+                       if scheme is not None else None)
+        self.accuracy = metrics.token_accuracy(gold, pred)
+
+    def summary(self) -> dict:
+        """Micro precision/recall/F1 (lenient and strict) and token accuracy, as fractions."""
+        out = {"accuracy": self.accuracy, "precision": self.lenient.micro.precision,
+               "recall": self.lenient.micro.recall, "f1": self.lenient.micro.f1,
+               "n_sentences": len(self.gold), "n_tokens": sum(len(g) for g in self.gold)}
+        if self.strict is not None:
+            out["strict_f1"] = self.strict.micro.f1
+        return out
+
+    def report(self, labels: bool = False, confusion: bool = True) -> str:
+        """conlleval's report, the strict F1 and per-type table, optionally token tables."""
+        from crftagger import metrics
+
+        parts = [metrics.conlleval_report(self.gold, self.pred, scores=self.lenient)]
+        if self.strict is not None:
+            m = self.strict.micro
+            parts.append(f"strict {self.scheme} spans (seqeval's strict mode): precision "
+                         f"{100 * m.precision:6.2f}%; recall {100 * m.recall:6.2f}%; "
+                         f"FB1 {100 * m.f1:6.2f}\n")
+        if labels:
+            parts.append("\n" + metrics.label_report(self.gold, self.pred))
+        if confusion:
+            parts.append("\nconfusion matrix (rows gold, columns predicted):\n"
+                         + metrics.format_confusion(*metrics.confusion_matrix(self.gold, self.pred)))
+        return "".join(parts)
