@@ -115,9 +115,15 @@ def test_owlqn_on_crf_gives_zeros_and_lowers_objective():
         return obj(w)[0] + c1 * np.abs(w).sum()
 
     w_start = np.random.default_rng(0).normal(scale=0.3, size=obj.n_params)
-    res = train.lbfgs(obj, w_start, c1=c1, max_iterations=200, delta=1e-7)
+    res = train.lbfgs(obj, w_start, c1=c1, epsilon=1e-6, delta=0.0, max_iterations=500)
+    assert res.status == "converged"
     n_zero = int(np.sum(res.w == 0.0))
     assert n_zero > 0
+    # optimality (KKT) of the L1-regularised problem
+    f, g = obj(res.w)
+    nz = res.w != 0
+    np.testing.assert_allclose(g[nz] + c1 * np.sign(res.w[nz]), 0.0, atol=1e-4)
+    assert np.all(np.abs(g[~nz]) <= c1 + 1e-6)
     assert res.log[-1].active_features == obj.n_params - n_zero
     assert full(res.w) < full(w_start) - 1.0
     assert full(res.w) < full(np.zeros(obj.n_params))
