@@ -87,7 +87,6 @@ class ValueVocab:
         i = len(self.items)
         dict.__setitem__(self.index, s, i)
         self.items.append(s)
-        self.unsafe.append(_unsafe(s, self.seps))
         return i
 
     def id(self, s: str) -> int:
@@ -107,6 +106,14 @@ class ValueVocab:
         return np.asarray([-1 if v is None else idx[v] for v in values], dtype=np.int32).reshape(-1)
 
     def unsafe_array(self) -> np.ndarray:
+        """uint8 flag per value: 1 when the value may hide a template separator."""
+        n = len(self.unsafe)
+        if n < len(self.items):
+            seps = self.seps
+            if seps:
+                self.unsafe.extend([_unsafe(v, seps) for v in self.items[n:]])
+            else:
+                self.unsafe.extend(bytes(len(self.items) - n))
         return np.frombuffer(bytes(self.unsafe), dtype=np.uint8) if self.unsafe else np.zeros(0, np.uint8)
 
 
@@ -265,12 +272,16 @@ class FeatureExtractor:
         self._hashed = np.zeros(T, dtype=bool)
         self._direct = np.zeros(0, dtype=np.int32)
         self._has_absent = False
+        self._layout_sizes: list[int] | None = None
+        self._unsafe_cache: tuple | None = None
 
     # ------------------------------------------------------------------ type level
     @staticmethod
     def _make_row_fn(f, vocab: ValueVocab):
+        batch = getattr(f, "batch", None)
+
         def row_fn(strings: Sequence[str]) -> np.ndarray:
-            return vocab.ids_optional([f(s) for s in strings])
+            return vocab.ids_optional(batch(strings) if batch is not None else [f(s) for s in strings])
 
         return row_fn
 
@@ -398,10 +409,16 @@ class FeatureExtractor:
         return vals
 
     def _unsafe_csr(self):
+        """Unsafe flags of all extractor values as CSR (cached while no vocabulary grows)."""
+        key = tuple(len(v) for v in self._vocabs)
+        if self._unsafe_cache is not None and self._unsafe_cache[0] == key:
+            return self._unsafe_cache[1], self._unsafe_cache[2]
         arrs = [v.unsafe_array() for v in self._vocabs] or [np.zeros(0, np.uint8)]
         ptr = np.zeros(len(arrs) + 1, dtype=np.int64)
         np.cumsum([len(a) for a in arrs], out=ptr[1:])
-        return np.ascontiguousarray(np.concatenate(arrs)), ptr
+        flat = np.ascontiguousarray(np.concatenate(arrs))
+        self._unsafe_cache = (key, flat, ptr)
+        return flat, ptr
 
     # ------------------------------------------------------------------ direct blocks
     #: the largest direct block of one template, in address bits
@@ -411,6 +428,9 @@ class FeatureExtractor:
         """(Re)lay out direct blocks so every current value id fits; hash the too-large ones."""
         T = len(self.feature_set.templates)
         sizes = [len(v) for v in self._vocabs]
+        if sizes == self._layout_sizes:
+            return
+        self._layout_sizes = sizes
         new_bits: dict[int, list[int]] = {}
         for t in range(T):
             if self._hashed[t]:
@@ -484,9 +504,9 @@ class FeatureExtractor:
     def _render(self, rows: np.ndarray) -> list[str]:
         """Attribute names of key rows ``int32[n, W]`` (same order)."""
         n = len(rows)
-        names: list[str] = [""] * n
         if n == 0:
-            return names
+            return []
+        names = np.empty(n, dtype=object)
         t_col = rows[:, 0]
         order = np.argsort(t_col, kind="stable")
         ts = t_col[order]
@@ -502,20 +522,19 @@ class FeatureExtractor:
             cols = []
             for j in range(len(tmpl.slots)):
                 items = self._vocabs[int(self._t_ext[t, j])].items
-                cols.append([items[v] for v in rows[idx, 1 + j].tolist()])
+                cols.append(list(map(items.__getitem__, rows[idx, 1 + j].tolist())))
             if not cols:
                 out = [lits[0]] * len(idx)
             elif len(cols) == 1:
                 l0, l1 = lits
-                out = [l0 + x + l1 for x in cols[0]]
+                out = list(map(l0.__add__, cols[0])) if not l1 else [l0 + x + l1 for x in cols[0]]
             elif len(cols) == 2:
                 l0, l1, l2 = lits
                 out = [l0 + x + l1 + y + l2 for x, y in zip(*cols, strict=True)]
             else:
                 out = [tmpl.render(vs) for vs in zip(*cols, strict=True)]
-            for i, s in zip(idx.tolist(), out, strict=True):
-                names[i] = s
-        return names
+            names[idx] = out
+        return names.tolist()
 
     def _resolve(self, rows, slots, grow: bool) -> np.ndarray:
         names = self._render(rows)
@@ -580,6 +599,7 @@ class FeatureExtractor:
         pend_slot = np.empty(P, dtype=np.int64)
         tab = self.table
         tab.n_used[1] = 0
+        n_hashed = int(self._hashed.sum())
         s, pos = 0, 0
         while True:
             s_next, pos_next = kernels.attributes_kernel(
@@ -587,7 +607,7 @@ class FeatureExtractor:
                 self._t_pad, self._t_where, self._t_taint, self._d_off, self._d_shift, self._direct,
                 unsafe, unsafe_ptr,
                 tab.keys, tab.vals, tab.n_used, tab.max_used, pend_all,
-                pend_rows, pend_slot, out, pos, item_cnt,
+                pend_rows, pend_slot, out, pos, item_cnt, n_hashed,
             )
             npend = int(tab.n_used[1])
             if npend:
@@ -597,8 +617,7 @@ class FeatureExtractor:
             s, pos = int(s_next), int(pos_next)
             if s >= S:
                 break
-            need = int(lens[s]) * T
-            tab.reserve(max(need, len(tab)))
+            tab.reserve(max(int(lens[s]) * n_hashed, len(tab)))
         self._n_seen = len(self.attributes)
         item_ptr = np.zeros(N + 1, dtype=np.int64)
         np.cumsum(item_cnt, out=item_ptr[1:])

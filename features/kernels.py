@@ -135,7 +135,7 @@ def _applies(where, i, s_lo, s_hi):
 def attributes_kernel(
     seq_ptr, s0, vals, pad_ids, t_nslots, t_ext, t_off, t_pad, t_where, t_taint,
     d_off, d_shift, direct, unsafe, unsafe_ptr, tab_keys, tab_vals, n_used, max_used, pend_all,
-    pend_rows, pend_slot, out, out_pos, item_cnt,
+    pend_rows, pend_slot, out, out_pos, item_cnt, n_hashed,
 ):
     """Attribute ids of every template instance, sentence by sentence from ``s0``.
 
@@ -159,8 +159,9 @@ def attributes_kernel(
     ``n_used`` int64[2] holds (used table slots, pending count).
 
     Returns ``(s_next, out_pos)``: the kernel stops before a sentence that
-    could overflow the table load (``max_used``) or the pending buffer, so the
-    caller grows them and calls again from ``s_next``.
+    could overflow the table load (``max_used``; ``n_hashed`` templates use
+    the table) or the pending buffer, so the caller grows them and calls again
+    from ``s_next``.
     """
     S = seq_ptr.shape[0] - 1
     T = t_nslots.shape[0]
@@ -170,8 +171,7 @@ def attributes_kernel(
     for s in range(s0, S):
         s_lo = seq_ptr[s]
         s_hi = seq_ptr[s + 1]
-        need = (s_hi - s_lo) * T
-        if n_used[0] + need > max_used or n_used[1] + need > P:
+        if n_used[0] + (s_hi - s_lo) * n_hashed > max_used or n_used[1] + (s_hi - s_lo) * T > P:
             return s, out_pos
         for i in range(s_lo, s_hi):
             c0 = out_pos

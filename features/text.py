@@ -59,11 +59,24 @@ def shape(token: str) -> str | None:
     return token.translate(_CLASSES)
 
 
+_COLLAPSED: dict[str, str] = {}
+
+
+def _collapse(long_shape: str) -> str:
+    """Runs of one character collapsed; cached, since word types share few shapes."""
+    c = _COLLAPSED.get(long_shape)
+    if c is None:
+        if len(_COLLAPSED) > 200_000:
+            _COLLAPSED.clear()
+        c = _COLLAPSED[long_shape] = _RUNS.sub(r"\1", long_shape)
+    return c
+
+
 def short_shape(token: str) -> str | None:
     """Short word shape: the long shape with runs of one class collapsed (``"Xx-d"``)."""
     if not token:
         return None
-    return _RUNS.sub(r"\1", token.translate(_CLASSES))
+    return _collapse(token.translate(_CLASSES))
 
 
 # --------------------------------------------------------------------------- affixes
@@ -76,6 +89,7 @@ def prefix(n: int) -> TypeFunc:
         return token[:n] if len(token) >= n else None
 
     f.__name__ = f"prefix{n}"
+    f.batch = lambda tokens: [t[:n] if len(t) >= n else None for t in tokens]
     return f
 
 
@@ -88,6 +102,7 @@ def suffix(n: int) -> TypeFunc:
         return token[-n:] if len(token) >= n else None
 
     f.__name__ = f"suffix{n}"
+    f.batch = lambda tokens: [t[-n:] if len(t) >= n else None for t in tokens]
     return f
 
 
@@ -97,6 +112,14 @@ def identity(token: str) -> str | None:
 
 def lower(token: str) -> str | None:
     return token.lower()
+
+
+# ``f.batch(tokens) == [f(t) for t in tokens]``: list versions of the cheapest
+# functions, which would otherwise spend most of their time in call overhead.
+identity.batch = list
+lower.batch = lambda tokens: [t.lower() for t in tokens]
+shape.batch = lambda tokens: [t.translate(_CLASSES) if t else None for t in tokens]
+short_shape.batch = lambda tokens: [_collapse(t.translate(_CLASSES)) if t else None for t in tokens]
 
 
 # --------------------------------------------------------------------------- classes
@@ -114,8 +137,12 @@ def title_case(token: str) -> str | None:
     return _flag(token.istitle())
 
 
+_DIGIT = re.compile(r"\d").search
+
+
 def has_digit(token: str) -> str | None:
-    return _flag(any(c.isdecimal() for c in token))
+    """At least one decimal digit (any script)."""
+    return _flag(_DIGIT(token) is not None)
 
 
 def all_digits(token: str) -> str | None:
@@ -126,14 +153,26 @@ def has_hyphen(token: str) -> str | None:
     return _flag("-" in token)
 
 
+class _PunctTable(dict):
+    """``ord(c) -> ""`` for punctuation (deleted by ``str.translate``), ``"x"`` otherwise."""
+
+    def __missing__(self, code: int) -> str:
+        v = "" if unicodedata.category(chr(code))[0] == "P" else "x"
+        self[code] = v
+        return v
+
+
+_PUNCT = _PunctTable()
+
+
 def punct_only(token: str) -> str | None:
     """Every character is Unicode punctuation (categories ``P*``)."""
-    return _flag(bool(token) and all(unicodedata.category(c)[0] == "P" for c in token))
+    return _flag(bool(token) and not token.translate(_PUNCT))
 
 
 def mixed_alnum(token: str) -> str | None:
     """At least one letter and at least one digit (``A4``, ``3rd``, ``COVID-19``)."""
-    return _flag(any(c.isalpha() for c in token) and any(c.isdecimal() for c in token))
+    return _flag(_DIGIT(token) is not None and any(c.isalpha() for c in token))
 
 
 def length_bucket(bounds: Sequence[int] = (1, 2, 3, 4, 5, 7, 10)) -> TypeFunc:
@@ -151,12 +190,14 @@ def length_bucket(bounds: Sequence[int] = (1, 2, 3, 4, 5, 7, 10)) -> TypeFunc:
         lo = hi + 1
     top = f"{lo}+"
 
+    by_length = []
+    for n in range(b[-1] + 2):
+        by_length.append(next((lab for hi, lab in zip(b, labels, strict=True) if n <= hi), top))
+    last = len(by_length) - 1
+
     def f(token: str) -> str | None:
         n = len(token)
-        for hi, lab in zip(b, labels, strict=True):
-            if n <= hi:
-                return lab
-        return top
+        return by_length[n if n < last else last]
 
     f.__name__ = "length_bucket"
     return f
@@ -228,8 +269,14 @@ def _alternation() -> re.Pattern:
 _FIRST = _alternation()
 
 
+# Every pattern needs a digit, "@", "." or "://" somewhere, except roman numerals.
+_MAYBE_PATTERN = re.compile(r"[0-9@.]|://|^[MDCLXVI]+$").search
+
+
 def first_pattern(token: str) -> str | None:
     """Name of the first pattern of :data:`PATTERN_ORDER` the whole token matches."""
+    if _MAYBE_PATTERN(token) is None:
+        return None
     m = _FIRST.fullmatch(token)
     return m.lastgroup if m else None
 

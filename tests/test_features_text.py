@@ -103,7 +103,7 @@ def test_length_bucket():
         ("ordinal", ["1st", "2nd", "3rd", "4th", "11th", "12TH", "21st", "113th"], ["1th", "11st", "2rd", "th"]),
         ("roman", ["XIV", "MCMXC", "IV", "I"], ["IIII", "xiv", "VX", "", "MMMM"]),
         ("email", ["john.doe@example.com", "a+b@x.co.uk"], ["john@", "@x.com", "a@b"]),
-        ("url", ["https://example.org/a?b=1", "www.ex.com", "example.com/path"], ["example", "http//x"]),
+        ("url", ["https://example.org/a?b=1", "http://localhost", "www.ex.com", "example.com/path"], ["example", "http//x"]),
         ("phone", ["555-123-4567", "+44-20-7946-0958", "(555)123-4567", "+14155552671"], ["555", "12-3", "2024"]),
         ("ip", ["192.168.0.1", "8.8.8.8"], ["256.1.1.1", "1.2.3", "1.2.3.4.5"]),
         ("date", ["2024-01-31", "31/01/2024", "1/2/03", "31.12.1999"], ["2024", "1/2", "2024-1"]),
