@@ -19,6 +19,10 @@ COMMAND_MODULES = (
     "crftagger.commands.corpora",
     "crftagger.commands.convert",
     "crftagger.commands.evaluate",
+    "crftagger.commands.train",
+    "crftagger.commands.tag",
+    "crftagger.commands.inspect",
+    "crftagger.commands.demo",
 )
 
 

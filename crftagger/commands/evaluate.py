@@ -99,6 +99,10 @@ def _check_count(fields, n_fields, first_line, lineno, name):
 def run(args) -> int:
     from crftagger import metrics
 
+    if getattr(args, "model", None):
+        from crftagger.commands.evaluate_model import run_model
+
+        return run_model(args)
     if args.strict and not args.scheme:
         raise ValueError(
             "--strict needs --scheme (one of io, iob1, iob2, ioe1, ioe2, bioes, bilou)"
@@ -165,4 +169,7 @@ def register(sub):
         "--labels", action="store_true", help="also print token-level scores of every tag"
     )
     p.add_argument("--confusion", action="store_true", help="also print the tag confusion matrix")
+    from crftagger.commands.evaluate_model import add_model_arguments
+
+    add_model_arguments(p)
     p.set_defaults(func=run)

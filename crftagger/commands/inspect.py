@@ -1,0 +1,107 @@
+"""``crftagger inspect``: what a model file holds.
+
+Prints the header (feature set, schemes, training parameters, scores,
+versions), the labels, the model size, the largest state-feature weights of
+every label and the transition table (rows: previous label, columns: current
+label). ``--explain "a tokenised sentence" --position I`` shows which
+attributes and transitions pushed each label at one token.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+
+
+def top_features(model, top: int) -> dict[str, list[tuple[str, float]]]:
+    """The ``top`` largest positive state weights of every label, ``{label: [(attribute, weight)]}``."""
+    w = model.state_weights
+    owner = np.repeat(np.arange(len(model.attributes)), np.diff(model.feat_ptr))
+    out = {}
+    for j, lab in enumerate(model.labels.items):
+        ks = np.flatnonzero(model.feat_label == j)
+        best = ks[np.argsort(-w[ks], kind="stable")][:top]
+        out[lab] = [(model.attributes[int(owner[k])], float(w[k])) for k in best if w[k] > 0]
+    return out
+
+
+def transition_table(model) -> str:
+    """The transition weights as text, rows previous label, columns current label."""
+    labels = model.labels.items
+    T = model.transition_weights
+    mask = model.trans_mask.reshape(len(labels), len(labels))
+    width = max(7, *(len(x) for x in labels))
+    lines = ["prev\\cur".ljust(width) + " " + " ".join(lab.rjust(width) for lab in labels)]
+    for i, a in enumerate(labels):
+        cells = [(f"{T[i, j]:+.3f}" if mask[i, j] else ".").rjust(width) for j in range(len(labels))]
+        lines.append(a.ljust(width) + " " + " ".join(cells))
+    return "\n".join(lines) + "\n"
+
+
+def run(args) -> int:
+    import json
+    import os
+
+    from crftagger import modelfile
+    from crftagger.tagger import Tagger
+
+    t = Tagger.load(args.model)
+    meta = modelfile.read_header(args.model)
+    m = t.model
+    out = sys.stdout
+    out.write(f"model file:     {args.model} ({os.path.getsize(args.model):,} bytes, format "
+              f"{meta['format_version']}, written {meta.get('created')} by crftagger "
+              f"{meta.get('library_version')})\n")
+    out.write(f"versions:       {json.dumps(meta.get('versions', {}), sort_keys=True)}\n")
+    fs = t.feature_set
+    out.write(f"feature set:    {fs.name} v{fs.version} ({len(fs.templates)} templates"
+              f"{', columns ' + ','.join(fs.columns) if fs.columns else ''})\n")
+    out.write(f"scheme:         {t.scheme} (model labels in {t.model_scheme})\n")
+    nz = int(np.count_nonzero(m.w))
+    out.write(f"size:           {len(t.labels)} labels, {len(m.attributes):,} attributes, "
+              f"{m.n_features:,} features ({nz:,} non-zero weights)\n")
+    info = t.info
+    if info.get("corpus") or info.get("imported_from"):
+        out.write(f"trained on:     {info.get('corpus') or info.get('imported_from')} "
+                  f"({info.get('n_sentences', '?')} sentences)\n")
+    if info.get("training"):
+        out.write(f"training:       {json.dumps(info['training'], sort_keys=True)}\n")
+    for name, s in (info.get("scores") or {}).items():
+        out.write(f"{name + ' scores:':15} {json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in s.items()}, sort_keys=True)}\n")
+    out.write("labels:         " + " ".join(t.labels) + "\n")
+    if args.explain:
+        tokens = args.explain.split()
+        pos = args.position
+        out.write(f"\nexplaining token {pos} ({tokens[pos] if 0 <= pos < len(tokens) else '?'}) of: "
+                  f"{args.explain}\n")
+        for d in t.explain(tokens, pos, top=args.top)[: args.labels_shown]:
+            mark = "*" if d["predicted"] else " "
+            out.write(f"{mark} {d['label']:12} total {d['total']:+8.3f}  emission {d['emission']:+8.3f}  "
+                      f"p={d['marginal']:.4f}")
+            if d["transition_in"]:
+                out.write(f"  from {d['transition_in'][0]} {d['transition_in'][1]:+.3f}")
+            if d["transition_out"]:
+                out.write(f"  to {d['transition_out'][0]} {d['transition_out'][1]:+.3f}")
+            out.write("\n")
+            for name, v, wk, c in d["attributes"]:
+                out.write(f"      {c:+8.3f} = {v:g} x {wk:+.3f}  {name}\n")
+        return 0
+    out.write(f"\ntop {args.top} state features per label (attribute, weight):\n")
+    for lab, feats in top_features(m, args.top).items():
+        out.write(f"  {lab}: " + ", ".join(f"{a} {w:+.3f}" for a, w in feats) + "\n")
+    out.write("\ntransition weights (rows previous, columns current; '.' = not a feature):\n")
+    out.write(transition_table(m))
+    return 0
+
+
+def register(sub):
+    p = sub.add_parser("inspect", help="show what a model file holds",
+                       description=__doc__.split("\n\n", 1)[1])
+    p.add_argument("model", help="model file written by `crftagger train`")
+    p.add_argument("--top", type=int, default=10, help="features listed per label (default 10)")
+    p.add_argument("--explain", default=None, metavar="SENTENCE",
+                   help="a white-space tokenised sentence to explain")
+    p.add_argument("--position", type=int, default=0, help="token of --explain to explain (default 0)")
+    p.add_argument("--labels-shown", type=int, default=5, help="labels shown by --explain (default 5)")
+    p.set_defaults(func=run)

@@ -1,0 +1,187 @@
+"""``crftagger train``: train a tagger on a registered corpus or on CoNLL files.
+
+The training data are a registered corpus name (its ``train`` split; see
+``crftagger corpora list``) or CoNLL column files (``--columns`` names the
+columns, the labels being ``--label-column``, default the last one). The
+development data (``--dev``: a split name of the corpus, or a file) are
+scored after every iteration: the progress bar shows the training loss and
+the dev span F1 (token accuracy for tags without a scheme). ``--test`` adds
+a final score on another split or file. Everything ends up in the model file
+(``-o``), which ``crftagger tag``, ``evaluate --model`` and ``inspect`` read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+
+def add_crf_arguments(p) -> None:
+    """The CRF options shared by ``train`` and ``demo``."""
+    g = p.add_argument_group("CRF training (CRFsuite's parameter names)")
+    g.add_argument("--engine", choices=("numba", "crfsuite"), default="numba",
+                   help="who trains the weights (default: numba)")
+    g.add_argument("--algorithm", default="lbfgs", choices=("lbfgs", "l2sgd", "ap", "pa", "arow"),
+                   help="training algorithm (pa and arow need --engine crfsuite)")
+    g.add_argument("--c1", type=float, default=None, help="L1 coefficient (lbfgs; OWL-QN when > 0)")
+    g.add_argument("--c2", type=float, default=None, help="L2 coefficient of ||w||^2")
+    g.add_argument("--max-iterations", type=int, default=None)
+    g.add_argument("--epsilon", type=float, default=None)
+    g.add_argument("--period", type=int, default=None)
+    g.add_argument("--delta", type=float, default=None)
+    g.add_argument("--num-memories", type=int, default=None)
+    g.add_argument("--linesearch", default=None, choices=("MoreThuente", "Backtracking", "StrongBacktracking"))
+    g.add_argument("--max-linesearch", type=int, default=None)
+    g.add_argument("--min-freq", type=float, default=None, help="drop features rarer than this")
+    g.add_argument("--all-possible-states", action="store_true")
+    g.add_argument("--all-possible-transitions", action="store_true")
+    g.add_argument("--threads", type=int, default=None, help="numba threads (results do not depend on it)")
+
+
+def crf_params(args) -> dict:
+    """The CRF parameters that were given on the command line."""
+    out = {"algorithm": args.algorithm}
+    for name in ("c1", "c2", "max_iterations", "epsilon", "period", "delta", "num_memories",
+                 "linesearch", "max_linesearch", "min_freq"):
+        v = getattr(args, name)
+        if v is not None:
+            out[name] = v
+    if args.all_possible_states:
+        out["all_possible_states"] = True
+    if args.all_possible_transitions:
+        out["all_possible_transitions"] = True
+    return out
+
+
+def read_files(paths, columns: str | None, what: str) -> list:
+    """Sentences of CoNLL files (``columns``: comma-separated names, the tokens named ``word``)."""
+    from crftagger.corpora import read_conll
+
+    cols = tuple(c.strip() for c in columns.split(",")) if columns else None
+    out = []
+    for path in paths:
+        out.extend(read_conll(path, cols))
+    if not out:
+        raise ValueError(f"{what}: no sentence in {', '.join(map(str, paths))}")
+    return out
+
+
+def _label_column(sentences, given: str | None) -> str:
+    if given:
+        return given
+    cols = list(sentences[0].columns)
+    if not cols:
+        raise ValueError("the input files have a single column (tokens only); labels are needed")
+    return cols[-1]
+
+
+def _is_corpus(name: str) -> bool:
+    from crftagger.corpora import registry
+
+    return name in registry.names()
+
+
+def run(args) -> int:
+    from crftagger.tagger import Tagger
+
+    source = args.data[0] if len(args.data) == 1 and _is_corpus(args.data[0]) else None
+    scheme = None if args.scheme == "none" else args.scheme
+    label_column = args.label_column
+    if source is not None:
+        from crftagger.corpora import load, registry
+
+        info = registry.get(source)
+        train = load(source, "train", getattr(args, "data_dir", None))
+        label_column = label_column or info.label_column
+        dev_spec = args.dev if args.dev is not None else ("dev" if "dev" in info.splits else None)
+        dev = load(source, dev_spec, getattr(args, "data_dir", None)) if dev_spec and dev_spec != "none" else None
+        test_spec = args.test if args.test is not None else ("test" if "test" in info.splits else None)
+        test = load(source, test_spec, getattr(args, "data_dir", None)) if test_spec and test_spec != "none" else None
+        if scheme == "auto":
+            scheme = info.scheme
+        feature_set = args.feature_set or {"ner": "ner", "chunk": "chunk", "pos": "pos",
+                                           "slots": "slots"}.get(info.task, "ner")
+    else:
+        train = read_files(args.data, args.columns, "training data")
+        label_column = _label_column(train, label_column)
+        dev = read_files([args.dev], args.columns, "--dev") if args.dev not in (None, "none") else None
+        test = read_files([args.test], args.columns, "--test") if args.test not in (None, "none") else None
+        feature_set = args.feature_set or "ner"
+    if args.limit:
+        train = train[: args.limit]
+    params = dict(crf_params(args))
+    feature_params = {}
+    for kv in args.feature_param or ():
+        if "=" not in kv:
+            raise ValueError(f"--feature-param: found {kv!r}; expected NAME=VALUE")
+        k, v = kv.split("=", 1)
+        feature_params[k] = [c for c in v.split(",") if c] if k == "columns" else _literal(v)
+    if feature_params:
+        feature_set = {"name": feature_set, **feature_params}
+    progress = args.progress if args.progress is not None else sys.stderr.isatty()
+    start = time.perf_counter()
+    tagger = Tagger.train(
+        train, feature_set, scheme=scheme, train_scheme=args.train_scheme, dev=dev,
+        label_column=label_column, engine=args.engine, threads=args.threads,
+        progress=progress, **params,
+    )
+    seconds = time.perf_counter() - start
+    tagger.info["corpus"] = source
+    out = sys.stdout
+    log = tagger.info.get("training_log") or []
+    print(f"trained on {tagger.info['n_sentences']} sentences ({tagger.info['n_tokens']} tokens) in "
+          f"{seconds:.1f} s: {len(log)} iterations, {len(tagger.labels)} labels, "
+          f"{len(tagger.model.attributes)} attributes, {tagger.model.n_features} features", file=out)
+    if dev is not None:
+        _print_scores("dev", tagger.info["scores"]["dev"], out)
+    if test is not None:
+        ev = tagger.evaluate(test, label_column=label_column)
+        tagger.info["scores"]["test"] = ev.summary()
+        _print_scores("test", tagger.info["scores"]["test"], out)
+    path = tagger.save(args.output)
+    print(f"model written to {path}", file=out)
+    return 0
+
+
+def _literal(v: str):
+    import json
+
+    try:
+        return json.loads(v)
+    except ValueError:
+        return v
+
+
+def _print_scores(name: str, s: dict, out) -> None:
+    strict = f", strict F1 {100 * s['strict_f1']:.2f}" if "strict_f1" in s else ""
+    print(f"{name}: F1 {100 * s['f1']:.2f} (precision {100 * s['precision']:.2f}, recall "
+          f"{100 * s['recall']:.2f}){strict}, token accuracy {100 * s['accuracy']:.2f} "
+          f"on {s['n_sentences']} sentences", file=out)
+
+
+def register(sub):
+    p = sub.add_parser("train", help="train a tagger on a corpus or CoNLL files",
+                       description=__doc__.split("\n\n", 1)[1])
+    p.add_argument("data", nargs="+", help="a registered corpus name, or CoNLL files")
+    p.add_argument("-o", "--output", required=True, help="model file to write")
+    p.add_argument("--columns", default=None,
+                   help="column names of CoNLL files, comma-separated (e.g. word,pos,ner)")
+    p.add_argument("--label-column", default=None, help="column to predict (default: the corpus' or the last)")
+    p.add_argument("--feature-set", default=None,
+                   help="named feature set: ner, pii, chunk, pos, slots, crfsuite-chunking "
+                        "(default: by the corpus task, else ner)")
+    p.add_argument("--feature-param", action="append", metavar="NAME=VALUE",
+                   help="parameter of the feature set, e.g. columns=pos,chunk or gazetteers=false")
+    p.add_argument("--scheme", default="auto",
+                   help="tag scheme of the data: auto (default), none, iob1, iob2, ioe1, ioe2, bioes, bilou, io")
+    p.add_argument("--train-scheme", default=None, help="train on tags converted to this scheme (e.g. bioes)")
+    p.add_argument("--dev", default=None, help="dev split name or file (default: the corpus' dev split; 'none')")
+    p.add_argument("--test", default=None, help="test split name or file scored at the end ('none')")
+    p.add_argument("--limit", type=int, default=None, help="use only the first N training sentences")
+    p.add_argument("--data-dir", default=argparse.SUPPRESS, help="folder holding the corpora")
+    add_crf_arguments(p)
+    p.add_argument("--progress", dest="progress", action="store_true", default=None,
+                   help="show a progress bar (default: when stderr is a terminal)")
+    p.add_argument("--no-progress", dest="progress", action="store_false")
+    p.set_defaults(func=run)

@@ -1,0 +1,116 @@
+"""The model commands end to end: demo, train, tag, evaluate --model, inspect."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from crftagger.corpora import synthetic, write_conll
+
+from crftagger import cli, schemes
+
+
+def _run(argv, capsys, stdin: str | None = None, monkeypatch=None):
+    if stdin is not None:
+        monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+    code = cli.main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture(scope="module")
+def demo_model(tmp_path_factory):
+    path = tmp_path_factory.mktemp("demo") / "pii.crftagger"
+    buf = io.StringIO()
+    import contextlib
+
+    with contextlib.redirect_stdout(buf):
+        code = cli.main(["demo", "--n-train", "300", "--n-dev", "30", "--n-test", "60",
+                         "--max-iterations", "25", "--examples", "3", "-o", str(path)])
+    return code, buf.getvalue(), path
+
+
+def test_demo_runs_end_to_end(demo_model):
+    code, out, path = demo_model
+    assert code == 0
+    assert "processed" in out and "FB1" in out  # the conlleval report
+    assert out.count("original:") == 3 and out.count("masked:") == 3
+    masked = [line for line in out.splitlines() if line.strip().startswith("masked:")]
+    assert any("[" in line and "]" in line for line in masked)
+    assert path.is_file()
+
+
+def test_tag_tokens_from_stdin_with_spans(demo_model, capsys, monkeypatch):
+    path = demo_model[2]
+    text = "Please call Anna Smith on +44 20 7946 0958 .\n\nMail bob@example.com today\n"
+    code, out, err = _run(["tag", "-m", str(path), "--spans"], capsys, text, monkeypatch)
+    assert code == 0, err
+    lines = [line for line in out.splitlines() if not line.startswith("#span")]
+    assert lines[0].startswith("Please/O call/O")
+    assert lines[1] == ""  # an empty sentence gets an empty answer
+    assert lines[2].startswith("Mail/O bob@example.com/B-EMAIL")
+    spans = [line.split("\t") for line in out.splitlines() if line.startswith("#span")]
+    assert any(s[3] == "EMAIL" and s[5] == "bob@example.com" for s in spans)
+    assert all(0 < float(s[4]) <= 1 for s in spans)
+
+
+def test_tag_jsonl_and_conll(demo_model, capsys, monkeypatch):
+    path = demo_model[2]
+    data = json.dumps({"tokens": ["Write", "to", "ann@example.org", "."]}) + "\n" + json.dumps(["Hi", "Tom"]) + "\n"
+    code, out, err = _run(["tag", "-m", str(path), "-f", "jsonl", "--spans"], capsys, data, monkeypatch)
+    assert code == 0, err
+    objs = [json.loads(x) for x in out.splitlines()]
+    assert objs[0]["tokens"][2] == "ann@example.org" and len(objs[0]["tags"]) == 4
+    assert objs[0]["spans"][0]["type"] == "EMAIL"
+    conll = "Write X\nto X\nann@example.org X\n\nHi X\nTom X\n"
+    code, out, err = _run(["tag", "-m", str(path), "-f", "conll", "--columns", "word,x"], capsys, conll, monkeypatch)
+    assert code == 0, err
+    rows = out.split("\n\n")
+    assert rows[0].splitlines()[2].startswith("ann@example.org X ")
+    for block in filter(None, (r.strip() for r in rows)):
+        schemes.validate([line.split()[-1] for line in block.splitlines()], "iob2")
+
+
+def test_tag_bad_input_is_a_clear_error(demo_model, capsys, monkeypatch):
+    path = demo_model[2]
+    code, out, err = _run(["tag", "-m", str(path), "-f", "conll"], capsys, "a B\nb C D\n", monkeypatch)
+    assert code == 1 and "<stdin>:2: found 3 fields; expected 2" in err
+    code, out, err = _run(["tag", "-m", str(path), "-f", "jsonl"], capsys, '{"tokens": "oops"}\n', monkeypatch)
+    assert code == 1 and "<stdin>:1" in err
+    code, out, err = _run(["tag", "-m", str(path), "-f", "jsonl"], capsys, '["a b"]\n', monkeypatch)
+    assert code == 1 and "white space" in err
+
+
+def test_train_evaluate_and_inspect_on_files(tmp_path, capsys):
+    sp = synthetic.make_splits(200, 30, 40, seed=2)
+    train, dev, test = (tmp_path / f"{n}.conll" for n in ("train", "dev", "test"))
+    for p, sents in ((train, sp.train), (dev, sp.dev), (test, sp.test)):
+        write_conll(sents, p, ("word", "ner"))
+    model = tmp_path / "m.crftagger"
+    code, out, err = _run(["train", str(train), "--columns", "word,ner", "--feature-set", "pii",
+                           "--dev", str(dev), "--test", str(test), "--train-scheme", "bioes",
+                           "--max-iterations", "15", "--c1", "0.05", "--no-progress", "-o", str(model)],
+                          capsys)
+    assert code == 0, err
+    assert "dev: F1" in out and "test: F1" in out and model.is_file()
+    code, out, err = _run(["evaluate", "--model", str(model), str(test), "--columns", "word,ner"], capsys)
+    assert code == 0, err
+    assert "processed" in out and "strict iob2 spans" in out and "confusion matrix" in out
+    code, out, err = _run(["inspect", str(model), "--top", "3"], capsys)
+    assert code == 0, err
+    assert "labels:" in out and "transition weights" in out and "S-PER" in out
+    code, out, err = _run(["inspect", str(model), "--explain", "Write to Anna Smith", "--position", "2"], capsys)
+    assert code == 0, err
+    assert "explaining token 2 (Anna)" in out
+    code, out, err = _run(["train", str(train), "--columns", "word,ner", "--algorithm", "pa",
+                           "--no-progress", "-o", str(model)], capsys)
+    assert code == 1 and "engine='crfsuite'" in err
+
+
+def test_evaluate_model_on_a_corpus_split(demo_model, data_dir, capsys):
+    # a personal-data model on chunk tags: every gold tag is one it never saw
+    code, out, err = _run(["evaluate", "--model", str(demo_model[2]), "--corpus", "conll2000",
+                           "--split", "test", "--limit", "20", "--data-dir", str(data_dir)], capsys)
+    assert code == 0, err
+    assert "conll2000 test: 20 sentences" in out and "processed" in out
