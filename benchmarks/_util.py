@@ -132,6 +132,14 @@ def reset_peak() -> bool:
         return False
 
 
+def cpu_seconds() -> float:
+    """User + system CPU seconds of this process so far (all threads)."""
+    import resource
+
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
 def peak_mb() -> float:
     """Peak resident set size in MB (``VmHWM``, else ``ru_maxrss``)."""
     kb = _status_kb("VmHWM")

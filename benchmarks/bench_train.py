@@ -8,11 +8,14 @@ test set and reports its peak resident memory.
 
     python benchmarks/bench_train.py [--data-dir DIR] [--repeat N] [--iterations I] [--quick]
 
-Columns: seconds per objective evaluation (optimiser seconds / evaluations),
-fit seconds (wall time of ``fit`` including the conversion of the attribute
-lists), optimiser seconds, peak RSS during training (and its growth over the
-RSS after loading), model file size, test span F1 (conlleval-style), and
-ratios against CRFsuite. Numba kernels are compiled on a tiny problem before
+Columns: seconds per objective evaluation (optimiser seconds / evaluations;
+CRFsuite times its iterations with ``clock()``, i.e. CPU time), fit seconds
+(wall time of ``fit`` including the conversion of the attribute lists and the
+feature generation), CPU seconds of ``fit`` (all threads; on a busy machine
+the fairer single-thread comparison), optimiser seconds, peak RSS of the worker,
+the peak minus the RSS after loading the data, the peak minus the RSS right
+before ``fit``, model file size, test span F1 (conlleval-style), and ratios
+against CRFsuite. Numba kernels are compiled on a tiny problem before
 the timed run; that compile time is reported separately.
 """
 
@@ -42,6 +45,7 @@ def worker(args) -> dict:
 
     root = _util.data_dir(args.data_dir)
     X, y, Xt, yt, extract_s = _util.load_chunking(root, args.n_train, args.n_test)
+    data_rss = _util.rss_mb()
     from crftagger.backends import CRFsuiteBackend, NumbaBackend
 
     params = _engine_params(args)
@@ -55,11 +59,13 @@ def worker(args) -> dict:
         t0 = time.perf_counter()
         NumbaBackend(threads=threads, algorithm="lbfgs", c2=1.0, max_iterations=2).fit(X[:20], y[:20]).predict(Xt[:5])
         compile_s = time.perf_counter() - t0
-    base_rss = _util.rss_mb()
+    runtime_rss = _util.rss_mb()
     reset_ok = _util.reset_peak()
+    cpu0 = _util.cpu_seconds()
     t0 = time.perf_counter()
     backend.fit(X, y)
     fit_s = time.perf_counter() - t0
+    fit_cpu_s = _util.cpu_seconds() - cpu0
     peak = _util.peak_mb()
     log = backend.training_log_
     if args.engine == "crfsuite":
@@ -73,8 +79,7 @@ def worker(args) -> dict:
         size = os.path.getsize(backend.model_path_)
     else:
         model = backend.model_
-        result = getattr(model, "training_result", None)
-        n_evals = getattr(result, "n_evaluations", None) or len(log)
+        n_evals = model.n_evaluations
         opt_s = model.training_seconds
         with tempfile.TemporaryDirectory() as d:
             path = Path(d) / "model.crftagger"
@@ -92,15 +97,18 @@ def worker(args) -> dict:
         extract_s=extract_s,
         compile_s=compile_s,
         fit_s=fit_s,
+        fit_cpu_s=fit_cpu_s,
         opt_s=opt_s,
         n_evals=n_evals,
         s_per_eval=opt_s / max(n_evals, 1),
         iterations=len(log),
         final_loss=backend.final_loss_,
         n_features=backend.n_features_,
-        base_rss_mb=base_rss,
+        data_rss_mb=data_rss,
+        runtime_rss_mb=runtime_rss,
         peak_mb=peak,
-        peak_growth_mb=peak - base_rss if reset_ok else None,
+        peak_over_data_mb=peak - data_rss if reset_ok else None,
+        fit_growth_mb=peak - runtime_rss if reset_ok else None,
         model_bytes=size,
         tag_s=tag_s,
         f1=f1,
@@ -153,19 +161,22 @@ def main(argv=None) -> int:
     med = {n: _util.median_record(v) for n, v in results.items()}
     ref = med.get("crfsuite")
     label = {"crfsuite": "CRFsuite", "numba1": "crftagger 1 thread", "numba": f"crftagger {n_all} threads"}
-    headers = ["engine", "s/eval", "fit s", "optim s", "iters", "evals", "features", "peak MB",
-               "+MB", "model MB", "F1", "fit x", "eval x", "peak x", "dF1"]
+    headers = ["engine", "s/eval", "fit s", "fit CPU s", "optim s", "iters", "evals", "features", "peak MB",
+               "-data", "fit+", "model MB", "F1", "fit x", "eval x", "peak x", "fit+ x", "dF1"]
     rows = []
     for n in names:
         m = med[n]
         rows.append([
             label[n], _util.fmt(m["s_per_eval"], ".4f"), _util.fmt(m["fit_s"], ".1f"),
+            _util.fmt(m["fit_cpu_s"], ".1f"),
             _util.fmt(m["opt_s"], ".1f"), str(m["iterations"]), str(m["n_evals"]),
-            str(m["n_features"]), _util.fmt(m["peak_mb"], ".0f"), _util.fmt(m["peak_growth_mb"], ".0f"),
+            str(m["n_features"]), _util.fmt(m["peak_mb"], ".0f"), _util.fmt(m["peak_over_data_mb"], ".0f"),
+            _util.fmt(m["fit_growth_mb"], ".0f"),
             _util.fmt(m["model_bytes"] / 1e6, ".1f"), _util.fmt(m["f1"], ".2f"),
             _util.fmt(m["fit_s"] / ref["fit_s"], ".2f") if ref else "-",
             _util.fmt(m["s_per_eval"] / ref["s_per_eval"], ".2f") if ref else "-",
             _util.fmt(m["peak_mb"] / ref["peak_mb"], ".2f") if ref else "-",
+            _util.fmt(m["fit_growth_mb"] / ref["fit_growth_mb"], ".2f") if ref and m["fit_growth_mb"] else "-",
             _util.fmt(m["f1"] - ref["f1"], "+.2f") if ref else "-",
         ])
     first = med[names[0]]
@@ -176,6 +187,9 @@ def main(argv=None) -> int:
     extra = ", ".join(f"{label[n]}: {_util.fmt(med[n]['compile_s'], '.1f')}s" for n in names if n != "crfsuite")
     print(f"attribute extraction (plain Python, untimed): {first['extract_s']:.1f}s; "
           f"numba compile before the run: {extra or '-'}")
+    print("peak MB: peak resident memory of the worker (data included); -data: peak minus the RSS "
+          "after loading the data (engine runtime + training); fit+: peak minus the RSS just before "
+          "fit (after imports and the numba compile)")
     print("final loss: " + ", ".join(f"{label[n]} {_util.fmt(med[n]['final_loss'], '.3f')}" for n in names))
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1))

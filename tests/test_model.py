@@ -350,3 +350,25 @@ def test_save_load_roundtrip(encoded, tmp_path):
     path.write_bytes(raw[:-10])
     with pytest.raises(ValueError, match=str(path.name)):
         LinearChainCRF.load(path)
+
+
+def test_bad_data_is_rejected_before_the_kernels(encoded):
+    data, attributes, labels = encoded
+    m = LinearChainCRF(labels, attributes).fit(data, c2=1.0, max_iterations=2)
+    vals = data.attr_vals.copy()
+    vals[5] = np.inf
+    bad = AttributeSequences(data.seq_ptr, data.item_ptr, data.attr_ids, vals, None)
+    with pytest.raises(ValueError, match="finite"):
+        m.predict(bad)
+    ids = data.attr_ids.copy()
+    ids[0] = len(attributes) + 3
+    bad = AttributeSequences(data.seq_ptr, data.item_ptr, ids, data.attr_vals, None)
+    with pytest.raises(ValueError, match="out of range"):
+        m.predict_marginals(bad)
+    y = data.y.copy()
+    y[0] = len(labels)
+    bad = AttributeSequences(data.seq_ptr, data.item_ptr, data.attr_ids, data.attr_vals, y)
+    with pytest.raises(ValueError, match="label ids"):
+        m.log_likelihood(bad)
+    with pytest.raises(ValueError, match="expected AttributeSequences"):
+        m.predict([[{"a": 1.0}]])
