@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "crftagger.commands.corpora",
     "crftagger.commands.convert",
     "crftagger.commands.evaluate",
+    "crftagger.commands.benchmark",
     "crftagger.commands.train",
     "crftagger.commands.tag",
     "crftagger.commands.inspect",
