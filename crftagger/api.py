@@ -470,14 +470,6 @@ class CRF(BaseEstimator):
         if X_dev is not None:
             X_dev = check_X(X_dev, "X_dev")
             y_dev = check_y(y_dev, X_dev, "y_dev")
-            known = {lab for s in y for lab in s}
-            for s, seq in enumerate(y_dev):
-                for t, lab in enumerate(seq):
-                    if lab not in known:
-                        raise CRFError(
-                            f"y_dev sequence {s}, item {t}: label {lab!r} does not occur in the "
-                            "training labels"
-                        )
             dev = (X_dev, y_dev)
         self._model = None
         self._crfsuite_bytes = None
@@ -499,7 +491,11 @@ class CRF(BaseEstimator):
         attributes.freeze()
         labels.freeze()
         model = LinearChainCRF(labels, attributes)
-        dev_data = encode_dicts(dev[0], attributes, dev[1], labels) if dev is not None else None
+        dev_data = None
+        if dev is not None:
+            # dev labels never seen in training get id -1: always counted wrong
+            dev_data = encode_dicts(dev[0], attributes)
+            dev_data.y = np.asarray([labels.get(t) for seq in dev[1] for t in seq], dtype=np.int32)
         bar = progress_bar(options.get("max_iterations"), "training", bool(self.verbose))
         cb = None
         if dev_data is not None or bar is not None:
@@ -799,8 +795,10 @@ class CRF(BaseEstimator):
         self._info_cached = None
         self._model = None
         if arrays is not None:
+            from crftagger.tagger import frozen_vocabulary
+
             self._model = LinearChainCRF(
-                Vocabulary(arrays["labels"]).freeze(), Vocabulary(arrays["attributes"]).freeze(),
+                frozen_vocabulary(arrays["labels"]), frozen_vocabulary(arrays["attributes"]),
                 arrays["feat_ptr"], arrays["feat_label"], arrays["w"], arrays["trans_mask"],
             )
 

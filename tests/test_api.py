@@ -197,3 +197,22 @@ def test_passive_aggressive_needs_and_runs_on_crfsuite(data):
     (X, y), _ = data
     est = CRF(engine="crfsuite", algorithm="pa", pa_type=1, c=1.0, max_iterations=3).fit(X[:50], y[:50])
     assert len(est.predict(X[:3])) == 3
+
+
+def test_verbose_progress_reports_the_training_loss(data, capsys):
+    from crftagger.api import ProgressCallback
+    from crftagger.encoding import Vocabulary, encode_dicts
+    from crftagger.model import LinearChainCRF
+
+    (X, y), _ = data
+    for c1 in (0.0, 0.1):
+        attributes, labels = Vocabulary(), Vocabulary()
+        train = encode_dicts(X[:60], attributes, y[:60], labels)
+        model = LinearChainCRF(labels.freeze(), attributes.freeze())
+        cb = ProgressCallback(model, train=train, c1=c1, c2=0.5)
+        model.fit(train, c1=c1, c2=0.5, max_iterations=8, callback=cb)
+        for rec, ours in zip(model.training_log, cb.records, strict=True):
+            assert ours["loss"] == pytest.approx(rec["loss"], rel=1e-9)
+    CRF(verbose=True, max_iterations=3).fit(X[:30], y[:30], X_dev=X[30:40], y_dev=y[30:40])
+    err = capsys.readouterr().err
+    assert "training" in err and "loss" in err and "dev_accuracy" in err
