@@ -21,13 +21,27 @@ def _run(argv, capsys, stdin: str | None = None, monkeypatch=None):
 
 @pytest.fixture(scope="module")
 def demo_model(tmp_path_factory):
-    path = tmp_path_factory.mktemp("demo") / "pii.crftagger"
-    buf = io.StringIO()
+    """The demo run as on a fresh machine: the data folder and the cache hold no corpus."""
     import contextlib
+    import os
 
-    with contextlib.redirect_stdout(buf):
-        code = cli.main(["demo", "--n-train", "300", "--n-dev", "30", "--n-test", "60",
-                         "--max-iterations", "25", "--examples", "3", "-o", str(path)])
+    path = tmp_path_factory.mktemp("demo") / "pii.crftagger"
+    empty = tmp_path_factory.mktemp("no-corpora")
+    saved = {k: os.environ.get(k) for k in ("CRFTAGGER_DATA", "CRFTAGGER_CACHE")}
+    os.environ["CRFTAGGER_DATA"] = str(empty)
+    os.environ["CRFTAGGER_CACHE"] = str(empty)
+    buf = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(buf):
+            code = cli.main(["demo", "--n-train", "300", "--n-dev", "30", "--n-test", "60",
+                             "--max-iterations", "25", "--examples", "3", "-o", str(path)])
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    assert not any(empty.iterdir())
     return code, buf.getvalue(), path
 
 
@@ -114,3 +128,18 @@ def test_evaluate_model_on_a_corpus_split(demo_model, data_dir, capsys):
                            "--split", "test", "--limit", "20", "--data-dir", str(data_dir)], capsys)
     assert code == 0, err
     assert "conll2000 test: 20 sentences" in out and "processed" in out
+
+
+def test_train_and_demo_on_a_registered_corpus(data_dir, tmp_path, capsys):
+    model = tmp_path / "chunk.crftagger"
+    code, out, err = _run(["train", "conll2000", "--data-dir", str(data_dir), "--limit", "150",
+                           "--max-iterations", "5", "--progress", "-o", str(model)], capsys)
+    assert code == 0, err
+    assert "trained on 150 sentences" in out and "test: F1" in out
+    assert "training" in err and "loss" in err  # the progress bar
+    code, out, err = _run(["inspect", str(model), "--top", "2"], capsys)
+    assert "feature set:    chunk" in out and "scheme:         iob2" in out
+    code, out, err = _run(["demo", "--corpus", "conll2000", "--data-dir", str(data_dir), "--n-train", "150",
+                           "--n-test", "30", "--max-iterations", "5", "--examples", "1"], capsys)
+    assert code == 0, err
+    assert "processed" in out and "/B-NP" in out
