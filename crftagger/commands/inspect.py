@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import sys
 
-import numpy as np
-
 
 def top_features(model, top: int) -> dict[str, list[tuple[str, float]]]:
     """The ``top`` largest positive state weights of every label, ``{label: [(attribute, weight)]}``."""
+    import numpy as np
+
     w = model.state_weights
     owner = np.repeat(np.arange(len(model.attributes)), np.diff(model.feat_ptr))
     out = {}
@@ -42,6 +42,8 @@ def transition_table(model) -> str:
 def run(args) -> int:
     import json
     import os
+
+    import numpy as np
 
     from crftagger import modelfile
     from crftagger.tagger import Tagger
