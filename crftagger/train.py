@@ -20,9 +20,10 @@ callback=None)``
     strong Wolfe), as libLBFGS; OWL-QN always backtracks.
 ``averaged_perceptron(data, feat_ptr, feat_label, n_labels, ...)``
     Collins' structured perceptron with averaging (``w - u / c`` trick); epochs
-    over the sequences shuffled with a fixed seed; Viterbi decoding; stops after
-    ``max_iterations`` epochs or when the fraction of wrong labels of an epoch is
-    ``<= epsilon``. The loss is the number of wrong labels in the epoch.
+    over the sequences shuffled with a fixed seed; Viterbi decoding. As in
+    CRFsuite the loss of an epoch is ``sum_s d_s / T_s`` (``d_s`` wrongly
+    predicted labels of sequence ``s``) and training stops after
+    ``max_iterations`` epochs or when ``loss / S < epsilon``.
 ``sgd_l2(data, feat_ptr, feat_label, n_labels, c2=1.0, ...)``
     CRFsuite's l2sgd: per-sequence steps on ``-log p(y|x) + (c2 / N) ||w||^2``
     with ``eta_t = 1 / (lambda (t0 + t))``, ``lambda = 2 c2 / N``, lazy weight
@@ -30,8 +31,9 @@ callback=None)``
     of the data as CRFsuite does (see :func:`calibrate_eta`) unless given.
     The loss of an epoch is the sum of the per-sequence losses met during the
     epoch plus ``c2 ||w||^2`` at its end (CRFsuite's report); stops when
-    ``(loss[k - period] - loss[k]) / loss[k] < delta`` or after
-    ``max_iterations`` epochs.
+    ``(loss[k - period] - loss[k]) / loss[k] < delta`` (tested once ``k >
+    period``), after ``max_iterations`` epochs or on a non-finite loss. As
+    CRFsuite does, the weights of the epoch with the lowest loss are returned.
 
 Every trainer is deterministic, accepts a warm-start vector ``w0`` and returns a
 :class:`TrainResult`. The optional ``callback(iteration, w)`` is called after
@@ -604,7 +606,7 @@ def lbfgs(
 @njit
 def perceptron_epoch(order, seq_ptr, item_ptr, attr_ids, attr_vals, y, feat_ptr, feat_label, L,
                      trans_mask, w, u, c, E, delta, back, path):
-    """One epoch of the averaged structured perceptron; returns ``(n_wrong, c)``.
+    """One epoch of the averaged structured perceptron; returns ``(n_wrong, loss, c)``.
 
     For each sequence ``s`` in ``order``: ``z = viterbi(w)``; if ``z != y_s``,
     ``w += phi(y_s) - phi(z)`` and ``u += c (phi(y_s) - phi(z))``; then
@@ -625,12 +627,14 @@ def perceptron_epoch(order, seq_ptr, item_ptr, attr_ids, attr_vals, y, feat_ptr,
 
     Returns
     -------
-    (int, float)
-        Number of wrongly labelled items, updated counter.
+    (int, float, float)
+        Number of wrongly labelled items, ``sum_s d_s / T_s`` (``d_s`` wrong
+        labels of sequence ``s``), updated counter.
     """
     K = feat_label.shape[0]
     Tr = transition_view(w, K, L)
     n_wrong = 0
+    loss = 0.0
     for idx in range(order.shape[0]):
         s = order[idx]
         i0 = seq_ptr[s]
@@ -676,8 +680,9 @@ def perceptron_epoch(order, seq_ptr, item_ptr, attr_ids, attr_vals, y, feat_ptr,
                             w[K + ij] -= 1.0
                             u[K + ij] -= c
         n_wrong += wrong
+        loss += wrong / T
         c += 1.0
-    return n_wrong, c
+    return n_wrong, loss, c
 
 
 def _prepare(data, feat_ptr, feat_label, n_labels, trans_mask, w0):
@@ -725,21 +730,21 @@ def averaged_perceptron(
         t_start = time.perf_counter()
         if shuffle:
             rng.shuffle(order)
-        n_wrong, c = perceptron_epoch(
+        n_wrong, loss, c = perceptron_epoch(
             order, data.seq_ptr, data.item_ptr, data.attr_ids, data.attr_vals, data.y, feat_ptr,
             feat_label, L, mask, w, u, c, E, delta, back, path,
         )
         avg = w - u / c
         score, stop = _run_callback(callback, epoch, avg)
         log.append(IterationLog(
-            iteration=epoch, loss=float(n_wrong), active_features=int(np.count_nonzero(avg)),
+            iteration=epoch, loss=float(loss), active_features=int(np.count_nonzero(avg)),
             seconds=time.perf_counter() - t_start, n_evaluations=epoch, score=score,
-            info=dict(error_rate=n_wrong / N),
+            info=dict(wrong_labels=int(n_wrong), error_rate=n_wrong / N),
         ))
         if stop:
             status = "callback"
             break
-        if n_wrong / N <= epsilon:
+        if loss / max(S, 1) < epsilon:
             status = "converged"
             break
     params = dict(max_iterations=max_iterations, epsilon=epsilon, seed=seed, shuffle=shuffle)
@@ -797,11 +802,12 @@ def calibrate_eta(data, feat_ptr, feat_label, L, mask, w0, c2, order, eta=0.1, r
     """Choose the initial learning rate of :func:`sgd_l2` as CRFsuite's calibration does.
 
     On the first ``samples`` sequences of ``order``, starting from ``w0``,
-    one SGD epoch is run for each candidate ``eta`` (``eta0 = eta``, then
-    multiplied by ``rate`` while the sample loss keeps below the initial one,
-    then divided by ``rate`` from ``eta / rate`` on) until ``candidates``
-    successful rates are found on each side or ``max_trials`` are tried.
-    Returns the rate with the lowest sample loss (``eta`` if none improves).
+    one SGD epoch is run for each candidate rate: ``eta``, then multiplied by
+    ``rate`` while the sample loss stays below the initial one (at most
+    ``candidates`` successes), then ``eta / rate`` divided by ``rate`` again
+    until ``candidates`` more successes; at most ``max_trials - 1`` trials in
+    all, as CRFsuite counts them. Returns the rate with the lowest finite
+    sample loss (``eta`` if every trial diverged).
     """
     N = data.n_sequences
     sample = np.ascontiguousarray(order[: min(samples, N)])
@@ -821,7 +827,8 @@ def calibrate_eta(data, feat_ptr, feat_label, L, mask, w0, c2, order, eta=0.1, r
     decreasing = False
     left = candidates
     cur = eta
-    for _ in range(max_trials):
+    trials = 1
+    while left > 0 or not decreasing:
         w = w0.copy()
         loss, _t = sgd_epoch(sample, data.seq_ptr, data.item_ptr, data.attr_ids, data.attr_vals,
                              data.y, feat_ptr, feat_label, L, mask, w, lam,
@@ -830,8 +837,8 @@ def calibrate_eta(data, feat_ptr, feat_label, L, mask, w0, c2, order, eta=0.1, r
         ok = math.isfinite(loss) and loss < init
         if ok:
             left -= 1
-            if loss < best_loss:
-                best_loss, best_eta = loss, cur
+        if math.isfinite(loss) and loss < best_loss:
+            best_loss, best_eta = loss, cur
         if not decreasing:
             if ok and left > 0:
                 cur *= rate
@@ -840,9 +847,10 @@ def calibrate_eta(data, feat_ptr, feat_label, L, mask, w0, c2, order, eta=0.1, r
                 left = candidates
                 cur = eta / rate
         else:
-            if left <= 0:
-                break
             cur /= rate
+        trials += 1
+        if trials >= max_trials:
+            break
     return best_eta
 
 
@@ -901,6 +909,7 @@ def sgd_l2(
     log: list[IterationLog] = []
     status = "max_iterations"
     losses = []
+    best_w, best_loss, best_epoch = w.copy(), math.inf, 0
     for epoch in range(1, max_iterations + 1):
         t_start = time.perf_counter()
         rng.shuffle(order)
@@ -908,7 +917,10 @@ def sgd_l2(
                             data.y, feat_ptr, feat_label, L, mask, w, lam, t0, t, *ws)
         loss += c2 * vdot(w, w)
         losses.append(loss)
-        score, stop = _run_callback(callback, epoch, w)
+        if loss < best_loss:
+            best_w[:] = w
+            best_loss, best_epoch = loss, epoch
+        score, stop = _run_callback(callback, epoch, w.copy())
         log.append(IterationLog(
             iteration=epoch, loss=loss, active_features=int(np.count_nonzero(w)),
             seconds=time.perf_counter() - t_start, n_evaluations=epoch, score=score,
@@ -924,5 +936,5 @@ def sgd_l2(
             status = "delta"
             break
     params = dict(c2=c2, max_iterations=max_iterations, period=period, delta=delta, eta0=eta0,
-                  t0=t0, seed=seed)
-    return TrainResult(w, log, status, "l2sgd", len(log), params)
+                  t0=t0, seed=seed, best_epoch=best_epoch)
+    return TrainResult(best_w, log, status, "l2sgd", len(log), params)
