@@ -205,3 +205,19 @@ def test_dev_scores_in_both_logs(chunks):
         logs[engine.engine] = [r["dev_score"] for r in be.training_log_]
     assert len(logs["numba"]) == len(logs["crfsuite"]) == 8
     np.testing.assert_allclose(logs["numba"], logs["crfsuite"], atol=2e-3)
+
+
+def test_engines_agree_with_l1(chunks):
+    # OWL-QN (c1 > 0) follows the same path as CRFsuite's: same loss, same sparsity
+    X, y, Xh, _ = chunks
+    ours = NumbaBackend(c1=0.5, c2=0.01, max_iterations=50).fit(X[:300], y[:300])
+    ref = CRFsuiteBackend(c1=0.5, c2=0.01, max_iterations=50).fit(X[:300], y[:300])
+    assert ours.final_loss_ == pytest.approx(ref.final_loss_, rel=1e-3)
+    n_ours = ours.training_log_[-1]["active_features"]
+    n_ref = ref.training_log_[-1]["active_features"]
+    assert abs(n_ours - n_ref) <= 0.02 * n_ref
+    assert n_ours < 0.5 * ours.n_features_  # L1 really zeroes weights
+    assert np.count_nonzero(ours.model_.w) == n_ours
+    p_ours, p_ref = ours.predict(Xh), ref.predict(Xh)
+    same = [a == b for s, r in zip(p_ours, p_ref, strict=True) for a, b in zip(s, r, strict=True)]
+    assert np.mean(same) >= 0.99
