@@ -56,6 +56,9 @@ from crftagger.inference import (
 #: Default number of sequence chunks of :class:`Objective` (capped by the
 #: number of sequences). Each chunk owns a ``float64[K + L*L]`` gradient buffer.
 DEFAULT_CHUNKS = 8
+#: Memory the default chunking may spend on chunk gradient buffers; fewer
+#: chunks (but at least 2) are used for very large models.
+CHUNK_BUFFER_BYTES = 256 * 2**20
 #: Features per task of the parallel chunk reduction.
 REDUCE_BLOCK = 16384
 
@@ -447,8 +450,11 @@ class Objective:
     threads : int, optional
         numba threads used during each call (default: numba's current setting).
     n_chunks : int, optional
-        Number of fixed sequence chunks (default ``min(DEFAULT_CHUNKS, S)``).
-        Results are bit-identical for any thread count given the same chunks.
+        Number of fixed sequence chunks. The default is :data:`DEFAULT_CHUNKS`,
+        lowered (down to 2) so that the chunk buffers fit in
+        :data:`CHUNK_BUFFER_BYTES`, and capped by ``S``; it depends on the data
+        and the model size only. Results are bit-identical for any thread count
+        given the same chunks.
 
     Attributes
     ----------
@@ -478,7 +484,8 @@ class Objective:
         S = data.n_sequences
         self.n_sequences = S
         if n_chunks is None:
-            n_chunks = min(DEFAULT_CHUNKS, max(S, 1))
+            fit = CHUNK_BUFFER_BYTES // (8 * self.n_params)
+            n_chunks = min(max(2, min(DEFAULT_CHUNKS, fit)), max(S, 1))
         if int(n_chunks) < 1:
             raise ObjectiveInputError(f"n_chunks must be >= 1, found {n_chunks}")
         self.chunks = balanced_chunks(data.seq_ptr, int(n_chunks))
