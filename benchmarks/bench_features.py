@@ -22,8 +22,12 @@ Two measurements, in one run:
    version of CRFsuite's ``apply_templates``.
 
 Timings are medians over ``--repeats`` runs, as wall-clock and as process
-CPU time (the CPU figure is steadier on a shared machine). Gazetteer lists
-are loaded once, outside the timed regions, for both ways.
+CPU time (the CPU figure is steadier on a shared machine); the runs compared
+in one table section alternate, so they see the same machine load.
+crftagger reads the ``Sentence`` objects of ``crftagger.corpora``, the
+Python functions the same sentences as token tuples (both converted outside
+the timed regions). Gazetteer lists are loaded once, outside the timed
+regions, for both ways.
 
 Usage::
 
@@ -281,6 +285,21 @@ def median_run(fn, repeats):
     return res, statistics.median(walls), statistics.median(cpus)
 
 
+def paired_runs(fns, repeats):
+    """Run the functions in turn, ``repeats`` rounds, so that all see the same machine load.
+
+    Returns ``[(last result, median wall, median CPU), ...]`` in the order of ``fns``.
+    """
+    times = [([], []) for _ in fns]
+    results = [None] * len(fns)
+    for _ in range(repeats):
+        for k, fn in enumerate(fns):
+            results[k], w, c = timed(fn)
+            times[k][0].append(w)
+            times[k][1].append(c)
+    return [(results[k], statistics.median(w), statistics.median(c)) for k, (w, c) in enumerate(times)]
+
+
 def row(table, what, n_tokens, wall, cpu, ref=None):
     r = {"what": what, "tokens": n_tokens, "wall": wall, "cpu": cpu,
          "tps_wall": n_tokens / wall, "tps_cpu": n_tokens / cpu}
@@ -328,31 +347,32 @@ def bench_ner(data_dir, repeats, quick):
         gazetteers.append((name, set(g.entries), max(len(e) for e in g.entries)))
 
     # warm up: numba kernels are compiled (or loaded from the cache) once per process
-    fs.extractor().transform(test_rows[:50])
-
-    py_train, w, c = median_run(lambda: [sent2features(s, gazetteers) for s in train_rows], repeats)
-    table = []
-    ref_train = row(table, "Python dicts, train", n_train, w, c)
-    _, w, c = median_run(lambda: encode_dicts(py_train, Vocabulary()), repeats)
-    row(table, "Python dicts + encode_dicts, train", n_train, ref_train["wall"] + w, ref_train["cpu"] + c)
+    fs.extractor().transform(test[:50])
 
     def fit():
         fx = fs.extractor()
-        return fx, fx.transform(train_rows)
+        return fx, fx.transform(train)
 
-    (fx, X), w, c = median_run(fit, repeats)
-    row(table, "crftagger arrays, train (vocabulary built)", n_train, w, c, ref_train)
+    # crftagger reads the corpus' Sentence objects, the Python functions their token tuples:
+    # each way gets its natural input, converted outside the timed regions
+    (py_train, w0, c0), ((fx, X), w1, c1) = paired_runs(
+        [lambda: [sent2features(s, gazetteers) for s in train_rows], fit], repeats)
+    table = []
+    ref_train = row(table, "Python dicts, train", n_train, w0, c0)
+    _, w, c = median_run(lambda: encode_dicts(py_train, Vocabulary()), repeats)
+    row(table, "Python dicts + encode_dicts, train", n_train, w0 + w, c0 + c)
+    row(table, "crftagger arrays, train (vocabulary built)", n_train, w1, c1, ref_train)
     fx.freeze()
 
-    py_test, w, c = median_run(lambda: [sent2features(s, gazetteers) for s in test_rows], repeats)
-    ref_test = row(table, "Python dicts, test", n_test, w, c)
-    Xt, w, c = median_run(lambda: fx.transform(test_rows), repeats)
-    row(table, "crftagger arrays, test (frozen vocabulary)", n_test, w, c, ref_test)
-    ours_test, w, c = median_run(lambda: fs.extractor().to_dicts(test_rows), repeats)
-    row(table, "crftagger to_dicts, test", n_test, w, c, ref_test)
+    (py_test, w0, c0), (Xt, w1, c1), (ours_test, w2, c2) = paired_runs(
+        [lambda: [sent2features(s, gazetteers) for s in test_rows], lambda: fx.transform(test),
+         lambda: fs.extractor().to_dicts(test)], repeats)
+    ref_test = row(table, "Python dicts, test", n_test, w0, c0)
+    row(table, "crftagger arrays, test (frozen vocabulary)", n_test, w1, c1, ref_test)
+    row(table, "crftagger to_dicts, test", n_test, w2, c2, ref_test)
 
     check_same(ours_test, py_test, "ner test dicts")
-    check_same(fs.extractor().to_dicts(train_rows), py_train, "ner train dicts")
+    check_same(fs.extractor().to_dicts(train), py_train, "ner train dicts")
     print(f"ner: {len(fs.templates)} templates, {len(fx.attributes):,} attributes on train, "
           f"{len(X.attr_ids):,} / {len(Xt.attr_ids):,} attribute instances (train / test)")
     return table
@@ -367,28 +387,28 @@ def bench_chunking(data_dir, repeats, quick):
     n_train = sum(len(s) for s in train_rows)
     n_test = sum(len(s) for s in test_rows)
     fs = feature_set("crfsuite-chunking")
-    fs.extractor().transform(test_rows[:50])
-    table = []
-    py_train, w, c = median_run(lambda: [chunk_sent2features(s) for s in train_rows], repeats)
-    ref_train = row(table, "Python dicts, train", n_train, w, c)
+    fs.extractor().transform(test[:50])
 
     def fit():
         fx = fs.extractor()
-        return fx, fx.transform(train_rows)
+        return fx, fx.transform(train)
 
-    (fx, X), w, c = median_run(fit, repeats)
-    row(table, "crftagger arrays, train (vocabulary built)", n_train, w, c, ref_train)
+    (py_train, w0, c0), ((fx, X), w1, c1) = paired_runs(
+        [lambda: [chunk_sent2features(s) for s in train_rows], fit], repeats)
+    table = []
+    ref_train = row(table, "Python dicts, train", n_train, w0, c0)
+    row(table, "crftagger arrays, train (vocabulary built)", n_train, w1, c1, ref_train)
     fx.freeze()
-    py_test, w, c = median_run(lambda: [chunk_sent2features(s) for s in test_rows], repeats)
-    ref_test = row(table, "Python dicts, test", n_test, w, c)
-    _, w, c = median_run(lambda: fx.transform(test_rows), repeats)
-    row(table, "crftagger arrays, test (frozen vocabulary)", n_test, w, c, ref_test)
-    # tokens of train + test in one pass through a fitted extractor, as a tagger sees them
-    both = train_rows + test_rows
-    _, w, c = median_run(lambda: fx.transform(both), repeats)
-    row(table, "crftagger arrays, train+test (frozen vocabulary)", n_train + n_test, w, c)
-    check_same(fs.extractor().to_dicts(test_rows), py_test, "crfsuite-chunking test dicts")
-    check_same(fs.extractor().to_dicts(train_rows), py_train, "crfsuite-chunking train dicts")
+    both = list(train) + list(test)
+    (py_test, w0, c0), (_, w1, c1), (_, w2, c2) = paired_runs(
+        [lambda: [chunk_sent2features(s) for s in test_rows], lambda: fx.transform(test),
+         lambda: fx.transform(both)], repeats)
+    ref_test = row(table, "Python dicts, test", n_test, w0, c0)
+    row(table, "crftagger arrays, test (frozen vocabulary)", n_test, w1, c1, ref_test)
+    # train + test in one pass through the fitted extractor, as a tagger sees them
+    row(table, "crftagger arrays, train+test (frozen vocabulary)", n_train + n_test, w2, c2)
+    check_same(fs.extractor().to_dicts(test), py_test, "crfsuite-chunking test dicts")
+    check_same(fs.extractor().to_dicts(train), py_train, "crfsuite-chunking train dicts")
     print(f"crfsuite-chunking: {len(fx.attributes):,} attributes on train")
     return table
 

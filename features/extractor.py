@@ -304,7 +304,7 @@ class FeatureExtractor:
         return tids
 
     # ------------------------------------------------------------------ input
-    def _flatten(self, sentences):
+    def _flatten(self, sentences, first: int = 0):
         """Tokens, seq_ptr and the needed columns of the input as flat lists."""
         fs = self.feature_set
         col_refs = []
@@ -316,7 +316,7 @@ class FeatureExtractor:
         lengths: list[int] = []
         for si, sent in enumerate(sentences):
             if isinstance(sent, str):
-                raise FeatureInputError(f"sentence {si} is a string; expected a list of tokens")
+                raise FeatureInputError(f"sentence {first + si} is a string; expected a list of tokens")
             stoks = getattr(sent, "tokens", None)
             if stoks is not None and hasattr(sent, "columns"):
                 n = len(stoks)
@@ -327,7 +327,7 @@ class FeatureExtractor:
                         names = fs.columns or list(sent.columns)
                         if ref[1] > len(names):
                             raise FeatureInputError(
-                                f"sentence {si}: templates read column {ref[1]}, but the sentence has "
+                                f"sentence {first + si}: templates read column {ref[1]}, but the sentence has "
                                 f"only {len(names)} extra columns {list(names)}"
                             )
                         cname = names[ref[1] - 1]
@@ -335,11 +335,11 @@ class FeatureExtractor:
                         c = sent.columns[cname]
                     except KeyError:
                         raise FeatureInputError(
-                            f"sentence {si}: no column {cname!r}; it has {list(sent.columns)}"
+                            f"sentence {first + si}: no column {cname!r}; it has {list(sent.columns)}"
                         ) from None
                     if len(c) != n:
                         raise FeatureInputError(
-                            f"sentence {si}: column {cname!r} has {len(c)} values for {n} tokens"
+                            f"sentence {first + si}: column {cname!r} has {len(c)} values for {n} tokens"
                         )
                     cols[ref].extend(c)
                 lengths.append(n)
@@ -359,20 +359,20 @@ class FeatureExtractor:
                         p = fs.columns.index(ref[1]) + 1
                     else:
                         raise FeatureInputError(
-                            f"sentence {si}: token tuples carry columns by position, and the feature "
+                            f"sentence {first + si}: token tuples carry columns by position, and the feature "
                             f"set names no column {ref[1]!r} (columns={fs.columns}); set "
                             "FeatureSet.columns or pass Sentence objects"
                         )
                     if p >= width:
                         raise FeatureInputError(
-                            f"sentence {si}: column {ref[1]!r} is position {p} of each token tuple, "
+                            f"sentence {first + si}: column {ref[1]!r} is position {p} of each token tuple, "
                             f"but a tuple has only {width} fields"
                         )
                     cols[ref].extend(r[p] for r in sent)
             else:
                 if col_refs:
                     raise FeatureInputError(
-                        f"sentence {si} is a plain token list, but the templates read the columns "
+                        f"sentence {first + si} is a plain token list, but the templates read the columns "
                         f"{[r[1] for r in col_refs]}; pass (token, column...) tuples or Sentence objects"
                     )
                 tokens.extend(sent)
@@ -381,7 +381,7 @@ class FeatureExtractor:
         np.cumsum(lengths, out=seq_ptr[1:])
         return tokens, seq_ptr, cols
 
-    def _values(self, tokens, seq_ptr, cols) -> np.ndarray:
+    def _values(self, tokens, seq_ptr, cols, first: int = 0) -> np.ndarray:
         """Value ids ``int32[E, N]`` of every used extractor at every token."""
         E = max(len(self._names), 1)
         N = len(tokens)
@@ -391,7 +391,7 @@ class FeatureExtractor:
             bad = next(p for p, t in enumerate(tokens) if type(t) is not str)
             si = int(np.searchsorted(seq_ptr, bad, side="right")) - 1
             raise FeatureInputError(
-                f"sentence {si}, token {bad - int(seq_ptr[si])}: {exc}"
+                f"sentence {first + si}, token {bad - int(seq_ptr[si])}: {exc}"
             ) from None
         vals = np.empty((E, N), dtype=np.int32)
         rows = self._type_cache[:, tids] if self._row_fns else None
@@ -423,6 +423,8 @@ class FeatureExtractor:
     # ------------------------------------------------------------------ direct blocks
     #: the largest direct block of one template, in address bits
     DIRECT_BITS = 20
+    #: tokens per block of :meth:`to_dicts`
+    DICT_BLOCK_TOKENS = 20_000
 
     def _layout_direct(self) -> None:
         """(Re)lay out direct blocks so every current value id fits; hash the too-large ones."""
@@ -685,8 +687,24 @@ class FeatureExtractor:
         """
         if not isinstance(sentences, (list, tuple)):
             sentences = list(sentences)
-        tokens, seq_ptr, cols = self._flatten(sentences)
-        vals = self._values(tokens, seq_ptr, cols)
+        out: list[list[dict[str, float]]] = []
+        # blocks of about DICT_BLOCK_TOKENS tokens bound the memory of the key rows
+        start = 0
+        while start < len(sentences):
+            stop, n = start, 0
+            while stop < len(sentences) and (n < self.DICT_BLOCK_TOKENS or stop == start):
+                try:
+                    n += len(getattr(sentences[stop], "tokens", sentences[stop]))
+                except TypeError:
+                    n += 1
+                stop += 1
+            out.extend(self._dicts_block(sentences[start:stop], start))
+            start = stop
+        return out
+
+    def _dicts_block(self, sentences, first: int) -> list[list[dict[str, float]]]:
+        tokens, seq_ptr, cols = self._flatten(sentences, first)
+        vals = self._values(tokens, seq_ptr, cols, first)
         N = len(tokens)
         S = len(seq_ptr) - 1
         bound = N * self._bound_all + S * self._bound_edge
@@ -704,9 +722,12 @@ class FeatureExtractor:
         for s in range(S):
             sent = []
             for _ in range(int(seq_ptr[s + 1] - seq_ptr[s])):
-                d: dict[str, float] = {}
-                for nm in names[p:p + cnt[i]]:
-                    d[nm] = d.get(nm, 0.0) + 1.0
+                part = names[p:p + cnt[i]]
+                d = dict.fromkeys(part, 1.0)
+                if len(d) != len(part):  # an attribute produced more than once
+                    d = {}
+                    for nm in part:
+                        d[nm] = d.get(nm, 0.0) + 1.0
                 sent.append(d)
                 p += cnt[i]
                 i += 1

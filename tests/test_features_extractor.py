@@ -338,3 +338,15 @@ def test_conll2003_ner_arrays_equal_dicts(data_dir):
     assert names_counters(fx, X) == as_counters(fx.to_dicts(sents))
     rows = [list(zip(s.tokens, s.columns["pos"], s.columns["chunk"], strict=True)) for s in sents]
     assert as_counters(fx.to_dicts(sents)) == naive_dicts(fs, rows)
+
+
+def test_to_dicts_in_blocks():
+    fs = feature_set("crfsuite-chunking")
+    sents = [[("a", "X"), ("b|c", "Y"), ("d", "Z")], [], [("e", "X")]] * 4
+    whole = fs.extractor().to_dicts(sents)
+    fx = fs.extractor()
+    fx.DICT_BLOCK_TOKENS = 2
+    assert fx.to_dicts(sents) == whole
+    assert [fs.extractor().to_dicts([s])[0] for s in sents] == whole
+    with pytest.raises(FeatureInputError, match="sentence 5, token 0"):
+        fx.to_dicts(sents[:5] + [[(7, "X")]])
