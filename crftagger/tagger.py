@@ -461,16 +461,21 @@ class Tagger:
         return schemes.convert(tags, self.model_scheme, self.scheme, lossy_ok=True)
 
     def _lattice(self, sentence, fixed=None) -> decoding.Lattice:
+        return next(self._lattices([sentence], fixed))
+
+    def _lattices(self, sentences, fixed=None):
+        """The constrained lattice of every sentence (features computed for all at once)."""
         from crftagger import inference
 
-        data = self.encode([sentence])
+        data = self.encode(sentences)
         m = self.model
-        T = data.n_items
-        E = np.zeros((T, m.n_labels))
-        if T:
-            inference.emissions(data.item_ptr, data.attr_ids, data.attr_vals, 0, T,
-                                m.feat_ptr, m.feat_label, m.w, E)
-        return decoding.Lattice(E, self._tr, self.constraints, self._fixed_ids(fixed, T))
+        for s in range(data.n_sequences):
+            i0, i1 = int(data.seq_ptr[s]), int(data.seq_ptr[s + 1])
+            E = np.zeros((i1 - i0, m.n_labels))
+            if i1 > i0:
+                inference.emissions(data.item_ptr, data.attr_ids, data.attr_vals, i0, i1,
+                                    m.feat_ptr, m.feat_label, m.w, E)
+            yield decoding.Lattice(E, self._tr, self.constraints, self._fixed_ids(fixed, i1 - i0))
 
     def _fixed_ids(self, fixed, T: int) -> dict[int, list[int]] | None:
         if not fixed:
@@ -527,8 +532,7 @@ class Tagger:
             raise TaggerError(f"the labels {self.labels[:8]}... are not span tags; use tag()")
         sentences, single = self._batch(x)
         out = []
-        for s in sentences:
-            lat = self._lattice(s, fixed)
+        for s, lat in zip(sentences, self._lattices(sentences, fixed), strict=True):
             path, _ = lat.best()
             toks = _tokens_of(s)
             out.append([
@@ -546,8 +550,8 @@ class Tagger:
         """``p(y_t = label)`` per token as ``{label: probability}`` (model labels)."""
         sentences, single = self._batch(x)
         labels = self.labels
-        out = [[dict(zip(labels, row.tolist(), strict=True)) for row in self._lattice(s).marginals()]
-               for s in sentences]
+        out = [[dict(zip(labels, row.tolist(), strict=True)) for row in lat.marginals()]
+               for lat in self._lattices(sentences)]
         return out[0] if single else out
 
     def nbest(self, tokens, k: int = 5, fixed: Mapping[int, str] | None = None) -> list[Candidate]:

@@ -183,9 +183,11 @@ def run(args) -> int:
     tagger = Tagger.load(args.model)
     columns = [c.strip() for c in args.columns.split(",")] if args.columns else None
     if args.input in (None, "-"):
+        # typed input is answered line by line; piped input in batches
+        batch_size = 1 if sys.stdin.isatty() else args.batch_size
         tag_stream(tagger, sys.stdin, sys.stdout, name="<stdin>", input_format=args.input_format,
                    output_format=args.output_format, columns=columns, spans=args.spans,
-                   batch_size=args.batch_size)
+                   batch_size=batch_size)
         return 0
     with open(args.input, encoding="utf-8") as fh:
         try:
