@@ -491,7 +491,7 @@ def lbfgs(
         nonlocal n_eval
         n_eval += 1
         f, g = objective(w)
-        return float(f), np.asarray(g, dtype=np.float64)
+        return float(f), np.array(g, dtype=np.float64)  # own copy: callers may reuse buffers
 
     params = dict(c1=c1, max_iterations=max_iterations, epsilon=epsilon, period=period,
                   delta=delta, num_memories=num_memories, linesearch=linesearch,
