@@ -469,10 +469,12 @@ class LinearChainCRF:
         seq_ptr, _ = _nonempty_seq_ptr(data.seq_ptr)
         data = AttributeSequences(seq_ptr, data.item_ptr, data.attr_ids, data.attr_vals, data.y)
         self.index = index
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         with numba_threads(threads):
             result = _run_trainer(_train, algorithm, data, index, w0, given, callback, options)
         self.training_seconds = time.perf_counter() - start
+        #: CPU seconds of the trainer, all threads (CRFsuite times itself with clock()).
+        self.training_cpu_seconds = time.process_time() - cpu_start
         w = np.ascontiguousarray(result.w, dtype=np.float64)
         w[K:][index.trans_mask == 0] = 0.0
         self.set_parameters(index.feat_ptr, index.feat_label, w, index.trans_mask)
