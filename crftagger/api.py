@@ -56,6 +56,7 @@ from sklearn.base import BaseEstimator
 from crftagger.encoding import AttributeSequences, Vocabulary, encode_dicts
 
 ENGINES = ("numba", "crfsuite")
+LINESEARCHES = ("MoreThuente", "Backtracking", "StrongBacktracking")
 NUMBA_ALGORITHMS = ("lbfgs", "l2sgd", "ap")
 CRFSUITE_ALGORITHMS = ("lbfgs", "l2sgd", "ap", "pa", "arow")
 _ALIASES = {
@@ -430,8 +431,8 @@ class CRF(BaseEstimator):
                     f"{', '.join(ALGORITHM_OPTIONS[algorithm])})"
                 )
             if name == "linesearch":
-                if not isinstance(v, str):
-                    raise CRFError(f"linesearch must be a string, found {v!r}")
+                if v not in LINESEARCHES:
+                    raise CRFError(f"linesearch must be one of {LINESEARCHES}, found {v!r}")
             elif isinstance(v, bool) and name not in ("error_sensitive", "averaging"):
                 raise CRFError(f"{name} must be a number, found {v!r}")
             elif not isinstance(v, (bool, int, float, np.integer, np.floating)) or not math.isfinite(v) or v < 0:

@@ -184,6 +184,8 @@ def test_empty_sequences_and_input_checks(fitted):
         CRF(calibration_eta=0.1).fit([[{"a": 1}]], [["A"]])
     with pytest.raises(CRFError, match="both X_dev and y_dev"):
         CRF().fit([[{"a": 1}]], [["A"]], X_dev=[[{"a": 1}]])
+    with pytest.raises(CRFError, match="linesearch must be one of"):
+        CRF(engine="crfsuite", linesearch="Foo").fit([[{"a": 1}]], [["A"]])
     with pytest.raises(CRFError, match="unknown engine"):
         CRF(engine="gpu").fit([[{"a": 1}]], [["A"]])
     with pytest.raises(CRFError, match="item 0"):
