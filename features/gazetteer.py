@@ -72,6 +72,7 @@ class Gazetteer:
                 )
             seen.add(tuple(norm(t) for t in toks))
         self.entries: tuple[tuple[str, ...], ...] = tuple(sorted(seen))
+        self._fingerprint: str | None = None
         self._build()
 
     # ------------------------------------------------------------------ construction
@@ -109,11 +110,13 @@ class Gazetteer:
 
     def fingerprint(self) -> str:
         """A short digest of the normalised entries and the case mode."""
-        h = hashlib.sha256(b"cs" if self.case_sensitive else b"ci")
-        for e in self.entries:
-            h.update("\x1f".join(e).encode("utf-8"))
-            h.update(b"\x1e")
-        return h.hexdigest()[:16]
+        if self._fingerprint is None:
+            h = hashlib.sha256(b"cs" if self.case_sensitive else b"ci")
+            for e in self.entries:
+                h.update("\x1f".join(e).encode("utf-8"))
+                h.update(b"\x1e")
+            self._fingerprint = h.hexdigest()[:16]
+        return self._fingerprint
 
     # ------------------------------------------------------------------ matching
     def token_ids(self, tokens: Sequence[str]) -> np.ndarray:
