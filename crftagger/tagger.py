@@ -807,7 +807,7 @@ class Evaluation:
         parts = [metrics.conlleval_report(self.gold, self.pred, scores=self.lenient)]
         if self.strict is not None:
             m = self.strict.micro
-            parts.append(f"strict {self.scheme} spans (seqeval's strict mode): precision "
+            parts.append(f"strict {self.scheme} spans (malformed spans do not count): precision "
                          f"{100 * m.precision:6.2f}%; recall {100 * m.recall:6.2f}%; "
                          f"FB1 {100 * m.f1:6.2f}\n")
         if labels:
