@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from crftagger.corpora import synthetic
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from crftagger import schemes
 from crftagger.decoding import DecodingError
@@ -191,3 +193,49 @@ def test_crfsuite_engine_trains_a_tagger(splits):
     out = t.tag(splits.test[0].tokens)
     assert len(out) == len(splits.test[0])
     assert np.all([isinstance(x, str) for x in out])
+
+
+SCHEME_LABELS = {
+    "iob1": ["O", "I-PER", "B-PER", "I-LOC", "B-LOC"],
+    "iob2": ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"],
+    "ioe2": ["O", "I-PER", "E-PER", "E-LOC", "I-LOC"],
+    "bioes": ["O", "B-PER", "I-PER", "E-PER", "S-PER", "S-LOC", "B-LOC", "E-LOC", "I-LOC"],
+    "bilou": ["O", "B-PER", "I-PER", "L-PER", "U-PER"],
+}
+
+
+@pytest.fixture(scope="module")
+def vocab_and_words(splits):
+    from crftagger.features import feature_set
+
+    fx = feature_set("pii").extractor()
+    fx.transform(splits.train[:50])
+    words = sorted({t for s in splits.train[:50] for t in s.tokens})
+    return fx.attributes, words
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(scheme=st.sampled_from(sorted(SCHEME_LABELS)), answer=st.sampled_from([None, "iob2", "bioes"]),
+       seed=st.integers(0, 2**32 - 1))
+def test_random_weights_never_give_an_invalid_sequence(vocab_and_words, scheme, answer, seed):
+    from crftagger.encoding import Vocabulary
+    from crftagger.model import LinearChainCRF
+
+    attributes, words = vocab_and_words
+    labels = SCHEME_LABELS[scheme]
+    L, A = len(labels), len(attributes)
+    rng = np.random.default_rng(seed)
+    feat_ptr = np.arange(A + 1, dtype=np.int64) * L
+    feat_label = np.tile(np.arange(L, dtype=np.int32), A)
+    w = rng.normal(scale=3.0, size=A * L + L * L)
+    model = LinearChainCRF(Vocabulary(labels).freeze(), Vocabulary(attributes.items).freeze(),
+                           feat_ptr, feat_label, w, np.ones(L * L, dtype=np.uint8))
+    out_scheme = answer or scheme
+    t = Tagger(model, "pii", scheme=out_scheme, model_scheme=scheme)
+    sents = [[str(x) for x in rng.choice(words, size=int(rng.integers(1, 12)))] for _ in range(8)]
+    for seq in t.tag(sents):
+        schemes.validate(seq, out_scheme)
+    for cand in t.nbest(sents[0], k=5):
+        schemes.validate(cand.tags, out_scheme)
+    sp = t.spans(sents[1])
+    assert all(0 <= s.confidence <= 1 + 1e-12 for s in sp)
