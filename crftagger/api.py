@@ -47,7 +47,7 @@ import math
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -180,8 +180,11 @@ def _flatten_value(name: str, value, out: dict, s: int, t: int) -> None:
 
 
 def check_X(X, what: str = "X") -> list:
-    """Validate sklearn-crfsuite input; return it with items normalised (a new outer list)."""
-    if isinstance(X, (str, bytes, Mapping)) or not isinstance(X, (Sequence, np.ndarray)):
+    """Validate sklearn-crfsuite input; return it with items normalised (a new outer list).
+
+    ``X`` may be any iterable of sequences (a generator is read once).
+    """
+    if isinstance(X, (str, bytes, Mapping)) or not isinstance(X, Iterable):
         raise CRFError(f"{what}: expected a list of sequences, found {type(X).__name__}")
     out = []
     for s, xseq in enumerate(X):
@@ -195,8 +198,10 @@ def check_y(y, X: list, what: str = "y") -> list[list[str]]:
     """Validate label sequences against ``X``; return them as lists of str."""
     if y is None:
         raise CRFError(f"{what}: labels are needed")
-    if isinstance(y, (str, bytes)) or not isinstance(y, (Sequence, np.ndarray)):
+    if isinstance(y, (str, bytes, Mapping)) or not isinstance(y, Iterable):
         raise CRFError(f"{what}: expected a list of label sequences, found {type(y).__name__}")
+    if not isinstance(y, (Sequence, np.ndarray)):
+        y = list(y)
     if len(y) != len(X):
         raise CRFError(f"{what} has {len(y)} label sequences for {len(X)} sequences")
     out = []

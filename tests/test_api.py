@@ -190,6 +190,9 @@ def test_empty_sequences_and_input_checks(fitted):
         CRF(engine="gpu").fit([[{"a": 1}]], [["A"]])
     with pytest.raises(CRFError, match="item 0"):
         est.predict([["ok", 3]])
+    # generators, as sklearn-crfsuite's fit reads them
+    gen = CRF(max_iterations=3).fit((x for x in [[{"a": 1}], [{"b": 1}]]), (y for y in [["A"], ["B"]]))
+    assert gen.predict(iter([[{"b": 1}]])) == [["B"]]
     # nested dicts and lists of strings, as python-crfsuite reads them
     m = CRF(max_iterations=5).fit([[{"w": {"lower": 1.0}, "tags": ["x", "y"]}, {"w": "b"}]], [["A", "B"]])
     assert m.predict([[{"w": {"lower": 1.0}}]]) == [["A"]]
