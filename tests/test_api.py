@@ -221,3 +221,15 @@ def test_verbose_progress_reports_the_training_loss(data, capsys):
     CRF(verbose=True, max_iterations=3).fit(X[:30], y[:30], X_dev=X[30:40], y_dev=y[30:40])
     err = capsys.readouterr().err
     assert "training" in err and "loss" in err and "dev_accuracy" in err
+
+
+def test_model_filename_writes_the_engines_file(data, tmp_path):
+    (X, y), (Xt, _yt) = data
+    cs = CRF(engine="crfsuite", max_iterations=5, model_filename=str(tmp_path / "m.crfsuite")).fit(X[:50], y[:50])
+    import pycrfsuite
+
+    ref = pycrfsuite.Tagger()
+    ref.open(str(tmp_path / "m.crfsuite"))
+    assert [ref.tag(x) for x in Xt[:10]] == cs.predict(Xt[:10])
+    nb = CRF(max_iterations=5, model_filename=str(tmp_path / "m.crftagger")).fit(X[:50], y[:50])
+    assert CRF.load(tmp_path / "m.crftagger").predict(Xt[:10]) == nb.predict(Xt[:10])
