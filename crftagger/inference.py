@@ -35,6 +35,10 @@ Two forward-backward flavours are provided:
 A kernel that finds no valid path (every path has score ``-inf``) returns
 ``-inf`` and fills its path output with ``-1``.
 
+The parallel entry points are compiled with ``cache=True`` as well: numba
+caches ``parallel=True`` functions, and this saves several seconds of
+compilation in every new process (measured: first call 8.6 s -> 0.08 s).
+
 Signatures (the contract's names; workspaces last)::
 
     emissions(item_ptr, attr_ids, attr_vals, i0, i1, feat_ptr, feat_label, w, out)
@@ -793,7 +797,7 @@ def _max_length(seq_ptr, s0, s1):
     return m
 
 
-@njit_parallel
+@njit_parallel(cache=True)
 def predict_batch(seq_ptr, item_ptr, attr_ids, attr_vals, feat_ptr, feat_label, w, L, out):
     """Viterbi labels of every sequence, in parallel over chunks of sequences.
 
@@ -829,7 +833,7 @@ def predict_batch(seq_ptr, item_ptr, attr_ids, attr_vals, feat_ptr, feat_label, 
             viterbi_into(E[: i1 - i0], Tr, out[i0:i1], delta, back)
 
 
-@njit_parallel
+@njit_parallel(cache=True)
 def marginals_batch(seq_ptr, item_ptr, attr_ids, attr_vals, feat_ptr, feat_label, w, L, out):
     """Unary marginals ``out[i, l] = p(y_i = l | x)`` of every item, in parallel.
 
@@ -860,7 +864,7 @@ def marginals_batch(seq_ptr, item_ptr, attr_ids, attr_vals, feat_ptr, feat_label
             )
 
 
-@njit_parallel
+@njit_parallel(cache=True)
 def logz_batch(seq_ptr, item_ptr, attr_ids, attr_vals, feat_ptr, feat_label, w, L, out):
     """``out[s] = log Z(x_s)`` of every sequence, in parallel.
 
