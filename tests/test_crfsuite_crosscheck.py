@@ -162,3 +162,37 @@ def test_reading_a_corrupt_file_fails_clearly(trained, tmp_path):
     with pytest.raises(crfsuite_io.CRFsuiteModelError, match="too short"):
         crfsuite_io.read_crfsuite_model(bad)
     assert os.path.exists(trained["path"])
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"all_possible_states": True, "all_possible_transitions": True},
+        {"min_freq": 2.0},
+    ],
+)
+def test_objective_matches_with_other_feature_sets(trained, tmp_path, options):
+    X, y = trained["X"][:150], trained["y"][:150]
+    trainer = pycrfsuite.Trainer(verbose=False)
+    messages = []
+    trainer.message = messages.append
+    for xs, ys in zip(X, y, strict=True):
+        trainer.append(pycrfsuite.ItemSequence(xs), ys)
+    trainer.set_params({
+        "c2": 0.5, "max_iterations": 15,
+        "feature.possible_states": options.get("all_possible_states", False),
+        "feature.possible_transitions": options.get("all_possible_transitions", False),
+        "feature.minfreq": options.get("min_freq", 0.0),
+    })
+    path = str(tmp_path / "m.crfsuite")
+    trainer.train(path)
+    log = "".join(messages)
+    reported = float(re.findall(r"^Loss: ([0-9.]+)", log, re.M)[-1])
+    attributes, labels = Vocabulary(), Vocabulary()
+    data = encode_dicts(X, attributes, y, labels)
+    index = FeatureIndex.build(data, len(attributes), len(labels), **options)
+    assert index.n_features == int(re.search(r"Number of features: (\d+)", log).group(1))
+    imported = crfsuite_io.load_crfsuite(path)
+    model = imported.reindexed(labels, attributes, index)
+    assert np.count_nonzero(model.w) == np.count_nonzero(imported.w)
+    assert model.loss(data, c2=0.5) == pytest.approx(reported, abs=1e-6)
