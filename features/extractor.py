@@ -32,6 +32,7 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Iterable, Sequence
+from itertools import repeat
 
 import numpy as np
 
@@ -89,21 +90,36 @@ class ValueVocab:
         self.items.append(s)
         return i
 
+    def _extend(self, values: Sequence) -> None:
+        """Add the distinct new ``values`` (None skipped), in first-seen order."""
+        try:
+            fresh = dict.fromkeys(values)
+        except TypeError:
+            bad = next(x for x in values if not isinstance(x, str))
+            raise FeatureInputError(f"{self.what} {bad!r} is a {type(bad).__name__}; expected a str") from None
+        idx = self.index
+        new = [v for v in fresh if v not in idx and v is not None]
+        if not new:
+            return
+        for v in new:
+            if type(v) is not str:
+                raise FeatureInputError(f"{self.what} {v!r} is a {type(v).__name__}; expected a str")
+        n0 = len(self.items)
+        dict.update(idx, zip(new, range(n0, n0 + len(new)), strict=True))
+        self.items.extend(new)
+
     def id(self, s: str) -> int:
         return self.index[s]
 
     def ids(self, strings: Sequence[str]) -> np.ndarray:
         """Ids of ``strings``, adding new ones; int32."""
-        try:
-            return np.fromiter(map(self.index.__getitem__, strings), dtype=np.int32, count=len(strings))
-        except TypeError:
-            bad = next(x for x in strings if type(x) is not str)
-            raise FeatureInputError(f"{self.what} {bad!r} is a {type(bad).__name__}; expected a str") from None
+        self._extend(strings)  # a None left out here is refused by _append below
+        return np.fromiter(map(self.index.__getitem__, strings), dtype=np.int32, count=len(strings))
 
     def ids_optional(self, values: Sequence[str | None]) -> np.ndarray:
         """Like :meth:`ids`, with ``None`` giving -1."""
-        idx = self.index
-        return np.asarray([-1 if v is None else idx[v] for v in values], dtype=np.int32).reshape(-1)
+        self._extend(values)
+        return np.fromiter(map(self.index.get, values, repeat(-1)), dtype=np.int32, count=len(values))
 
     def unsafe_array(self) -> np.ndarray:
         """uint8 flag per value: 1 when the value may hide a template separator."""
