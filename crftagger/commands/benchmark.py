@@ -63,7 +63,9 @@ ROWS = ("crftagger", "crfsuite", "baseline")
 
 #: Training scheme of corpora not trained in their own scheme. CoNLL-2003 is
 #: IOB1, where most spans start with ``I-``; BIOES gives every span boundary a
-#: label of its own (chosen on the dev split, see benchmarks/results.md).
+#: label of its own. Chosen on the dev split (``--eval-split dev --rows
+#: crftagger --iterations 100 --train-scheme conll2003=S``): span F1 BIOES
+#: 90.40, IOB1 90.10, IOB2 89.83.
 TRAIN_SCHEMES = {"conll2003": "bioes"}
 
 #: Training parameters of the ``crftagger`` and ``crfsuite`` rows (CRFsuite's names).
