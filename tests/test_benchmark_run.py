@@ -14,7 +14,7 @@ from crftagger.commands import benchmark as bm
 
 REPO = Path(__file__).resolve().parent.parent
 FIELDS = ("f1", "f1_strict", "precision", "recall", "accuracy", "train_seconds", "iterations",
-          "tokens_per_second", "model_bytes", "peak_rss_mb", "n_features", "test_tokens")
+          "tokens_per_second", "model_bytes", "peak_rss_mb", "n_features", "active_features", "test_tokens")
 
 
 @pytest.fixture(scope="module")
@@ -49,6 +49,7 @@ def test_quick_run_rows_and_fields(quick_run):
         assert r["test_tokens"] > 150
         assert r["tokens_per_second"] > 0 and r["model_bytes"] > 0 and r["peak_rss_mb"] > 10
         assert 1 <= r["iterations"] <= 8
+        assert 0 < r["active_features"] <= r["n_features"]
     # Same attributes, same parameters: the two engines learn the same model.
     ours, ref = rows["crftagger"], rows["crfsuite"]
     assert ours["n_features"] == ref["n_features"]

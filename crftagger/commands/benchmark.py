@@ -371,6 +371,7 @@ def _run_ours(spec, info, train, test) -> dict:
         "train_seconds": train_s,
         "iterations": len(log),
         "final_loss": backend.final_loss_,
+        "active_features": log[-1].get("active_features") if log else None,
         "n_labels": len(backend.classes_),
         "n_features": backend.n_features_,
         "n_attributes": len(fx.attributes) if row == "crftagger" else None,
@@ -412,6 +413,7 @@ def _run_baseline(spec, info, train, test) -> dict:
         "train_seconds": train_s,
         "iterations": iterations,
         "final_loss": log.iterations[-1].get("loss") if iterations else None,
+        "active_features": log.iterations[-1].get("active_features") if iterations else None,
         "n_labels": len(crf.classes_),
         "n_features": len(crf.state_features_) + len(crf.transition_features_),
         "n_attributes": None,
@@ -606,6 +608,11 @@ def _f(v, spec=".2f") -> str:
     return "-" if v is None else format(v, spec)
 
 
+def _k(v) -> str:
+    """A count in thousands."""
+    return "-" if v is None else format(v / 1e3, ",.0f")
+
+
 def render_markdown(doc: dict) -> str:
     """The human-readable report of a results document."""
     s = doc["settings"]
@@ -651,17 +658,19 @@ def render_markdown(doc: dict) -> str:
         "F1 = conlleval (lenient) span F1, strict = spans decoded with the corpus scheme's rules "
         "(malformed spans dropped), acc = token accuracy. Training time = feature extraction + fit "
         "(kernel compilation excluded, shown as `jit s`). Tagging speed = raw sentences to tags "
-        "(features + decoding), best of 2. Peak RSS = whole worker process.",
+        "(features + decoding), best of 2. Peak RSS = whole worker process. Features = "
+        "state + transition features before training; non-zero = active after training "
+        "(L1 prunes the rest).",
         "",
         "| corpus | row | features | F1 | strict | P | R | acc | train s | iters | jit s | "
-        "tag tok/s | model MB | peak RSS MB | features (K) |",
-        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "tag tok/s | model MB | peak RSS MB | features (K) | non-zero (K) |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in doc["rows"]:
         if "error" in r:
             err = r["error"].splitlines()[-1] if r["error"] else "failed"
             lines.append(f"| {r['corpus']} | {r['row']} | FAILED: {err.replace('|', '/')} |"
-                         + " |" * 12)
+                         + " |" * 13)
             continue
         lines.append(
             f"| {r['corpus']} | {r['row']} | {r['features']} | {_f(r['f1'])} | {_f(r['f1_strict'])} | "
@@ -669,7 +678,7 @@ def render_markdown(doc: dict) -> str:
             f"{_f(r['train_seconds'], '.1f')} | {r['iterations'] if r['iterations'] is not None else '-'} | "
             f"{_f(r['warmup_seconds'], '.1f')} | {_f(r['tokens_per_second'], ',.0f')} | "
             f"{_f(r['model_bytes'] / 1e6)} | {_f(r['peak_rss_mb'], '.0f')} | "
-            f"{_f(r['n_features'] / 1e3 if r['n_features'] else None, ',.0f')} |"
+            f"{_k(r.get('n_features'))} | {_k(r.get('active_features'))} |"
         )
     lines.append("")
     return "\n".join(lines)
