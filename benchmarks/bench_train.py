@@ -196,6 +196,11 @@ def main(argv=None) -> int:
     print("peak MB: peak resident memory of the worker (data included); -data: peak minus the RSS "
           "after loading the data (engine runtime + training); fit+: peak minus the RSS just before "
           "fit (after imports and the numba compile)")
+    if args.repeat > 1 and ref:
+        best_ref = min(r["fit_s"] for r in results["crfsuite"])
+        print(f"best of {args.repeat} fit seconds (least disturbed run on a shared machine): " + ", ".join(
+            f"{label[n]} {min(r['fit_s'] for r in results[n]):.1f}s "
+            f"({min(r['fit_s'] for r in results[n]) / best_ref:.2f}x)" for n in names))
     print("final loss: " + ", ".join(f"{label[n]} {_util.fmt(med[n]['final_loss'], '.3f')}" for n in names))
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1))
