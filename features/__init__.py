@@ -11,8 +11,9 @@ Quick start::
     dicts = fx.to_dicts(test_sentences)      # the same attributes as sklearn-crfsuite dicts
 
 A :class:`FeatureSet` is declarative and JSON-serialisable
-(:meth:`FeatureSet.to_json` / :meth:`FeatureSet.from_json`); CRF++ template
-files are read by :meth:`FeatureSet.from_crfpp`.
+(:meth:`FeatureSet.to_json` / :meth:`FeatureSet.from_json`); template files,
+CRF++ (``U01:%x[-1,0]/%x[0,0]``) or CRFsuite style (``w[-1]|w[0]``), are read
+by :meth:`FeatureSet.from_file`.
 """
 
 from .clusters import ClusterFileError, Clusters

@@ -201,6 +201,48 @@ class FeatureSet:
         return cls(tf.templates, ext, cols, name, 1, {"source": str(path) if path else None,
                                                       "bigram": tf.bigram})
 
+    @classmethod
+    def from_file(cls, path, columns: Iterable[str] = (), pad: bool = True, bos_eos: bool = False,
+                  name: str | None = None, encoding: str = "utf-8") -> FeatureSet:
+        """Feature set from a template file, CRF++ or CRFsuite style (detected).
+
+        A CRF++ file has ``U``/``B`` lines (see :meth:`from_crfpp`). A
+        CRFsuite-style file has one template per line in CRFsuite's names
+        (``w[-1]|w[0]``, ``pos[-2..2]``, ``__BOS__``); ``#`` starts a comment
+        line. ``pad`` and ``bos_eos`` apply to CRFsuite-style files only.
+        """
+        import os
+
+        path = os.fspath(path)
+        try:
+            with open(path, encoding=encoding) as fh:
+                lines = fh.read().splitlines()
+        except UnicodeDecodeError as exc:
+            raise TemplateError(f"{path}: cannot decode as {encoding} ({exc.reason}); expected {encoding} text") from None
+        body = [(k, ln.strip()) for k, ln in enumerate(lines, 1) if ln.strip() and not ln.strip().startswith("#")]
+        if not body:
+            raise TemplateError(f"{path}: no templates found; expected one template per line")
+        crfpp = [bool(re.match(r"[UB][^\[|]*(%x\[|$|:)", ln)) and "=" not in ln.split("%x", 1)[0] for _, ln in body]
+        if all(crfpp):
+            fs = cls.from_crfpp(path=path, columns=columns, name=name or "crfpp")
+            return fs
+        if any(crfpp):
+            k = next(k for (k, _), c in zip(body, crfpp, strict=True) if c != crfpp[0])
+            raise TemplateError(
+                f"{path}, line {k}: mixes CRF++ (U/B lines) and CRFsuite-style templates; "
+                "expected one style per file"
+            )
+        templates = []
+        for k, ln in body:
+            try:
+                templates.extend(parse_many([ln], pad=pad))
+            except TemplateError as exc:
+                raise TemplateError(f"{path}, line {k}: {exc}") from None
+        if bos_eos:
+            templates += parse_many(["__BOS__", "__EOS__"], pad=pad)
+        return cls(templates, {}, list(columns), name or os.path.basename(path), 1,
+                   {"source": path})
+
     # ------------------------------------------------------------------ serialisation
     def to_dict(self) -> dict:
         return {

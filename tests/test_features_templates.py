@@ -229,3 +229,27 @@ def test_bos_eos_on_single_token_and_empty_sentences():
 def test_unknown_extractor_is_an_error():
     with pytest.raises(FeatureSpecError, match="neither declared"):
         FeatureSet.from_templates(["nope[0]"])
+
+
+def test_template_files_of_both_styles(tmp_path):
+    crfpp = tmp_path / "crfpp.txt"
+    crfpp.write_text(CRFPP, encoding="utf-8")
+    fs = FeatureSet.from_file(crfpp, columns=["pos"])
+    assert fs == FeatureSet.from_crfpp(path=crfpp, columns=["pos"])
+    suite = tmp_path / "suite.txt"
+    suite.write_text("# CRFsuite names\nw[-1]|w[0]\n\npos[-1..1]\n__BOS__\n", encoding="utf-8")
+    fs2 = FeatureSet.from_file(suite, columns=["pos"], pad=False)
+    assert [t.label() for t in fs2.templates][:2] == ["w[-1]|w[0]=%w[-1]|%w[0]", "pos[-1]=%pos[-1]"]
+    assert len(fs2.templates) == 5 and not fs2.templates[0].pad
+    mixed = tmp_path / "mixed.txt"
+    mixed.write_text("w[0]\nU01:%x[0,0]\n", encoding="utf-8")
+    with pytest.raises(TemplateError, match=r"mixed\.txt, line 2: mixes CRF\+\+"):
+        FeatureSet.from_file(mixed)
+    bad = tmp_path / "bad.txt"
+    bad.write_text("w[0]\nw[zero]\n", encoding="utf-8")
+    with pytest.raises(TemplateError, match=r"bad\.txt, line 2"):
+        FeatureSet.from_file(bad)
+    empty = tmp_path / "empty.txt"
+    empty.write_text("# nothing\n", encoding="utf-8")
+    with pytest.raises(TemplateError, match="no templates"):
+        FeatureSet.from_file(empty)
