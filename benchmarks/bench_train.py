@@ -19,6 +19,12 @@ the peak minus the RSS after loading the data, the peak minus the RSS right
 before ``fit``, model file size, test span F1 (conlleval-style), and ratios
 against CRFsuite. Numba kernels are compiled on a tiny problem before
 the timed run; that compile time is reported separately.
+
+The ``*-arrays`` engines are crftagger as it is meant to be used: the same
+attributes (feature set ``crfsuite-chunking``, which reproduces CRFsuite's
+templates exactly) come from ``crftagger.features`` as CSR arrays, so the
+worker never holds the per-token Python lists that CRFsuite needs. Their
+feature count and F1 must equal the list-fed rows.
 """
 
 from __future__ import annotations
@@ -42,11 +48,39 @@ def _engine_params(args) -> dict:
     return dict(algorithm="lbfgs", c2=args.c2, max_iterations=args.iterations)
 
 
+def _load_arrays(root: Path, n_train: int | None, n_test: int | None):
+    """CoNLL-2000 through crftagger.corpora + crftagger.features (no per-token Python lists)."""
+    from crftagger.corpora import load
+    from crftagger.features import FeatureExtractor, feature_set
+
+    from crftagger.encoding import Vocabulary
+
+    train = load("conll2000", "train", data_dir=root)[:n_train]
+    test = load("conll2000", "test", data_dir=root)[:n_test]
+    t0 = time.perf_counter()
+    ext = FeatureExtractor(feature_set("crfsuite-chunking"))
+    labels = Vocabulary()
+    X = ext.transform(train, labels=labels, label_column="chunk")
+    ext.freeze()
+    Xt = ext.transform(test)
+    seconds = time.perf_counter() - t0
+    yt = [s.columns["chunk"] for s in test]
+    return X, ext.attributes, labels, Xt, yt, seconds
+
+
 def worker(args) -> dict:
     import numba
 
     root = _util.data_dir(args.data_dir)
-    X, y, Xt, yt, extract_s = _util.load_chunking(root, args.n_train, args.n_test)
+    vocab = {}
+    if args.input == "arrays":
+        X, attributes, labels, Xt, yt, extract_s = _load_arrays(root, args.n_train, args.n_test)
+        y = None
+        vocab = dict(attributes=attributes, labels=labels)
+        warm_X, warm_y = _util.load_chunking(root, 20, 5)[:2]
+    else:
+        X, y, Xt, yt, extract_s = _util.load_chunking(root, args.n_train, args.n_test)
+        warm_X, warm_y = X[:20], y[:20]
     data_rss = _util.rss_mb()
     from crftagger.backends import CRFsuiteBackend, NumbaBackend
 
@@ -56,10 +90,10 @@ def worker(args) -> dict:
         backend = CRFsuiteBackend(**params)
     else:
         threads = numba.config.NUMBA_NUM_THREADS if args.threads == 0 else args.threads
-        backend = NumbaBackend(threads=threads, **params)
+        backend = NumbaBackend(threads=threads, **vocab, **params)
         # compile the kernels once, outside the measured run
         t0 = time.perf_counter()
-        NumbaBackend(threads=threads, algorithm="lbfgs", c2=1.0, max_iterations=2).fit(X[:20], y[:20]).predict(Xt[:5])
+        NumbaBackend(threads=threads, algorithm="lbfgs", c2=1.0, max_iterations=2).fit(warm_X, warm_y).predict(warm_X)
         compile_s = time.perf_counter() - t0
     runtime_rss = _util.rss_mb()
     reset_ok = _util.reset_peak()
@@ -94,10 +128,10 @@ def worker(args) -> dict:
     tag_s = time.perf_counter() - t0
     f1 = _util.span_f1(yt, pred)
     return dict(
-        engine=args.engine,
+        engine=args.engine + ("-arrays" if args.input == "arrays" else ""),
         threads=args.threads,
-        n_train=len(X),
-        n_test=len(Xt),
+        n_train=X.n_sequences if vocab else len(X),
+        n_test=Xt.n_sequences if vocab else len(Xt),
         extract_s=extract_s,
         compile_s=compile_s,
         fit_s=fit_s,
@@ -129,8 +163,10 @@ def main(argv=None) -> int:
     p.add_argument("--quick", action="store_true", help="1000 training sentences, 30 iterations")
     p.add_argument("--n-train", type=int, default=None)
     p.add_argument("--n-test", type=int, default=None)
-    p.add_argument("--engines", default="crfsuite,numba1,numba",
-                   help="comma list of crfsuite, numba1 (1 thread), numba (all threads)")
+    p.add_argument("--engines", default="crfsuite,numba1,numba,numba1-arrays,numba-arrays",
+                   help="comma list of crfsuite, numba1 (1 thread), numba (all threads), and "
+                        "numba1-arrays / numba-arrays (attributes from crftagger.features)")
+    p.add_argument("--input", default="lists", choices=["lists", "arrays"], help=argparse.SUPPRESS)
     p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--engine", default=None, help=argparse.SUPPRESS)
     p.add_argument("--threads", type=int, default=0, help=argparse.SUPPRESS)
@@ -146,7 +182,8 @@ def main(argv=None) -> int:
     import numba
 
     n_all = numba.config.NUMBA_NUM_THREADS
-    runs = {"crfsuite": ("crfsuite", 0), "numba1": ("numba", 1), "numba": ("numba", 0)}
+    runs = {"crfsuite": ("crfsuite", 0, "lists"), "numba1": ("numba", 1, "lists"), "numba": ("numba", 0, "lists"),
+            "numba1-arrays": ("numba", 1, "arrays"), "numba-arrays": ("numba", 0, "arrays")}
     names = [e.strip() for e in args.engines.split(",") if e.strip()]
     common = ["--iterations", str(args.iterations), "--c2", str(args.c2)]
     if args.data_dir:
@@ -158,14 +195,16 @@ def main(argv=None) -> int:
     results: dict[str, list[dict]] = {n: [] for n in names}
     for r in range(args.repeat):
         for name in names:  # interleave engines so drifts in machine load hit all of them
-            engine, threads = runs[name]
-            rec = _util.run_worker(HERE, ["--worker", "--engine", engine, "--threads", str(threads), *common])
+            engine, threads, inp = runs[name]
+            rec = _util.run_worker(HERE, ["--worker", "--engine", engine, "--threads", str(threads),
+                                          "--input", inp, *common])
             results[name].append(rec)
             print(f"# run {r + 1}/{args.repeat} {name}: fit {rec['fit_s']:.1f}s F1 {rec['f1']:.2f}",
                   file=sys.stderr)
     med = {n: _util.median_record(v) for n, v in results.items()}
     ref = med.get("crfsuite")
-    label = {"crfsuite": "CRFsuite", "numba1": "crftagger 1 thread", "numba": f"crftagger {n_all} threads"}
+    label = {"crfsuite": "CRFsuite", "numba1": "crftagger 1 thread", "numba": f"crftagger {n_all} threads",
+             "numba1-arrays": "crftagger 1 thread, arrays", "numba-arrays": f"crftagger {n_all} threads, arrays"}
     headers = ["engine", "s/eval", "CPU s/eval", "fit s", "fit CPU s", "optim s", "iters", "evals", "features", "peak MB",
                "-data", "fit+", "model MB", "F1", "fit x", "CPU/eval x", "peak x", "fit+ x", "dF1"]
     rows = []
