@@ -75,6 +75,23 @@ def _chunk_v1(columns: Iterable[str] = ("pos",)) -> FeatureSet:
                                      params={"columns": cols})
 
 
+def _chunk_v2(columns: Iterable[str] = ("pos",)) -> FeatureSet:
+    """v1 plus word bigrams around the token (also skipping it), neighbours' 3-suffixes, the
+    4-suffix; with POS: tags at distance 3, the POS pair around the token and POS-word pairs
+    across -1..1 (``pos[-1]|pos[0]|lw[0]``, ``pos[0]|pos[1]|lw[0]``)."""
+    cols = _columns(columns)
+    t = ["w[-2..2]", "lw[-2..2]", "w[-1]|w[0]", "w[0]|w[1]", "s2[0]", "s3[0]", "p3[0]",
+         "sshape[-1..1]", "title[0]", "hasdigit[0]", "hyphen[0]",
+         "lw[-2]|lw[-1]", "lw[1]|lw[2]", "lw[-1]|lw[1]", "s4[0]", "s3[-1]", "s3[1]"]
+    if "pos" in cols:
+        t += ["pos[-3..3]", "pos[-2]|pos[-1]", "pos[-1]|pos[0]", "pos[0]|pos[1]", "pos[1]|pos[2]",
+              "pos[-1]|pos[1]", "pos[-2]|pos[-1]|pos[0]", "pos[-1]|pos[0]|pos[1]", "pos[0]|pos[1]|pos[2]",
+              "pos[0]|lw[0]", "pos[-1]|lw[0]", "pos[1]|lw[0]", "pos[0]|lw[-1]", "pos[0]|lw[1]",
+              "pos[-1]|pos[0]|lw[0]", "pos[0]|pos[1]|lw[0]"]
+    return FeatureSet.from_templates(t, pad=True, bos_eos=True, columns=cols, name="chunk", version=2,
+                                     params={"columns": cols})
+
+
 def _pos_v1(clusters=None, clusters_lowercase: bool = False) -> FeatureSet:
     t = ["w[0]", "lw[-2..2]", "lw[-1]|lw[0]", "lw[0]|lw[1]", "lw[-2]|lw[-1]",
          "p1[0]", "p2[0]", "p3[0]", "p4[0]", "s1[0]", "s2[0]", "s3[0]", "s4[0]", "s3[-1]", "s3[1]",
@@ -82,6 +99,29 @@ def _pos_v1(clusters=None, clusters_lowercase: bool = False) -> FeatureSet:
          "hyphen[0]", "punct[0]", "alnum[0]", "len[0]", "pattern[0]"]
     ext, ct = _cluster_extractors(clusters, clusters_lowercase)
     return FeatureSet.from_templates(t + ct, pad=True, bos_eos=True, extractors=ext, name="pos", version=1,
+                                     params={"clusters": None if clusters is None else str(clusters),
+                                             "clusters_lowercase": clusters_lowercase})
+
+
+#: Affix lengths beyond the built-in 1..4 used by ``pos`` v2.
+LONG_AFFIXES = {"s5": {"kind": "suffix", "n": 5}, "s6": {"kind": "suffix", "n": 6},
+                "p5": {"kind": "prefix", "n": 5}}
+
+
+def _pos_v2(clusters=None, clusters_lowercase: bool = False) -> FeatureSet:
+    """v1 plus 5-6 letter suffixes and the 5-prefix, neighbours' 1-2 suffixes, exact neighbour
+    words, the +-3 window, the bigram after and the pair around the token, neighbours' long
+    shapes, short-shape bigrams and the 3-suffix paired with each neighbour."""
+    t = ["w[0]", "lw[-2..2]", "lw[-1]|lw[0]", "lw[0]|lw[1]", "lw[-2]|lw[-1]",
+         "p1[0]", "p2[0]", "p3[0]", "p4[0]", "s1[0]", "s2[0]", "s3[0]", "s4[0]", "s3[-1]", "s3[1]",
+         "shape[0]", "sshape[-1..1]", "allcap[0]", "title[0]", "hasdigit[0]", "alldigit[0]",
+         "hyphen[0]", "punct[0]", "alnum[0]", "len[0]", "pattern[0]",
+         "s5[0]", "s6[0]", "p5[0]", "s2[-1]", "s2[1]", "s1[-1]", "s1[1]",
+         "lw[1]|lw[2]", "lw[-1]|lw[1]", "lw[-3]", "lw[3]", "w[-1]", "w[1]",
+         "shape[-1]", "shape[1]", "sshape[-1]|sshape[0]", "sshape[0]|sshape[1]", "lw[-1]|s3[0]", "s3[0]|lw[1]"]
+    ext, ct = _cluster_extractors(clusters, clusters_lowercase)
+    ext.update(LONG_AFFIXES)
+    return FeatureSet.from_templates(t + ct, pad=True, bos_eos=True, extractors=ext, name="pos", version=2,
                                      params={"clusters": None if clusters is None else str(clusters),
                                              "clusters_lowercase": clusters_lowercase})
 
@@ -133,6 +173,19 @@ def _slots_v1(clusters=None, clusters_lowercase: bool = True) -> FeatureSet:
                                              "clusters_lowercase": clusters_lowercase})
 
 
+def _slots_v2(clusters=None, clusters_lowercase: bool = True) -> FeatureSet:
+    """v1 with the lower-case window widened to +-3, word trigrams ending / starting at the token,
+    word bigrams at distance 2-3, neighbours' 3-suffixes and 4-affixes of the token."""
+    t = ["lw[-3..3]", "lw[-3]|lw[-2]", "lw[-2]|lw[-1]", "lw[-1]|lw[0]", "lw[0]|lw[1]", "lw[1]|lw[2]",
+         "lw[2]|lw[3]", "lw[-2]|lw[-1]|lw[0]", "lw[-1]|lw[0]|lw[1]", "lw[0]|lw[1]|lw[2]",
+         "p3[0]", "p4[0]", "s2[0]", "s3[0]", "s4[0]", "s3[-1]", "s3[1]", "sshape[-1..1]", "hasdigit[0]",
+         "alldigit[0]", "ordinal[0]", "time[0]", "date[0]", "money[0]", "year[0]", "len[0]"]
+    ext, ct = _cluster_extractors(clusters, clusters_lowercase)
+    return FeatureSet.from_templates(t + ct, pad=True, bos_eos=True, extractors=ext, name="slots", version=2,
+                                     params={"clusters": None if clusters is None else str(clusters),
+                                             "clusters_lowercase": clusters_lowercase})
+
+
 def _pii_v1() -> FeatureSet:
     t = ["w[0]", "lw[-2..2]", "lw[-1]|lw[0]", "lw[0]|lw[1]", "shape[0]", "sshape[-1..1]",
          "sshape[-1]|sshape[0]", "sshape[0]|sshape[1]", "pattern[-1..1]", "email[0]", "url[0]",
@@ -145,10 +198,10 @@ def _pii_v1() -> FeatureSet:
 #: name -> {version: builder}
 FEATURE_SETS: dict[str, dict[int, Callable[..., FeatureSet]]] = {
     "crfsuite-chunking": {1: _crfsuite_chunking_v1},
-    "chunk": {1: _chunk_v1},
-    "pos": {1: _pos_v1},
+    "chunk": {1: _chunk_v1, 2: _chunk_v2},
+    "pos": {1: _pos_v1, 2: _pos_v2},
     "ner": {1: _ner_v1},
-    "slots": {1: _slots_v1},
+    "slots": {1: _slots_v1, 2: _slots_v2},
     "pii": {1: _pii_v1},
 }
 
