@@ -217,10 +217,16 @@ class FeatureExtractor:
         self._source: list[tuple] = []
         self._vocabs: list[ValueVocab] = []
         self._row_fns: list = []  # one per type-cache row: list[str] -> int32 ids
+        # document values are added to the input as columns "doc:<feature>" (see _with_documents)
+        self._doc_features: list[str] = []
         for name in names:
             d = fs.extractor_def(name)
             kind = d["kind"]
-            if kind == "type" and d["func"] == "w":
+            if kind == "document":
+                self._doc_features.append(d["feature"])
+                self._source.append(("column", ("name", "doc:" + d["feature"])))
+                self._vocabs.append(ValueVocab(self._seps, what=f"document value {name!r}"))
+            elif kind == "type" and d["func"] == "w":
                 self._source.append(("tid",))
                 self._vocabs.append(self.types)
             elif kind == "column":
@@ -320,6 +326,14 @@ class FeatureExtractor:
         return tids
 
     # ------------------------------------------------------------------ input
+    def _with_documents(self, sentences):
+        """The input with the document values the templates read added as columns."""
+        if not self._doc_features:
+            return sentences
+        from .document import annotate
+
+        return annotate(sentences, sorted(set(self._doc_features)), self.feature_set.columns)
+
     def _flatten(self, sentences, first: int = 0):
         """Tokens, seq_ptr and the needed columns of the input as flat lists."""
         fs = self.feature_set
@@ -593,6 +607,8 @@ class FeatureExtractor:
         """
         if not isinstance(sentences, (list, tuple)):
             sentences = list(sentences)
+        given = sentences
+        sentences = self._with_documents(sentences)
         tokens, seq_ptr, cols = self._flatten(sentences)
         vals = self._values(tokens, seq_ptr, cols)
         N = len(tokens)
@@ -644,7 +660,7 @@ class FeatureExtractor:
             item_ptr, attr_ids = kernels.drop_negative(item_ptr, attr_ids)
         else:
             attr_ids = attr_ids.copy()
-        yarr = self._labels(sentences, seq_ptr, y, labels, label_column)
+        yarr = self._labels(given, seq_ptr, y, labels, label_column)
         return AttributeSequences(
             seq_ptr=seq_ptr,
             item_ptr=item_ptr,
@@ -703,6 +719,7 @@ class FeatureExtractor:
         """
         if not isinstance(sentences, (list, tuple)):
             sentences = list(sentences)
+        sentences = self._with_documents(sentences)
         out: list[list[dict[str, float]]] = []
         # blocks of about DICT_BLOCK_TOKENS tokens bound the memory of the key rows
         start = 0

@@ -163,6 +163,56 @@ def _ner_v1(columns: Iterable[str] = (), gazetteers: bool = True, gazetteer_case
     )
 
 
+#: Document values of ``ner`` v2 (see :mod:`crftagger.features.document`).
+NER_DOCUMENT_FEATURES = ("dcase", "dseq", "dprev", "dfirst")
+
+
+def _ner_v2(columns: Iterable[str] = (), gazetteers: bool = True, gazetteer_case_sensitive: bool = True,
+            clusters=None, clusters_lowercase: bool = True, document: bool = True,
+            document_features: Iterable[str] = NER_DOCUMENT_FEATURES, wide: bool = False) -> FeatureSet:
+    """``ner`` v1 plus document values, cluster fingerprints and optional wider context.
+
+    ``clusters`` (a Brown ``bits<TAB>word<TAB>count`` file, e.g. from
+    :func:`crftagger.features.clusterlearn.learn_cached`) is recorded with the
+    sha256 of its bytes, so a changed file is detected when a model is used.
+    """
+    cols = _columns(columns)
+    base = _ner_v1(cols, gazetteers, gazetteer_case_sensitive, None)
+    t = [tm for tm in base.templates if tm.slots]
+    ext = dict(base.extractors)
+    extra: list[str] = []
+    if wide:
+        extra += ["lw[-3]", "lw[3]", "sshape[-1]|sshape[0]|sshape[1]", "s3[-2]", "s3[2]"]
+    dfeats = [f for f in document_features] if document else []
+    for f in dfeats:
+        ext[f] = {"kind": "document", "feature": f}
+    if "dcase" in dfeats:
+        extra += ["dcase[0]", "dcase[0]|sshape[0]", "dcase[-1]", "dcase[1]"]
+    if "dseq" in dfeats:
+        extra += ["dseq[0]", "dseq[0]|title[0]"]
+    if "dprev" in dfeats:
+        extra += ["dprev[0]"]
+    if "dfirst" in dfeats:
+        extra += ["dfirst[0]"]
+    cext, ct = _cluster_extractors(clusters, clusters_lowercase)
+    fp = None
+    if clusters is not None:
+        from .clusterlearn import file_fingerprint
+
+        fp = file_fingerprint(clusters)
+        for d in cext.values():
+            d["fingerprint"] = fp
+        ct += [f"cl{CLUSTER_PREFIXES[2]}[-1]", f"cl{CLUSTER_PREFIXES[2]}[1]", f"cl{CLUSTER_PREFIXES[3]}[0]|title[0]"]
+    ext.update(cext)
+    extra_t = FeatureSet.from_templates(extra + ct, pad=True, bos_eos=True, extractors=ext, columns=cols).templates
+    return FeatureSet(
+        t + extra_t, ext, cols, "ner", 2,
+        {"columns": cols, "gazetteers": gazetteers, "gazetteer_case_sensitive": gazetteer_case_sensitive,
+         "clusters": None if clusters is None else str(clusters), "clusters_lowercase": clusters_lowercase,
+         "clusters_fingerprint": fp, "document": dfeats, "wide": wide},
+    )
+
+
 def _slots_v1(clusters=None, clusters_lowercase: bool = True) -> FeatureSet:
     t = ["lw[-2..2]", "lw[-2]|lw[-1]", "lw[-1]|lw[0]", "lw[0]|lw[1]", "lw[1]|lw[2]",
          "lw[-1]|lw[0]|lw[1]", "p3[0]", "s3[0]", "s2[0]", "sshape[-1..1]", "hasdigit[0]",
@@ -200,7 +250,7 @@ FEATURE_SETS: dict[str, dict[int, Callable[..., FeatureSet]]] = {
     "crfsuite-chunking": {1: _crfsuite_chunking_v1},
     "chunk": {1: _chunk_v1, 2: _chunk_v2},
     "pos": {1: _pos_v1, 2: _pos_v2},
-    "ner": {1: _ner_v1},
+    "ner": {1: _ner_v1, 2: _ner_v2},
     "slots": {1: _slots_v1, 2: _slots_v2},
     "pii": {1: _pii_v1},
 }

