@@ -728,8 +728,13 @@ class CRF(BaseEstimator):
         return int(m.feat_ptr.nbytes + m.feat_label.nbytes + m.w.nbytes + m.trans_mask.nbytes + strings)
 
     # ------------------------------------------------------------------ files and pickling
-    def save(self, path) -> Path:
-        """Write the fitted model: a crftagger model file (numba) or the CRFsuite file (crfsuite)."""
+    def save(self, path, prune: bool = True) -> Path:
+        """Write the fitted model: a crftagger model file (numba) or the CRFsuite file (crfsuite).
+
+        With ``prune`` (numba engine; CRFsuite files are pruned by CRFsuite
+        itself) zero-weight state features and the attributes left without
+        features are not written; predictions stay identical.
+        """
         self._require_fitted()
         if self._model is None:
             from crftagger.modelfile import _atomic_write
@@ -738,7 +743,7 @@ class CRF(BaseEstimator):
             _atomic_write(path, [self._crfsuite_bytes])
             return path
         return self._model.save(path, header={"estimator": "crftagger.CRF",
-                                              "params": _json_params(self)})
+                                              "params": _json_params(self)}, prune=prune)
 
     @classmethod
     def load(cls, path, engine: str | None = None) -> CRF:

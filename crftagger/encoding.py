@@ -38,6 +38,24 @@ class Vocabulary:
         for it in items:
             self.add(it)
 
+    @classmethod
+    def from_list(cls, items: Sequence[str]) -> Vocabulary:
+        """A vocabulary of ``items`` with ids ``0..n-1`` in order, built in one C-level pass.
+
+        Meant for loading stored vocabularies; raises ``ValueError`` naming the
+        first repeated item, since a repeat would leave an id without a string.
+        """
+        vocab = cls()
+        vocab._items = list(items)
+        vocab._index = dict(zip(vocab._items, range(len(vocab._items)), strict=True))
+        if len(vocab._index) != len(vocab._items):
+            seen: set[str] = set()
+            for i, it in enumerate(vocab._items):
+                if it in seen:
+                    raise ValueError(f"the vocabulary holds {it!r} twice (again at position {i})")
+                seen.add(it)
+        return vocab
+
     def add(self, item: str) -> int:
         """Return the id of ``item``, adding it unless frozen (then unknown is -1)."""
         idx = self._index.get(item)

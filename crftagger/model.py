@@ -534,6 +534,44 @@ class LinearChainCRF:
         w[K:] = trans
         return LinearChainCRF(labels, attributes, index.feat_ptr, index.feat_label, w, index.trans_mask)
 
+    def pruned(self) -> LinearChainCRF:
+        """A copy without the state features whose weight is exactly 0.
+
+        After L1 (OWL-QN) training most state weights are exact zeros. The
+        copy drops them, then drops the attributes left without any feature
+        (the kept attributes keep their relative order and are renumbered),
+        and keeps every transition. An attribute that is no longer in the
+        vocabulary maps to -1 and is skipped, so the copy gives bit-identical
+        emissions, predictions, marginals and ``log Z`` on any input: a
+        dropped term ``value * 0.0`` is a signed zero, and adding a zero
+        leaves a floating-point sum unchanged. Returns ``self`` when nothing
+        can be dropped. Labels are shared with this model; the training
+        index and log are not carried over.
+        """
+        self._require_fitted()
+        K, A = self.n_state_features, len(self.attributes)
+        keep = self.state_weights != 0.0
+        feat_attr = np.repeat(np.arange(A, dtype=np.int64), np.diff(self.feat_ptr))
+        kept_attr = np.zeros(A, dtype=bool)
+        kept_attr[feat_attr[keep]] = True
+        if keep.all() and kept_attr.all():
+            return self
+        new_id = np.cumsum(kept_attr) - 1  # old attribute id -> new id (where kept)
+        feat_ptr = np.zeros(int(kept_attr.sum()) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(new_id[feat_attr[keep]], minlength=len(feat_ptr) - 1), out=feat_ptr[1:])
+        items = self.attributes.items
+        attributes = Vocabulary.from_list([items[a] for a in np.flatnonzero(kept_attr).tolist()])
+        if self.attributes.frozen:
+            attributes.freeze()
+        w = np.concatenate([self.state_weights[keep], self.w[K:]])
+        model = LinearChainCRF(self.labels, attributes, feat_ptr, self.feat_label[keep], w,
+                               self.trans_mask.copy())
+        for name in ("training_seconds", "training_cpu_seconds", "training_status",
+                     "n_evaluations", "training_params"):
+            if hasattr(self, name):
+                setattr(model, name, getattr(self, name))
+        return model
+
     def _as_index(self) -> FeatureIndex:
         L = self.n_labels
         return FeatureIndex(
@@ -544,19 +582,30 @@ class LinearChainCRF:
     # ------------------------------------------------------------------ model files
     MODEL_KIND = "crftagger.LinearChainCRF"
 
-    def save(self, path, header: dict | None = None):
+    def save(self, path, header: dict | None = None, prune: bool = True):
         """Write the model to one file (:mod:`crftagger.modelfile`: no pickle, checksummed).
 
         ``header`` adds JSON fields (e.g. training parameters or scores).
+        With ``prune`` (the default) the zero-weight state features and the
+        attributes left without features are not written (see :meth:`pruned`;
+        the loaded model predicts exactly as this one); ``prune=False`` keeps
+        every feature and attribute, e.g. for a later warm start. Weights stay
+        float64.
         """
         from crftagger import modelfile
 
         self._require_fitted()
-        fields = {"kind": self.MODEL_KIND, "n_labels": self.n_labels,
-                  "n_attributes": len(self.attributes), "n_state_features": self.n_state_features}
+        m = self.pruned() if prune else self
+        fields = {"kind": self.MODEL_KIND, "n_labels": m.n_labels,
+                  "n_attributes": len(m.attributes), "n_state_features": m.n_state_features}
         if header:
             fields["user"] = dict(header)
-        arrays = {
+        return modelfile.save(path, m.arrays(), fields)
+
+    def arrays(self) -> dict:
+        """The parameters as the named blocks of a model file (vocabularies as string lists)."""
+        self._require_fitted()
+        return {
             "labels": list(self.labels.items),
             "attributes": list(self.attributes.items),
             "feat_ptr": self.feat_ptr,
@@ -564,7 +613,23 @@ class LinearChainCRF:
             "w": self.w,
             "trans_mask": self.trans_mask,
         }
-        return modelfile.save(path, arrays, fields)
+
+    @classmethod
+    def from_arrays(cls, arrays: dict, where: str = "model") -> LinearChainCRF:
+        """A fitted model from the blocks of :meth:`arrays` (checked; errors name ``where``)."""
+        missing = {"labels", "attributes", "feat_ptr", "feat_label", "w", "trans_mask"} - set(arrays)
+        if missing:
+            raise ModelError(f"{where}: missing blocks {sorted(missing)}")
+        try:
+            labels = Vocabulary.from_list(arrays["labels"]).freeze()
+            attributes = Vocabulary.from_list(arrays["attributes"]).freeze()
+        except ValueError as exc:
+            raise ModelError(f"{where}: {exc}") from None
+        try:
+            return cls(labels, attributes, arrays["feat_ptr"], arrays["feat_label"], arrays["w"],
+                       arrays["trans_mask"])
+        except ModelError as exc:
+            raise ModelError(f"{where}: {exc}") from None
 
     @classmethod
     def load(cls, path) -> LinearChainCRF:
@@ -574,18 +639,7 @@ class LinearChainCRF:
         arrays, fields = modelfile.load(path)
         if fields.get("kind") != cls.MODEL_KIND:
             raise ModelError(f"{path}: model kind {fields.get('kind')!r}, expected {cls.MODEL_KIND!r}")
-        missing = {"labels", "attributes", "feat_ptr", "feat_label", "w", "trans_mask"} - set(arrays)
-        if missing:
-            raise ModelError(f"{path}: missing blocks {sorted(missing)}")
-        labels = Vocabulary(arrays["labels"]).freeze()
-        attributes = Vocabulary(arrays["attributes"]).freeze()
-        if len(labels) != len(arrays["labels"]) or len(attributes) != len(arrays["attributes"]):
-            raise ModelError(f"{path}: the label or attribute list holds duplicates")
-        try:
-            return cls(labels, attributes, arrays["feat_ptr"], arrays["feat_label"], arrays["w"],
-                       arrays["trans_mask"])
-        except ModelError as exc:
-            raise ModelError(f"{path}: {exc}") from None
+        return cls.from_arrays(arrays, where=str(path))
 
     # ------------------------------------------------------------------ inference
     def predict(self, data: AttributeSequences, threads: int | None = None) -> np.ndarray:

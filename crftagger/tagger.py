@@ -648,20 +648,20 @@ class Tagger:
             "info": _jsonable(self.info),
         }
 
-    def save(self, path) -> Path:
-        """Write one model file (:mod:`crftagger.modelfile`: checksummed, no pickle)."""
+    def save(self, path, prune: bool = True) -> Path:
+        """Write one model file (:mod:`crftagger.modelfile`: checksummed, no pickle).
+
+        With ``prune`` (the default) zero-weight state features and the
+        attributes left without features are not written
+        (:meth:`~crftagger.model.LinearChainCRF.pruned`: the loaded tagger
+        answers exactly as this one); ``prune=False`` writes everything.
+        """
         from crftagger import modelfile
 
-        m = self.model
-        arrays = {
-            "labels": list(m.labels.items),
-            "attributes": list(m.attributes.items),
-            "feat_ptr": m.feat_ptr,
-            "feat_label": m.feat_label,
-            "w": m.w,
-            "trans_mask": m.trans_mask,
-        }
-        return modelfile.save(path, arrays, self.header())
+        m = self.model.pruned() if prune else self.model
+        header = self.header()
+        header.update(n_attributes=len(m.attributes), n_state_features=m.n_state_features)
+        return modelfile.save(path, m.arrays(), header)
 
     @classmethod
     def load(cls, path) -> Tagger:
@@ -717,8 +717,11 @@ class Tagger:
 
 def frozen_vocabulary(items: Sequence[str]) -> Vocabulary:
     """A frozen :class:`Vocabulary` of ``items`` in order (one bulk insert, no per-item calls)."""
-    vocab = Vocabulary()
-    vocab.add_many(items)
+    try:
+        vocab = Vocabulary.from_list(items)
+    except ValueError:  # a repeated item: keep its first id, the caller compares the lengths
+        vocab = Vocabulary()
+        vocab.add_many(items)
     return vocab.freeze()
 
 
