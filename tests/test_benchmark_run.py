@@ -54,7 +54,7 @@ def test_quick_run_rows_and_fields(quick_run):
     ours, ref = rows["crftagger"], rows["crfsuite"]
     assert ours["n_features"] == ref["n_features"]
     assert abs(ours["f1"] - ref["f1"]) < 2.0
-    assert ours["features"] == ref["features"] == "slots v1"
+    assert ours["features"] == ref["features"] and ours["features"].startswith("slots v")
 
 
 def test_quick_run_targets_and_markdown(quick_run):
@@ -64,7 +64,7 @@ def test_quick_run_targets_and_markdown(quick_run):
     ours = next(r for r in doc["rows"] if r["row"] == "crftagger")
     assert t["crftagger"] == ours["f1"]
     assert t["met"] == (ours["f1"] >= 94.5)
-    assert "| atis | crftagger | slots v1 |" in md
+    assert f"| atis | crftagger | {ours['features']} |" in md
     assert "ATIS slots" in md
     if doc["commit"]:
         assert doc["commit"] in md
