@@ -221,57 +221,38 @@ def check_y(y, X: list, what: str = "y") -> list[list[str]]:
 
 
 class ProgressCallback:
-    """Training callback: dev scores (and optionally the training loss) per iteration.
+    """Training callback: dev scores and the training loss per iteration.
 
     ``model`` is the :class:`~crftagger.model.LinearChainCRF` being trained
     (its feature index is set when training starts). With ``dev`` (labelled
     :class:`AttributeSequences`) each iteration records ``dev_accuracy``
     (plain Viterbi); ``dev_scorer(index, w) -> dict`` adds its own entries
-    (e.g. ``dev_f1`` from scheme-constrained decoding). With ``train`` and ``c1, c2`` it records the
-    regularised training loss at the new weights (one extra forward pass per
-    iteration), used for the progress bar. ``bar`` is a tqdm bar (or None).
+    (e.g. ``dev_f1`` from scheme-constrained decoding). The trainer hands
+    over the loss it logs for the iteration (``loss=``); it is recorded and
+    shown on the progress bar. ``bar`` is a tqdm bar (or None).
     """
 
-    def __init__(self, model, dev: AttributeSequences | None = None, dev_scorer=None,
-                 train: AttributeSequences | None = None, c1: float = 0.0, c2: float = 0.0,
-                 bar=None):
+    def __init__(self, model, dev: AttributeSequences | None = None, dev_scorer=None, bar=None):
         from crftagger.model import _nonempty_seq_ptr
 
         self.model = model
         self.dev = dev
         self.dev_scorer = dev_scorer
-        self.train = train
-        self.c1, self.c2 = float(c1 or 0.0), float(c2 or 0.0)
         self.bar = bar
         self.records: list[dict] = []
         if dev is not None:
             self.dev_ptr = _nonempty_seq_ptr(dev.seq_ptr)[0]
             self.dev_out = np.empty(dev.n_items, dtype=np.int32)
-        if train is not None:
-            self.train_ptr = _nonempty_seq_ptr(train.seq_ptr)[0]
-            self.observed = None
-            self.logz = np.empty(len(self.train_ptr) - 1)
 
-    def __call__(self, iteration, w):
+    def __call__(self, iteration, w, loss: float | None = None):
         from crftagger import inference
 
         index = self.model.index
         L = self.model.n_labels
         w = np.ascontiguousarray(w, dtype=np.float64)
         rec: dict = {"iteration": int(iteration)}
-        if self.train is not None and self.train.n_items:
-            from crftagger.objective import observed_counts
-
-            d = self.train
-            if self.observed is None:
-                self.observed = observed_counts(
-                    self.train_ptr, d.item_ptr, d.attr_ids, d.attr_vals, d.y,
-                    index.feat_ptr, index.feat_label, L,
-                )
-            inference.logz_batch(self.train_ptr, d.item_ptr, d.attr_ids, d.attr_vals,
-                                 index.feat_ptr, index.feat_label, w, L, self.logz)
-            rec["loss"] = float(self.logz.sum() - self.observed @ w + self.c2 * (w @ w)
-                                + self.c1 * np.abs(w).sum())
+        if loss is not None:
+            rec["loss"] = float(loss)
         if self.dev is not None and self.dev.n_items:
             d = self.dev
             inference.predict_batch(self.dev_ptr, d.item_ptr, d.attr_ids, d.attr_vals,
@@ -505,11 +486,7 @@ class CRF(BaseEstimator):
         bar = progress_bar(options.get("max_iterations"), "training", bool(self.verbose))
         cb = None
         if dev_data is not None or bar is not None:
-            cb = ProgressCallback(
-                model, dev=dev_data, train=data if bar is not None else None,
-                c1=options.get("c1", 0.0), c2=options.get("c2", 1.0 if algorithm != "ap" else 0.0),
-                bar=bar,
-            )
+            cb = ProgressCallback(model, dev=dev_data, bar=bar)
         trainer_opts = {}
         for name in ("calibration_eta", "calibration_rate", "calibration_samples",
                      "calibration_candidates", "calibration_max_trials"):

@@ -407,10 +407,7 @@ class Tagger:
         bar = progress_bar(options.get("max_iterations"), "training", progress)
         cb = None
         if dev_data is not None or bar is not None:
-            cb = ProgressCallback(model, dev=dev_data, dev_scorer=dev_scorer,
-                                  train=data if bar is not None else None,
-                                  c1=options.get("c1", 0.0),
-                                  c2=options.get("c2", 1.0 if algorithm != "ap" else 0.0), bar=bar)
+            cb = ProgressCallback(model, dev=dev_data, dev_scorer=dev_scorer, bar=bar)
         opts = dict(options)
         trainer_opts = {k: opts.pop(k) for k in list(opts) if k.startswith("calibration_")}
         try:

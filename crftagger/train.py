@@ -38,12 +38,16 @@ callback=None)``
 Every trainer is deterministic, accepts a warm-start vector ``w0`` and returns a
 :class:`TrainResult`. The optional ``callback(iteration, w)`` is called after
 each iteration with the current weights (the averaged ones for the perceptron);
-it may return ``None``, a value (e.g. a dev F1) that is stored in the log, or
-a pair ``(value, stop)``; a true ``stop`` ends training.
+a callback that takes a ``loss`` keyword (or ``**kwargs``) is called as
+``callback(iteration, w, loss=loss)`` with the loss the log records for that
+iteration, so it need not recompute it. It may return ``None``, a value (e.g.
+a dev F1) that is stored in the log, or a pair ``(value, stop)``; a true
+``stop`` ends training.
 """
 
 from __future__ import annotations
 
+import inspect
 import math
 import time
 from collections.abc import Callable
@@ -116,14 +120,36 @@ def _nonneg_float(name, value):
     return v
 
 
-def _run_callback(callback, iteration, w):
-    """Return ``(score, stop)`` from a user callback."""
+def _takes_loss(callback) -> bool:
+    """Whether ``callback`` accepts a ``loss`` keyword (a ``loss`` parameter or ``**kwargs``)."""
+    try:
+        params = inspect.signature(callback).parameters.values()
+    except (TypeError, ValueError):  # a callable without a readable signature
+        return False
+    return any(
+        p.kind is p.VAR_KEYWORD
+        or (p.name == "loss" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY))
+        for p in params
+    )
+
+
+def _callback_runner(callback):
+    """``run(iteration, w, loss) -> (score, stop)`` around a user callback (or None).
+
+    The callback is called as ``callback(iteration, w, loss=loss)`` when it
+    takes a ``loss`` keyword, else as ``callback(iteration, w)``.
+    """
     if callback is None:
-        return None, False
-    out = callback(iteration, w)
-    if isinstance(out, tuple) and len(out) == 2:
-        return out[0], bool(out[1])
-    return out, False
+        return lambda iteration, w, loss: (None, False)
+    takes_loss = _takes_loss(callback)
+
+    def run(iteration, w, loss):
+        out = callback(iteration, w, loss=loss) if takes_loss else callback(iteration, w)
+        if isinstance(out, tuple) and len(out) == 2:
+            return out[0], bool(out[1])
+        return out, False
+
+    return run
 
 
 # --------------------------------------------------------------------------- L-BFGS / OWL-QN
@@ -472,6 +498,7 @@ def lbfgs(
     max_iterations = _positive_int("max_iterations", max_iterations, allow_none=True)
     if linesearch not in LINESEARCHES:
         raise TrainingError(f"linesearch must be one of {LINESEARCHES}, found {linesearch!r}")
+    run_callback = _callback_runner(callback)
     if w0 is None:
         if not hasattr(objective, "n_params"):
             raise TrainingError("give w0 or an objective with an n_params attribute")
@@ -556,7 +583,7 @@ def lbfgs(
         pg = pseudo_gradient(x, g, c1) if c1 > 0 else g
         xnorm = vnorm(x)
         gnorm = vnorm(pg)
-        score, stop = _run_callback(callback, k, x)
+        score, stop = run_callback(k, x, F)
         log.append(IterationLog(
             iteration=k, loss=F, active_features=int(np.count_nonzero(x)),
             seconds=time.perf_counter() - t_start, n_evaluations=n_eval, score=score,
@@ -712,6 +739,7 @@ def averaged_perceptron(
     mask, L, D, w = _prepare(data, feat_ptr, feat_label, n_labels, trans_mask, w0)
     max_iterations = _positive_int("max_iterations", max_iterations)
     epsilon = _nonneg_float("epsilon", epsilon)
+    run_callback = _callback_runner(callback)
     S = data.n_sequences
     N = max(data.n_items, 1)
     tmax = max(int(data.lengths().max()) if S else 1, 1)
@@ -735,7 +763,7 @@ def averaged_perceptron(
             feat_label, L, mask, w, u, c, E, delta, back, path,
         )
         avg = w - u / c
-        score, stop = _run_callback(callback, epoch, avg)
+        score, stop = run_callback(epoch, avg, float(loss))
         log.append(IterationLog(
             iteration=epoch, loss=float(loss), active_features=int(np.count_nonzero(avg)),
             seconds=time.perf_counter() - t_start, n_evaluations=epoch, score=score,
@@ -888,6 +916,7 @@ def sgd_l2(
     max_iterations = _positive_int("max_iterations", max_iterations)
     period = _positive_int("period", period)
     delta = _nonneg_float("delta", delta)
+    run_callback = _callback_runner(callback)
     S = data.n_sequences
     if S == 0:
         raise ObjectiveInputError("sgd_l2 needs at least one training sequence")
@@ -920,7 +949,7 @@ def sgd_l2(
         if loss < best_loss:
             best_w[:] = w
             best_loss, best_epoch = loss, epoch
-        score, stop = _run_callback(callback, epoch, w.copy())
+        score, stop = run_callback(epoch, w.copy(), loss)
         log.append(IterationLog(
             iteration=epoch, loss=loss, active_features=int(np.count_nonzero(w)),
             seconds=time.perf_counter() - t_start, n_evaluations=epoch, score=score,

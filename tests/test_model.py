@@ -372,3 +372,32 @@ def test_bad_data_is_rejected_before_the_kernels(encoded):
         m.log_likelihood(bad)
     with pytest.raises(ValueError, match="expected AttributeSequences"):
         m.predict([[{"a": 1.0}]])
+
+
+@pytest.mark.parametrize("algorithm,options", [("lbfgs", {"c1": 0.1, "c2": 0.5}), ("ap", {}),
+                                               ("l2sgd", {"c2": 1.0})])
+def test_callbacks_get_the_logged_loss_when_they_take_it(algorithm, options):
+    data = random_data(np.random.default_rng(7), S=25)
+    data.attr_vals = np.abs(data.attr_vals)
+    labels = Vocabulary.from_list(list("abcd")).freeze()
+    attributes = Vocabulary.from_list([f"x{i}" for i in range(12)]).freeze()
+    plain, keyword, kwargs = [], [], []
+
+    def old_style(iteration, w):
+        plain.append(iteration)
+
+    def with_loss(iteration, w, loss=None):
+        keyword.append(loss)
+
+    def with_kwargs(iteration, w, **info):
+        kwargs.append(info["loss"])
+        return None, iteration >= 3
+
+    logs = []
+    for cb in (old_style, with_loss, with_kwargs):
+        m = LinearChainCRF(labels, attributes).fit(data, algorithm=algorithm, max_iterations=4,
+                                                   callback=cb, **options)
+        logs.append([rec["loss"] for rec in m.training_log])
+    assert plain == [1, 2, 3, 4]
+    assert keyword == logs[1] and len(keyword) == 4
+    assert kwargs == logs[2] == logs[1][:3]
