@@ -432,8 +432,9 @@ class LinearChainCRF:
         the algorithm does not take is an error. ``c2`` multiplies ``||w||^2``.
         ``threads`` sets numba's thread count during training (restored after;
         results do not depend on it). ``callback(iteration, w)`` is called after
-        every iteration; it may return a value stored in the log (e.g. a dev
-        score) or ``(value, stop)``. With ``warm_start`` the current weights of
+        every iteration (as ``callback(iteration, w, loss=...)`` with the
+        logged loss when it takes a ``loss`` keyword); it may return a value
+        stored in the log (e.g. a dev score) or ``(value, stop)``. With ``warm_start`` the current weights of
         features that still exist start the optimisation. Extra keyword
         ``options`` go to the trainer unchanged (e.g. ``seed``, ``eta0``).
         """
