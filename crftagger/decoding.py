@@ -258,13 +258,8 @@ def decode_batch(seq_ptr, item_ptr, attr_ids, attr_vals, feat_ptr, feat_label, w
     S = seq_ptr.shape[0] - 1
     K = feat_label.shape[0]
     Tr = np.empty((L, L))
-    for i in range(L):
-        for j in range(L):
-            Tr[i, j] = w[K + i * L + j] if allowed_trans[i, j] != 0 else NEG_INF
-    tmax = 1
-    for s in range(S):
-        if seq_ptr[s + 1] - seq_ptr[s] > tmax:
-            tmax = seq_ptr[s + 1] - seq_ptr[s]
+    inference.mask_transitions(inference.transition_view(w, K, L), allowed_trans, Tr)
+    tmax = max(inference.max_length(seq_ptr, 0, S), 1)
     E = np.empty((tmax, L))
     delta = np.empty((tmax, L))
     back = np.zeros((tmax, L), dtype=np.int32)

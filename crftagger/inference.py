@@ -648,6 +648,23 @@ def constrain_lattice(E, Tr, allowed_trans, allowed_start, allowed_end, allowed_
             if t == T - 1 and allowed_end[j] == 0:
                 ok = False
             E_out[t, j] = E[t, j] if ok else NEG_INF
+    mask_transitions(Tr, allowed_trans, Tr_out)
+
+
+@njit
+def mask_transitions(Tr, allowed_trans, Tr_out):
+    """``Tr_out[i, j] = Tr[i, j]`` if ``allowed_trans[i, j]`` else ``-inf``.
+
+    Parameters
+    ----------
+    Tr : float64[L, L]
+        Transition scores (previous, current).
+    allowed_trans : uint8[L, L]
+        (previous, current), non-zero = allowed.
+    Tr_out : float64[L, L]
+        Output.
+    """
+    L = Tr.shape[0]
     for i in range(L):
         for j in range(L):
             Tr_out[i, j] = Tr[i, j] if allowed_trans[i, j] != 0 else NEG_INF
@@ -788,7 +805,8 @@ def chunk_bounds(n_sequences, n_chunks):
 
 
 @njit
-def _max_length(seq_ptr, s0, s1):
+def max_length(seq_ptr, s0, s1):
+    """Length of the longest of the sequences ``s0 .. s1-1`` (``seq_ptr`` int64[S+1]; 0 when none)."""
     m = 0
     for s in range(s0, s1):
         n = seq_ptr[s + 1] - seq_ptr[s]
@@ -822,7 +840,7 @@ def predict_batch(seq_ptr, item_ptr, attr_ids, attr_vals, feat_ptr, feat_label, 
     for c in prange(n_chunks):
         s0 = c * BATCH_CHUNK
         s1 = min(S, s0 + BATCH_CHUNK)
-        tmax = max(_max_length(seq_ptr, s0, s1), 1)
+        tmax = max(max_length(seq_ptr, s0, s1), 1)
         E = np.empty((tmax, L))
         delta = np.empty((tmax, L))
         back = np.zeros((tmax, L), dtype=np.int32)
@@ -849,7 +867,7 @@ def marginals_batch(seq_ptr, item_ptr, attr_ids, attr_vals, feat_ptr, feat_label
     for c in prange(n_chunks):
         s0 = c * BATCH_CHUNK
         s1 = min(S, s0 + BATCH_CHUNK)
-        tmax = max(_max_length(seq_ptr, s0, s1), 1)
+        tmax = max(max_length(seq_ptr, s0, s1), 1)
         E = np.empty((tmax, L))
         exp_e = np.empty((tmax, L))
         alpha = np.empty((tmax, L))
@@ -880,7 +898,7 @@ def logz_batch(seq_ptr, item_ptr, attr_ids, attr_vals, feat_ptr, feat_label, w, 
     for c in prange(n_chunks):
         s0 = c * BATCH_CHUNK
         s1 = min(S, s0 + BATCH_CHUNK)
-        tmax = max(_max_length(seq_ptr, s0, s1), 1)
+        tmax = max(max_length(seq_ptr, s0, s1), 1)
         E = np.empty((tmax, L))
         exp_e = np.empty((tmax, L))
         alpha = np.empty((tmax, L))

@@ -650,14 +650,8 @@ class LinearChainCRF:
         self._require_fitted()
         data = self._check_data(data)
         out = np.empty(data.n_items, dtype=np.int32)
-        if data.n_items == 0:
-            return out
-        seq_ptr, _ = _nonempty_seq_ptr(data.seq_ptr)
-        with numba_threads(threads):
-            inference.predict_batch(
-                seq_ptr, data.item_ptr, data.attr_ids, data.attr_vals,
-                self.feat_ptr, self.feat_label, self.w, self.n_labels, out,
-            )
+        if data.n_items:
+            self._run_batch(inference.predict_batch, data, out, threads)
         return out
 
     def predict_marginals(self, data: AttributeSequences, threads: int | None = None) -> np.ndarray:
@@ -667,14 +661,8 @@ class LinearChainCRF:
         self._require_fitted()
         data = self._check_data(data)
         out = np.empty((data.n_items, self.n_labels), dtype=np.float64)
-        if data.n_items == 0:
-            return out
-        seq_ptr, _ = _nonempty_seq_ptr(data.seq_ptr)
-        with numba_threads(threads):
-            inference.marginals_batch(
-                seq_ptr, data.item_ptr, data.attr_ids, data.attr_vals,
-                self.feat_ptr, self.feat_label, self.w, self.n_labels, out,
-            )
+        if data.n_items:
+            self._run_batch(inference.marginals_batch, data, out, threads)
         return out
 
     def log_partition(self, data: AttributeSequences, threads: int | None = None) -> np.ndarray:
@@ -684,17 +672,20 @@ class LinearChainCRF:
         self._require_fitted()
         data = self._check_data(data)
         logz = np.zeros(data.n_sequences, dtype=np.float64)
-        seq_ptr, kept = _nonempty_seq_ptr(data.seq_ptr)
+        kept = np.flatnonzero(data.lengths() > 0)
         if len(kept) == 0:
             return logz
         out = np.empty(len(kept), dtype=np.float64)
-        with numba_threads(threads):
-            inference.logz_batch(
-                seq_ptr, data.item_ptr, data.attr_ids, data.attr_vals,
-                self.feat_ptr, self.feat_label, self.w, self.n_labels, out,
-            )
+        self._run_batch(inference.logz_batch, data, out, threads)
         logz[kept] = out
         return logz
+
+    def _run_batch(self, kernel, data: AttributeSequences, out: np.ndarray, threads) -> None:
+        """Run a batch kernel of :mod:`crftagger.inference` over the non-empty sequences of ``data``."""
+        seq_ptr, _ = _nonempty_seq_ptr(data.seq_ptr)
+        with numba_threads(threads):
+            kernel(seq_ptr, data.item_ptr, data.attr_ids, data.attr_vals,
+                   self.feat_ptr, self.feat_label, self.w, self.n_labels, out)
 
     def sequence_scores(self, data: AttributeSequences) -> np.ndarray:
         """Unnormalised score of the given labels of every sequence, float64[S].

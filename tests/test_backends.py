@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+from helpers import read_conll2000
 
 from crftagger.backends import (
     BackendError,
@@ -19,22 +20,6 @@ from crftagger.encoding import Vocabulary, encode_dicts
 pytest.importorskip("pycrfsuite")
 
 ENGINES = [NumbaBackend, CRFsuiteBackend]
-
-
-def read_conll2000(path, n, skip=0):
-    """Sentences ``skip .. skip+n-1`` of a CoNLL-2000 file as lists of (word, pos, chunk)."""
-    sents, cur = [], []
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            parts = line.split()
-            if parts:
-                cur.append(parts)
-            elif cur:
-                sents.append(cur)
-                cur = []
-                if len(sents) == skip + n:
-                    break
-    return sents[skip:]
 
 
 def window_attributes(sent):

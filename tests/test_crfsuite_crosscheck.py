@@ -12,6 +12,7 @@ import re
 
 import numpy as np
 import pytest
+from helpers import read_conll2000
 
 from crftagger import crfsuite_io
 from crftagger.encoding import Vocabulary, encode_dicts
@@ -23,24 +24,6 @@ pycrfsuite = pytest.importorskip("pycrfsuite")
 C2 = 1.0
 N_TRAIN = 500
 N_TEST = 150
-
-
-def read_conll2000(path, n):
-    """First ``n`` sentences of a CoNLL-2000 file as lists of (word, pos, chunk)."""
-    sents, cur = [], []
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            parts = line.split()
-            if parts:
-                cur.append(parts)
-            elif cur:
-                sents.append(cur)
-                cur = []
-                if len(sents) == n:
-                    break
-    if cur and len(sents) < n:
-        sents.append(cur)
-    return sents
 
 
 def window_attributes(sent):

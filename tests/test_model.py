@@ -11,6 +11,7 @@ from collections import defaultdict
 
 import numpy as np
 import pytest
+from helpers import read_conll2000
 
 from crftagger.encoding import AttributeSequences, Vocabulary, encode_dicts
 from crftagger.model import FeatureIndex, LinearChainCRF, ModelError, numba_threads
@@ -19,24 +20,6 @@ pycrfsuite = pytest.importorskip("pycrfsuite")
 
 
 # ----------------------------------------------------------------------------- data
-def read_conll2000(path, n):
-    """First ``n`` sentences of a CoNLL-2000 file as lists of (word, pos, chunk)."""
-    sents, cur = [], []
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            parts = line.split()
-            if parts:
-                cur.append(parts)
-            elif cur:
-                sents.append(cur)
-                cur = []
-                if len(sents) == n:
-                    break
-    if cur and len(sents) < n:
-        sents.append(cur)
-    return sents
-
-
 def window_attributes(sent):
     """A few word/POS window attributes per token, plus __BOS__/__EOS__."""
     out = []
