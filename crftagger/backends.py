@@ -287,6 +287,16 @@ class Backend:
         sp = X.seq_ptr.tolist()
         return [items[sp[s]:sp[s + 1]] for s in range(X.n_sequences)]
 
+    def _dev_set(self, X_dev, y_dev, known_labels: set) -> tuple[list, list]:
+        """Checked development data as ``(dicts, label sequences)``; its labels must be known."""
+        y_dev = self._labels_of(X_dev, y_dev)
+        if y_dev is None:
+            raise BackendError("X_dev needs labels y_dev")
+        X_dev = self._as_dicts(X_dev)
+        _check_xy(X_dev, y_dev, "X_dev")
+        _check_dev_labels(y_dev, known_labels)
+        return X_dev, y_dev
+
     # -- to be provided by engines ----------------------------------------------------
     def fit(self, X, y=None, X_dev=None, y_dev=None) -> Backend:
         raise NotImplementedError
@@ -387,12 +397,7 @@ class NumbaBackend(Backend):
         model = LinearChainCRF(labels, attributes)
         callback = None
         if X_dev is not None:
-            y_dev = self._labels_of(X_dev, y_dev)
-            if y_dev is None:
-                raise BackendError("X_dev needs labels y_dev")
-            Xd = self._as_dicts(X_dev)
-            _check_xy(Xd, y_dev, "X_dev")
-            _check_dev_labels(y_dev, set(labels.items))
+            Xd, y_dev = self._dev_set(X_dev, y_dev, set(labels.items))
             dev = encode_dicts(Xd, attributes, y_dev, labels)
             callback = _DevScorer(model, dev)
         model.fit(
@@ -493,13 +498,7 @@ class CRFsuiteBackend(Backend):
         _check_xy(X, y)
         dev = None
         if X_dev is not None:
-            y_dev = self._labels_of(X_dev, y_dev)
-            if y_dev is None:
-                raise BackendError("X_dev needs labels y_dev")
-            X_dev = self._as_dicts(X_dev)
-            _check_xy(X_dev, y_dev, "X_dev")
-            _check_dev_labels(y_dev, {lab for seq in y for lab in seq})
-            dev = (X_dev, y_dev)
+            dev = self._dev_set(X_dev, y_dev, {lab for seq in y for lab in seq})
         messages: list[str] = []
         trainer = pycrfsuite.Trainer(algorithm=self.algorithm, verbose=False)
         trainer.message = messages.append
