@@ -851,6 +851,37 @@ def predict_batch(seq_ptr, item_ptr, attr_ids, attr_vals, feat_ptr, feat_label, 
             viterbi_into(E[: i1 - i0], Tr, out[i0:i1], delta, back)
 
 
+@njit
+def _scaled_chunk(seq_ptr, s0, s1, item_ptr, attr_ids, attr_vals, feat_ptr, feat_label, w,
+                  Tr, exp_tr, exp_tr_t, shift, marginals, marg_out, logz_out):
+    """Forward-backward over the sequences ``s0 .. s1-1`` with its own workspace.
+
+    With ``marginals`` the unary marginals go to ``marg_out[i0:i1]`` (float64[N, L],
+    item, label); otherwise ``log Z(x_s)`` goes to ``logz_out[s]`` (float64[S]).
+    ``Tr`` float64[L, L] (previous, current) with ``exp_tr``, ``exp_tr_t`` and
+    ``shift`` from :func:`exp_transitions`.
+    """
+    L = Tr.shape[0]
+    tmax = max(max_length(seq_ptr, s0, s1), 1)
+    E = np.empty((tmax, L))
+    exp_e = np.empty((tmax, L))
+    alpha = np.empty((tmax, L))
+    beta = np.empty((tmax, L))
+    scale = np.empty(tmax)
+    for s in range(s0, s1):
+        i0 = seq_ptr[s]
+        i1 = seq_ptr[s + 1]
+        emissions(item_ptr, attr_ids, attr_vals, i0, i1, feat_ptr, feat_label, w, E)
+        if marginals:
+            marginals_into(
+                E[: i1 - i0], Tr, exp_tr, exp_tr_t, shift, exp_e, alpha, beta, scale, marg_out[i0:i1]
+            )
+        else:
+            logz_out[s] = log_partition(
+                E[: i1 - i0], Tr, exp_tr, exp_tr_t, shift, exp_e, alpha, beta, scale
+            )
+
+
 @njit_parallel(cache=True)
 def marginals_batch(seq_ptr, item_ptr, attr_ids, attr_vals, feat_ptr, feat_label, w, L, out):
     """Unary marginals ``out[i, l] = p(y_i = l | x)`` of every item, in parallel.
@@ -858,28 +889,15 @@ def marginals_batch(seq_ptr, item_ptr, attr_ids, attr_vals, feat_ptr, feat_label
     Arguments as :func:`predict_batch`; ``out float64[N, L]`` (item, label).
     """
     S = seq_ptr.shape[0] - 1
-    K = feat_label.shape[0]
-    Tr = transition_view(w, K, L)
+    Tr = transition_view(w, feat_label.shape[0], L)
     exp_tr = np.empty((L, L))
     exp_tr_t = np.empty((L, L))
     shift = exp_transitions(Tr, exp_tr, exp_tr_t)
-    n_chunks = (S + BATCH_CHUNK - 1) // BATCH_CHUNK
-    for c in prange(n_chunks):
+    no_logz = np.empty(0)
+    for c in prange((S + BATCH_CHUNK - 1) // BATCH_CHUNK):
         s0 = c * BATCH_CHUNK
-        s1 = min(S, s0 + BATCH_CHUNK)
-        tmax = max(max_length(seq_ptr, s0, s1), 1)
-        E = np.empty((tmax, L))
-        exp_e = np.empty((tmax, L))
-        alpha = np.empty((tmax, L))
-        beta = np.empty((tmax, L))
-        scale = np.empty(tmax)
-        for s in range(s0, s1):
-            i0 = seq_ptr[s]
-            i1 = seq_ptr[s + 1]
-            emissions(item_ptr, attr_ids, attr_vals, i0, i1, feat_ptr, feat_label, w, E)
-            marginals_into(
-                E[: i1 - i0], Tr, exp_tr, exp_tr_t, shift, exp_e, alpha, beta, scale, out[i0:i1]
-            )
+        _scaled_chunk(seq_ptr, s0, min(S, s0 + BATCH_CHUNK), item_ptr, attr_ids, attr_vals,
+                      feat_ptr, feat_label, w, Tr, exp_tr, exp_tr_t, shift, True, out, no_logz)
 
 
 @njit_parallel(cache=True)
@@ -889,25 +907,12 @@ def logz_batch(seq_ptr, item_ptr, attr_ids, attr_vals, feat_ptr, feat_label, w, 
     Arguments as :func:`predict_batch`; ``out float64[S]``.
     """
     S = seq_ptr.shape[0] - 1
-    K = feat_label.shape[0]
-    Tr = transition_view(w, K, L)
+    Tr = transition_view(w, feat_label.shape[0], L)
     exp_tr = np.empty((L, L))
     exp_tr_t = np.empty((L, L))
     shift = exp_transitions(Tr, exp_tr, exp_tr_t)
-    n_chunks = (S + BATCH_CHUNK - 1) // BATCH_CHUNK
-    for c in prange(n_chunks):
+    no_marg = np.empty((0, L))
+    for c in prange((S + BATCH_CHUNK - 1) // BATCH_CHUNK):
         s0 = c * BATCH_CHUNK
-        s1 = min(S, s0 + BATCH_CHUNK)
-        tmax = max(max_length(seq_ptr, s0, s1), 1)
-        E = np.empty((tmax, L))
-        exp_e = np.empty((tmax, L))
-        alpha = np.empty((tmax, L))
-        beta = np.empty((tmax, L))
-        scale = np.empty(tmax)
-        for s in range(s0, s1):
-            i0 = seq_ptr[s]
-            i1 = seq_ptr[s + 1]
-            emissions(item_ptr, attr_ids, attr_vals, i0, i1, feat_ptr, feat_label, w, E)
-            out[s] = log_partition(
-                E[: i1 - i0], Tr, exp_tr, exp_tr_t, shift, exp_e, alpha, beta, scale
-            )
+        _scaled_chunk(seq_ptr, s0, min(S, s0 + BATCH_CHUNK), item_ptr, attr_ids, attr_vals,
+                      feat_ptr, feat_label, w, Tr, exp_tr, exp_tr_t, shift, False, no_marg, out)
