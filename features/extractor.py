@@ -146,11 +146,33 @@ def _type_function(d: dict, name: str):
     if kind == "pattern":
         return text.pattern_flag(d["name"])
     if kind == "cluster":
-        return _load_clusters(os.fspath(d["path"]), bool(d.get("lowercase", False))).prefix_function(int(d["prefix"]))
+        path = os.fspath(d["path"])
+        c = _load_clusters(path, bool(d.get("lowercase", False)))
+        fp = d.get("fingerprint")
+        if fp is not None and fp != _cluster_fingerprint(path):
+            warnings.warn(
+                f"cluster file {path!r} of extractor {name!r} has changed since the feature set was "
+                f"written (sha256 {_cluster_fingerprint(path)} instead of {fp}); features will differ "
+                "from training",
+                stacklevel=3,
+            )
+        return c.prefix_function(int(d["prefix"]))
     raise FeatureSpecError(f"extractor {name!r}: kind {kind!r} is not a type function")
 
 
 _CLUSTER_CACHE: dict[tuple, Clusters] = {}
+_CLUSTER_FINGERPRINTS: dict[tuple, str] = {}
+
+
+def _cluster_fingerprint(path: str) -> str:
+    from .clusterlearn import file_fingerprint
+
+    st = os.stat(path)
+    key = (os.path.abspath(path), st.st_mtime_ns, st.st_size)
+    fp = _CLUSTER_FINGERPRINTS.get(key)
+    if fp is None:
+        fp = _CLUSTER_FINGERPRINTS[key] = file_fingerprint(path)
+    return fp
 
 
 def _load_clusters(path: str, lowercase: bool) -> Clusters:

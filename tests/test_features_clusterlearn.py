@@ -115,3 +115,13 @@ def test_learned_clusters_on_real_text(data_dir):
     rows = cl.learn(text, dim=20, n_contexts=300, max_words=2000)
     assert 500 < len(rows) <= 2000
     assert len({b for b, _, _ in rows}) > 100
+
+
+def test_changed_cluster_file_is_reported(tmp_path):
+    path = cl.write_paths(cl.learn(toy_text(6), dim=4, n_contexts=30), tmp_path / "c.txt")
+    fs = feature_set("ner", gazetteers=False, document=False, clusters=path)
+    fs.extractor()
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write("0\tnewword\t1\n")
+    with pytest.warns(UserWarning, match="has changed since the feature set was written"):
+        fs.extractor()
