@@ -65,6 +65,7 @@ def test_quick_run_targets_and_markdown(quick_run):
     assert t["crftagger"] == ours["f1"]
     assert t["met"] == (ours["f1"] >= 94.5)
     assert f"| atis | crftagger | {ours['features']} |" in md
+    assert f"| atis | {ours['features']} | {ours['c1']:g} | {ours['c2']:g} | IOB2 |" in md
     assert "ATIS slots" in md
     if doc["commit"]:
         assert doc["commit"] in md
@@ -136,3 +137,17 @@ def test_bad_options_are_clear_errors():
     s = bm.settings_from_args(p.parse_args(["--quick", "--train-scheme", "conll2003=own"]))
     assert s.mode == "quick" and "conll2003" not in s.train_schemes
     assert s.spec("atis", "baseline", None)["c1"] == 0.1
+
+
+def test_per_corpus_regularisation_and_override(monkeypatch):
+    monkeypatch.setitem(bm.CORPUS_PARAMS, "atis", {"c2": 0.03})
+    p = __import__("argparse").ArgumentParser()
+    bm.add_arguments(p)
+    s = bm.settings_from_args(p.parse_args([]))
+    spec = s.spec("atis", "crftagger", None)
+    assert (spec["c1"], spec["c2"]) == (bm.TRAIN_PARAMS["c1"], 0.03)
+    assert s.spec("atis", "crfsuite", None)["c2"] == 0.03
+    assert s.spec("atis", "baseline", None)["c2"] == bm.BASELINE_PARAMS["c2"]
+    assert s.spec("snips", "crftagger", None)["c2"] == bm.TRAIN_PARAMS["c2"]
+    s = bm.settings_from_args(p.parse_args(["--c2", "0.5"]))
+    assert s.spec("atis", "crftagger", None)["c2"] == 0.5 and s.spec("snips", "crfsuite", None)["c2"] == 0.5

@@ -70,6 +70,10 @@ TRAIN_SCHEMES = {"conll2003": "bioes"}
 
 #: Training parameters of the ``crftagger`` and ``crfsuite`` rows (CRFsuite's names).
 TRAIN_PARAMS = dict(algorithm="lbfgs", c1=0.1, c2=0.1)
+#: Per-corpus regularisation of the ``crftagger`` and ``crfsuite`` rows where it
+#: differs from :data:`TRAIN_PARAMS` (chosen on the dev split; ``--c1`` /
+#: ``--c2`` override it for every corpus).
+CORPUS_PARAMS: dict[str, dict[str, float]] = {}
 #: Iteration caps of the full run (CRFsuite's convergence test may stop earlier).
 FULL_ITERATIONS = 150
 QUICK_ITERATIONS = 20
@@ -129,10 +133,14 @@ class Settings:
     train_size: int | None = None
     test_size: int | None = None
     eval_split: str = "test"
-    c1: float = TRAIN_PARAMS["c1"]
-    c2: float = TRAIN_PARAMS["c2"]
+    c1: float | None = None  # None: per corpus (CORPUS_PARAMS)
+    c2: float | None = None
     train_schemes: dict[str, str] = field(default_factory=lambda: dict(TRAIN_SCHEMES))
     timeout: float = 3600.0
+
+    def _param(self, corpus: str, name: str) -> float:
+        v = getattr(self, name)
+        return corpus_params(corpus)[name] if v is None else v
 
     def spec(self, corpus: str, row: str, data_dir: str | None) -> dict:
         """The JSON description of one row for the worker."""
@@ -144,22 +152,40 @@ class Settings:
             "test_size": self.test_size,
             "eval_split": self.eval_split,
             "max_iterations": self.baseline_iterations if row == "baseline" else self.max_iterations,
-            "c1": BASELINE_PARAMS["c1"] if row == "baseline" else self.c1,
-            "c2": BASELINE_PARAMS["c2"] if row == "baseline" else self.c2,
+            "c1": BASELINE_PARAMS["c1"] if row == "baseline" else self._param(corpus, "c1"),
+            "c2": BASELINE_PARAMS["c2"] if row == "baseline" else self._param(corpus, "c2"),
             "train_scheme": None if row == "baseline" else self.train_schemes.get(corpus),
         }
 
 
 # ---------------------------------------------------------------------------- features
-#: Unlabelled text (train and dev splits, never test) of the word clusters the
-#: ``ner`` rows learn (:func:`crftagger.features.clusterlearn.learn_cached`),
-#: per corpus. On dev (``ner`` v2, 100 iterations): WNUT-17 24.91 -> 30.31 with
-#: clusters; CoNLL-2002 Spanish 75.99 (v1) -> 77.15.
-NER_CLUSTER_TEXT = {
+#: Unlabelled text (train and dev splits, never test) of the word clusters a
+#: corpus' rows learn (:func:`crftagger.features.clusterlearn.learn_cached`)
+#: and give to the task's feature set. On dev (``ner`` v2, 100 iterations):
+#: WNUT-17 24.91 -> 30.31 with clusters; CoNLL-2002 Spanish 75.99 (v1) -> 77.15.
+CLUSTER_TEXT: dict[str, tuple[str, ...]] = {
     "conll2003": ("conll2003", "conll2000", "ud_english_ewt", "wnut17"),
     "wnut17": ("conll2003", "conll2000", "ud_english_ewt", "wnut17"),
     "conll2002_es": ("conll2002_es",),
 }
+#: Parameters of :func:`crftagger.features.clusterlearn.learn` per corpus, where
+#: they differ from its defaults.
+CLUSTER_PARAMS: dict[str, dict] = {}
+
+
+def corpus_params(corpus: str) -> dict[str, float]:
+    """``{"c1": ..., "c2": ...}`` of the ``crftagger`` / ``crfsuite`` rows of ``corpus``."""
+    return {k: CORPUS_PARAMS.get(corpus, {}).get(k, TRAIN_PARAMS[k]) for k in ("c1", "c2")}
+
+
+def cluster_file(corpus: str, data_dir=None):
+    """The learned word-cluster file of ``corpus`` (see :data:`CLUSTER_TEXT`), or ``None``."""
+    if corpus not in CLUSTER_TEXT:
+        return None
+    from crftagger.features import clusterlearn
+
+    text = clusterlearn.corpus_text(CLUSTER_TEXT[corpus], ("train", "dev"), data_dir)
+    return clusterlearn.learn_cached(text, **CLUSTER_PARAMS.get(corpus, {}))
 
 
 def feature_set_for(info, data_dir=None, learned_clusters: bool = False):
@@ -167,20 +193,17 @@ def feature_set_for(info, data_dir=None, learned_clusters: bool = False):
 
     ``chunk`` and ``ner`` read the ``pos`` / ``chunk`` columns when the corpus
     provides them (never the label column); ``pos`` and ``slots`` read tokens only.
-    With ``learned_clusters``, a ``ner`` corpus of :data:`NER_CLUSTER_TEXT`
-    also gets word clusters learned from that text (cached in the user cache).
+    With ``learned_clusters``, a corpus of :data:`CLUSTER_TEXT` also gets word
+    clusters learned from that text (cached in the user cache).
     """
     from crftagger.features import feature_set
 
+    params = {}
     if info.task in ("chunk", "ner"):
-        cols = [c for c in ("pos", "chunk") if c in info.columns and c != info.label_column]
-        if info.task == "ner" and learned_clusters and info.name in NER_CLUSTER_TEXT:
-            from crftagger.features import clusterlearn
-
-            text = clusterlearn.corpus_text(NER_CLUSTER_TEXT[info.name], ("train", "dev"), data_dir)
-            return feature_set("ner", columns=cols, clusters=str(clusterlearn.learn_cached(text)))
-        return feature_set(info.task, columns=cols)
-    return feature_set(info.task)
+        params["columns"] = [c for c in ("pos", "chunk") if c in info.columns and c != info.label_column]
+    if learned_clusters and info.name in CLUSTER_TEXT:
+        params["clusters"] = str(cluster_file(info.name, data_dir))
+    return feature_set(info.task, **params)
 
 
 def baseline_pos_column(info) -> str | None:
@@ -382,6 +405,7 @@ def _run_ours(spec, info, train, test) -> dict:
         "engine": backend.engine,
         "features": f"{fs.name} v{fs.version}",
         "feature_params": getattr(fs, "params", None),
+        "cluster_text": list(CLUSTER_TEXT.get(info.name, ())),
         "train_scheme": scheme,
         "threads": numba.get_num_threads() if row == "crftagger" else 1,
         "warmup_seconds": warmup,
@@ -631,6 +655,20 @@ def _k(v) -> str:
     return "-" if v is None else format(v / 1e3, ",.0f")
 
 
+def _settings_lines(rows: list[dict]) -> list[str]:
+    """One line per corpus: the settings of its ``crftagger`` (else ``crfsuite``) row."""
+    out = []
+    for corpus in dict.fromkeys(r["corpus"] for r in rows):
+        ours = [r for r in rows if r["corpus"] == corpus and r["row"] != "baseline" and "error" not in r]
+        if not ours:
+            continue
+        r = ours[0]
+        text = ", ".join(r.get("cluster_text") or []) or "-"
+        out.append(f"| {corpus} | {r['features']} | {r['c1']:g} | {r['c2']:g} | "
+                   f"{(r.get('train_scheme') or '-').upper()} | {text} |")
+    return out
+
+
 def render_markdown(doc: dict) -> str:
     """The human-readable report of a results document."""
     s = doc["settings"]
@@ -649,13 +687,22 @@ def render_markdown(doc: dict) -> str:
         f"numpy {m['numpy']}, numba {m['numba']} ({m['numba_threads']} threads)",
         f"- evaluation split: {s['eval_split']}; train subsample: {s['train_size'] or 'all'}; "
         f"evaluation subsample: {s['test_size'] or 'all'}",
-        f"- crftagger and crfsuite rows: L-BFGS/OWL-QN, c1 = {s['c1']}, c2 = {s['c2']}, at most "
-        f"{s['max_iterations']} iterations (CRFsuite's stopping test: delta 1e-5 over 10 "
-        f"iterations), same attributes; training schemes: "
-        + (", ".join(f"{k} {v.upper()}" for k, v in s["train_schemes"].items()) or "the corpus' own")
-        + " (scored after conversion back to the corpus scheme)",
+        f"- crftagger and crfsuite rows: L-BFGS/OWL-QN with the per-corpus c1 / c2 and training "
+        f"scheme of the settings table below, at most {s['max_iterations']} iterations (CRFsuite's "
+        f"stopping test: delta 1e-5 over 10 iterations), same attributes; spans are scored after "
+        f"conversion back to the corpus scheme",
         f"- baseline rows: sklearn-crfsuite, tutorial features, c1 = c2 = 0.1, "
         f"{s['baseline_iterations']} iterations, all possible transitions",
+        "",
+        "## Training settings of the crftagger and crfsuite rows",
+        "",
+        "Chosen on dev splits (every 10th training sentence where a corpus has none). Word "
+        "clusters are learned from the train and dev text of the listed corpora, never from a "
+        "test split.",
+        "",
+        "| corpus | features | c1 | c2 | training scheme | word clusters from |",
+        "|---|---|---:|---:|---|---|",
+        *_settings_lines(doc["rows"]),
         "",
         "## Targets (test split, percent)",
         "",
@@ -725,8 +772,8 @@ def add_arguments(p: argparse.ArgumentParser, default_out: str = ".") -> None:
     p.add_argument("--test-size", type=int, help="evaluate on this many sentences (fixed random sample)")
     p.add_argument("--eval-split", choices=("test", "dev"), default="test",
                    help="evaluate on test (default) or dev (carved from train when a corpus has none)")
-    p.add_argument("--c1", type=float, help=f"L1 weight of our rows (default {TRAIN_PARAMS['c1']})")
-    p.add_argument("--c2", type=float, help=f"L2 weight of our rows (default {TRAIN_PARAMS['c2']})")
+    p.add_argument("--c1", type=float, help=f"L1 weight of our rows for every corpus (default: per corpus, else {TRAIN_PARAMS['c1']})")
+    p.add_argument("--c2", type=float, help=f"L2 weight of our rows for every corpus (default: per corpus, else {TRAIN_PARAMS['c2']})")
     p.add_argument("--train-scheme", action="append", default=[], metavar="CORPUS=SCHEME",
                    help="train CORPUS in SCHEME (repeatable; SCHEME 'own' keeps the corpus scheme)")
     p.add_argument("--timeout", type=float, default=3600.0, help="seconds allowed per row")
