@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "crftagger.commands.convert",
     "crftagger.commands.evaluate",
     "crftagger.commands.benchmark",
+    "crftagger.commands.clusters",
     "crftagger.commands.train",
     "crftagger.commands.tag",
     "crftagger.commands.inspect",

@@ -140,7 +140,9 @@ def test_bad_options_are_clear_errors():
 
 
 def test_per_corpus_regularisation_and_override(monkeypatch):
-    monkeypatch.setitem(bm.CORPUS_PARAMS, "atis", {"c2": 0.03})
+    from crftagger import recipes
+
+    monkeypatch.setitem(recipes.CORPUS_PARAMS, "atis", {"c2": 0.03})
     p = __import__("argparse").ArgumentParser()
     bm.add_arguments(p)
     s = bm.settings_from_args(p.parse_args([]))

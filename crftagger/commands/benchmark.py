@@ -51,6 +51,17 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+# Per-corpus settings of the ``crftagger`` and ``crfsuite`` rows are the recipes
+# of :mod:`crftagger.recipes`.
+from crftagger.recipes import (
+    CLUSTER_TEXT,
+    DEFAULT_PARAMS,
+    MAX_ITERATIONS,
+    TRAIN_SCHEMES,
+    corpus_params,
+    feature_set_for,
+)
+
 #: Every benchmarked corpus, in report order.
 CORPORA = (
     "conll2000", "conll2003", "ud_english_ewt", "conll2002_es", "wnut17", "atis", "snips",
@@ -61,21 +72,10 @@ QUICK_CORPORA = ("atis", "conll2003", "ud_english_ewt")
 #: Row kinds, in report order.
 ROWS = ("crftagger", "crfsuite", "baseline")
 
-#: Training scheme of corpora not trained in their own scheme. CoNLL-2003 is
-#: IOB1, where most spans start with ``I-``; BIOES gives every span boundary a
-#: label of its own. Chosen on the dev split (``--eval-split dev --rows
-#: crftagger --iterations 100 --train-scheme conll2003=S``): span F1 BIOES
-#: 90.40, IOB1 90.10, IOB2 89.83.
-TRAIN_SCHEMES = {"conll2003": "bioes"}
-
-#: Training parameters of the ``crftagger`` and ``crfsuite`` rows (CRFsuite's names).
-TRAIN_PARAMS = dict(algorithm="lbfgs", c1=0.1, c2=0.1)
-#: Per-corpus regularisation of the ``crftagger`` and ``crfsuite`` rows where it
-#: differs from :data:`TRAIN_PARAMS` (chosen on the dev split; ``--c1`` /
-#: ``--c2`` override it for every corpus).
-CORPUS_PARAMS: dict[str, dict[str, float]] = {}
+#: Training parameters where a corpus has no recipe of its own (CRFsuite's names).
+TRAIN_PARAMS = DEFAULT_PARAMS
 #: Iteration caps of the full run (CRFsuite's convergence test may stop earlier).
-FULL_ITERATIONS = 150
+FULL_ITERATIONS = MAX_ITERATIONS
 QUICK_ITERATIONS = 20
 QUICK_TRAIN_SIZE = 1500
 #: The baseline's parameters (sklearn-crfsuite tutorial).
@@ -159,53 +159,6 @@ class Settings:
 
 
 # ---------------------------------------------------------------------------- features
-#: Unlabelled text (train and dev splits, never test) of the word clusters a
-#: corpus' rows learn (:func:`crftagger.features.clusterlearn.learn_cached`)
-#: and give to the task's feature set. On dev (``ner`` v2, 100 iterations):
-#: WNUT-17 24.91 -> 30.31 with clusters; CoNLL-2002 Spanish 75.99 (v1) -> 77.15.
-CLUSTER_TEXT: dict[str, tuple[str, ...]] = {
-    "conll2003": ("conll2003", "conll2000", "ud_english_ewt", "wnut17"),
-    "wnut17": ("conll2003", "conll2000", "ud_english_ewt", "wnut17"),
-    "conll2002_es": ("conll2002_es",),
-}
-#: Parameters of :func:`crftagger.features.clusterlearn.learn` per corpus, where
-#: they differ from its defaults.
-CLUSTER_PARAMS: dict[str, dict] = {}
-
-
-def corpus_params(corpus: str) -> dict[str, float]:
-    """``{"c1": ..., "c2": ...}`` of the ``crftagger`` / ``crfsuite`` rows of ``corpus``."""
-    return {k: CORPUS_PARAMS.get(corpus, {}).get(k, TRAIN_PARAMS[k]) for k in ("c1", "c2")}
-
-
-def cluster_file(corpus: str, data_dir=None):
-    """The learned word-cluster file of ``corpus`` (see :data:`CLUSTER_TEXT`), or ``None``."""
-    if corpus not in CLUSTER_TEXT:
-        return None
-    from crftagger.features import clusterlearn
-
-    text = clusterlearn.corpus_text(CLUSTER_TEXT[corpus], ("train", "dev"), data_dir)
-    return clusterlearn.learn_cached(text, **CLUSTER_PARAMS.get(corpus, {}))
-
-
-def feature_set_for(info, data_dir=None, learned_clusters: bool = False):
-    """The named feature set of ``info.task``, reading the input columns the corpus has.
-
-    ``chunk`` and ``ner`` read the ``pos`` / ``chunk`` columns when the corpus
-    provides them (never the label column); ``pos`` and ``slots`` read tokens only.
-    With ``learned_clusters``, a corpus of :data:`CLUSTER_TEXT` also gets word
-    clusters learned from that text (cached in the user cache).
-    """
-    from crftagger.features import feature_set
-
-    params = {}
-    if info.task in ("chunk", "ner"):
-        params["columns"] = [c for c in ("pos", "chunk") if c in info.columns and c != info.label_column]
-    if learned_clusters and info.name in CLUSTER_TEXT:
-        params["clusters"] = str(cluster_file(info.name, data_dir))
-    return feature_set(info.task, **params)
-
-
 def baseline_pos_column(info) -> str | None:
     """The POS column the baseline reads: ``"pos"`` when it is an input column, else ``None``."""
     return "pos" if "pos" in info.columns and info.label_column != "pos" else None

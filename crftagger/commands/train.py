@@ -102,6 +102,9 @@ def run(args) -> int:
             scheme = info.scheme
         feature_set = args.feature_set or {"ner": "ner", "chunk": "chunk", "pos": "pos",
                                            "slots": "slots"}.get(info.task, "ner")
+    elif args.recipe:
+        raise ValueError(f"--recipe: {args.data[0]!r} is not a registered corpus; the tuned recipes exist "
+                         "for registered corpora only (see `crftagger corpora list`)")
     else:
         train = read_files(args.data, args.columns, "training data")
         label_column = _label_column(train, label_column)
@@ -111,6 +114,16 @@ def run(args) -> int:
     if args.limit:
         train = train[: args.limit]
     params = dict(crf_params(args))
+    train_scheme = args.train_scheme
+    if args.recipe:
+        from crftagger.recipes import recipe
+
+        r = recipe(source)
+        tuned = r.train_params() if params["algorithm"] == "lbfgs" else {"max_iterations": r.max_iterations}
+        params = {**tuned, **params}
+        train_scheme = train_scheme or r.train_scheme
+        if args.feature_set is None and not args.feature_param:
+            feature_set = r.feature_set(getattr(args, "data_dir", None))
     feature_params = {}
     for kv in args.feature_param or ():
         if "=" not in kv:
@@ -122,7 +135,7 @@ def run(args) -> int:
     progress = args.progress if args.progress is not None else sys.stderr.isatty()
     start = time.perf_counter()
     tagger = Tagger.train(
-        train, feature_set, scheme=scheme, train_scheme=args.train_scheme, dev=dev,
+        train, feature_set, scheme=scheme, train_scheme=train_scheme, dev=dev,
         label_column=label_column, engine=args.engine, threads=args.threads,
         progress=progress, **params,
     )
@@ -179,6 +192,10 @@ def register(sub):
     p.add_argument("--dev", default=None, help="dev split name or file (default: the corpus' dev split; 'none')")
     p.add_argument("--test", default=None, help="test split name or file scored at the end ('none')")
     p.add_argument("--limit", type=int, default=None, help="use only the first N training sentences")
+    p.add_argument("--recipe", action="store_true",
+                   help="train a registered corpus with its tuned recipe (crftagger.recipes: feature set "
+                        "with learned word clusters, training scheme, c1/c2, iterations), the settings "
+                        "`crftagger benchmark` measures; options given explicitly override it")
     p.add_argument("--data-dir", default=argparse.SUPPRESS, help="folder holding the corpora")
     add_crf_arguments(p)
     p.add_argument("--progress", dest="progress", action="store_true", default=None,

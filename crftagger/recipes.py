@@ -1,0 +1,111 @@
+"""Tuned training settings per registered corpus ("recipes").
+
+A recipe says how crftagger trains its best model of a corpus: the named
+feature set of the corpus' task (reading the input columns the corpus has),
+the word clusters it adds (learned from the train and dev text of listed
+corpora, never from a test split), the training scheme and the L-BFGS
+regularisation. Every value was chosen on dev splits (every 10th training
+sentence where a corpus has none). ``crftagger benchmark`` measures these
+recipes and ``crftagger train CORPUS --recipe`` applies one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+#: Training parameters used where a corpus has no entry of its own (CRFsuite's names).
+DEFAULT_PARAMS = {"algorithm": "lbfgs", "c1": 0.1, "c2": 0.1}
+#: Iteration cap of a recipe (CRFsuite's convergence test may stop earlier).
+MAX_ITERATIONS = 150
+
+#: Training scheme of corpora not trained in their own scheme. CoNLL-2003 is
+#: IOB1, where most spans start with ``I-``; BIOES gives every span boundary a
+#: label of its own. Chosen on the dev split (100 iterations): span F1 BIOES
+#: 90.40, IOB1 90.10, IOB2 89.83.
+TRAIN_SCHEMES: dict[str, str] = {"conll2003": "bioes"}
+
+#: Per-corpus regularisation where it differs from :data:`DEFAULT_PARAMS`.
+CORPUS_PARAMS: dict[str, dict[str, float]] = {}
+
+#: Unlabelled text (train and dev splits, never test) of the word clusters a
+#: corpus' feature set gets. On dev (``ner`` v2, 100 iterations): WNUT-17
+#: 24.91 -> 30.31 with clusters; CoNLL-2002 Spanish 75.99 (v1) -> 77.15.
+CLUSTER_TEXT: dict[str, tuple[str, ...]] = {
+    "conll2003": ("conll2003", "conll2000", "ud_english_ewt", "wnut17"),
+    "wnut17": ("conll2003", "conll2000", "ud_english_ewt", "wnut17"),
+    "conll2002_es": ("conll2002_es",),
+}
+
+#: Parameters of :func:`crftagger.features.clusterlearn.learn` per corpus,
+#: where they differ from its defaults.
+CLUSTER_PARAMS: dict[str, dict] = {}
+
+#: Parameters of the named feature set per corpus, beyond the input columns and clusters.
+FEATURE_PARAMS: dict[str, dict] = {}
+
+
+def corpus_params(corpus: str) -> dict[str, float]:
+    """``{"c1": ..., "c2": ...}`` of ``corpus``."""
+    return {k: CORPUS_PARAMS.get(corpus, {}).get(k, DEFAULT_PARAMS[k]) for k in ("c1", "c2")}
+
+
+def cluster_file(corpus: str, data_dir=None):
+    """The learned word-cluster file of ``corpus`` (learned once, then cached), or ``None``."""
+    if corpus not in CLUSTER_TEXT:
+        return None
+    from crftagger.features import clusterlearn
+
+    text = clusterlearn.corpus_text(CLUSTER_TEXT[corpus], ("train", "dev"), data_dir)
+    return clusterlearn.learn_cached(text, **CLUSTER_PARAMS.get(corpus, {}))
+
+
+def feature_set_for(info, data_dir=None, learned_clusters: bool = False):
+    """The named feature set of ``info.task`` (a :class:`~crftagger.corpora.registry.CorpusInfo`).
+
+    ``chunk`` and ``ner`` read the ``pos`` / ``chunk`` columns when the corpus
+    provides them (never the label column); ``pos`` and ``slots`` read tokens
+    only. With ``learned_clusters``, a corpus of :data:`CLUSTER_TEXT` also gets
+    word clusters learned from that text (cached in the user cache).
+    """
+    from crftagger.features import feature_set
+
+    params = dict(FEATURE_PARAMS.get(info.name, {}))
+    if info.task in ("chunk", "ner"):
+        params["columns"] = [c for c in ("pos", "chunk") if c in info.columns and c != info.label_column]
+    if learned_clusters and info.name in CLUSTER_TEXT:
+        params["clusters"] = str(cluster_file(info.name, data_dir))
+    return feature_set(info.task, **params)
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """The tuned settings of one corpus (see the module docstring)."""
+
+    corpus: str
+    c1: float
+    c2: float
+    train_scheme: str | None
+    cluster_text: tuple[str, ...] = ()
+    cluster_params: dict = field(default_factory=dict)
+    max_iterations: int = MAX_ITERATIONS
+
+    def feature_set(self, data_dir=None):
+        """The recipe's feature set; learns (or reuses the cached) word clusters."""
+        from crftagger.corpora import get
+
+        return feature_set_for(get(self.corpus), data_dir, learned_clusters=True)
+
+    def train_params(self) -> dict:
+        """CRF parameters (CRFsuite's names)."""
+        return {"algorithm": DEFAULT_PARAMS["algorithm"], "c1": self.c1, "c2": self.c2,
+                "max_iterations": self.max_iterations}
+
+
+def recipe(corpus: str) -> Recipe:
+    """The recipe of a registered corpus (every registered corpus has one)."""
+    from crftagger.corpora import get
+
+    info = get(corpus)
+    p = corpus_params(info.name)
+    return Recipe(info.name, p["c1"], p["c2"], TRAIN_SCHEMES.get(info.name),
+                  tuple(CLUSTER_TEXT.get(info.name, ())), dict(CLUSTER_PARAMS.get(info.name, {})))
