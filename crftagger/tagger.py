@@ -168,10 +168,15 @@ class Tagger:
         The scheme of the model's labels (default: ``scheme``).
     info : dict, optional
         Training parameters, scores and provenance kept in the model file.
+    clusters : mapping, optional
+        Word-cluster tables ``{fingerprint: Clusters}`` that the feature set's
+        ``cluster`` extractors use instead of reading their files (the tables
+        :meth:`load` finds embedded in a model file).
     """
 
     def __init__(self, model, feature_set, scheme: str | None = None,
-                 model_scheme: str | None = "same", info: dict | None = None):
+                 model_scheme: str | None = "same", info: dict | None = None,
+                 clusters: Mapping | None = None):
         from crftagger import schemes
 
         if not getattr(model, "fitted", False):
@@ -184,6 +189,7 @@ class Tagger:
         self.model_scheme = None if model_scheme is None else schemes.get_scheme(model_scheme).name
         self.constraints = decoding.build_constraints(model.labels.items, self.model_scheme)
         self.info = dict(info or {})
+        self.clusters = dict(clusters or {})
         self._extractor = None
         self._tr = np.ascontiguousarray(model.transition_weights)
 
@@ -198,7 +204,8 @@ class Tagger:
         """The feature extractor over the model's (frozen) attribute vocabulary."""
         if self._extractor is None:
             self.model.attributes.freeze()
-            self._extractor = self.feature_set.extractor(attributes=self.model.attributes)
+            self._extractor = self.feature_set.extractor(attributes=self.model.attributes,
+                                                         clusters=self.clusters)
         return self._extractor
 
     def __repr__(self) -> str:
@@ -652,13 +659,58 @@ class Tagger:
         attributes left without features are not written
         (:meth:`~crftagger.model.LinearChainCRF.pruned`: the loaded tagger
         answers exactly as this one); ``prune=False`` writes everything.
+
+        The word-cluster tables of the feature set's ``cluster`` extractors
+        are written into the file (one copy per distinct table), so the model
+        never needs the cluster files again: the header field ``clusters``
+        maps each table's fingerprint to its blocks, and every cluster
+        extractor of the stored feature set records the fingerprint of the
+        table it reads.
         """
         from crftagger import modelfile
 
         m = self.model.pruned() if prune else self.model
         header = self.header()
         header.update(n_attributes=len(m.attributes), n_state_features=m.n_state_features)
-        return modelfile.save(path, m.arrays(), header)
+        arrays = m.arrays()
+        fs_dict, tables = self._cluster_blocks(arrays)
+        header["feature_set"] = fs_dict
+        if tables:
+            header["clusters"] = tables
+        return modelfile.save(path, arrays, header)
+
+    def _uses_clusters(self) -> bool:
+        fs = self.feature_set
+        return any(fs.extractor_def(n)["kind"] == "cluster" for n in fs.used_extractors())
+
+    def _cluster_blocks(self, arrays: dict) -> tuple[dict, dict]:
+        """Add the cluster tables to ``arrays``; the feature set dict and the ``clusters`` header field.
+
+        The tables are those the extractor reads (the ones it was trained
+        with when this tagger was trained in this process). Their blocks are
+        ``cluster_words_<i>`` and ``cluster_bits_<i>``; a table read from a
+        file is stored case-sensitive, so loading lower-cases it exactly as
+        reading the file did.
+        """
+        fs_dict = self.feature_set.to_dict()
+        if not self._uses_clusters():
+            return fs_dict, {}
+        fx = self.extractor
+        tables: dict[str, dict] = {}
+        for name, table in fx.cluster_tables.items():
+            fp = fx.cluster_fingerprints[name]
+            fs_dict["extractors"][name]["fingerprint"] = fp
+            if fp in tables:
+                continue
+            i = len(tables)
+            words, bits = table.words_and_bits()
+            wname, bname = f"cluster_words_{i}", f"cluster_bits_{i}"
+            if wname in arrays or bname in arrays:
+                raise TaggerError(f"model block {wname!r} or {bname!r} is already taken")
+            arrays[wname], arrays[bname] = words, bits
+            tables[fp] = {"words": wname, "bits": bname, "size": len(words),
+                          "lowercase": table.lowercase, "source": table.source}
+        return fs_dict, tables
 
     @classmethod
     def load(cls, path) -> Tagger:
@@ -685,11 +737,13 @@ class Tagger:
                        ("n_state_features", len(arrays["feat_label"]))):
             if fields.get(key) != n:
                 raise TaggerError(f"{path}: header says {key}={fields.get(key)!r}, the arrays hold {n}")
+        clusters = _embedded_clusters(path, fields.get("clusters"), arrays)
         try:
             model = LinearChainCRF(labels, attributes, arrays["feat_ptr"], arrays["feat_label"],
                                    arrays["w"], arrays["trans_mask"])
             return cls(model, fields["feature_set"], scheme=fields.get("scheme"),
-                       model_scheme=fields.get("model_scheme"), info=fields.get("info") or {})
+                       model_scheme=fields.get("model_scheme"), info=fields.get("info") or {},
+                       clusters=clusters)
         except (ModelError, ValueError, KeyError) as exc:
             raise TaggerError(f"{path}: {exc}") from None
 
@@ -710,6 +764,41 @@ class Tagger:
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _embedded_clusters(path, spec, arrays: Mapping) -> dict:
+    """The word-cluster tables of a model file's ``clusters`` header field, ``{fingerprint: Clusters}``."""
+    from crftagger.features.clusters import ClusterFileError, Clusters
+
+    if spec is None:
+        return {}
+    if not isinstance(spec, dict):
+        raise TaggerError(f"{path}: header 'clusters' is a {type(spec).__name__}; expected an object "
+                          "{fingerprint: {words, bits, size}}")
+    out = {}
+    for fp, entry in spec.items():
+        where = f"{path}: cluster table {fp}"
+        if not isinstance(entry, dict):
+            raise TaggerError(f"{where}: found {entry!r}; expected an object with 'words', 'bits' and 'size'")
+        blocks = []
+        for key in ("words", "bits"):
+            bname = entry.get(key)
+            block = arrays.get(bname) if isinstance(bname, str) else None
+            if not isinstance(block, list):
+                raise TaggerError(f"{where}: {key} block {bname!r} is "
+                                  f"{'missing' if block is None else 'not a string list'}; "
+                                  "expected a string block of the file")
+            blocks.append(block)
+        words, bits = blocks
+        if entry.get("size") != len(words):
+            raise TaggerError(f"{where}: header says size={entry.get('size')!r}, the blocks hold "
+                              f"{len(words)} words")
+        try:
+            out[fp] = Clusters.from_table(words, bits, lowercase=bool(entry.get("lowercase", False)),
+                                          source=entry.get("source"), fingerprint=fp, where=where)
+        except ClusterFileError as exc:
+            raise TaggerError(str(exc)) from None
+    return out
 
 
 def frozen_vocabulary(items: Sequence[str]) -> Vocabulary:

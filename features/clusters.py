@@ -5,17 +5,31 @@ and shipped with many cluster sets: one word per line, its cluster as a bit
 string (the path from the root of the merge tree), the word, and the word's
 count. Features use prefixes of the bit string, so several granularities of
 one clustering are available at once.
+
+A :class:`Clusters` table read from a file remembers the sha256 of the bytes
+it was read from (:attr:`Clusters.fingerprint`, the value
+:func:`crftagger.features.clusterlearn.file_fingerprint` gives). A model file
+stores the case-sensitive table (:meth:`Clusters.words_and_bits`, words in
+first-seen order) keyed by that fingerprint; :meth:`Clusters.from_table`
+rebuilds it and :meth:`Clusters.with_case` lower-cases it exactly as
+:meth:`Clusters.from_file` would have.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+from collections.abc import Sequence
 
 from .text import TypeFunc
 
 
 class ClusterFileError(ValueError):
     """A cluster file line is malformed."""
+
+
+class MissingClustersError(ClusterFileError, FileNotFoundError):
+    """A cluster extractor's file is missing and no in-memory table stands in for it."""
 
 
 class Clusters:
@@ -29,12 +43,16 @@ class Clusters:
         Look words up lower-cased (for clusters induced on lower-cased text).
     source : str, optional
         The file it was read from.
+    fingerprint : str, optional
+        sha256 (hex) of the bytes of that file.
     """
 
-    def __init__(self, paths: dict[str, str], lowercase: bool = False, source: str | None = None):
+    def __init__(self, paths: dict[str, str], lowercase: bool = False, source: str | None = None,
+                 fingerprint: str | None = None):
         self.paths = dict(paths)
         self.lowercase = bool(lowercase)
         self.source = source
+        self.fingerprint = fingerprint
 
     def __len__(self) -> int:
         return len(self.paths)
@@ -42,13 +60,21 @@ class Clusters:
     def __repr__(self) -> str:
         return f"Clusters({len(self)} words, lowercase={self.lowercase}, source={self.source!r})"
 
+    def __eq__(self, other: object) -> bool:
+        return (isinstance(other, Clusters) and self.lowercase == other.lowercase
+                and list(self.paths.items()) == list(other.paths.items()))
+
+    __hash__ = None  # mutable; equality compares the tables
+
     @classmethod
     def from_file(cls, path: str | os.PathLike, lowercase: bool = False, encoding: str = "utf-8") -> Clusters:
         """Read a ``bits<TAB>word<TAB>count`` file; every bad line raises :class:`ClusterFileError`."""
         path = os.fspath(path)
         paths: dict[str, str] = {}
+        digest = hashlib.sha256()
         with open(path, "rb") as fh:
             for lineno, raw in enumerate(fh, 1):
+                digest.update(raw)
                 try:
                     line = raw.decode(encoding).rstrip("\r\n")
                 except UnicodeDecodeError as exc:
@@ -78,7 +104,55 @@ class Clusters:
                 key = word.lower() if lowercase else word
                 # a word listed twice keeps its first cluster (lower-casing can merge words)
                 paths.setdefault(key, bits)
-        return cls(paths, lowercase=lowercase, source=path)
+        return cls(paths, lowercase=lowercase, source=path, fingerprint=digest.hexdigest())
+
+    @classmethod
+    def from_table(cls, words: Sequence[str], bits: Sequence[str], lowercase: bool = False,
+                   source: str | None = None, fingerprint: str | None = None,
+                   where: str = "cluster table") -> Clusters:
+        """A table from parallel ``words`` and ``bits`` lists (as :meth:`words_and_bits` gives).
+
+        Every entry is checked as :meth:`from_file` checks a line; a bad one
+        raises :class:`ClusterFileError` naming ``where`` and the entry. A word
+        listed twice (after lower-casing, with ``lowercase``) keeps its first
+        cluster.
+        """
+        if len(words) != len(bits):
+            raise ClusterFileError(f"{where}: {len(words)} words but {len(bits)} bit strings; "
+                                   "expected one bit string per word")
+        paths: dict[str, str] = {}
+        for i, (word, b) in enumerate(zip(words, bits, strict=True)):
+            if not isinstance(word, str) or not word:
+                raise ClusterFileError(f"{where}, entry {i}: word {word!r}; expected a non-empty string")
+            if not isinstance(b, str) or not b or set(b) - {"0", "1"}:
+                raise ClusterFileError(
+                    f"{where}, entry {i}: cluster {b!r} of {word!r} is not a bit string; expected 0s and 1s"
+                )
+            paths.setdefault(word.lower() if lowercase else word, b)
+        return cls(paths, lowercase=lowercase, source=source, fingerprint=fingerprint)
+
+    def words_and_bits(self) -> tuple[list[str], list[str]]:
+        """The table as parallel lists, in first-seen order (the inverse of :meth:`from_table`)."""
+        return list(self.paths), list(self.paths.values())
+
+    def with_case(self, lowercase: bool) -> Clusters:
+        """This table looked up case-sensitively or lower-cased.
+
+        Lower-casing a case-sensitive table keeps, for words that lower-casing
+        merges, the cluster of the one seen first, exactly as
+        ``from_file(path, lowercase=True)``. A lower-cased table cannot give
+        back the case-sensitive one (:class:`ValueError`).
+        """
+        lowercase = bool(lowercase)
+        if lowercase == self.lowercase:
+            return self
+        if self.lowercase:
+            raise ValueError(f"{self!r} holds lower-cased words only; the case-sensitive table "
+                             "cannot be rebuilt from it")
+        paths: dict[str, str] = {}
+        for word, b in self.paths.items():
+            paths.setdefault(word.lower(), b)
+        return Clusters(paths, lowercase=True, source=self.source, fingerprint=self.fingerprint)
 
     def prefix_function(self, length: int) -> TypeFunc:
         """Type function: the first ``length`` bits of the word's cluster (all bits if shorter)."""

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from itertools import repeat
 
 import numpy as np
@@ -39,7 +39,7 @@ import numpy as np
 from crftagger.encoding import AttributeSequences, Vocabulary
 
 from . import kernels, text
-from .clusters import Clusters
+from .clusters import Clusters, MissingClustersError
 from .gazetteer import POSITIONS, Gazetteer, from_source
 from .spec import FeatureSet, FeatureSpecError
 from .table import KeyTable
@@ -133,7 +133,7 @@ class ValueVocab:
         return np.frombuffer(bytes(self.unsafe), dtype=np.uint8) if self.unsafe else np.zeros(0, np.uint8)
 
 
-def _type_function(d: dict, name: str):
+def _type_function(d: dict, name: str, clusters: Mapping[str, Clusters] | None = None):
     kind = d["kind"]
     if kind == "type":
         return text.builtin_type_functions()[d["func"]]
@@ -146,43 +146,102 @@ def _type_function(d: dict, name: str):
     if kind == "pattern":
         return text.pattern_flag(d["name"])
     if kind == "cluster":
-        path = os.fspath(d["path"])
-        c = _load_clusters(path, bool(d.get("lowercase", False)))
-        fp = d.get("fingerprint")
-        if fp is not None and fp != _cluster_fingerprint(path):
-            warnings.warn(
-                f"cluster file {path!r} of extractor {name!r} has changed since the feature set was "
-                f"written (sha256 {_cluster_fingerprint(path)} instead of {fp}); features will differ "
-                "from training",
-                stacklevel=3,
-            )
-        return c.prefix_function(int(d["prefix"]))
+        table = cluster_table(d, name, clusters)
+        return _cased(table, d, name).prefix_function(int(d["prefix"]))
     raise FeatureSpecError(f"extractor {name!r}: kind {kind!r} is not a type function")
 
 
+#: case-sensitive tables read from files, keyed by (absolute path, mtime, size)
 _CLUSTER_CACHE: dict[tuple, Clusters] = {}
-_CLUSTER_FINGERPRINTS: dict[tuple, str] = {}
-
-
-def _cluster_fingerprint(path: str) -> str:
-    from .clusterlearn import file_fingerprint
-
+def _load_clusters(path: str) -> Clusters:
+    """The case-sensitive table of a cluster file (cached while the file is unchanged)."""
     st = os.stat(path)
     key = (os.path.abspath(path), st.st_mtime_ns, st.st_size)
-    fp = _CLUSTER_FINGERPRINTS.get(key)
-    if fp is None:
-        fp = _CLUSTER_FINGERPRINTS[key] = file_fingerprint(path)
-    return fp
-
-
-def _load_clusters(path: str, lowercase: bool) -> Clusters:
-    st = os.stat(path)
-    key = (os.path.abspath(path), lowercase, st.st_mtime_ns, st.st_size)
     c = _CLUSTER_CACHE.get(key)
     if c is None:
-        c = Clusters.from_file(path, lowercase=lowercase)
+        c = Clusters.from_file(path, lowercase=False)
         _CLUSTER_CACHE[key] = c
     return c
+
+
+def _cased(table: Clusters, d: dict, name: str, memo: dict | None = None) -> Clusters:
+    """``table`` looked up as the extractor definition ``d`` asks (lower-cased or not).
+
+    ``memo`` (``{(id(table), lowercase): view}``) shares one view between the
+    extractors of one feature set that read the same table.
+    """
+    lowercase = bool(d.get("lowercase", False))
+    if table.lowercase == lowercase:
+        return table
+    key = (id(table), lowercase)
+    if memo is not None and key in memo:
+        return memo[key]
+    try:
+        out = table.with_case(lowercase)
+    except ValueError:
+        raise FeatureSpecError(
+            f"extractor {name!r}: the cluster table supplied for {d['path']!r} holds lower-cased words "
+            "only; expected the case-sensitive table (Clusters.from_file(path) without lowercase)"
+        ) from None
+    if memo is not None:
+        memo[key] = out
+    return out
+
+
+def cluster_table(d: dict, name: str, clusters: Mapping[str, Clusters] | None = None) -> Clusters:
+    """The word-cluster table a ``cluster`` extractor definition ``d`` stands for.
+
+    Parameters
+    ----------
+    d : dict
+        The extractor definition (``path``, ``prefix``, optional ``lowercase``
+        and ``fingerprint``).
+    name : str
+        The extractor's name (for messages).
+    clusters : mapping, optional
+        In-memory tables ``{fingerprint: Clusters}`` (e.g. the tables embedded
+        in a model file). When it holds the definition's ``fingerprint``, that
+        table is used and the file is never opened.
+
+    Returns
+    -------
+    Clusters
+        Usually the case-sensitive table (words as in the file); the
+        extractor lower-cases it when ``d["lowercase"]`` asks so.
+
+    Raises
+    ------
+    MissingClustersError
+        When the file does not exist and no in-memory table stands in for it.
+
+    Warns when the file's sha256 differs from the recorded ``fingerprint``.
+    """
+    path = os.fspath(d["path"])
+    fp = d.get("fingerprint")
+    if clusters and fp is not None and fp in clusters:
+        table = clusters[fp]
+        if not isinstance(table, Clusters):
+            raise TypeError(f"extractor {name!r}: clusters[{fp!r}] is a {type(table).__name__}; "
+                            "expected a Clusters table")
+        return table
+    try:
+        table = _load_clusters(path)
+    except FileNotFoundError:
+        supplied = (f"no table with fingerprint {fp} was supplied" if fp is not None
+                    else "the feature set records no fingerprint to find an in-memory table by")
+        raise MissingClustersError(
+            f"extractor {name!r}: cluster file {path!r} does not exist and {supplied}; expected a "
+            "Brown bits<TAB>word<TAB>count file at that path, or its table embedded in the model "
+            "file (Tagger.save) or given as FeatureSet.extractor(clusters={fingerprint: Clusters})"
+        ) from None
+    if fp is not None and fp != table.fingerprint:
+        warnings.warn(
+            f"cluster file {path!r} of extractor {name!r} has changed since the feature set was "
+            f"written (sha256 {table.fingerprint} instead of {fp}); features will differ "
+            "from training",
+            stacklevel=4,
+        )
+    return table
 
 
 def load_gazetteer(d: dict, name: str) -> Gazetteer:
@@ -212,6 +271,22 @@ class FeatureExtractor:
     attributes : Vocabulary, optional
         The attribute vocabulary to fill (training) or to look up (a frozen
         vocabulary: unknown attributes are dropped, or kept as -1).
+    clusters : mapping, optional
+        Word-cluster tables ``{fingerprint: Clusters}`` that stand in for the
+        files of ``cluster`` extractors whose definition records that
+        fingerprint (a model file embeds them); other cluster extractors read
+        their ``path`` (see :func:`cluster_table`).
+
+    Attributes
+    ----------
+    cluster_tables : dict
+        ``{extractor name: Clusters}``: the table each used cluster extractor
+        reads (case-sensitive unless only a lower-cased one was supplied;
+        its ``fingerprint`` is the sha256 of the file it came from).
+    cluster_fingerprints : dict
+        ``{extractor name: fingerprint}``: the key of that table (the
+        definition's fingerprint when the table was supplied in memory, else
+        the sha256 of the file read).
 
     Notes
     -----
@@ -219,7 +294,8 @@ class FeatureExtractor:
     the data it sees; they never change the result.
     """
 
-    def __init__(self, feature_set: FeatureSet, attributes: Vocabulary | None = None):
+    def __init__(self, feature_set: FeatureSet, attributes: Vocabulary | None = None,
+                 clusters: Mapping[str, Clusters] | None = None):
         if not isinstance(feature_set, FeatureSet):
             raise TypeError(f"expected a FeatureSet, found {type(feature_set).__name__}")
         fs = self.feature_set = feature_set
@@ -241,6 +317,10 @@ class FeatureExtractor:
         self._row_fns: list = []  # one per type-cache row: list[str] -> int32 ids
         # document values are added to the input as columns "doc:<feature>" (see _with_documents)
         self._doc_features: list[str] = []
+        # the word-cluster table each cluster extractor reads (see cluster_table)
+        self.cluster_tables: dict[str, Clusters] = {}
+        self.cluster_fingerprints: dict[str, str] = {}
+        cased_memo: dict = {}
         for name in names:
             d = fs.extractor_def(name)
             kind = d["kind"]
@@ -264,7 +344,14 @@ class FeatureExtractor:
                 self._row_fns.append(g.token_ids)
                 self._vocabs.append(v)
             else:
-                f = _type_function(d, name)
+                if kind == "cluster":
+                    table = self.cluster_tables[name] = cluster_table(d, name, clusters)
+                    fp = d.get("fingerprint")
+                    supplied = bool(clusters) and fp is not None and clusters.get(fp) is table
+                    self.cluster_fingerprints[name] = fp if supplied else table.fingerprint
+                    f = _cased(table, d, name, cased_memo).prefix_function(int(d["prefix"]))
+                else:
+                    f = _type_function(d, name)
                 v = ValueVocab(self._seps)
                 self._source.append(("row", len(self._row_fns)))
                 self._row_fns.append(self._make_row_fn(f, v))

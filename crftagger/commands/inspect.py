@@ -1,7 +1,8 @@
 """``crftagger inspect``: what a model file holds.
 
 Prints the header (feature set, schemes, training parameters, scores,
-versions), the labels, the model size, the largest state-feature weights of
+versions), the word-cluster tables embedded in the file (their size, the
+extractors that read them and the file they came from), the labels, the model size, the largest state-feature weights of
 every label and the transition table (rows: previous label, columns: current
 label). ``--explain "a tokenised sentence" --position I`` shows which
 attributes and transitions pushed each label at one token.
@@ -39,6 +40,29 @@ def transition_table(model) -> str:
     return "\n".join(lines) + "\n"
 
 
+def cluster_lines(tagger) -> list[str]:
+    """One line per word-cluster table the feature set reads: embedded or read from a file."""
+    fs = tagger.feature_set
+    users: dict[str, list[str]] = {}  # fingerprint of an embedded table, or "file:" + path
+    paths: dict[str, str] = {}
+    for name in fs.used_extractors():
+        d = fs.extractor_def(name)
+        if d["kind"] == "cluster":
+            fp = d.get("fingerprint")
+            key = fp if fp in tagger.clusters else "file:" + str(d["path"])
+            users.setdefault(key, []).append(name)
+            paths.setdefault(key, str(d["path"]))
+    lines = []
+    for key, names in users.items():
+        table = tagger.clusters.get(key)
+        if table is not None:
+            lines.append(f"word clusters:  {len(table):,} words embedded (sha256 {key[:16]}...), read by "
+                         f"{', '.join(names)}; from {table.source or paths[key]}")
+        else:
+            lines.append(f"word clusters:  not embedded, read from {paths[key]} by {', '.join(names)}")
+    return lines
+
+
 def run(args) -> int:
     import json
     import os
@@ -59,6 +83,8 @@ def run(args) -> int:
     fs = t.feature_set
     out.write(f"feature set:    {fs.name} v{fs.version} ({len(fs.templates)} templates"
               f"{', columns ' + ','.join(fs.columns) if fs.columns else ''})\n")
+    for line in cluster_lines(t):
+        out.write(line + "\n")
     out.write(f"scheme:         {t.scheme} (model labels in {t.model_scheme})\n")
     nz = int(np.count_nonzero(m.w))
     out.write(f"size:           {len(t.labels)} labels, {len(m.attributes):,} attributes, "
