@@ -27,6 +27,10 @@ the position. An empty sentence gets an empty answer. ``tag``, ``spans``
 and the other methods take one sentence or a list of sentences; a list of
 ``str`` is one sentence.
 
+A saved model is self-contained: the word-cluster tables its feature set
+reads are embedded in the file (:meth:`Tagger.save`), so it loads and tags
+the same after the cluster files are gone (:attr:`Tagger.clusters`).
+
 Marginals, n-best probabilities and span confidences are computed over the
 label sequences the scheme allows (the model's distribution renormalised
 over them); without a scheme, over all sequences.
@@ -639,7 +643,7 @@ class Tagger:
 
     # ------------------------------------------------------------------ files
     def header(self) -> dict:
-        """The JSON header written to the model file."""
+        """The JSON header of the model file (:meth:`save` adds the cluster tables and their fingerprints)."""
         return {
             "kind": FORMAT,
             "format": FORMAT_VERSION,
