@@ -20,7 +20,9 @@ token accuracy for POS; training seconds (feature extraction plus ``fit``;
 numba kernels are compiled on a tiny problem beforehand and that time is
 reported apart); tagging tokens per second end to end from the raw sentences
 (feature extraction, decoding, conversion to the corpus' tag scheme; best of
-two passes); the model file size; the peak RSS of the process.
+two passes); the model file size (for crftagger the tagger file with
+everything needed to tag, word-cluster tables included); the peak RSS of the
+process.
 
 Spans are always scored in the corpus' own scheme. A corpus listed in
 :data:`TRAIN_SCHEMES` is trained in another scheme (its gold tags are decoded
@@ -348,8 +350,12 @@ def _run_ours(spec, info, train, test) -> dict:
     pred, tag_s = _best_of(tag)
     with tempfile.TemporaryDirectory() as d:
         if row == "crftagger":
+            from crftagger.tagger import Tagger
+
+            # The tagger's file: weights, vocabularies, feature set and the
+            # word-cluster tables it reads, everything needed to tag.
             path = Path(d) / "model.crftagger"
-            backend.model_.save(path, header={"feature_set": json.loads(fs.to_json())})
+            Tagger(backend.model_, fs, scheme=info.scheme, model_scheme=scheme).save(path)
             size = path.stat().st_size
         else:
             size = os.path.getsize(backend.model_path_)
