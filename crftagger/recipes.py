@@ -24,7 +24,9 @@ MAX_ITERATIONS = 150
 #: 90.40, IOB1 90.10, IOB2 89.83.
 TRAIN_SCHEMES: dict[str, str] = {"conll2003": "bioes"}
 
-#: Per-corpus regularisation where it differs from :data:`DEFAULT_PARAMS`.
+#: Per-corpus regularisation (``c1``, ``c2``) and iteration cap
+#: (``max_iterations``) where they differ from :data:`DEFAULT_PARAMS` and
+#: :data:`MAX_ITERATIONS`.
 CORPUS_PARAMS: dict[str, dict[str, float]] = {}
 
 #: Unlabelled text (train and dev splits, never test) of the word clusters a
@@ -44,9 +46,12 @@ CLUSTER_PARAMS: dict[str, dict] = {}
 FEATURE_PARAMS: dict[str, dict] = {}
 
 
-def corpus_params(corpus: str) -> dict[str, float]:
-    """``{"c1": ..., "c2": ...}`` of ``corpus``."""
-    return {k: CORPUS_PARAMS.get(corpus, {}).get(k, DEFAULT_PARAMS[k]) for k in ("c1", "c2")}
+def corpus_params(corpus: str) -> dict:
+    """``{"c1": ..., "c2": ..., "max_iterations": ...}`` of ``corpus``."""
+    own = CORPUS_PARAMS.get(corpus, {})
+    out = {k: own.get(k, DEFAULT_PARAMS[k]) for k in ("c1", "c2")}
+    out["max_iterations"] = int(own.get("max_iterations", MAX_ITERATIONS))
+    return out
 
 
 def cluster_file(corpus: str, data_dir=None):
@@ -108,4 +113,5 @@ def recipe(corpus: str) -> Recipe:
     info = get(corpus)
     p = corpus_params(info.name)
     return Recipe(info.name, p["c1"], p["c2"], TRAIN_SCHEMES.get(info.name),
-                  tuple(CLUSTER_TEXT.get(info.name, ())), dict(CLUSTER_PARAMS.get(info.name, {})))
+                  tuple(CLUSTER_TEXT.get(info.name, ())), dict(CLUSTER_PARAMS.get(info.name, {})),
+                  p["max_iterations"])

@@ -65,7 +65,7 @@ def test_quick_run_targets_and_markdown(quick_run):
     assert t["crftagger"] == ours["f1"]
     assert t["met"] == (ours["f1"] >= 94.5)
     assert f"| atis | crftagger | {ours['features']} |" in md
-    assert f"| atis | {ours['features']} | {ours['c1']:g} | {ours['c2']:g} | IOB2 |" in md
+    assert f"| atis | {ours['features']} | {ours['c1']:g} | {ours['c2']:g} | 8 | IOB2 |" in md
     assert "ATIS slots" in md
     if doc["commit"]:
         assert doc["commit"] in md
@@ -142,14 +142,16 @@ def test_bad_options_are_clear_errors():
 def test_per_corpus_regularisation_and_override(monkeypatch):
     from crftagger import recipes
 
-    monkeypatch.setitem(recipes.CORPUS_PARAMS, "atis", {"c2": 0.03})
+    monkeypatch.setitem(recipes.CORPUS_PARAMS, "atis", {"c2": 0.03, "max_iterations": 40})
     p = __import__("argparse").ArgumentParser()
     bm.add_arguments(p)
     s = bm.settings_from_args(p.parse_args([]))
     spec = s.spec("atis", "crftagger", None)
-    assert (spec["c1"], spec["c2"]) == (bm.TRAIN_PARAMS["c1"], 0.03)
+    assert (spec["c1"], spec["c2"], spec["max_iterations"]) == (bm.TRAIN_PARAMS["c1"], 0.03, 40)
+    assert s.spec("snips", "crftagger", None)["max_iterations"] == recipes.MAX_ITERATIONS
     assert s.spec("atis", "crfsuite", None)["c2"] == 0.03
     assert s.spec("atis", "baseline", None)["c2"] == bm.BASELINE_PARAMS["c2"]
     assert s.spec("snips", "crftagger", None)["c2"] == bm.TRAIN_PARAMS["c2"]
-    s = bm.settings_from_args(p.parse_args(["--c2", "0.5"]))
+    s = bm.settings_from_args(p.parse_args(["--c2", "0.5", "--iterations", "7"]))
+    assert s.spec("atis", "crftagger", None)["max_iterations"] == 7
     assert s.spec("atis", "crftagger", None)["c2"] == 0.5 and s.spec("snips", "crfsuite", None)["c2"] == 0.5

@@ -58,7 +58,6 @@ from pathlib import Path
 from crftagger.recipes import (
     CLUSTER_TEXT,
     DEFAULT_PARAMS,
-    MAX_ITERATIONS,
     TRAIN_SCHEMES,
     corpus_params,
     feature_set_for,
@@ -76,8 +75,8 @@ ROWS = ("crftagger", "crfsuite", "baseline")
 
 #: Training parameters where a corpus has no recipe of its own (CRFsuite's names).
 TRAIN_PARAMS = DEFAULT_PARAMS
-#: Iteration caps of the full run (CRFsuite's convergence test may stop earlier).
-FULL_ITERATIONS = MAX_ITERATIONS
+#: Iteration cap of the quick run (a full run uses each corpus' recipe; CRFsuite's
+#: convergence test may stop earlier).
 QUICK_ITERATIONS = 20
 QUICK_TRAIN_SIZE = 1500
 #: The baseline's parameters (sklearn-crfsuite tutorial).
@@ -130,7 +129,7 @@ class Settings:
     mode: str = "full"
     corpora: tuple[str, ...] = CORPORA
     rows: tuple[str, ...] = ROWS
-    max_iterations: int = FULL_ITERATIONS
+    max_iterations: int | None = None  # None: per corpus (CORPUS_PARAMS, else MAX_ITERATIONS)
     baseline_iterations: int = BASELINE_PARAMS["max_iterations"]
     train_size: int | None = None
     test_size: int | None = None
@@ -153,7 +152,7 @@ class Settings:
             "train_size": self.train_size,
             "test_size": self.test_size,
             "eval_split": self.eval_split,
-            "max_iterations": self.baseline_iterations if row == "baseline" else self.max_iterations,
+            "max_iterations": self.baseline_iterations if row == "baseline" else self._param(corpus, "max_iterations"),
             "c1": BASELINE_PARAMS["c1"] if row == "baseline" else self._param(corpus, "c1"),
             "c2": BASELINE_PARAMS["c2"] if row == "baseline" else self._param(corpus, "c2"),
             "train_scheme": None if row == "baseline" else self.train_schemes.get(corpus),
@@ -623,7 +622,7 @@ def _settings_lines(rows: list[dict]) -> list[str]:
             continue
         r = ours[0]
         text = ", ".join(r.get("cluster_text") or []) or "-"
-        out.append(f"| {corpus} | {r['features']} | {r['c1']:g} | {r['c2']:g} | "
+        out.append(f"| {corpus} | {r['features']} | {r['c1']:g} | {r['c2']:g} | {r['max_iterations']} | "
                    f"{(r.get('train_scheme') or '-').upper()} | {text} |")
     return out
 
@@ -646,10 +645,10 @@ def render_markdown(doc: dict) -> str:
         f"numpy {m['numpy']}, numba {m['numba']} ({m['numba_threads']} threads)",
         f"- evaluation split: {s['eval_split']}; train subsample: {s['train_size'] or 'all'}; "
         f"evaluation subsample: {s['test_size'] or 'all'}",
-        f"- crftagger and crfsuite rows: L-BFGS/OWL-QN with the per-corpus c1 / c2 and training "
-        f"scheme of the settings table below, at most {s['max_iterations']} iterations (CRFsuite's "
-        f"stopping test: delta 1e-5 over 10 iterations), same attributes; spans are scored after "
-        f"conversion back to the corpus scheme",
+        "- crftagger and crfsuite rows: L-BFGS/OWL-QN with the per-corpus c1 / c2 and training "
+        "scheme of the settings table below and at most that many iterations (CRFsuite's "
+        "stopping test: delta 1e-5 over 10 iterations), same attributes; spans are scored after "
+        "conversion back to the corpus scheme",
         f"- baseline rows: sklearn-crfsuite, tutorial features, c1 = c2 = 0.1, "
         f"{s['baseline_iterations']} iterations, all possible transitions",
         "",
@@ -659,8 +658,8 @@ def render_markdown(doc: dict) -> str:
         "clusters are learned from the train and dev text of the listed corpora, never from a "
         "test split.",
         "",
-        "| corpus | features | c1 | c2 | training scheme | word clusters from |",
-        "|---|---|---:|---:|---|---|",
+        "| corpus | features | c1 | c2 | max. iterations | training scheme | word clusters from |",
+        "|---|---|---:|---:|---:|---|---|",
         *_settings_lines(doc["rows"]),
         "",
         "## Targets (test split, percent)",
@@ -725,7 +724,7 @@ def add_arguments(p: argparse.ArgumentParser, default_out: str = ".") -> None:
     p.add_argument("--corpora", help=f"comma-separated corpora (default: all of {','.join(CORPORA)})")
     p.add_argument("--rows", help=f"comma-separated rows (default: {','.join(ROWS)})")
     p.add_argument("--out", default=default_out, help=f"folder for results.json / results.md (default {default_out})")
-    p.add_argument("--iterations", type=int, help="iteration cap of the crftagger/crfsuite rows")
+    p.add_argument("--iterations", type=int, help="iteration cap of the crftagger/crfsuite rows for every corpus (default: per corpus)")
     p.add_argument("--baseline-iterations", type=int, help="iterations of the baseline rows")
     p.add_argument("--train-size", type=int, help="train on this many sentences (fixed random sample)")
     p.add_argument("--test-size", type=int, help="evaluate on this many sentences (fixed random sample)")
