@@ -213,6 +213,46 @@ def _ner_v2(columns: Iterable[str] = (), gazetteers: bool = True, gazetteer_case
     )
 
 
+#: Person-name gazetteers of ``ner`` v3 by language: extractor name -> data package source
+#: (Faker's given-name and family-name lists).
+NER_NAME_GAZETTEERS = {
+    "en": {"gfirst": "faker:first_names:en", "glast": "faker:last_names:en_US"},
+    "es": {"gfirst": "faker:first_names:es_ES", "glast": "faker:last_names:es_ES"},
+}
+
+
+def _ner_v3(columns: Iterable[str] = (), gazetteers: bool = True, gazetteer_case_sensitive: bool = True,
+            clusters=None, clusters_lowercase: bool = True, document: bool = True,
+            document_features: Iterable[str] = NER_DOCUMENT_FEATURES, wide: bool = False,
+            names: str | None = "en", names_case_sensitive: bool = True) -> FeatureSet:
+    """``ner`` v2 plus person-name gazetteers.
+
+    ``names`` (a key of :data:`NER_NAME_GAZETTEERS`, or ``None`` for none)
+    adds a given-name and a family-name list, each seen at offsets -1..1
+    (``gazetteers=False`` leaves out every list, names included);
+    ``names_case_sensitive=False`` matches them after case folding (social
+    media text, where names are often written in lower case). On dev: WNUT-17
+    30.59 (v2) -> 38.73 with case-folded names and gazetteers; CoNLL-2003
+    (BIOES) 91.62 -> 91.84.
+    """
+    if names is not None and names not in NER_NAME_GAZETTEERS:
+        raise FeatureSpecError(f"names={names!r}: expected None or one of {sorted(NER_NAME_GAZETTEERS)}")
+    base = _ner_v2(columns, gazetteers, gazetteer_case_sensitive, clusters, clusters_lowercase, document,
+                   document_features, wide)
+    t = [tm for tm in base.templates if tm.slots]
+    ext = dict(base.extractors)
+    extra: list[str] = []
+    for name, src in (NER_NAME_GAZETTEERS.get(names, {}) if gazetteers else {}).items():
+        g = from_source(src, case_sensitive=names_case_sensitive)
+        ext[name] = {"kind": "gazetteer", "source": src, "case_sensitive": bool(names_case_sensitive),
+                     "fingerprint": g.fingerprint(), "package_version": source_version(src)}
+        extra.append(f"{name}[-1..1]")
+    extra_t = FeatureSet.from_templates(extra, pad=True, bos_eos=True, extractors=ext,
+                                        columns=base.columns).templates
+    return FeatureSet(t + extra_t, ext, base.columns, "ner", 3,
+                      {**base.params, "names": names, "names_case_sensitive": bool(names_case_sensitive)})
+
+
 def _slots_v1(clusters=None, clusters_lowercase: bool = True) -> FeatureSet:
     t = ["lw[-2..2]", "lw[-2]|lw[-1]", "lw[-1]|lw[0]", "lw[0]|lw[1]", "lw[1]|lw[2]",
          "lw[-1]|lw[0]|lw[1]", "p3[0]", "s3[0]", "s2[0]", "sshape[-1..1]", "hasdigit[0]",
@@ -236,6 +276,37 @@ def _slots_v2(clusters=None, clusters_lowercase: bool = True) -> FeatureSet:
                                              "clusters_lowercase": clusters_lowercase})
 
 
+def _fingerprinted(ext: dict, clusters) -> str | None:
+    """Record the sha256 of the cluster file in every cluster extractor of ``ext``; the sha256."""
+    if clusters is None:
+        return None
+    from .clusterlearn import file_fingerprint
+
+    fp = file_fingerprint(clusters)
+    for d in ext.values():
+        if d.get("kind") == "cluster":
+            d["fingerprint"] = fp
+    return fp
+
+
+def _slots_v3(clusters=None, clusters_lowercase: bool = True) -> FeatureSet:
+    """v2 plus the lower-case words at distance 4 (the verb or preposition that decides between
+    ``fromloc``/``toloc`` or ``depart``/``arrive`` often lies that far back); a cluster file is
+    recorded with the sha256 of its bytes. On dev with clusters learned from the slot and English
+    corpora: ATIS 95.51 (v2) -> 95.69, MIT Restaurant 77.39 -> 78.50, SNIPS 93.40 -> 93.60."""
+    t = ["lw[-3..3]", "lw[-3]|lw[-2]", "lw[-2]|lw[-1]", "lw[-1]|lw[0]", "lw[0]|lw[1]", "lw[1]|lw[2]",
+         "lw[2]|lw[3]", "lw[-2]|lw[-1]|lw[0]", "lw[-1]|lw[0]|lw[1]", "lw[0]|lw[1]|lw[2]",
+         "p3[0]", "p4[0]", "s2[0]", "s3[0]", "s4[0]", "s3[-1]", "s3[1]", "sshape[-1..1]", "hasdigit[0]",
+         "alldigit[0]", "ordinal[0]", "time[0]", "date[0]", "money[0]", "year[0]", "len[0]",
+         "lw[-4]", "lw[4]"]
+    ext, ct = _cluster_extractors(clusters, clusters_lowercase)
+    fp = _fingerprinted(ext, clusters)
+    return FeatureSet.from_templates(t + ct, pad=True, bos_eos=True, extractors=ext, name="slots", version=3,
+                                     params={"clusters": None if clusters is None else str(clusters),
+                                             "clusters_lowercase": clusters_lowercase,
+                                             "clusters_fingerprint": fp})
+
+
 def _pii_v1() -> FeatureSet:
     t = ["w[0]", "lw[-2..2]", "lw[-1]|lw[0]", "lw[0]|lw[1]", "shape[0]", "sshape[-1..1]",
          "sshape[-1]|sshape[0]", "sshape[0]|sshape[1]", "pattern[-1..1]", "email[0]", "url[0]",
@@ -250,8 +321,8 @@ FEATURE_SETS: dict[str, dict[int, Callable[..., FeatureSet]]] = {
     "crfsuite-chunking": {1: _crfsuite_chunking_v1},
     "chunk": {1: _chunk_v1, 2: _chunk_v2},
     "pos": {1: _pos_v1, 2: _pos_v2},
-    "ner": {1: _ner_v1, 2: _ner_v2},
-    "slots": {1: _slots_v1, 2: _slots_v2},
+    "ner": {1: _ner_v1, 2: _ner_v2, 3: _ner_v3},
+    "slots": {1: _slots_v1, 2: _slots_v2, 3: _slots_v3},
     "pii": {1: _pii_v1},
 }
 

@@ -39,3 +39,48 @@ def test_slots_v2_window_and_trigrams():
     assert not any(x.startswith("s3[1]=") for x in a[4])
     # padding beyond the sentence start
     assert "lw[-3]=_B-3" in a[0] and "lw[3]=_B+3" in a[7]
+
+
+def _cluster_file(tmp_path):
+    path = tmp_path / "paths.txt"
+    rows = [("0010", "boston", 5), ("0011", "denver", 4), ("10", "flights", 9), ("110", "to", 20)]
+    path.write_text("".join(f"{b}\t{w}\t{n}\n" for b, w, n in rows), encoding="utf-8")
+    return path
+
+
+def test_slots_v3_distance_four_and_fingerprinted_clusters(tmp_path):
+    from crftagger.features.clusterlearn import file_fingerprint
+
+    plain = feature_set("slots", version=3)
+    a = _attrs(plain, WORDS)
+    assert {"lw[-4]=show", "lw[4]=_B+1"} <= a[4] - _attrs(feature_set("slots", version=2), WORDS)[4]
+    assert not any(x.startswith("cl") for x in a[4])
+    path = _cluster_file(tmp_path)
+    fs = feature_set("slots", version=3, clusters=str(path))
+    fp = file_fingerprint(path)
+    assert fs.params["clusters_fingerprint"] == fp
+    assert all(d["fingerprint"] == fp for d in fs.extractors.values() if d["kind"] == "cluster")
+    b = _attrs(fs, WORDS)
+    assert {"cl4[0]=0010", "cl6[0]=0010", "cl4[1]=110", "cl4[-1]"} & b[4] >= {"cl4[0]=0010", "cl4[1]=110"}
+    assert FeatureSet.from_json(fs.to_json()) == fs
+
+
+def test_ner_v3_adds_name_lists_and_stays_v2_without_them():
+    v2 = feature_set("ner", version=2)
+    v3 = feature_set("ner")
+    assert v3.version == 3 and v3.params["names"] == "en"
+    assert feature_set("ner", names=None).templates == v2.templates
+    sent = ["yesterday", "james", "smith", "met", "Mary", "Jones"]
+    cs = _attrs(v3, sent)
+    assert {"gfirst[0]=S", "glast[1]=S"} <= cs[4] and "glast[0]=S" in cs[5]
+    assert not any(x.startswith("gfirst[0]") for x in cs[1])  # case-sensitive: "james" is no name
+    ci = _attrs(feature_set("ner", names_case_sensitive=False), sent)
+    assert any(x.startswith("gfirst[0]") for x in ci[1]) and any(x.startswith("glast[0]") for x in ci[2])
+    assert any(x.startswith("gfirst[1]") for x in ci[0])
+    assert not any(x.startswith(("gfirst", "glast")) for a in _attrs(feature_set("ner", gazetteers=False), sent)
+                   for x in a)
+    es = feature_set("ner", names="es")
+    assert es.extractors["gfirst"]["source"] == "faker:first_names:es_ES"
+    with pytest.raises(ValueError, match="names="):
+        feature_set("ner", names="xx")
+    assert FeatureSet.from_json(v3.to_json()) == v3
