@@ -330,11 +330,13 @@ FEATURE_SETS: dict[str, dict[int, Callable[..., FeatureSet]]] = {
 def feature_set(name: str, version: int | None = None, **params) -> FeatureSet:
     """Build the named feature set (latest version unless ``version`` is given).
 
-    Parameters by set: ``chunk(columns=("pos",))``, ``pos(clusters=None,
-    clusters_lowercase=False)``, ``ner(columns=(), gazetteers=True,
-    gazetteer_case_sensitive=True, clusters=None, clusters_lowercase=False)``,
-    ``slots(clusters=None, clusters_lowercase=True)``; ``crfsuite-chunking``
-    and ``pii`` take none. ``clusters`` is the path of a Brown
+    Parameters by set (latest versions): ``chunk(columns=("pos",))``,
+    ``pos(clusters=None, clusters_lowercase=False)``, ``ner(columns=(),
+    gazetteers=True, gazetteer_case_sensitive=True, clusters=None,
+    clusters_lowercase=True, document=True, document_features=..., wide=False,
+    names="en", names_case_sensitive=True)``, ``slots(clusters=None,
+    clusters_lowercase=True)``; ``crfsuite-chunking`` and ``pii`` take none.
+    ``clusters`` is the path of a Brown
     ``bits<TAB>word<TAB>count`` file.
     """
     versions = FEATURE_SETS.get(name)
