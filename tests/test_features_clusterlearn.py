@@ -96,7 +96,7 @@ def test_bad_input_and_parameters():
 
 def test_ner_v2_records_the_cluster_fingerprint(tmp_path):
     path = cl.write_paths(cl.learn(toy_text(6), dim=4, n_contexts=30), tmp_path / "c.txt")
-    fs = feature_set("ner", gazetteers=False, document=False, clusters=path)
+    fs = feature_set("ner", version=2, gazetteers=False, document=False, clusters=path)
     assert fs.version == 2
     assert fs.params["clusters_fingerprint"] == cl.file_fingerprint(path)
     assert all(d.get("fingerprint") == fs.params["clusters_fingerprint"]
