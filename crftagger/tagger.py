@@ -176,11 +176,13 @@ class Tagger:
         Word-cluster tables ``{fingerprint: Clusters}`` that the feature set's
         ``cluster`` extractors use instead of reading their files (the tables
         :meth:`load` finds embedded in a model file).
+    o_bias : float, optional
+        Decoding bias of the outside label (see :attr:`o_bias`).
     """
 
     def __init__(self, model, feature_set, scheme: str | None = None,
                  model_scheme: str | None = "same", info: dict | None = None,
-                 clusters: Mapping | None = None):
+                 clusters: Mapping | None = None, o_bias: float = 0.0):
         from crftagger import schemes
 
         if not getattr(model, "fitted", False):
@@ -196,6 +198,28 @@ class Tagger:
         self.clusters = dict(clusters or {})
         self._extractor = None
         self._tr = np.ascontiguousarray(model.transition_weights)
+        self._o_bias = 0.0
+        self.o_bias = o_bias
+
+    @property
+    def o_bias(self) -> float:
+        """Score added to the outside label ``O`` at every token when decoding.
+
+        Negative values make the tagger find more spans (recall up, precision
+        down), positive values fewer; 0 decodes the model as trained. It
+        applies to every answer (tags, spans and their confidences, n-best,
+        marginals, masks) and is saved with the model.
+        """
+        return self._o_bias
+
+    @o_bias.setter
+    def o_bias(self, value) -> None:
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+                or not np.isfinite(value):
+            raise TaggerError(f"o_bias: expected a finite number, found {value!r}")
+        if value and "O" not in self.model.labels:
+            raise TaggerError(f"o_bias: the model has no outside label 'O' among {self.labels[:8]}")
+        self._o_bias = float(value)
 
     # ------------------------------------------------------------------ properties
     @property
@@ -483,6 +507,8 @@ class Tagger:
             if i1 > i0:
                 inference.emissions(data.item_ptr, data.attr_ids, data.attr_vals, i0, i1,
                                     m.feat_ptr, m.feat_label, m.w, E)
+                if self._o_bias:
+                    E[:, m.labels.get("O")] += self._o_bias
             yield decoding.Lattice(E, self._tr, self.constraints, self._fixed_ids(fixed, i1 - i0))
 
     def _fixed_ids(self, fixed, T: int) -> dict[int, list[int]] | None:
@@ -521,6 +547,9 @@ class Tagger:
                 raise TaggerInputError("fixed labels are given for one sentence at a time")
             path, _ = self._lattice(sentences[0], fixed).best()
             return self._to_output([self.labels[i] for i in path])
+        if self._o_bias:
+            out = [self._to_output([self.labels[i] for i in lat.best()[0]]) for lat in self._lattices(sentences)]
+            return out[0] if single else out
         data = self.encode(sentences)
         ids = self._decode_ids(data)
         names = np.asarray(self.labels, dtype=object)
@@ -653,6 +682,7 @@ class Tagger:
             "feature_set": self.feature_set.to_dict(),
             "scheme": self.scheme,
             "model_scheme": self.model_scheme,
+            "o_bias": self._o_bias,
             "info": _jsonable(self.info),
         }
 
@@ -747,6 +777,7 @@ class Tagger:
                                    arrays["w"], arrays["trans_mask"])
             return cls(model, fields["feature_set"], scheme=fields.get("scheme"),
                        model_scheme=fields.get("model_scheme"), info=fields.get("info") or {},
+                       o_bias=fields.get("o_bias", 0.0),
                        clusters=clusters)
         except (ModelError, ValueError, KeyError) as exc:
             raise TaggerError(f"{path}: {exc}") from None

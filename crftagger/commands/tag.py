@@ -181,6 +181,8 @@ def run(args) -> int:
     from crftagger.tagger import Tagger
 
     tagger = Tagger.load(args.model)
+    if args.o_bias is not None:
+        tagger.o_bias = args.o_bias
     columns = [c.strip() for c in args.columns.split(",")] if args.columns else None
     if args.input in (None, "-"):
         # typed input is answered line by line; piped input in batches
@@ -211,4 +213,7 @@ def register(sub):
                         "word plus the columns the feature set reads)")
     p.add_argument("--spans", action="store_true", help="also write the spans with their confidences")
     p.add_argument("--batch-size", type=int, default=256, help="sentences tagged together (default 256)")
+    p.add_argument("--o-bias", type=float, default=None,
+                   help="score added to the outside label O at every token: negative finds more spans "
+                        "(recall up), positive fewer (default: the model's, normally 0)")
     p.set_defaults(func=run)
