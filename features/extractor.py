@@ -291,13 +291,21 @@ class FeatureExtractor:
     Notes
     -----
     The extractor keeps caches (type values, the key table) that grow with
-    the data it sees; they never change the result.
+    the data it sees; they never change the result. Once its attribute
+    vocabulary is frozen (tagging), it empties them when it has interned more
+    than :attr:`max_types` distinct tokens, so a long-running tagger's memory
+    stays bounded; the first batch after that pays the cost of a fresh
+    extractor again.
     """
+
+    #: Distinct tokens a frozen extractor caches before it starts afresh.
+    max_types: int = 1_000_000
 
     def __init__(self, feature_set: FeatureSet, attributes: Vocabulary | None = None,
                  clusters: Mapping[str, Clusters] | None = None):
         if not isinstance(feature_set, FeatureSet):
             raise TypeError(f"expected a FeatureSet, found {type(feature_set).__name__}")
+        self._clusters_given = clusters
         fs = self.feature_set = feature_set
         self.attributes = attributes if attributes is not None else Vocabulary()
         self._complete = len(self.attributes) == 0
@@ -716,6 +724,8 @@ class FeatureExtractor:
         """
         if not isinstance(sentences, (list, tuple)):
             sentences = list(sentences)
+        if self.attributes.frozen and len(self.types) > self.max_types:
+            self._start_afresh()
         given = sentences
         sentences = self._with_documents(sentences)
         tokens, seq_ptr, cols = self._flatten(sentences)
@@ -779,6 +789,13 @@ class FeatureExtractor:
         )
 
     fit_transform = transform
+
+    def _start_afresh(self) -> None:
+        """Drop every cache (types, values, key table); the attribute vocabulary is kept."""
+        max_types = self.__dict__.get("max_types")
+        self.__init__(self.feature_set, self.attributes, self._clusters_given)
+        if max_types is not None:
+            self.max_types = max_types
 
     def freeze(self) -> FeatureExtractor:
         """Freeze the attribute vocabulary (tagging time)."""
