@@ -6,7 +6,10 @@ current token. The attribute name is ``literals[0] + v_1 + literals[1] + ...
 + v_n + literals[n]``. Two notations produce templates:
 
 * CRFsuite's names: ``"w[-1]|w[0]"`` gives attributes ``"w[-1]|w[0]=He|reckons"``;
-  ``"lw[-2..2]"`` is shorthand for the five windows ``lw[-2]`` .. ``lw[2]``.
+  ``"lw[-2..2]"`` is shorthand for the five windows ``lw[-2]`` .. ``lw[2]``;
+  ``"lw{-10..-5}"`` is a bag: one template per offset, all writing the same
+  name (``"lw{-10..-5}=arriving"`` wherever *arriving* stands 5 to 10 tokens
+  to the left), without padding. A value found twice counts twice.
 * CRF++ template files: ``U01:%x[-1,0]/%x[0,0]`` gives ``"U01:He/reckons"``
   (column 0 is the token, column ``j`` the ``j``-th extra column).
 
@@ -99,6 +102,7 @@ class Template:
 
 # --------------------------------------------------------------------------- CRFsuite names
 _PART = re.compile(r"([A-Za-z_][A-Za-z0-9_.:-]*)\[(-?\d+)(?:\.\.(-?\d+))?\]$")
+_BAG = re.compile(r"([A-Za-z_][A-Za-z0-9_.:-]*)\{(-?\d+)\.\.(-?\d+)\}$")
 
 
 def conjunction(parts: Sequence[tuple[str, int]], pad: bool = True) -> Template:
@@ -110,15 +114,33 @@ def conjunction(parts: Sequence[tuple[str, int]], pad: bool = True) -> Template:
     return Template(lits, tuple(Slot(e, int(o)) for e, o in parts), "all", pad)
 
 
+def bag(extractor: str, lo: int, hi: int) -> list[Template]:
+    """Templates of the bag ``extractor{lo..hi}``: the values at offsets ``lo..hi`` under one name.
+
+    Out-of-sentence offsets add nothing (no padding); the current token may
+    be part of the range.
+    """
+    lo, hi = int(lo), int(hi)
+    if hi < lo:
+        raise TemplateError(f"bag {extractor}{{{lo}..{hi}}} is empty; expected FROM <= TO")
+    name = f"{extractor}{{{lo}..{hi}}}="
+    return [Template((name, ""), (Slot(extractor, o),), "all", False) for o in range(lo, hi + 1)]
+
+
 def parse(spec: str, pad: bool = True) -> list[Template]:
     """Templates of one CRFsuite-style string.
 
-    ``"w[0]"``, ``"w[-1]|w[0]"``, ``"pos[-2]|pos[-1]|pos[0]"``, or a window
-    ``"lw[-2..2]"`` (one template per offset). The constant ``"__BOS__"`` /
-    ``"__EOS__"`` give the first / last token attributes, ``"bias"`` a
-    constant attribute of every token.
+    ``"w[0]"``, ``"w[-1]|w[0]"``, ``"pos[-2]|pos[-1]|pos[0]"``, a window
+    ``"lw[-2..2]"`` (one template per offset) or a bag ``"lw{-10..-5}"``
+    (:func:`bag`). The constant ``"__BOS__"`` / ``"__EOS__"`` give the first
+    / last token attributes, ``"bias"`` a constant attribute of every token.
     """
     s = spec.strip()
+    m = _BAG.match(s)
+    if m:
+        return bag(m.group(1), int(m.group(2)), int(m.group(3)))
+    if "{" in s or "}" in s:
+        raise TemplateError(f"template {spec!r}: a bag is written NAME{{FROM..TO}} and stands alone")
     if s in ("__BOS__", "__EOS__"):
         return [Template((s,), (), "first" if s == "__BOS__" else "last", pad)]
     if s == "bias":

@@ -39,6 +39,32 @@ def test_parse_window_range():
         parse("w[2..1]")
 
 
+def test_parse_bag():
+    ts = parse("lw{-3..-1}")
+    assert len(ts) == 3 and all(t.pad is False for t in ts)
+    assert {t.literals for t in ts} == {("lw{-3..-1}=", "")}
+    assert [t.slots[0].offset for t in ts] == [-3, -2, -1]
+    with pytest.raises(TemplateError, match="empty"):
+        parse("lw{-1..-3}")
+    with pytest.raises(TemplateError, match="stands alone"):
+        parse("lw{-3..-1}|w[0]")
+
+
+def test_bag_counts_repeats_and_skips_the_outside():
+    fs = FeatureSet.from_templates(["lw{-3..-1}"], pad=True)
+    fx = fs.extractor()
+    [row] = fx.to_dicts([["A", "b", "a", "c"]])
+    # token 0 has nothing to its left (no padding), "a" stands twice left of token 3
+    assert row[0] == {}
+    assert row[3] == {"lw{-3..-1}=a": 2.0, "lw{-3..-1}=b": 1.0}
+    data = fx.transform([["A", "b", "a", "c"]])
+    ids = data.attr_ids[data.item_ptr[3]:data.item_ptr[4]].tolist()
+    names = [fx.attributes.items[i] for i in ids]
+    assert Counter(names) == Counter({"lw{-3..-1}=a": 2, "lw{-3..-1}=b": 1})
+    back = FeatureSet.from_dict(fs.to_dict())
+    assert back.extractor().to_dicts([["A", "b", "a", "c"]]) == [row]
+
+
 def test_parse_constants():
     [b] = parse("__BOS__")
     [e] = parse("__EOS__")
