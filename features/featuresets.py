@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 
 from .gazetteer import from_source, source_version
 from .spec import FeatureSet, FeatureSpecError
+from .templates import parse
 
 #: CRFsuite's chunking example (``example/chunking.py``): 19 templates over
 #: the word ``w`` and part of speech ``pos``, out-of-sentence offsets omitted.
@@ -307,6 +308,30 @@ def _slots_v3(clusters=None, clusters_lowercase: bool = True) -> FeatureSet:
                                              "clusters_fingerprint": fp})
 
 
+def _slots_v4(clusters=None, clusters_lowercase: bool = True, left_bag=(-15, -5)) -> FeatureSet:
+    """v3 plus a bag of the lower-case words 5 to 15 tokens to the left (``lw{-15..-5}``): the
+    verb that makes a time or date an arrival, a departure or a return ("... that leave in the
+    afternoon and *arrive* soon after 5 pm") often stands further back than the window reaches.
+    ``left_bag=(FROM, TO)`` sets the offsets, ``None`` leaves the bag out (= v3). On dev (clusters
+    learned from the slot and English corpora): ATIS 95.96 -> 96.92 (bags -10..-5: 96.48,
+    -30..-5: 96.66, with the mirror right bag: 96.86), SNIPS 93.60 -> 93.74, MIT Restaurant
+    78.50 -> 78.25."""
+    base = _slots_v3(clusters, clusters_lowercase)
+    templates = list(base.templates)
+    bag = None
+    if left_bag is not None:
+        try:
+            lo, hi = (int(x) for x in left_bag)
+        except (TypeError, ValueError):
+            raise FeatureSpecError(f"slots: left_bag {left_bag!r}; expected (FROM, TO) offsets or None") from None
+        if not lo <= hi < 0:
+            raise FeatureSpecError(f"slots: left_bag {left_bag!r}; expected FROM <= TO < 0 (left of the token)")
+        bag = [lo, hi]
+        templates += parse(f"lw{{{lo}..{hi}}}")
+    return FeatureSet(templates, dict(base.extractors), list(base.columns), "slots", 4,
+                      {**base.params, "left_bag": bag}, base.bos, base.eos)
+
+
 def _pii_v1() -> FeatureSet:
     t = ["w[0]", "lw[-2..2]", "lw[-1]|lw[0]", "lw[0]|lw[1]", "shape[0]", "sshape[-1..1]",
          "sshape[-1]|sshape[0]", "sshape[0]|sshape[1]", "pattern[-1..1]", "email[0]", "url[0]",
@@ -322,7 +347,7 @@ FEATURE_SETS: dict[str, dict[int, Callable[..., FeatureSet]]] = {
     "chunk": {1: _chunk_v1, 2: _chunk_v2},
     "pos": {1: _pos_v1, 2: _pos_v2},
     "ner": {1: _ner_v1, 2: _ner_v2, 3: _ner_v3},
-    "slots": {1: _slots_v1, 2: _slots_v2, 3: _slots_v3},
+    "slots": {1: _slots_v1, 2: _slots_v2, 3: _slots_v3, 4: _slots_v4},
     "pii": {1: _pii_v1},
 }
 
@@ -335,7 +360,7 @@ def feature_set(name: str, version: int | None = None, **params) -> FeatureSet:
     gazetteers=True, gazetteer_case_sensitive=True, clusters=None,
     clusters_lowercase=True, document=True, document_features=..., wide=False,
     names="en", names_case_sensitive=True)``, ``slots(clusters=None,
-    clusters_lowercase=True)``; ``crfsuite-chunking`` and ``pii`` take none.
+    clusters_lowercase=True, left_bag=(-15, -5))``; ``crfsuite-chunking`` and ``pii`` take none.
     ``clusters`` is the path of a Brown
     ``bits<TAB>word<TAB>count`` file.
     """

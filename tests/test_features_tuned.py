@@ -65,6 +65,23 @@ def test_slots_v3_distance_four_and_fingerprinted_clusters(tmp_path):
     assert FeatureSet.from_json(fs.to_json()) == fs
 
 
+def test_slots_v4_left_bag_and_v3_without_it():
+    v3 = feature_set("slots", version=3)
+    v4 = feature_set("slots")
+    assert v4.version == 4 and v4.params["left_bag"] == [-15, -5]
+    assert feature_set("slots", left_bag=None).templates == v3.templates
+    sent = ["list", "flights", "that", "leave", "early", "and", "arrive", "in", "the", "evening"]
+    extra = [a - b for a, b in zip(_attrs(v4, sent), _attrs(v3, sent), strict=True)]
+    assert extra[9] == {"lw{-15..-5}=" + w for w in sent[:5]}
+    assert extra[4] == set() and extra[5] == {"lw{-15..-5}=list"}
+    narrow = _attrs(feature_set("slots", left_bag=(-6, -5)), sent)
+    assert {x for x in narrow[9] if x.startswith("lw{")} == {"lw{-6..-5}=leave", "lw{-6..-5}=early"}
+    assert FeatureSet.from_json(v4.to_json()) == v4
+    for bad in [(-5, -15), (1, 3), "x", (-3,)]:
+        with pytest.raises(ValueError, match="left_bag"):
+            feature_set("slots", left_bag=bad)
+
+
 def test_ner_v3_adds_name_lists_and_stays_v2_without_them():
     v2 = feature_set("ner", version=2)
     v3 = feature_set("ner")
