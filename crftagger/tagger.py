@@ -178,11 +178,14 @@ class Tagger:
         :meth:`load` finds embedded in a model file).
     o_bias : float, optional
         Decoding bias of the outside label (see :attr:`o_bias`).
+    tag_dictionary : TagDictionary, optional
+        The table of the feature set's ``tagdict`` extractors (learned from
+        the training labels, :mod:`crftagger.features.tagdict`).
     """
 
     def __init__(self, model, feature_set, scheme: str | None = None,
                  model_scheme: str | None = "same", info: dict | None = None,
-                 clusters: Mapping | None = None, o_bias: float = 0.0):
+                 clusters: Mapping | None = None, o_bias: float = 0.0, tag_dictionary=None):
         from crftagger import schemes
 
         if not getattr(model, "fitted", False):
@@ -196,6 +199,7 @@ class Tagger:
         self.constraints = decoding.build_constraints(model.labels.items, self.model_scheme)
         self.info = dict(info or {})
         self.clusters = dict(clusters or {})
+        self.tag_dictionary = tag_dictionary
         self._extractor = None
         self._tr = np.ascontiguousarray(model.transition_weights)
         self._o_bias = 0.0
@@ -233,7 +237,8 @@ class Tagger:
         if self._extractor is None:
             self.model.attributes.freeze()
             self._extractor = self.feature_set.extractor(attributes=self.model.attributes,
-                                                         clusters=self.clusters)
+                                                         clusters=self.clusters,
+                                                         tag_dictionary=self.tag_dictionary)
         return self._extractor
 
     def __repr__(self) -> str:
@@ -358,7 +363,8 @@ class Tagger:
         }
         if model is None:
             raise TaggerError("training produced no model")
-        tagger = cls(model, fs, scheme=scheme, model_scheme=model_scheme, info=info)
+        tagger = cls(model, fs, scheme=scheme, model_scheme=model_scheme, info=info,
+                     tag_dictionary=fx.tag_dictionary)
         if model.attributes is fx.attributes:
             tagger._extractor = fx
         if dev_part is not None:
@@ -711,7 +717,27 @@ class Tagger:
         header["feature_set"] = fs_dict
         if tables:
             header["clusters"] = tables
+        td = self._tagdict_block(arrays)
+        if td:
+            header["tag_dictionary"] = td
         return modelfile.save(path, arrays, header)
+
+    def _tagdict_block(self, arrays: dict) -> dict | None:
+        """Add the tag dictionary to ``arrays``; the ``tag_dictionary`` header field (None: no tagdict extractor)."""
+        fs = self.feature_set
+        if not any(fs.extractor_def(n)["kind"] == "tagdict" for n in fs.used_extractors()):
+            return None
+        td = self.tag_dictionary if self.tag_dictionary is not None else self.extractor.tag_dictionary
+        if td is None:
+            raise TaggerError("the feature set has tagdict extractors but the tagger has no tag dictionary "
+                              "(pass tag_dictionary=, the table the training extractor learned)")
+        words, entries = td.to_blocks()
+        for b in ("tagdict_words", "tagdict_entries"):
+            if b in arrays:
+                raise TaggerError(f"model block {b!r} is already taken")
+        arrays["tagdict_words"], arrays["tagdict_entries"] = words, entries
+        return {"words": "tagdict_words", "entries": "tagdict_entries", "size": len(words),
+                "lowercase": td.lowercase, "fingerprint": td.fingerprint()}
 
     def _uses_clusters(self) -> bool:
         fs = self.feature_set
@@ -772,13 +798,14 @@ class Tagger:
             if fields.get(key) != n:
                 raise TaggerError(f"{path}: header says {key}={fields.get(key)!r}, the arrays hold {n}")
         clusters = _embedded_clusters(path, fields.get("clusters"), arrays)
+        tag_dictionary = _embedded_tagdict(path, fields.get("tag_dictionary"), arrays)
         try:
             model = LinearChainCRF(labels, attributes, arrays["feat_ptr"], arrays["feat_label"],
                                    arrays["w"], arrays["trans_mask"])
             return cls(model, fields["feature_set"], scheme=fields.get("scheme"),
                        model_scheme=fields.get("model_scheme"), info=fields.get("info") or {},
                        o_bias=fields.get("o_bias", 0.0),
-                       clusters=clusters)
+                       clusters=clusters, tag_dictionary=tag_dictionary)
         except (ModelError, ValueError, KeyError) as exc:
             raise TaggerError(f"{path}: {exc}") from None
 
@@ -834,6 +861,36 @@ def _embedded_clusters(path, spec, arrays: Mapping) -> dict:
         except ClusterFileError as exc:
             raise TaggerError(str(exc)) from None
     return out
+
+
+def _embedded_tagdict(path, spec, arrays: Mapping):
+    """The tag dictionary of a model file's ``tag_dictionary`` header field, or None."""
+    from crftagger.features.tagdict import TagDictionary, TagDictionaryError
+
+    if spec is None:
+        return None
+    where = f"{path}: tag dictionary"
+    if not isinstance(spec, dict):
+        raise TaggerError(f"{where}: header field is a {type(spec).__name__}; expected an object "
+                          "{words, entries, size, lowercase, fingerprint}")
+    blocks = []
+    for key in ("words", "entries"):
+        bname = spec.get(key)
+        block = arrays.get(bname) if isinstance(bname, str) else None
+        if not isinstance(block, list):
+            raise TaggerError(f"{where}: {key} block {bname!r} is "
+                              f"{'missing' if block is None else 'not a string list'}; expected a string block")
+        blocks.append(block)
+    if spec.get("size") != len(blocks[0]):
+        raise TaggerError(f"{where}: header says size={spec.get('size')!r}, the blocks hold {len(blocks[0])} words")
+    try:
+        td = TagDictionary.from_blocks(blocks[0], blocks[1], bool(spec.get("lowercase", True)), where)
+    except TagDictionaryError as exc:
+        raise TaggerError(str(exc)) from None
+    if spec.get("fingerprint") != td.fingerprint():
+        raise TaggerError(f"{where}: fingerprint {spec.get('fingerprint')!r} does not match the table's "
+                          f"{td.fingerprint()!r}")
+    return td
 
 
 def frozen_vocabulary(items: Sequence[str]) -> Vocabulary:

@@ -43,6 +43,9 @@ from .clusters import Clusters, MissingClustersError
 from .gazetteer import POSITIONS, Gazetteer, from_source
 from .spec import FeatureSet, FeatureSpecError
 from .table import KeyTable
+from .tagdict import PREFIX as TAGDICT_PREFIX
+from .tagdict import TagDictionary
+from .tagdict import settings as tagdict_settings
 
 
 class FeatureInputError(ValueError):
@@ -302,10 +305,13 @@ class FeatureExtractor:
     max_types: int = 1_000_000
 
     def __init__(self, feature_set: FeatureSet, attributes: Vocabulary | None = None,
-                 clusters: Mapping[str, Clusters] | None = None):
+                 clusters: Mapping[str, Clusters] | None = None, tag_dictionary: TagDictionary | None = None):
         if not isinstance(feature_set, FeatureSet):
             raise TypeError(f"expected a FeatureSet, found {type(feature_set).__name__}")
         self._clusters_given = clusters
+        #: the table of the ``tagdict`` extractors (learned by the labelled training transform)
+        self.tag_dictionary = tag_dictionary
+        self._tagdict_specs: dict[str, dict] = {}
         fs = self.feature_set = feature_set
         self.attributes = attributes if attributes is not None else Vocabulary()
         self._complete = len(self.attributes) == 0
@@ -336,6 +342,10 @@ class FeatureExtractor:
                 self._doc_features.append(d["feature"])
                 self._source.append(("column", ("name", "doc:" + d["feature"])))
                 self._vocabs.append(ValueVocab(self._seps, what=f"document value {name!r}"))
+            elif kind == "tagdict":
+                self._tagdict_specs[name] = tagdict_settings(d)
+                self._source.append(("column", ("name", TAGDICT_PREFIX + name)))
+                self._vocabs.append(ValueVocab(self._seps, what=f"tag-dictionary value {name!r}"))
             elif kind == "type" and d["func"] == "w":
                 self._source.append(("tid",))
                 self._vocabs.append(self.types)
@@ -365,6 +375,7 @@ class FeatureExtractor:
                 self._row_fns.append(self._make_row_fn(f, v))
                 self._vocabs.append(v)
         self._type_cache = np.empty((len(self._row_fns), 1024), dtype=np.int32)
+        self._check_tagdict()
 
         # template arrays
         K = max([len(t.slots) for t in templates] + [1])
@@ -450,6 +461,75 @@ class FeatureExtractor:
         from .document import annotate
 
         return annotate(sentences, sorted(set(self._doc_features)), self.feature_set.columns)
+
+    def _check_tagdict(self) -> None:
+        specs = self._tagdict_specs
+        if not specs:
+            return
+        shared = {(d["lowercase"], d["folds"]) for d in specs.values()}
+        if len(shared) > 1:
+            raise FeatureSpecError(f"the tagdict extractors {sorted(specs)} read one table and must agree on "
+                                   f"'lowercase' and 'folds'; found {sorted(shared)}")
+        td = self.tag_dictionary
+        lower = next(iter(shared))[0]
+        if td is not None and td.lowercase != lower:
+            raise FeatureSpecError(f"the tag dictionary given is {'lower-cased' if td.lowercase else 'cased'}, "
+                                   f"the tagdict extractors read it {'lower-cased' if lower else 'cased'}")
+
+    def _with_tagdict(self, sentences, y, label_column):
+        """The input with the values of the ``tagdict`` extractors added as columns.
+
+        A labelled call (``y`` or ``label_column``) while the vocabulary grows
+        learns the table and gives every sentence the values of the other
+        folds' table (:func:`crftagger.features.tagdict.cross_validated`);
+        any other call reads the whole learned table.
+        """
+        specs = self._tagdict_specs
+        if not specs:
+            return sentences
+        from crftagger.corpora.base import Sentence
+
+        from .document import _rows
+        from .tagdict import cross_validated
+
+        rows = [_rows(s, self.feature_set.columns, i) for i, s in enumerate(sentences)]
+        labelled = y is not None or label_column is not None
+        if labelled and not self.attributes.frozen:
+            if self.tag_dictionary is not None:
+                raise FeatureInputError(
+                    f"the tag dictionary of {sorted(specs)} is already learned ({len(self.tag_dictionary)} words); "
+                    "transform all the labelled training sentences in one call, then freeze"
+                )
+            if y is not None:
+                labs = [list(seq) for seq in y]
+            else:
+                labs = [list(s.columns[label_column]) if hasattr(s, "columns") else [r[label_column] for r in s]
+                        for s in sentences]
+            if len(labs) != len(rows):
+                raise FeatureInputError(f"y has {len(labs)} label sequences for {len(rows)} sentences")
+            for i, (r, lab) in enumerate(zip(rows, labs, strict=True)):
+                if len(r[0]) != len(lab):
+                    raise FeatureInputError(f"sentence {i}: {len(r[0])} tokens but {len(lab)} labels")
+            d0 = next(iter(specs.values()))
+            self.tag_dictionary, values = cross_validated(
+                [r[0] for r in rows], labs, [r[2] for r in rows], specs, d0["lowercase"], d0["folds"])
+        else:
+            td = self.tag_dictionary
+            if td is None:
+                raise FeatureInputError(
+                    f"the extractors {sorted(specs)} read a tag dictionary learned from training labels: "
+                    "transform the labelled training sentences first (y=... or label_column=...), "
+                    "or use a trained model's extractor"
+                )
+            values = {name: [td.values(r[0], d["form"], d["rare"], d["suffix"]) for r in rows]
+                      for name, d in specs.items()}
+        out = []
+        for i, (toks, cols, did) in enumerate(rows):
+            cols = dict(cols)
+            for name in specs:
+                cols[TAGDICT_PREFIX + name] = values[name][i]
+            out.append(Sentence(toks, cols, did))
+        return out
 
     def _flatten(self, sentences, first: int = 0):
         """Tokens, seq_ptr and the needed columns of the input as flat lists."""
@@ -727,7 +807,7 @@ class FeatureExtractor:
         if self.attributes.frozen and len(self.types) > self.max_types:
             self._start_afresh()
         given = sentences
-        sentences = self._with_documents(sentences)
+        sentences = self._with_tagdict(self._with_documents(sentences), y, label_column)
         tokens, seq_ptr, cols = self._flatten(sentences)
         vals = self._values(tokens, seq_ptr, cols)
         N = len(tokens)
@@ -793,7 +873,7 @@ class FeatureExtractor:
     def _start_afresh(self) -> None:
         """Drop every cache (types, values, key table); the attribute vocabulary is kept."""
         max_types = self.__dict__.get("max_types")
-        self.__init__(self.feature_set, self.attributes, self._clusters_given)
+        self.__init__(self.feature_set, self.attributes, self._clusters_given, self.tag_dictionary)
         if max_types is not None:
             self.max_types = max_types
 
@@ -836,16 +916,18 @@ class FeatureExtractor:
             raise ValueError(f"y has {n} sequences for {len(seq_ptr) - 1} sentences")
         return np.asarray(ys, dtype=np.int32)
 
-    def to_dicts(self, sentences: Iterable) -> list[list[dict[str, float]]]:
+    def to_dicts(self, sentences: Iterable, y: Iterable[Sequence[str]] | None = None) -> list[list[dict[str, float]]]:
         """The same attributes as sklearn-crfsuite input: ``{name: value}`` per token.
 
         Every attribute instance is listed (known to the vocabulary or not);
         an attribute produced twice for one token gets the value 2.0, just as
-        its id appears twice in :meth:`transform`'s arrays.
+        its id appears twice in :meth:`transform`'s arrays. ``y``, the
+        training labels, is needed only by ``tagdict`` extractors, which learn
+        their table from it as :meth:`transform` does.
         """
         if not isinstance(sentences, (list, tuple)):
             sentences = list(sentences)
-        sentences = self._with_documents(sentences)
+        sentences = self._with_tagdict(self._with_documents(sentences), y, None)
         out: list[list[dict[str, float]]] = []
         # blocks of about DICT_BLOCK_TOKENS tokens bound the memory of the key rows
         start = 0

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 
 from .gazetteer import from_source, source_version
 from .spec import FeatureSet, FeatureSpecError
-from .templates import parse
+from .templates import parse, parse_many
 
 #: CRFsuite's chunking example (``example/chunking.py``): 19 templates over
 #: the word ``w`` and part of speech ``pos``, out-of-sentence offsets omitted.
@@ -125,6 +125,31 @@ def _pos_v2(clusters=None, clusters_lowercase: bool = False) -> FeatureSet:
     return FeatureSet.from_templates(t + ct, pad=True, bos_eos=True, extractors=ext, name="pos", version=2,
                                      params={"clusters": None if clusters is None else str(clusters),
                                              "clusters_lowercase": clusters_lowercase})
+
+
+#: The tag-dictionary extractors of ``pos`` v3: the ambiguity class of a word and, for a word seen
+#: at most 5 times, its class with its 3-suffix (:mod:`crftagger.features.tagdict`; 10 folds of
+#: documents at training time).
+TAGDICT_EXTRACTORS = {"amb": {"kind": "tagdict", "form": "class", "lowercase": True, "folds": 10},
+                      "ambr": {"kind": "tagdict", "form": "rare", "lowercase": True, "folds": 10,
+                               "rare": 5, "suffix": 3}}
+
+
+def _pos_v3(clusters=None, clusters_lowercase: bool = False, tag_dictionary: bool = True) -> FeatureSet:
+    """v2 plus a tag dictionary learned from the training labels (cross-validated over 10 folds of
+    documents): the ambiguity classes (sets of tags seen with the lower-cased word) at -1..1, their
+    pairs, triple and skip pair, the class paired with the short shapes at -1..1, and the class with
+    the 3-suffix for words seen at most 5 times. ``tag_dictionary=False`` gives v2. On the EWT dev
+    split (with the recipe's clusters) 95.12 -> 95.51; without cross-validation 93.45."""
+    base = _pos_v2(clusters, clusters_lowercase)
+    if not tag_dictionary:
+        return FeatureSet(list(base.templates), dict(base.extractors), [], "pos", 3,
+                          {**base.params, "tag_dictionary": False}, base.bos, base.eos)
+    t = ["amb[-1..1]", "ambr[0]", "amb[-1]|amb[0]", "amb[0]|amb[1]", "amb[-1]|amb[0]|amb[1]", "amb[-1]|amb[1]",
+         "amb[0]|sshape[0]", "amb[0]|sshape[-1]", "amb[0]|sshape[1]"]
+    ext = {**base.extractors, **TAGDICT_EXTRACTORS}
+    return FeatureSet(list(base.templates) + parse_many(t), ext, [], "pos", 3,
+                      {**base.params, "tag_dictionary": True}, base.bos, base.eos)
 
 
 def _gazetteer_extractors(gazetteers: bool, case_sensitive: bool) -> tuple[dict, list[str]]:
@@ -345,7 +370,7 @@ def _pii_v1() -> FeatureSet:
 FEATURE_SETS: dict[str, dict[int, Callable[..., FeatureSet]]] = {
     "crfsuite-chunking": {1: _crfsuite_chunking_v1},
     "chunk": {1: _chunk_v1, 2: _chunk_v2},
-    "pos": {1: _pos_v1, 2: _pos_v2},
+    "pos": {1: _pos_v1, 2: _pos_v2, 3: _pos_v3},
     "ner": {1: _ner_v1, 2: _ner_v2, 3: _ner_v3},
     "slots": {1: _slots_v1, 2: _slots_v2, 3: _slots_v3, 4: _slots_v4},
     "pii": {1: _pii_v1},
@@ -356,7 +381,7 @@ def feature_set(name: str, version: int | None = None, **params) -> FeatureSet:
     """Build the named feature set (latest version unless ``version`` is given).
 
     Parameters by set (latest versions): ``chunk(columns=("pos",))``,
-    ``pos(clusters=None, clusters_lowercase=False)``, ``ner(columns=(),
+    ``pos(clusters=None, clusters_lowercase=False, tag_dictionary=True)``, ``ner(columns=(),
     gazetteers=True, gazetteer_case_sensitive=True, clusters=None,
     clusters_lowercase=True, document=True, document_features=..., wide=False,
     names="en", names_case_sensitive=True)``, ``slots(clusters=None,

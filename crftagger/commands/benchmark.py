@@ -321,7 +321,7 @@ def _run_ours(spec, info, train, test) -> dict:
         wfx.freeze()
         wb.predict(wfx.transform(small))
     else:
-        wfx.to_dicts(small)
+        wfx.to_dicts(small, y=y[:20])
     warmup = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -334,7 +334,7 @@ def _run_ours(spec, info, train, test) -> dict:
         backend.fit(X)
         del X
     else:
-        X = fx.to_dicts(train)
+        X = fx.to_dicts(train, y=y)
         t_feat = time.perf_counter() - t0
         backend = CRFsuiteBackend(**params)
         backend.fit(X, y)
@@ -354,7 +354,8 @@ def _run_ours(spec, info, train, test) -> dict:
             # The tagger's file: weights, vocabularies, feature set and the
             # word-cluster tables it reads, everything needed to tag.
             path = Path(d) / "model.crftagger"
-            Tagger(backend.model_, fs, scheme=info.scheme, model_scheme=scheme).save(path)
+            Tagger(backend.model_, fs, scheme=info.scheme, model_scheme=scheme,
+                   tag_dictionary=fx.tag_dictionary).save(path)
             size = path.stat().st_size
         else:
             size = os.path.getsize(backend.model_path_)
