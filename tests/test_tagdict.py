@@ -178,3 +178,25 @@ def test_embedded_table_errors(spec, match):
     good = {"words": "w", "entries": "e", "size": 1, "lowercase": True,
             "fingerprint": TagDictionary.from_blocks(["dog"], ["NOUN 2"], True).fingerprint()}
     assert _embedded_tagdict("m.crftagger", good, arrays).counts == {"dog": Counter({"NOUN": 2})}
+
+
+def test_cli_train_inspect_and_tag_with_the_pos_set(tmp_path, capsys):
+    from crftagger import cli
+
+    sents, tags = _corpus(60)
+    train = tmp_path / "train.conll"
+    train.write_text("\n\n".join("\n".join(f"{w} {t}" for w, t in zip(s, g, strict=True))
+                                 for s, g in zip(sents, tags, strict=True)) + "\n", encoding="utf-8")
+    model = tmp_path / "pos.crftagger"
+    code = cli.main(["train", str(train), "--columns", "word,upos", "--feature-set", "pos",
+                     "--max-iterations", "10", "--no-progress", "-o", str(model)])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    code = cli.main(["inspect", str(model), "--top", "1"])
+    out, err = capsys.readouterr()
+    n = len(TagDictionary.learn(sents, tags))
+    assert code == 0, err
+    assert f"tag dictionary: {n:,} words" in out and "read by amb, ambr" in out
+    loaded = Tagger.load(model)
+    assert loaded.tag_dictionary.counts == TagDictionary.learn(sents, tags).counts
+    assert len(loaded.tag(["the", "zebra"])) == 2

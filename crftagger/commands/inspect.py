@@ -2,7 +2,8 @@
 
 Prints the header (feature set, schemes, training parameters, scores,
 versions), the word-cluster tables embedded in the file (their size, the
-extractors that read them and the file they came from), the labels, the model size, the largest state-feature weights of
+extractors that read them and the file they came from), the tag dictionary
+(its size and the extractors that read it), the labels, the model size, the largest state-feature weights of
 every label and the transition table (rows: previous label, columns: current
 label). ``--explain "a tokenised sentence" --position I`` shows which
 attributes and transitions pushed each label at one token.
@@ -85,6 +86,12 @@ def run(args) -> int:
               f"{', columns ' + ','.join(fs.columns) if fs.columns else ''})\n")
     for line in cluster_lines(t):
         out.write(line + "\n")
+    if t.tag_dictionary is not None:
+        td = t.tag_dictionary
+        readers = [n for n in fs.used_extractors() if fs.extractor_def(n)["kind"] == "tagdict"]
+        ambiguous = sum(1 for c in td.counts.values() if len(c) > 1)
+        out.write(f"tag dictionary: {len(td):,} words ({ambiguous:,} with more than one label, "
+                  f"{'lower-cased' if td.lowercase else 'cased'}), read by {', '.join(readers)}\n")
     out.write(f"scheme:         {t.scheme} (model labels in {t.model_scheme})\n")
     nz = int(np.count_nonzero(m.w))
     out.write(f"size:           {len(t.labels)} labels, {len(m.attributes):,} attributes, "
