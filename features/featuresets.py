@@ -250,7 +250,7 @@ NER_NAME_GAZETTEERS = {
 def _ner_v3(columns: Iterable[str] = (), gazetteers: bool = True, gazetteer_case_sensitive: bool = True,
             clusters=None, clusters_lowercase: bool = True, document: bool = True,
             document_features: Iterable[str] = NER_DOCUMENT_FEATURES, wide: bool = False,
-            names: str | None = "en", names_case_sensitive: bool = True) -> FeatureSet:
+            names: str | None = "en", names_case_sensitive: bool = True, context_bags=None) -> FeatureSet:
     """``ner`` v2 plus person-name gazetteers.
 
     ``names`` (a key of :data:`NER_NAME_GAZETTEERS`, or ``None`` for none)
@@ -260,6 +260,14 @@ def _ner_v3(columns: Iterable[str] = (), gazetteers: bool = True, gazetteer_case
     media text, where names are often written in lower case). On dev: WNUT-17
     30.59 (v2) -> 38.73 with case-folded names and gazetteers; CoNLL-2003
     (BIOES) 91.62 -> 91.84.
+
+    ``context_bags``, a list of ``(FROM, TO)`` offset ranges, adds a bag of
+    the lower-case words over each range (``lw{FROM..TO}``, see
+    :func:`crftagger.features.templates.bag`): the words a little further
+    away that tell an organisation from a place. On the CoNLL-2002 Spanish
+    dev split: 77.22 -> 78.23 with ``[(-6, -3), (3, 6)]`` (77.66 with
+    ``[(-8, -3), (3, 8)]``, 77.27 with ``[(-5, -3), (3, 5)]``, 77.62 with the
+    left bag ``(-10, -3)`` alone); WNUT-17 38.73 -> 37.67.
     """
     if names is not None and names not in NER_NAME_GAZETTEERS:
         raise FeatureSpecError(f"names={names!r}: expected None or one of {sorted(NER_NAME_GAZETTEERS)}")
@@ -273,10 +281,24 @@ def _ner_v3(columns: Iterable[str] = (), gazetteers: bool = True, gazetteer_case
         ext[name] = {"kind": "gazetteer", "source": src, "case_sensitive": bool(names_case_sensitive),
                      "fingerprint": g.fingerprint(), "package_version": source_version(src)}
         extra.append(f"{name}[-1..1]")
+    bags = None
+    if context_bags is not None:
+        bags = []
+        for r in context_bags:
+            try:
+                lo, hi = (int(x) for x in r)
+            except (TypeError, ValueError):
+                raise FeatureSpecError(f"ner: context_bags item {r!r}; expected a (FROM, TO) pair") from None
+            if hi < lo:
+                raise FeatureSpecError(f"ner: context_bags item {r!r} is empty; expected FROM <= TO")
+            bags.append([lo, hi])
+            extra.append(f"lw{{{lo}..{hi}}}")
     extra_t = FeatureSet.from_templates(extra, pad=True, bos_eos=True, extractors=ext,
                                         columns=base.columns).templates
-    return FeatureSet(t + extra_t, ext, base.columns, "ner", 3,
-                      {**base.params, "names": names, "names_case_sensitive": bool(names_case_sensitive)})
+    params = {**base.params, "names": names, "names_case_sensitive": bool(names_case_sensitive)}
+    if bags is not None:
+        params["context_bags"] = bags
+    return FeatureSet(t + extra_t, ext, base.columns, "ner", 3, params)
 
 
 def _slots_v1(clusters=None, clusters_lowercase: bool = True) -> FeatureSet:
@@ -384,7 +406,7 @@ def feature_set(name: str, version: int | None = None, **params) -> FeatureSet:
     ``pos(clusters=None, clusters_lowercase=False, tag_dictionary=True)``, ``ner(columns=(),
     gazetteers=True, gazetteer_case_sensitive=True, clusters=None,
     clusters_lowercase=True, document=True, document_features=..., wide=False,
-    names="en", names_case_sensitive=True)``, ``slots(clusters=None,
+    names="en", names_case_sensitive=True, context_bags=None)``, ``slots(clusters=None,
     clusters_lowercase=True, left_bag=(-15, -5))``; ``crfsuite-chunking`` and ``pii`` take none.
     ``clusters`` is the path of a Brown
     ``bits<TAB>word<TAB>count`` file.

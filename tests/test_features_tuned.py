@@ -101,3 +101,18 @@ def test_ner_v3_adds_name_lists_and_stays_v2_without_them():
     with pytest.raises(ValueError, match="names="):
         feature_set("ner", names="xx")
     assert FeatureSet.from_json(v3.to_json()) == v3
+
+
+def test_ner_context_bags():
+    plain = feature_set("ner")
+    bagged = feature_set("ner", context_bags=[(-6, -3), (3, 6)])
+    assert "context_bags" not in plain.params and bagged.params["context_bags"] == [[-6, -3], [3, 6]]
+    sent = ["el", "presidente", "de", "la", "empresa", "Telefonica", "dijo", "ayer", "en", "Madrid"]
+    extra = [a - b for a, b in zip(_attrs(bagged, sent), _attrs(plain, sent), strict=True)]
+    assert extra[5] == {"lw{-6..-3}=el", "lw{-6..-3}=presidente", "lw{-6..-3}=de", "lw{3..6}=en",
+                        "lw{3..6}=madrid"}
+    assert extra[0] == {"lw{3..6}=la", "lw{3..6}=empresa", "lw{3..6}=telefonica", "lw{3..6}=dijo"}
+    assert FeatureSet.from_json(bagged.to_json()) == bagged
+    for bad in [[(3, 1)], [("a", 2)], [5]]:
+        with pytest.raises(ValueError, match="context_bags"):
+            feature_set("ner", context_bags=bad)
