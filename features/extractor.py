@@ -521,8 +521,20 @@ class FeatureExtractor:
                     "transform the labelled training sentences first (y=... or label_column=...), "
                     "or use a trained model's extractor"
                 )
-            values = {name: [td.values(r[0], d["form"], d["rare"], d["suffix"]) for r in rows]
-                      for name, d in specs.items()}
+            # values depend on the word alone here: each distinct token is looked up once
+            memo: dict[str, tuple] = {}
+            items = list(specs.items())
+            get = td.counts.get
+
+            def vals_of(w: str) -> tuple:
+                v = memo.get(w)
+                if v is None:
+                    c = get(td.key(w))
+                    v = memo[w] = tuple(td.value(c, w, d["form"], d["rare"], d["suffix"]) for _, d in items)
+                return v
+
+            per = [[vals_of(w) for w in r[0]] for r in rows]
+            values = {name: [[v[j] for v in sent] for sent in per] for j, (name, _) in enumerate(items)}
         out = []
         for i, (toks, cols, did) in enumerate(rows):
             cols = dict(cols)
