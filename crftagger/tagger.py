@@ -959,32 +959,60 @@ def _jsonable(obj):
     return str(obj)
 
 
+_SPAN_PREFIXES = ("B-", "I-", "E-", "S-", "L-", "U-")
+
+
+def _span_tags(*seqs: list[list[str]]) -> bool:
+    """Whether every tag is ``O`` or a span tag ``X-TYPE`` (conlleval reads them as spans)."""
+    return all(t == "O" or (t[:2] in _SPAN_PREFIXES and len(t) > 2) for tags in seqs for seq in tags for t in seq)
+
+
 class Evaluation:
-    """Scores of predicted against gold tags (span metrics need a scheme or lenient decoding)."""
+    """Scores of predicted against gold tags.
+
+    Span metrics (conlleval's lenient reading, and the strict one of the
+    scheme) are computed when the tagger has a scheme or every tag reads as a
+    span tag; plain tags such as part-of-speech tags get token accuracy only
+    (:attr:`lenient` is None).
+    """
 
     def __init__(self, gold: list[list[str]], pred: list[list[str]], scheme: str | None):
         from crftagger import metrics
 
         metrics.check_lengths(gold, pred)
         self.gold, self.pred, self.scheme = gold, pred, scheme
-        self.lenient = metrics.span_scores(gold, pred)
+        spans = scheme is not None or _span_tags(gold, pred)
+        self.lenient = metrics.span_scores(gold, pred) if spans else None
         self.strict = (metrics.span_scores(gold, pred, mode="strict", scheme=scheme)
                        if scheme is not None else None)
         self.accuracy = metrics.token_accuracy(gold, pred)
 
     def summary(self) -> dict:
-        """Micro precision/recall/F1 (lenient and strict) and token accuracy, as fractions."""
-        out = {"accuracy": self.accuracy, "precision": self.lenient.micro.precision,
-               "recall": self.lenient.micro.recall, "f1": self.lenient.micro.f1,
-               "n_sentences": len(self.gold), "n_tokens": sum(len(g) for g in self.gold)}
+        """Token accuracy and, for span tags, micro precision/recall/F1 (lenient and strict), as fractions."""
+        out = {"accuracy": self.accuracy, "n_sentences": len(self.gold),
+               "n_tokens": sum(len(g) for g in self.gold)}
+        if self.lenient is not None:
+            out.update(precision=self.lenient.micro.precision, recall=self.lenient.micro.recall,
+                       f1=self.lenient.micro.f1)
         if self.strict is not None:
             out["strict_f1"] = self.strict.micro.f1
         return out
 
     def report(self, labels: bool = False, confusion: bool = True) -> str:
-        """conlleval's report, the strict F1 and per-type table, optionally token tables."""
+        """conlleval's report (span tags), the strict F1, optionally per-label tables and the confusion matrix."""
         from crftagger import metrics
 
+        if self.lenient is None:
+            n = sum(len(g) for g in self.gold)
+            right = round(self.accuracy * n)
+            parts = [f"processed {n} tokens; plain tags (no spans): accuracy {100 * self.accuracy:6.2f}% "
+                     f"({right} of {n} tokens)\n"]
+            if labels:
+                parts.append("\n" + metrics.label_report(self.gold, self.pred))
+            if confusion:
+                parts.append("\nconfusion matrix (rows gold, columns predicted):\n"
+                             + metrics.format_confusion(*metrics.confusion_matrix(self.gold, self.pred)))
+            return "".join(parts)
         parts = [metrics.conlleval_report(self.gold, self.pred, scores=self.lenient)]
         if self.strict is not None:
             m = self.strict.micro

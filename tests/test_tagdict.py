@@ -188,10 +188,12 @@ def test_cli_train_inspect_and_tag_with_the_pos_set(tmp_path, capsys):
     train.write_text("\n\n".join("\n".join(f"{w} {t}" for w, t in zip(s, g, strict=True))
                                  for s, g in zip(sents, tags, strict=True)) + "\n", encoding="utf-8")
     model = tmp_path / "pos.crftagger"
-    code = cli.main(["train", str(train), "--columns", "word,upos", "--feature-set", "pos",
+    code = cli.main(["train", str(train), "--columns", "word,upos", "--feature-set", "pos", "--test", str(train),
                      "--max-iterations", "10", "--no-progress", "-o", str(model)])
     out, err = capsys.readouterr()
     assert code == 0, err
+    # part-of-speech tags are scored by token accuracy (no spans)
+    assert "test: token accuracy" in out and "F1" not in out
     code = cli.main(["inspect", str(model), "--top", "1"])
     out, err = capsys.readouterr()
     n = len(TagDictionary.learn(sents, tags))

@@ -239,3 +239,18 @@ def test_random_weights_never_give_an_invalid_sequence(vocab_and_words, scheme, 
         schemes.validate(cand.tags, out_scheme)
     sp = t.spans(sents[1])
     assert all(0 <= s.confidence <= 1 + 1e-12 for s in sp)
+
+
+def test_evaluation_of_plain_tags_is_token_accuracy():
+    from crftagger.tagger import Evaluation
+
+    gold = [["DET", "NOUN", "VERB"], ["PRON", "VERB"]]
+    pred = [["DET", "NOUN", "NOUN"], ["PRON", "VERB"]]
+    ev = Evaluation(gold, pred, None)
+    s = ev.summary()
+    assert s["accuracy"] == pytest.approx(0.8) and "f1" not in s and ev.lenient is None
+    rep = ev.report(labels=True)
+    assert "accuracy  80.00% (4 of 5 tokens)" in rep and "confusion matrix" in rep
+    # span tags without a scheme keep conlleval's lenient span scores
+    spans = Evaluation([["B-PER", "I-PER", "O"]], [["B-PER", "O", "O"]], None)
+    assert spans.summary()["f1"] == 0.0 and "strict_f1" not in spans.summary()

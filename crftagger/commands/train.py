@@ -167,6 +167,9 @@ def _literal(v: str):
 
 
 def _print_scores(name: str, s: dict, out) -> None:
+    if "f1" not in s:  # plain tags (part of speech): no spans to score
+        print(f"{name}: token accuracy {100 * s['accuracy']:.2f} on {s['n_sentences']} sentences", file=out)
+        return
     strict = f", strict F1 {100 * s['strict_f1']:.2f}" if "strict_f1" in s else ""
     print(f"{name}: F1 {100 * s['f1']:.2f} (precision {100 * s['precision']:.2f}, recall "
           f"{100 * s['recall']:.2f}){strict}, token accuracy {100 * s['accuracy']:.2f} "
