@@ -842,25 +842,31 @@ def _embedded_clusters(path, spec, arrays: Mapping) -> dict:
         where = f"{path}: cluster table {fp}"
         if not isinstance(entry, dict):
             raise TaggerError(f"{where}: found {entry!r}; expected an object with 'words', 'bits' and 'size'")
-        blocks = []
-        for key in ("words", "bits"):
-            bname = entry.get(key)
-            block = arrays.get(bname) if isinstance(bname, str) else None
-            if not isinstance(block, list):
-                raise TaggerError(f"{where}: {key} block {bname!r} is "
-                                  f"{'missing' if block is None else 'not a string list'}; "
-                                  "expected a string block of the file")
-            blocks.append(block)
-        words, bits = blocks
-        if entry.get("size") != len(words):
-            raise TaggerError(f"{where}: header says size={entry.get('size')!r}, the blocks hold "
-                              f"{len(words)} words")
+        words, bits = _string_blocks(where, entry, ("words", "bits"), arrays)
         try:
             out[fp] = Clusters.from_table(words, bits, lowercase=bool(entry.get("lowercase", False)),
                                           source=entry.get("source"), fingerprint=fp, where=where)
         except ClusterFileError as exc:
             raise TaggerError(str(exc)) from None
     return out
+
+
+def _string_blocks(where: str, entry: dict, keys: tuple[str, ...], arrays: Mapping) -> list[list[str]]:
+    """The string blocks an embedded table's header ``entry`` names under ``keys``; the first holds
+    the words, as many as ``entry["size"]``."""
+    blocks = []
+    for key in keys:
+        bname = entry.get(key)
+        block = arrays.get(bname) if isinstance(bname, str) else None
+        if not isinstance(block, list):
+            raise TaggerError(f"{where}: {key} block {bname!r} is "
+                              f"{'missing' if block is None else 'not a string list'}; "
+                              "expected a string block of the file")
+        blocks.append(block)
+    if entry.get("size") != len(blocks[0]):
+        raise TaggerError(f"{where}: header says size={entry.get('size')!r}, the blocks hold "
+                          f"{len(blocks[0])} words")
+    return blocks
 
 
 def _embedded_tagdict(path, spec, arrays: Mapping):
@@ -873,16 +879,7 @@ def _embedded_tagdict(path, spec, arrays: Mapping):
     if not isinstance(spec, dict):
         raise TaggerError(f"{where}: header field is a {type(spec).__name__}; expected an object "
                           "{words, entries, size, lowercase, fingerprint}")
-    blocks = []
-    for key in ("words", "entries"):
-        bname = spec.get(key)
-        block = arrays.get(bname) if isinstance(bname, str) else None
-        if not isinstance(block, list):
-            raise TaggerError(f"{where}: {key} block {bname!r} is "
-                              f"{'missing' if block is None else 'not a string list'}; expected a string block")
-        blocks.append(block)
-    if spec.get("size") != len(blocks[0]):
-        raise TaggerError(f"{where}: header says size={spec.get('size')!r}, the blocks hold {len(blocks[0])} words")
+    blocks = _string_blocks(where, spec, ("words", "entries"), arrays)
     try:
         td = TagDictionary.from_blocks(blocks[0], blocks[1], bool(spec.get("lowercase", True)), where)
     except TagDictionaryError as exc:
