@@ -1001,16 +1001,10 @@ class Evaluation:
 
         if self.lenient is None:
             n = sum(len(g) for g in self.gold)
-            right = round(self.accuracy * n)
             parts = [f"processed {n} tokens; plain tags (no spans): accuracy {100 * self.accuracy:6.2f}% "
-                     f"({right} of {n} tokens)\n"]
-            if labels:
-                parts.append("\n" + metrics.label_report(self.gold, self.pred))
-            if confusion:
-                parts.append("\nconfusion matrix (rows gold, columns predicted):\n"
-                             + metrics.format_confusion(*metrics.confusion_matrix(self.gold, self.pred)))
-            return "".join(parts)
-        parts = [metrics.conlleval_report(self.gold, self.pred, scores=self.lenient)]
+                     f"({round(self.accuracy * n)} of {n} tokens)\n"]
+        else:
+            parts = [metrics.conlleval_report(self.gold, self.pred, scores=self.lenient)]
         if self.strict is not None:
             m = self.strict.micro
             parts.append(f"strict {self.scheme} spans (malformed spans do not count): precision "
