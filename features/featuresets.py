@@ -379,6 +379,41 @@ def _slots_v4(clusters=None, clusters_lowercase: bool = True, left_bag=(-15, -5)
                       {**base.params, "left_bag": bag}, base.bos, base.eos)
 
 
+#: The 5-letter prefix ("stem") of ``slots`` v5's bags (``None`` for shorter words).
+STEM_EXTRACTOR = {"p5": {"kind": "prefix", "n": 5}}
+
+
+def _slots_v5(clusters=None, clusters_lowercase: bool = True, left_bag=(-15, -5),
+              stem_bags=((-15, -1), (1, 15))) -> FeatureSet:
+    """v4 plus bags of the 5-letter prefixes of the words on either side (``p5{-15..-1}`` and
+    ``p5{1..15}``; words shorter than 5 letters add nothing). A stem carries the content word
+    that tells a slot's role wherever it stands ("*arriv*ing", "*depart*ure", "*retur*n"), and
+    leaves out the short function words that fill a plain word bag. ``stem_bags``, a list of
+    ``(FROM, TO)`` ranges not containing 0, sets the bags; ``None`` or ``[]`` leaves them out
+    (= v4). ATIS (clusters learned from the slot and English corpora), dev span F1: v4 96.92,
+    left stem bag 97.33, both 97.39, the left stem bag instead of v4's word bag 97.28; by
+    5-fold cross-validation on train: v4 96.72, left 97.26, both 97.35."""
+    base = _slots_v4(clusters, clusters_lowercase, left_bag)
+    templates = list(base.templates)
+    ext = dict(base.extractors)
+    bags = None
+    if stem_bags:
+        bags = []
+        for r in stem_bags:
+            try:
+                lo, hi = (int(x) for x in r)
+            except (TypeError, ValueError):
+                raise FeatureSpecError(f"slots: stem_bags item {r!r}; expected a (FROM, TO) pair") from None
+            if hi < lo or lo <= 0 <= hi:
+                raise FeatureSpecError(f"slots: stem_bags item {r!r}; expected FROM <= TO, both left "
+                                       "or both right of the token (not 0)")
+            bags.append([lo, hi])
+            templates += parse(f"p5{{{lo}..{hi}}}")
+        ext.update(STEM_EXTRACTOR)
+    return FeatureSet(templates, ext, list(base.columns), "slots", 5,
+                      {**base.params, "stem_bags": bags}, base.bos, base.eos)
+
+
 def _pii_v1() -> FeatureSet:
     t = ["w[0]", "lw[-2..2]", "lw[-1]|lw[0]", "lw[0]|lw[1]", "shape[0]", "sshape[-1..1]",
          "sshape[-1]|sshape[0]", "sshape[0]|sshape[1]", "pattern[-1..1]", "email[0]", "url[0]",
@@ -394,7 +429,7 @@ FEATURE_SETS: dict[str, dict[int, Callable[..., FeatureSet]]] = {
     "chunk": {1: _chunk_v1, 2: _chunk_v2},
     "pos": {1: _pos_v1, 2: _pos_v2, 3: _pos_v3},
     "ner": {1: _ner_v1, 2: _ner_v2, 3: _ner_v3},
-    "slots": {1: _slots_v1, 2: _slots_v2, 3: _slots_v3, 4: _slots_v4},
+    "slots": {1: _slots_v1, 2: _slots_v2, 3: _slots_v3, 4: _slots_v4, 5: _slots_v5},
     "pii": {1: _pii_v1},
 }
 

@@ -67,19 +67,39 @@ def test_slots_v3_distance_four_and_fingerprinted_clusters(tmp_path):
 
 def test_slots_v4_left_bag_and_v3_without_it():
     v3 = feature_set("slots", version=3)
-    v4 = feature_set("slots")
+    v4 = feature_set("slots", version=4)
     assert v4.version == 4 and v4.params["left_bag"] == [-15, -5]
-    assert feature_set("slots", left_bag=None).templates == v3.templates
+    assert feature_set("slots", version=4, left_bag=None).templates == v3.templates
     sent = ["list", "flights", "that", "leave", "early", "and", "arrive", "in", "the", "evening"]
     extra = [a - b for a, b in zip(_attrs(v4, sent), _attrs(v3, sent), strict=True)]
     assert extra[9] == {"lw{-15..-5}=" + w for w in sent[:5]}
     assert extra[4] == set() and extra[5] == {"lw{-15..-5}=list"}
-    narrow = _attrs(feature_set("slots", left_bag=(-6, -5)), sent)
+    narrow = _attrs(feature_set("slots", version=4, left_bag=(-6, -5)), sent)
     assert {x for x in narrow[9] if x.startswith("lw{")} == {"lw{-6..-5}=leave", "lw{-6..-5}=early"}
     assert FeatureSet.from_json(v4.to_json()) == v4
     for bad in [(-5, -15), (1, 3), "x", (-3,)]:
         with pytest.raises(ValueError, match="left_bag"):
-            feature_set("slots", left_bag=bad)
+            feature_set("slots", version=4, left_bag=bad)
+
+
+def test_slots_v5_stem_bags_and_v4_without_them():
+    v4 = feature_set("slots", version=4)
+    v5 = feature_set("slots")
+    assert v5.version == 5 and v5.params["stem_bags"] == [[-15, -1], [1, 15]]
+    assert feature_set("slots", stem_bags=None).templates == v4.templates
+    assert feature_set("slots", stem_bags=[]).templates == v4.templates
+    sent = ["show", "flights", "arriving", "in", "denver", "before", "noon", "on", "monday"]
+    extra = [a - b for a, b in zip(_attrs(v5, sent), _attrs(v4, sent), strict=True)]
+    # words of fewer than 5 letters add nothing; a repeated stem is one attribute name
+    assert extra[4] == {"p5{-15..-1}=fligh", "p5{-15..-1}=arriv", "p5{1..15}=befor", "p5{1..15}=monda"}
+    assert extra[8] == {"p5{-15..-1}=" + p for p in ("fligh", "arriv", "denve", "befor")}
+    assert extra[0] == {"p5{1..15}=" + p for p in ("fligh", "arriv", "denve", "befor", "monda")}
+    left = _attrs(feature_set("slots", stem_bags=[(-2, -1)]), sent)
+    assert {x for x in left[4] if x.startswith("p5{")} == {"p5{-2..-1}=arriv"}
+    assert FeatureSet.from_json(v5.to_json()) == v5
+    for bad in [(-1, 1), (3, 1), "x", [(0, 2)], [(-3,)]]:
+        with pytest.raises(ValueError, match="stem_bags"):
+            feature_set("slots", stem_bags=bad if isinstance(bad, list) else [bad])
 
 
 def test_ner_v3_adds_name_lists_and_stays_v2_without_them():
