@@ -68,7 +68,10 @@ CLUSTER_TEXT: dict[str, tuple[str, ...]] = {
 }
 
 #: Parameters of :func:`crftagger.features.clusterlearn.learn` per corpus,
-#: where they differ from its defaults.
+#: where they differ from its defaults. CoNLL-2002 Spanish keeps the defaults:
+#: dev span F1 77.44 with ``min_count=1``, 77.92 with ``n_contexts=1000``, 78.52
+#: with ``window=1`` against 78.23, which 5-fold cross-validation on train does
+#: not confirm (84.03 against 84.20). ATIS with ``window=1``: dev 96.69 against 96.92.
 CLUSTER_PARAMS: dict[str, dict] = {}
 
 #: Parameters of the named feature set per corpus, beyond the input columns
