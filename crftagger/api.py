@@ -226,40 +226,32 @@ class ProgressCallback:
     ``model`` is the :class:`~crftagger.model.LinearChainCRF` being trained
     (its feature index is set when training starts). With ``dev`` (labelled
     :class:`AttributeSequences`) each iteration records ``dev_accuracy``
-    (plain Viterbi); ``dev_scorer(index, w) -> dict`` adds its own entries
+    (plain Viterbi); ``dev_scorer(model, w) -> dict`` adds its own entries
     (e.g. ``dev_f1`` from scheme-constrained decoding). The trainer hands
     over the loss it logs for the iteration (``loss=``); it is recorded and
     shown on the progress bar. ``bar`` is a tqdm bar (or None).
     """
 
     def __init__(self, model, dev: AttributeSequences | None = None, dev_scorer=None, bar=None):
-        from crftagger.model import _nonempty_seq_ptr
-
         self.model = model
         self.dev = dev
         self.dev_scorer = dev_scorer
         self.bar = bar
         self.records: list[dict] = []
         if dev is not None:
-            self.dev_ptr = _nonempty_seq_ptr(dev.seq_ptr)[0]
             self.dev_out = np.empty(dev.n_items, dtype=np.int32)
 
     def __call__(self, iteration, w, loss: float | None = None):
-        from crftagger import inference
-
-        index = self.model.index
-        L = self.model.n_labels
         w = np.ascontiguousarray(w, dtype=np.float64)
         rec: dict = {"iteration": int(iteration)}
         if loss is not None:
             rec["loss"] = float(loss)
         if self.dev is not None and self.dev.n_items:
             d = self.dev
-            inference.predict_batch(self.dev_ptr, d.item_ptr, d.attr_ids, d.attr_vals,
-                                    index.feat_ptr, index.feat_label, w, L, self.dev_out)
+            self.model.decode_with(w, d, out=self.dev_out)
             rec["dev_accuracy"] = float(np.mean(self.dev_out == d.y))
         if self.dev_scorer is not None:
-            rec.update(self.dev_scorer(index, w))
+            rec.update(self.dev_scorer(self.model, w))
         self.records.append(rec)
         if self.bar is not None:
             self.bar.update(1)

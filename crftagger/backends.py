@@ -343,9 +343,18 @@ class Backend:
 
 # ---------------------------------------------------------------------------- numba engine
 class NumbaBackend(Backend):
-    """crftagger's own CRF (:class:`~crftagger.model.LinearChainCRF`)."""
+    """crftagger's own CRF (:class:`~crftagger.model.LinearChainCRF`).
+
+    ``order=2`` trains a second-order model
+    (:class:`~crftagger.second_order.SecondOrderCRF`, ``algorithm="lbfgs"`` only).
+    """
 
     engine = "numba"
+    _PARAM_NAMES = Backend._PARAM_NAMES + ("order",)
+
+    def __init__(self, *args, order: int = 1, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.order = order
 
     def _encode_train(self, X, y):
         if isinstance(X, AttributeSequences):
@@ -388,13 +397,19 @@ class NumbaBackend(Backend):
             raise BackendError("the backend is not fitted: call fit() first")
 
     def fit(self, X, y=None, X_dev=None, y_dev=None) -> NumbaBackend:
-        from crftagger.model import LinearChainCRF
+        from crftagger.second_order import model_class
 
         params = self._algorithm_params()
+        try:
+            cls = model_class(self.order)
+        except ValueError as exc:
+            raise BackendError(str(exc)) from None
+        if self.order == 2 and self.algorithm != "lbfgs":
+            raise BackendError(f"order=2 trains with algorithm 'lbfgs' only, found {self.algorithm!r}")
         data, attributes, labels = self._encode_train(X, y)
         attributes = Vocabulary(attributes.items).freeze()
         labels = Vocabulary(labels.items).freeze()
-        model = LinearChainCRF(labels, attributes)
+        model = cls(labels, attributes)
         callback = None
         if X_dev is not None:
             Xd, y_dev = self._dev_set(X_dev, y_dev, set(labels.items))
@@ -450,24 +465,14 @@ class _DevScorer:
     """Training callback ``(iteration, w) -> token accuracy on the dev data``."""
 
     def __init__(self, model, dev: AttributeSequences):
-        from crftagger.model import _nonempty_seq_ptr
-
         self.model = model
         self.dev = dev
-        self.seq_ptr, _ = _nonempty_seq_ptr(dev.seq_ptr)
         self.out = np.empty(dev.n_items, dtype=np.int32)
 
     def __call__(self, iteration, w):
-        from crftagger import inference
-
         if self.dev.n_items == 0:
             return 0.0
-        index = self.model.index
-        inference.predict_batch(
-            self.seq_ptr, self.dev.item_ptr, self.dev.attr_ids, self.dev.attr_vals,
-            index.feat_ptr, index.feat_label, np.ascontiguousarray(w, dtype=np.float64),
-            self.model.n_labels, self.out,
-        )
+        self.model.decode_with(w, self.dev, out=self.out)
         return float(np.mean(self.out == self.dev.y))
 
 

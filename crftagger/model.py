@@ -463,7 +463,6 @@ class LinearChainCRF:
             all_possible_transitions=all_possible_transitions,
             min_freq=min_freq,
         )
-        K = index.n_state_features
         w0 = None
         if warm_start and self.fitted:
             w0 = self._weights_in_index(index)
@@ -472,13 +471,11 @@ class LinearChainCRF:
         self.index = index
         start, cpu_start = time.perf_counter(), time.process_time()
         with numba_threads(threads):
-            result = _run_trainer(_train, algorithm, data, index, w0, given, callback, options)
+            result = self._train(_train, algorithm, data, index, w0, given, callback, options)
         self.training_seconds = time.perf_counter() - start
         #: CPU seconds of the trainer, all threads (CRFsuite times itself with clock()).
         self.training_cpu_seconds = time.process_time() - cpu_start
-        w = np.ascontiguousarray(result.w, dtype=np.float64)
-        w[K:][index.trans_mask == 0] = 0.0
-        self.set_parameters(index.feat_ptr, index.feat_label, w, index.trans_mask)
+        self._install(index, np.ascontiguousarray(result.w, dtype=np.float64))
         self.training_log = [_log_record(e) for e in result.log]
         self.training_status = result.status
         self.n_evaluations = result.n_evaluations
@@ -488,6 +485,45 @@ class LinearChainCRF:
             all_possible_transitions=bool(all_possible_transitions), min_freq=float(min_freq),
         )
         return self
+
+    def _train(self, train, algorithm, data, index, w0, params, callback, options):
+        """Run the trainer of ``algorithm``; return its result."""
+        return _run_trainer(train, algorithm, data, index, w0, params, callback, options)
+
+    def _install(self, index: FeatureIndex, w: np.ndarray) -> None:
+        """Install the trained weights ``w`` laid out on ``index``."""
+        w[index.n_state_features:][index.trans_mask == 0] = 0.0
+        self.set_parameters(index.feat_ptr, index.feat_label, w, index.trans_mask)
+
+    def decode_with(self, w: np.ndarray, data: AttributeSequences, constraints=None,
+                    out: np.ndarray | None = None) -> np.ndarray:
+        """Labels of ``data`` under the weights ``w`` of the training in progress (int32[N]).
+
+        ``w`` is laid out on the feature index of the running :meth:`fit`
+        (what a training callback receives). With ``constraints``
+        (:class:`~crftagger.decoding.Constraints`) the decoding respects them;
+        a sequence without an allowed path gets ``-1`` throughout.
+        """
+        from crftagger import decoding, inference
+
+        index = self.index
+        if index is None:
+            raise ModelError("decode_with needs the feature index of a training in progress")
+        w = np.ascontiguousarray(w, dtype=np.float64)
+        if out is None:
+            out = np.empty(data.n_items, dtype=np.int32)
+        if data.n_items == 0:
+            return out
+        if constraints is None:
+            seq_ptr, _ = _nonempty_seq_ptr(data.seq_ptr)
+            inference.predict_batch(seq_ptr, data.item_ptr, data.attr_ids, data.attr_vals,
+                                    index.feat_ptr, index.feat_label, w, self.n_labels, out)
+        else:
+            c = constraints
+            decoding.decode_batch(data.seq_ptr, data.item_ptr, data.attr_ids, data.attr_vals,
+                                  index.feat_ptr, index.feat_label, w, self.n_labels,
+                                  c.allowed_trans, c.allowed_start, c.allowed_end, out)
+        return out
 
     def _weights_in_index(self, index: FeatureIndex) -> np.ndarray:
         """Current weights laid out for ``index`` (0 for features this model lacks)."""
@@ -550,7 +586,7 @@ class LinearChainCRF:
         index and log are not carried over.
         """
         self._require_fitted()
-        K, A = self.n_state_features, len(self.attributes)
+        A = len(self.attributes)
         keep = self.state_weights != 0.0
         feat_attr = np.repeat(np.arange(A, dtype=np.int64), np.diff(self.feat_ptr))
         kept_attr = np.zeros(A, dtype=bool)
@@ -564,14 +600,18 @@ class LinearChainCRF:
         attributes = Vocabulary.from_list([items[a] for a in np.flatnonzero(kept_attr).tolist()])
         if self.attributes.frozen:
             attributes.freeze()
-        w = np.concatenate([self.state_weights[keep], self.w[K:]])
-        model = LinearChainCRF(self.labels, attributes, feat_ptr, self.feat_label[keep], w,
-                               self.trans_mask.copy())
+        model = self._replace_state_features(attributes, feat_ptr, self.feat_label[keep],
+                                             self.state_weights[keep])
         for name in ("training_seconds", "training_cpu_seconds", "training_status",
                      "n_evaluations", "training_params"):
             if hasattr(self, name):
                 setattr(model, name, getattr(self, name))
         return model
+
+    def _replace_state_features(self, attributes, feat_ptr, feat_label, state_w):
+        """A model with other state features and these transitions (labels shared)."""
+        w = np.concatenate([state_w, self.w[self.n_state_features:]])
+        return LinearChainCRF(self.labels, attributes, feat_ptr, feat_label, w, self.trans_mask.copy())
 
     def _as_index(self) -> FeatureIndex:
         L = self.n_labels
@@ -679,6 +719,29 @@ class LinearChainCRF:
         self._run_batch(inference.logz_batch, data, out, threads)
         logz[kept] = out
         return logz
+
+    def decode(self, data: AttributeSequences, constraints=None, threads: int | None = None) -> np.ndarray:
+        """Best labels of every item allowed by ``constraints`` (:class:`~crftagger.decoding.Constraints`),
+        int32[N]; ``-1`` throughout a sequence without an allowed path."""
+        if constraints is None:
+            return self.predict(data, threads)
+        from crftagger import decoding
+
+        self._require_fitted()
+        data = self._check_data(data)
+        out = np.empty(data.n_items, dtype=np.int32)
+        c = constraints
+        if data.n_items:
+            decoding.decode_batch(data.seq_ptr, data.item_ptr, data.attr_ids, data.attr_vals, self.feat_ptr,
+                                  self.feat_label, self.w, self.n_labels, c.allowed_trans, c.allowed_start,
+                                  c.allowed_end, out)
+        return out
+
+    def lattice(self, E: np.ndarray, constraints, fixed=None):
+        """The :class:`~crftagger.decoding.Lattice` of one sentence's emissions ``E float64[T, L]``."""
+        from crftagger import decoding
+
+        return decoding.Lattice(E, self.transition_weights, constraints, fixed)
 
     def _run_batch(self, kernel, data: AttributeSequences, out: np.ndarray, threads) -> None:
         """Run a batch kernel of :mod:`crftagger.inference` over the non-empty sequences of ``data``."""

@@ -261,6 +261,7 @@ class Tagger:
         engine: str = "numba",
         threads: int | None = None,
         progress: bool = False,
+        order: int = 1,
         **crf_params,
     ) -> Tagger:
         """Train a tagger.
@@ -295,15 +296,28 @@ class Tagger:
             numba threads during training.
         progress : bool
             Show a tqdm bar with the loss and dev scores per iteration.
+        order : {1, 2}
+            1: first-order CRF; 2: second-order CRF
+            (:class:`~crftagger.second_order.SecondOrderCRF`, transitions over
+            label triples; ``engine="numba"`` and ``algorithm="lbfgs"`` only).
         **crf_params
             :class:`crftagger.CRF` parameters (``algorithm``, ``c1``, ``c2``,
             ``max_iterations``, ``all_possible_transitions``, ...).
         """
         from crftagger import schemes
         from crftagger.api import CRF
+        from crftagger.second_order import model_class
 
+        try:
+            model_class(order)
+        except ValueError as exc:
+            raise TaggerError(str(exc)) from None
+        if order == 2 and engine != "numba":
+            raise TaggerError(f"order=2 needs engine='numba' (CRFsuite trains first-order models), found {engine!r}")
         est = CRF(engine=engine, threads=threads, **crf_params)
         algorithm = est._algorithm()
+        if order == 2 and algorithm != "lbfgs":
+            raise TaggerError(f"order=2 trains with algorithm 'lbfgs' only, found {algorithm!r}")
         options = est._options(algorithm)
         corpus_name = corpus if isinstance(corpus, str) else None
         if corpus_name is not None:
@@ -346,7 +360,7 @@ class Tagger:
             dev_part = (cls._feature_input(dev, dtoks), dtoks, dtags)
         start = time.perf_counter()
         model, log = cls._fit(est, algorithm, options, data, labels, fx, dev_part, scheme,
-                              model_scheme, progress)
+                              model_scheme, progress, order)
         seconds = time.perf_counter() - start
         info = {
             "corpus": corpus_name,
@@ -354,7 +368,7 @@ class Tagger:
             "n_sentences": len(tokens),
             "n_tokens": int(sum(len(t) for t in tokens)),
             "engine": engine,
-            "training": {"algorithm": algorithm, **{k: v for k, v in options.items()},
+            "training": {"algorithm": algorithm, "order": int(order), **{k: v for k, v in options.items()},
                          "min_freq": est.min_freq, "all_possible_states": bool(est.all_possible_states),
                          "all_possible_transitions": bool(est.all_possible_transitions),
                          "train_scheme": model_scheme, "seconds": round(seconds, 3)},
@@ -418,10 +432,10 @@ class Tagger:
 
     @classmethod
     def _fit(cls, est, algorithm, options, data, labels, fx, dev_part, scheme, model_scheme,
-             progress):
+             progress, order=1):
         """Train with the chosen engine; return the model and its log."""
         from crftagger.api import ProgressCallback, progress_bar
-        from crftagger.model import LinearChainCRF
+        from crftagger.second_order import model_class
 
         if est.engine == "crfsuite":
             X = _dicts(data, fx.attributes)
@@ -431,7 +445,7 @@ class Tagger:
             est.verbose = bool(progress)
             est.fit(X, y)
             return est.model_, list(est.training_log_)
-        model = LinearChainCRF(labels, fx.attributes)
+        model = model_class(order)(labels, fx.attributes)
         dev_data = dev_scorer = None
         if dev_part is not None:
             dsents, _dtoks, dtags = dev_part
@@ -478,16 +492,11 @@ class Tagger:
         return self.extractor.transform(sentences)
 
     def _decode_ids(self, data: AttributeSequences) -> np.ndarray:
-        m, c = self.model, self.constraints
-        out = np.empty(data.n_items, dtype=np.int32)
-        if data.n_items:
-            decoding.decode_batch(
-                data.seq_ptr, data.item_ptr, data.attr_ids, data.attr_vals, m.feat_ptr,
-                m.feat_label, m.w, m.n_labels, c.allowed_trans, c.allowed_start, c.allowed_end, out,
-            )
+        out = self.model.decode(data, self.constraints)
         if len(out) and out.min() < 0:
+            pairs = " and the model's label pairs" if getattr(self.model, "order", 1) == 2 else ""
             raise decoding.DecodingError(
-                f"no label sequence is allowed by {self.model_scheme} for the labels {self.labels}"
+                f"no label sequence is allowed by {self.model_scheme}{pairs} for the labels {self.labels}"
             )
         return out
 
@@ -515,7 +524,7 @@ class Tagger:
                                     m.feat_ptr, m.feat_label, m.w, E)
                 if self._o_bias:
                     E[:, m.labels.get("O")] += self._o_bias
-            yield decoding.Lattice(E, self._tr, self.constraints, self._fixed_ids(fixed, i1 - i0))
+            yield m.lattice(E, self.constraints, self._fixed_ids(fixed, i1 - i0))
 
     def _fixed_ids(self, fixed, T: int) -> dict[int, list[int]] | None:
         if not fixed:
@@ -651,14 +660,26 @@ class Tagger:
         for j, lab in enumerate(self.labels):
             items = sorted(contrib[j], key=lambda r: -abs(r[3]))
             emission = float(sum(r[3] for r in items))
-            tin = (self.labels[path[i - 1]], float(self._tr[path[i - 1], j])) if i > 0 else None
-            tout = (self.labels[path[i + 1]], float(self._tr[j, path[i + 1]])) if i + 1 < len(toks) else None
+            before = int(path[i - 2]) if i >= 2 else None
+            tin = ((self.labels[path[i - 1]], self._edge_score(before, int(path[i - 1]), j))
+                   if i > 0 else None)
+            tout = ((self.labels[path[i + 1]], self._edge_score(int(path[i - 1]) if i > 0 else None, j,
+                                                                int(path[i + 1])))
+                    if i + 1 < len(toks) else None)
             total = emission + (tin[1] if tin else 0.0) + (tout[1] if tout else 0.0)
             out.append({"label": lab, "marginal": float(marg[j]), "emission": emission,
                         "attributes": items[:top], "transition_in": tin, "transition_out": tout,
                         "total": total, "predicted": bool(path[i] == j)})
         out.sort(key=lambda d: -d["total"])
         return out
+
+    def _edge_score(self, before: int | None, prev: int, cur: int) -> float:
+        """Transition score of ``prev -> cur`` (second order: after ``before``, None = sentence start)."""
+        score = float(self._tr[prev, cur])
+        if getattr(self.model, "order", 1) == 2:
+            L = self.model.n_labels
+            score += float(self.model.trigram_weights[L if before is None else before, prev, cur])
+        return score
 
     # ------------------------------------------------------------------ evaluation
     def evaluate(self, sentences, gold: Sequence[Sequence[str]] | None = None,
@@ -685,6 +706,7 @@ class Tagger:
             "n_labels": self.model.n_labels,
             "n_attributes": len(self.model.attributes),
             "n_state_features": self.model.n_state_features,
+            "order": int(getattr(self.model, "order", 1)),
             "feature_set": self.feature_set.to_dict(),
             "scheme": self.scheme,
             "model_scheme": self.model_scheme,
@@ -785,7 +807,12 @@ class Tagger:
                                  if fields.get("kind") == LinearChainCRF.MODEL_KIND else ""))
         if fields.get("format") != FORMAT_VERSION:
             raise TaggerError(f"{path}: tagger format {fields.get('format')!r}, expected {FORMAT_VERSION}")
+        order = fields.get("order", 1)
+        if isinstance(order, bool) or order not in (1, 2):
+            raise TaggerError(f"{path}: header says order={order!r}, expected 1 or 2")
         need = {"labels", "attributes", "feat_ptr", "feat_label", "w", "trans_mask"}
+        if order == 2:
+            need.add("pair_mask")
         missing = need - set(arrays)
         if missing:
             raise TaggerError(f"{path}: missing blocks {sorted(missing)}")
@@ -800,8 +827,16 @@ class Tagger:
         clusters = _embedded_clusters(path, fields.get("clusters"), arrays)
         tag_dictionary = _embedded_tagdict(path, fields.get("tag_dictionary"), arrays)
         try:
-            model = LinearChainCRF(labels, attributes, arrays["feat_ptr"], arrays["feat_label"],
-                                   arrays["w"], arrays["trans_mask"])
+            if order == 2:
+                from crftagger.second_order import SecondOrderCRF
+
+                model = SecondOrderCRF(labels, attributes, arrays["feat_ptr"], arrays["feat_label"],
+                                       arrays["w"], arrays["pair_mask"])
+                if not np.array_equal(model.trans_mask, np.asarray(arrays["trans_mask"]).ravel()):
+                    raise TaggerError(f"{path}: the blocks trans_mask and pair_mask disagree")
+            else:
+                model = LinearChainCRF(labels, attributes, arrays["feat_ptr"], arrays["feat_label"],
+                                       arrays["w"], arrays["trans_mask"])
             return cls(model, fields["feature_set"], scheme=fields.get("scheme"),
                        model_scheme=fields.get("model_scheme"), info=fields.get("info") or {},
                        o_bias=fields.get("o_bias", 0.0),
@@ -901,7 +936,7 @@ def frozen_vocabulary(items: Sequence[str]) -> Vocabulary:
 
 
 class _DevSpanScorer:
-    """``(index, w) -> {"dev_f1": ...}``: span F1 of scheme-constrained decoding on dev data."""
+    """``(model, w) -> {"dev_f1": ...}``: span F1 of scheme-constrained decoding on dev data."""
 
     def __init__(self, data: AttributeSequences, gold: list[list[str]], labels: list[str],
                  scheme: str, model_scheme: str):
@@ -911,14 +946,11 @@ class _DevSpanScorer:
         self.c = decoding.build_constraints(labels, model_scheme)
         self.out = np.empty(data.n_items, dtype=np.int32)
 
-    def __call__(self, index, w) -> dict:
+    def __call__(self, model, w) -> dict:
         from crftagger import metrics, schemes
 
-        d, c = self.data, self.c
-        w = np.ascontiguousarray(w, dtype=np.float64)
-        decoding.decode_batch(d.seq_ptr, d.item_ptr, d.attr_ids, d.attr_vals, index.feat_ptr,
-                              index.feat_label, w, len(self.names), c.allowed_trans,
-                              c.allowed_start, c.allowed_end, self.out)
+        d = self.data
+        model.decode_with(w, d, self.c, out=self.out)
         sp = d.seq_ptr
         pred = [self.names[self.out[sp[s]:sp[s + 1]]].tolist() for s in range(d.n_sequences)]
         if self.model_scheme != self.scheme:

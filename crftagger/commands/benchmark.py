@@ -58,6 +58,7 @@ from pathlib import Path
 from crftagger.recipes import (
     CLUSTER_TEXT,
     DEFAULT_PARAMS,
+    ORDERS,
     TRAIN_SCHEMES,
     corpus_params,
     feature_set_for,
@@ -137,6 +138,8 @@ class Settings:
     c1: float | None = None  # None: per corpus (CORPUS_PARAMS)
     c2: float | None = None
     train_schemes: dict[str, str] = field(default_factory=lambda: dict(TRAIN_SCHEMES))
+    #: CRF order of the crftagger rows (CRFsuite trains first-order models only).
+    orders: dict[str, int] = field(default_factory=lambda: dict(ORDERS))
     timeout: float = 3600.0
 
     def _param(self, corpus: str, name: str) -> float:
@@ -156,6 +159,7 @@ class Settings:
             "c1": BASELINE_PARAMS["c1"] if row == "baseline" else self._param(corpus, "c1"),
             "c2": BASELINE_PARAMS["c2"] if row == "baseline" else self._param(corpus, "c2"),
             "train_scheme": None if row == "baseline" else self.train_schemes.get(corpus),
+            "order": self.orders.get(corpus, 1) if row == "crftagger" else 1,
         }
 
 
@@ -316,7 +320,8 @@ def _run_ours(spec, info, train, test) -> dict:
     if row == "crftagger":
         wlab = Vocabulary()
         wX = wfx.transform(small, y=y[:20], labels=wlab)
-        wb = NumbaBackend(attributes=wfx.attributes, labels=wlab, **{**params, "max_iterations": 2})
+        wb = NumbaBackend(attributes=wfx.attributes, labels=wlab, order=spec.get("order", 1),
+                          **{**params, "max_iterations": 2})
         wb.fit(wX)
         wfx.freeze()
         wb.predict(wfx.transform(small))
@@ -330,7 +335,7 @@ def _run_ours(spec, info, train, test) -> dict:
         labels = Vocabulary()
         X = fx.transform(train, y=y, labels=labels)
         t_feat = time.perf_counter() - t0
-        backend = NumbaBackend(attributes=fx.attributes, labels=labels, **params)
+        backend = NumbaBackend(attributes=fx.attributes, labels=labels, order=spec.get("order", 1), **params)
         backend.fit(X)
         del X
     else:
@@ -366,6 +371,7 @@ def _run_ours(spec, info, train, test) -> dict:
         "feature_params": getattr(fs, "params", None),
         "cluster_text": list(CLUSTER_TEXT.get(info.name, ())),
         "train_scheme": scheme,
+        "order": spec.get("order", 1),
         "threads": numba.get_num_threads() if row == "crftagger" else 1,
         "warmup_seconds": warmup,
         "feature_seconds": t_feat,
@@ -624,7 +630,7 @@ def _settings_lines(rows: list[dict]) -> list[str]:
         r = ours[0]
         text = ", ".join(r.get("cluster_text") or []) or "-"
         out.append(f"| {corpus} | {r['features']} | {r['c1']:g} | {r['c2']:g} | {r['max_iterations']} | "
-                   f"{(r.get('train_scheme') or '-').upper()} | {text} |")
+                   f"{(r.get('train_scheme') or '-').upper()} | {r.get('order', 1)} | {text} |")
     return out
 
 
@@ -649,7 +655,9 @@ def render_markdown(doc: dict) -> str:
         "- crftagger and crfsuite rows: L-BFGS/OWL-QN with the per-corpus c1 / c2 and training "
         "scheme of the settings table below and at most that many iterations (CRFsuite's "
         "stopping test: delta 1e-5 over 10 iterations), same attributes; spans are scored after "
-        "conversion back to the corpus scheme",
+        "conversion back to the corpus scheme; where the settings table gives CRF order 2, the "
+        "crftagger row is a second-order CRF and the crfsuite row (CRFsuite has first order only) "
+        "is the first-order model on the same features",
         f"- baseline rows: sklearn-crfsuite, tutorial features, c1 = c2 = 0.1, "
         f"{s['baseline_iterations']} iterations, all possible transitions",
         "",
@@ -659,8 +667,9 @@ def render_markdown(doc: dict) -> str:
         "clusters are learned from the train and dev text of the listed corpora, never from a "
         "test split.",
         "",
-        "| corpus | features | c1 | c2 | max. iterations | training scheme | word clusters from |",
-        "|---|---|---:|---:|---:|---|---|",
+        "| corpus | features | c1 | c2 | max. iterations | training scheme | CRF order (crftagger row) "
+        "| word clusters from |",
+        "|---|---|---:|---:|---:|---|---:|---|",
         *_settings_lines(doc["rows"]),
         "",
         "## Targets (test split, percent)",

@@ -115,6 +115,7 @@ def run(args) -> int:
         train = train[: args.limit]
     params = dict(crf_params(args))
     train_scheme = args.train_scheme
+    order = args.order
     if args.recipe:
         from crftagger.recipes import recipe
 
@@ -122,6 +123,8 @@ def run(args) -> int:
         tuned = r.train_params() if params["algorithm"] == "lbfgs" else {"max_iterations": r.max_iterations}
         params = {**tuned, **params}
         train_scheme = train_scheme or r.train_scheme
+        if order is None and args.engine == "numba" and params["algorithm"] == "lbfgs":
+            order = r.order
         if args.feature_set is None and not args.feature_param:
             feature_set = r.feature_set(getattr(args, "data_dir", None))
     feature_params = {}
@@ -137,7 +140,7 @@ def run(args) -> int:
     tagger = Tagger.train(
         train, feature_set, scheme=scheme, train_scheme=train_scheme, dev=dev,
         label_column=label_column, engine=args.engine, threads=args.threads,
-        progress=progress, **params,
+        progress=progress, order=order or 1, **params,
     )
     seconds = time.perf_counter() - start
     tagger.info["corpus"] = source
@@ -195,6 +198,9 @@ def register(sub):
     p.add_argument("--dev", default=None, help="dev split name or file (default: the corpus' dev split; 'none')")
     p.add_argument("--test", default=None, help="test split name or file scored at the end ('none')")
     p.add_argument("--limit", type=int, default=None, help="use only the first N training sentences")
+    p.add_argument("--order", type=int, choices=(1, 2), default=None,
+                   help="1: first-order CRF (default); 2: second-order CRF, transitions over label "
+                        "triples (numba engine, lbfgs only)")
     p.add_argument("--recipe", action="store_true",
                    help="train a registered corpus with its tuned recipe (crftagger.recipes: feature set "
                         "with learned word clusters, training scheme, c1/c2, iterations), the settings "
