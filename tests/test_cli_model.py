@@ -143,3 +143,29 @@ def test_train_and_demo_on_a_registered_corpus(data_dir, tmp_path, capsys):
                            "--n-test", "30", "--max-iterations", "5", "--examples", "1"], capsys)
     assert code == 0, err
     assert "processed" in out and "/B-NP" in out
+
+
+def test_train_tag_and_inspect_a_second_order_model(tmp_path, capsys, monkeypatch):
+    sp = synthetic.make_splits(150, 20, 30, seed=4)
+    train, test = tmp_path / "train.conll", tmp_path / "test.conll"
+    write_conll(sp.train, train, ("word", "ner"))
+    write_conll(sp.test, test, ("word", "ner"))
+    model = tmp_path / "m2.crftagger"
+    code, out, err = _run(["train", str(train), "--columns", "word,ner", "--feature-set", "pii",
+                           "--test", str(test), "--order", "2", "--max-iterations", "20", "--no-progress",
+                           "-o", str(model)], capsys)
+    assert code == 0, err
+    assert "test: F1" in out
+    code, out, err = _run(["inspect", str(model), "--top", "4"], capsys)
+    assert code == 0, err
+    assert "CRF order:      2" in out and "second order:" in out and '"order": 2' in out
+    trigram_rows = out.split("second order:", 1)[1].strip().splitlines()[1:]
+    assert 1 <= len(trigram_rows) <= 4 and all("->" in r for r in trigram_rows)
+    code, out, err = _run(["tag", "-m", str(model), "--spans"], capsys, stdin="Write to Anna Smith today\n",
+                          monkeypatch=monkeypatch)
+    assert code == 0, err
+    tagged = [line for line in out.splitlines() if not line.startswith("#span")][0].split()
+    assert [t.rsplit("/", 1)[0] for t in tagged] == ["Write", "to", "Anna", "Smith", "today"]
+    code, out, err = _run(["train", str(train), "--columns", "word,ner", "--order", "2", "--algorithm", "ap",
+                           "--no-progress", "-o", str(model)], capsys)
+    assert code == 1 and "lbfgs" in err

@@ -5,7 +5,8 @@ versions), the word-cluster tables embedded in the file (their size, the
 extractors that read them and the file they came from), the tag dictionary
 (its size and the extractors that read it), the labels, the model size, the largest state-feature weights of
 every label and the transition table (rows: previous label, columns: current
-label). ``--explain "a tokenised sentence" --position I`` shows which
+label); for a second-order model also the label pairs it decodes over and its
+largest trigram weights. ``--explain "a tokenised sentence" --position I`` shows which
 attributes and transitions pushed each label at one token.
 """
 
@@ -39,6 +40,12 @@ def transition_table(model) -> str:
         cells = [(f"{T[i, j]:+.3f}" if mask[i, j] else ".").rjust(width) for j in range(len(labels))]
         lines.append(a.ljust(width) + " " + " ".join(cells))
     return "\n".join(lines) + "\n"
+
+
+def trigram_lines(model, top: int) -> list[str]:
+    """The ``top`` largest trigram weights by magnitude of a second-order model, one per line."""
+    feats = sorted(model.trigram_features_.items(), key=lambda kv: (-abs(kv[1]), kv[0][1:], str(kv[0][0])))
+    return [f"  {x or '<s>'} {a} -> {b}: {v:+.3f}" for (x, a, b), v in feats[:top] if v != 0]
 
 
 def cluster_lines(tagger) -> list[str]:
@@ -93,6 +100,7 @@ def run(args) -> int:
         out.write(f"tag dictionary: {len(td):,} words ({ambiguous:,} with more than one label, "
                   f"{'lower-cased' if td.lowercase else 'cased'}), read by {', '.join(readers)}\n")
     out.write(f"scheme:         {t.scheme} (model labels in {t.model_scheme})\n")
+    out.write(f"CRF order:      {getattr(m, 'order', 1)}\n")
     nz = int(np.count_nonzero(m.w))
     out.write(f"size:           {len(t.labels)} labels, {len(m.attributes):,} attributes, "
               f"{m.n_features:,} features ({nz:,} non-zero weights)\n")
@@ -127,6 +135,11 @@ def run(args) -> int:
         out.write(f"  {lab}: " + ", ".join(f"{a} {w:+.3f}" for a, w in feats) + "\n")
     out.write("\ntransition weights (rows previous, columns current; '.' = not a feature):\n")
     out.write(transition_table(m))
+    if getattr(m, "order", 1) == 2:
+        out.write(f"\nsecond order: {m.space.n_states} label pairs (with the sentence start <s>), "
+                  f"{m.space.n_edges} trigram weights; the {args.top} largest by magnitude "
+                  "(label before previous, previous -> current):\n")
+        out.write("\n".join(trigram_lines(m, args.top)) + "\n")
     return 0
 
 
