@@ -229,7 +229,7 @@ def compatible_labels(tag: str, labels: Sequence[str], tag_scheme: str | None,
 
 @njit
 def decode_batch(seq_ptr, item_ptr, attr_ids, attr_vals, feat_ptr, feat_label, w, L,
-                 allowed_trans, allowed_start, allowed_end, out):
+                 allowed_trans, allowed_start, allowed_end, out, bias=None):
     """Best allowed label sequence of every sequence (constrained Viterbi, serial).
 
     For each sequence ``s`` with items ``i0 = seq_ptr[s] .. i1 = seq_ptr[s+1]``:
@@ -254,6 +254,8 @@ def decode_batch(seq_ptr, item_ptr, attr_ids, attr_vals, feat_ptr, feat_label, w
     allowed_start, allowed_end : uint8[L]
     out : int32[N]
         Output label ids (``-1`` throughout a sequence without an allowed path).
+    bias : float64[L], optional
+        Added to the emission scores of every position (e.g. the outside-label bias).
     """
     S = seq_ptr.shape[0] - 1
     K = feat_label.shape[0]
@@ -270,6 +272,10 @@ def decode_batch(seq_ptr, item_ptr, attr_ids, attr_vals, feat_ptr, feat_label, w
         if T == 0:
             continue
         inference.emissions(item_ptr, attr_ids, attr_vals, i0, i1, feat_ptr, feat_label, w, E)
+        if bias is not None:
+            for t in range(T):
+                for j in range(L):
+                    E[t, j] += bias[j]
         for j in range(L):
             if allowed_start[j] == 0:
                 E[0, j] = NEG_INF

@@ -720,12 +720,21 @@ class LinearChainCRF:
         logz[kept] = out
         return logz
 
-    def decode(self, data: AttributeSequences, constraints=None, threads: int | None = None) -> np.ndarray:
+    def decode(self, data: AttributeSequences, constraints=None, threads: int | None = None,
+               bias=None) -> np.ndarray:
         """Best labels of every item allowed by ``constraints`` (:class:`~crftagger.decoding.Constraints`),
-        int32[N]; ``-1`` throughout a sequence without an allowed path."""
-        if constraints is None:
+        int32[N]; ``-1`` throughout a sequence without an allowed path. ``bias float64[L]`` is
+        added to the emission scores of every position."""
+        if constraints is None and bias is None:
             return self.predict(data, threads)
         from crftagger import decoding
+
+        if constraints is None:
+            constraints = decoding.build_constraints(self.labels.items, None)
+        if bias is not None:
+            bias = np.ascontiguousarray(bias, dtype=np.float64)
+            if bias.shape != (self.n_labels,) or not np.all(np.isfinite(bias)):
+                raise ModelError(f"bias: expected {self.n_labels} finite numbers, found shape {bias.shape}")
 
         self._require_fitted()
         data = self._check_data(data)
@@ -734,7 +743,7 @@ class LinearChainCRF:
         if data.n_items:
             decoding.decode_batch(data.seq_ptr, data.item_ptr, data.attr_ids, data.attr_vals, self.feat_ptr,
                                   self.feat_label, self.w, self.n_labels, c.allowed_trans, c.allowed_start,
-                                  c.allowed_end, out)
+                                  c.allowed_end, out, bias)
         return out
 
     def lattice(self, E: np.ndarray, constraints, fixed=None):

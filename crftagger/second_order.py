@@ -451,8 +451,11 @@ def nll_grad2(w, seq_ptr, item_ptr, attr_ids, attr_vals, feat_ptr, feat_label, L
 
 @njit_parallel(cache=True)
 def decode_batch2(seq_ptr, item_ptr, attr_ids, attr_vals, feat_ptr, feat_label, w, L,
-                  pair_b, edge_from, edge_to, ew, first, inner, last, out):
-    """Best allowed label sequence of every sequence (``-1`` throughout one without a path)."""
+                  pair_b, edge_from, edge_to, ew, first, inner, last, bias, out):
+    """Best allowed label sequence of every sequence (``-1`` throughout one without a path).
+
+    ``bias float64[L]`` is added to the emission scores of every position.
+    """
     n = seq_ptr.shape[0] - 1
     S = pair_b.shape[0]
     n_chunks = (n + 64 - 1) // 64
@@ -470,6 +473,9 @@ def decode_batch2(seq_ptr, item_ptr, attr_ids, attr_vals, feat_ptr, feat_label, 
             if T == 0:
                 continue
             emissions(item_ptr, attr_ids, attr_vals, i0, i1, feat_ptr, feat_label, w, E)
+            for t in range(T):
+                for j in range(L):
+                    E[t, j] += bias[j]
             pair_emissions(E, T, pair_b, first, inner, last, PE)
             pair_viterbi(PE, T, pair_b, edge_from, edge_to, ew, out[i0:i1], delta, back)
 
@@ -726,9 +732,14 @@ class SecondOrderCRF(LinearChainCRF):
         return self.space.state_masks(constraints.allowed_trans, constraints.allowed_start,
                                       constraints.allowed_end)
 
-    def decode(self, data: AttributeSequences, constraints=None, threads: int | None = None) -> np.ndarray:
-        """Best (allowed) labels of every item, int32[N]; ``-1`` throughout a sequence without a path."""
+    def decode(self, data: AttributeSequences, constraints=None, threads: int | None = None,
+               bias=None) -> np.ndarray:
+        """Best (allowed) labels of every item, int32[N]; ``-1`` throughout a sequence without a path.
+
+        ``bias float64[L]`` is added to the emission scores of every position.
+        """
         self._require_fitted()
+        bias = _bias(bias, self.n_labels)
         data = self._check_data(data)
         out = np.empty(data.n_items, dtype=np.int32)
         if data.n_items:
@@ -737,7 +748,7 @@ class SecondOrderCRF(LinearChainCRF):
             with numba_threads(threads):
                 decode_batch2(data.seq_ptr, data.item_ptr, data.attr_ids, data.attr_vals, self.feat_ptr,
                               self.feat_label, self.w, self.n_labels, self.space.pair_b,
-                              self.space.edge_from, self.space.edge_to, ew, first, inner, last, out)
+                              self.space.edge_from, self.space.edge_to, ew, first, inner, last, bias, out)
         return out
 
     def decode_with(self, w, data, constraints=None, out=None) -> np.ndarray:
@@ -757,7 +768,7 @@ class SecondOrderCRF(LinearChainCRF):
             ew = space.edge_weights(w, self.index.n_state_features)
             decode_batch2(data.seq_ptr, data.item_ptr, data.attr_ids, data.attr_vals, self.index.feat_ptr,
                           self.index.feat_label, w, self.n_labels, space.pair_b, space.edge_from,
-                          space.edge_to, ew, first, inner, last, out)
+                          space.edge_to, ew, first, inner, last, np.zeros(self.n_labels), out)
         return out
 
     def predict(self, data: AttributeSequences, threads: int | None = None) -> np.ndarray:
@@ -932,6 +943,15 @@ class PairLattice:
 
     def span_probability(self, type_: str, start: int, end: int) -> float:
         return self.inner.span_probability(type_, start, end)
+
+
+def _bias(bias, L: int) -> np.ndarray:
+    if bias is None:
+        return np.zeros(L)
+    bias = np.ascontiguousarray(bias, dtype=np.float64)
+    if bias.shape != (L,) or not np.all(np.isfinite(bias)):
+        raise ModelError(f"bias: expected {L} finite numbers, found shape {bias.shape}")
+    return bias
 
 
 def model_class(order: int):

@@ -492,7 +492,11 @@ class Tagger:
         return self.extractor.transform(sentences)
 
     def _decode_ids(self, data: AttributeSequences) -> np.ndarray:
-        out = self.model.decode(data, self.constraints)
+        bias = None
+        if self._o_bias:
+            bias = np.zeros(self.model.n_labels)
+            bias[self.model.labels.get("O")] = self._o_bias
+        out = self.model.decode(data, self.constraints, bias=bias)
         if len(out) and out.min() < 0:
             pairs = " and the model's label pairs" if getattr(self.model, "order", 1) == 2 else ""
             raise decoding.DecodingError(
@@ -562,9 +566,6 @@ class Tagger:
                 raise TaggerInputError("fixed labels are given for one sentence at a time")
             path, _ = self._lattice(sentences[0], fixed).best()
             return self._to_output([self.labels[i] for i in path])
-        if self._o_bias:
-            out = [self._to_output([self.labels[i] for i in lat.best()[0]]) for lat in self._lattices(sentences)]
-            return out[0] if single else out
         data = self.encode(sentences)
         ids = self._decode_ids(data)
         names = np.asarray(self.labels, dtype=object)

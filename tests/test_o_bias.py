@@ -69,6 +69,18 @@ def test_bias_reaches_spans_marginals_and_single_sentences(tagger, splits):
     assert np.all(p_o <= q_o + 1e-12) and np.any(p_o < q_o - 1e-6)
 
 
+def test_batch_tagging_with_a_bias_agrees_with_the_lattices(tagger, splits):
+    sents = [s.tokens for s in splits.test[:40]]
+    try:
+        tagger.o_bias = -2.0
+        batch = tagger.tag(sents)
+        single = [tagger.nbest(t, 1)[0].tags for t in sents]
+    finally:
+        tagger.o_bias = 0.0
+    assert batch == single
+    assert batch != tagger.tag(sents)
+
+
 def test_bias_is_saved_and_checked(tagger, tmp_path, splits):
     test = splits.test
     with pytest.raises(TaggerError, match="finite number"):

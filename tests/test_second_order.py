@@ -372,6 +372,19 @@ def test_tagger_trains_saves_and_loads_a_second_order_model(tmp_path):
     assert L == len(back.labels)
 
 
+def test_second_order_batch_tagging_with_a_bias_agrees_with_the_lattices():
+    train = span_sentences()
+    tagger = Tagger.train(train, "ner", order=2, c2=0.5, max_iterations=15)
+    sents = [toks for toks, _ in train[:5]] + [["paris", "bob", "new", "york", "ann"]]
+    plain = tagger.tag(sents)
+    tagger.o_bias = -4.0
+    batch = tagger.tag(sents)
+    assert batch == [tagger.nbest(t, 1)[0].tags for t in sents]
+    assert batch != plain
+    with pytest.raises(ModelError, match="bias"):
+        tagger.model.decode(tagger.encode(sents), bias=np.zeros(2))
+
+
 def test_tagger_rejects_second_order_with_other_engines_and_trainers():
     train = span_sentences()[:5]
     with pytest.raises(TaggerError, match="engine"):
