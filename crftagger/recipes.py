@@ -99,11 +99,14 @@ FEATURE_PARAMS: dict[str, dict] = {
 
 #: CRF order per corpus (1 where absent), for crftagger's own engine; the
 #: CRFsuite rows of the benchmark stay first order. Second order
-#: (:mod:`crftagger.second_order`) was measured against first order with the
-#: same features and c1/c2 (span F1, dev split or carved dev): CoNLL-2002
-#: Spanish 78.30 -> 78.89 (5-fold cross-validation on train 84.13 -> 84.47);
-#: CoNLL-2000 94.99 -> 94.94; MIT Restaurant 78.84 -> 78.39; WNUT-17
-#: 38.07 -> 38.36 (within noise, left first order).
+#: (:mod:`crftagger.second_order`) against first order with the same features
+#: and c1/c2, span F1: CoNLL-2002 Spanish dev 78.23 -> 78.89, 5-fold
+#: cross-validation on train 84.20 -> 84.47. With the first-order control
+#: decoded over the same label pairs (trigram weights held at 0), dev or carved
+#: dev: CoNLL-2000 94.99 -> 94.94, MIT Restaurant 78.84 -> 78.39, WNUT-17
+#: 38.07 -> 38.36 (noise; left first order), ATIS 96.21 -> 96.41 (but 97.39 for
+#: the plain first-order model, which may output label bigrams never seen in
+#: training).
 ORDERS: dict[str, int] = {"conll2002_es": 2}
 
 
