@@ -106,7 +106,7 @@ FEATURE_PARAMS: dict[str, dict] = {
 #: dev: CoNLL-2000 94.99 -> 94.94, MIT Restaurant 78.84 -> 78.39, WNUT-17
 #: 38.07 -> 38.36 (noise; left first order), ATIS 96.21 -> 96.41 (but 97.39 for
 #: the plain first-order model, which may output label bigrams never seen in
-#: training).
+#: training: 27 of the 5,703 label bigrams of ATIS dev are not in train).
 ORDERS: dict[str, int] = {"conll2002_es": 2}
 
 
