@@ -155,3 +155,28 @@ def test_per_corpus_regularisation_and_override(monkeypatch):
     s = bm.settings_from_args(p.parse_args(["--c2", "0.5", "--iterations", "7"]))
     assert s.spec("atis", "crftagger", None)["max_iterations"] == 7
     assert s.spec("atis", "crftagger", None)["c2"] == 0.5 and s.spec("snips", "crfsuite", None)["c2"] == 0.5
+
+
+def test_rows_with_a_second_order_model_and_an_outside_bias(data_dir):
+    """The crftagger row trains the recipe's CRF order and decodes with its O bias; the
+    crfsuite row stays a plain first-order model."""
+    settings = bm.Settings(mode="quick", train_size=250, test_size=80, max_iterations=6)
+    settings.orders = {"conll2002_es": 2}
+    settings.o_biases = {"conll2002_es": -2.0}
+    rows = {}
+    for row in ("crftagger", "crfsuite"):
+        spec = settings.spec("conll2002_es", row, str(data_dir))
+        rows[row] = bm.run_row(spec)
+    ours, ref = rows["crftagger"], rows["crfsuite"]
+    assert "error" not in ours and "error" not in ref
+    assert (ours["order"], ours["o_bias"]) == (2, -2.0)
+    assert (ref["order"], ref["o_bias"]) == (1, 0.0)
+    # trigram weights on top of the same state features and bigrams
+    assert ours["n_features"] > ref["n_features"]
+    assert 0.0 < ours["f1"] <= 100.0
+    # the bias reaches the decoding: without it the same model scores differently
+    plain = bm.run_row({**settings.spec("conll2002_es", "crftagger", str(data_dir)), "o_bias": 0.0})
+    assert plain["n_features"] == ours["n_features"]
+    assert (plain["precision"], plain["recall"]) != (ours["precision"], ours["recall"])
+    line = next(x for x in bm._settings_lines([ours, ref]) if x.startswith("| conll2002_es |"))
+    assert "| 2 | -2 |" in line

@@ -116,6 +116,7 @@ def run(args) -> int:
     params = dict(crf_params(args))
     train_scheme = args.train_scheme
     order = args.order
+    recipe_o_bias = 0.0
     if args.recipe:
         from crftagger.recipes import recipe
 
@@ -125,6 +126,7 @@ def run(args) -> int:
         train_scheme = train_scheme or r.train_scheme
         if order is None and args.engine == "numba" and params["algorithm"] == "lbfgs":
             order = r.order
+        recipe_o_bias = r.o_bias
         if args.feature_set is None and not args.feature_param:
             feature_set = r.feature_set(getattr(args, "data_dir", None))
     feature_params = {}
@@ -144,6 +146,11 @@ def run(args) -> int:
     )
     seconds = time.perf_counter() - start
     tagger.info["corpus"] = source
+    if recipe_o_bias and "O" in tagger.labels:
+        # the recipe's decoding bias: the dev and test scores and the saved model use it
+        tagger.o_bias = recipe_o_bias
+        if dev is not None:
+            tagger.info["scores"]["dev"] = tagger.evaluate(dev, label_column=label_column).summary()
     out = sys.stdout
     log = tagger.info.get("training_log") or []
     print(f"trained on {tagger.info['n_sentences']} sentences ({tagger.info['n_tokens']} tokens) in "
