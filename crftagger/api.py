@@ -315,6 +315,9 @@ class CRF(BaseEstimator):
     engine : {"numba", "crfsuite"}, default "numba"
     threads : int, optional
         numba threads for training and prediction (``None``: numba's setting).
+    order : {1, 2}, default 1
+        2 trains a second-order CRF (:class:`~crftagger.second_order.SecondOrderCRF`:
+        transition weights over label triples; numba engine, ``lbfgs`` only).
     """
 
     def __init__(
@@ -349,6 +352,7 @@ class CRF(BaseEstimator):
         trainer_cls=None,
         engine="numba",
         threads=None,
+        order=1,
     ):
         self.algorithm = algorithm
         self.min_freq = min_freq
@@ -380,6 +384,7 @@ class CRF(BaseEstimator):
         self.trainer_cls = trainer_cls
         self.engine = engine
         self.threads = threads
+        self.order = order
 
     # ------------------------------------------------------------------ validation
     def _algorithm(self) -> str:
@@ -394,6 +399,12 @@ class CRF(BaseEstimator):
                 f"algorithm {name!r} is only available with engine='crfsuite'; the numba engine "
                 f"trains {NUMBA_ALGORITHMS}"
             )
+        order = getattr(self, "order", 1)
+        if isinstance(order, bool) or order not in (1, 2):
+            raise CRFError(f"order must be 1 or 2, found {order!r}")
+        if order == 2 and (self.engine != "numba" or name != "lbfgs"):
+            raise CRFError(f"order=2 needs engine='numba' and algorithm 'lbfgs', found engine={self.engine!r}, "
+                           f"algorithm {name!r}")
         return name
 
     def _options(self, algorithm: str) -> dict:
@@ -461,7 +472,7 @@ class CRF(BaseEstimator):
         return self
 
     def _fit_numba(self, X, y, dev, algorithm, options) -> None:
-        from crftagger.model import LinearChainCRF
+        from crftagger.second_order import model_class
 
         if self.trainer_cls is not None:
             raise CRFError("trainer_cls is a python-crfsuite option: use engine='crfsuite'")
@@ -469,7 +480,7 @@ class CRF(BaseEstimator):
         data = encode_dicts(X, attributes, y, labels)
         attributes.freeze()
         labels.freeze()
-        model = LinearChainCRF(labels, attributes)
+        model = model_class(getattr(self, "order", 1))(labels, attributes)
         dev_data = None
         if dev is not None:
             # dev labels never seen in training get id -1: always counted wrong
@@ -694,7 +705,8 @@ class CRF(BaseEstimator):
         m = self._model
         strings = sum(len(s.encode("utf-8")) + 1 for s in m.attributes) + sum(
             len(s.encode("utf-8")) + 1 for s in m.labels)
-        return int(m.feat_ptr.nbytes + m.feat_label.nbytes + m.w.nbytes + m.trans_mask.nbytes + strings)
+        pairs = m.pair_mask.nbytes if getattr(m, "order", 1) == 2 else 0
+        return int(m.feat_ptr.nbytes + m.feat_label.nbytes + m.w.nbytes + m.trans_mask.nbytes + pairs + strings)
 
     # ------------------------------------------------------------------ files and pickling
     def save(self, path, prune: bool = True) -> Path:
@@ -740,7 +752,10 @@ class CRF(BaseEstimator):
                 est.tagger_  # noqa: B018 - fail now on a broken file
             est.training_log_ = TrainingLog()
             return est
-        model = LinearChainCRF.load(path)
+        from crftagger.second_order import SecondOrderCRF
+
+        kind = modelfile.read_header(path)["fields"].get("kind")
+        model = (SecondOrderCRF if kind == SecondOrderCRF.MODEL_KIND else LinearChainCRF).load(path)
         fields = modelfile.read_header(path)["fields"].get("user", {})
         params = {k: v for k, v in (fields.get("params") or {}).items() if k in cls._get_param_names()}
         est = cls(**params)
@@ -763,6 +778,8 @@ class CRF(BaseEstimator):
                 "w": model.w,
                 "trans_mask": model.trans_mask,
             }
+            if getattr(model, "order", 1) == 2:
+                state["_model_arrays"]["pair_mask"] = model.pair_mask
         return state
 
     def __setstate__(self, state):
@@ -777,6 +794,14 @@ class CRF(BaseEstimator):
         if arrays is not None:
             from crftagger.tagger import frozen_vocabulary
 
+            if "pair_mask" in arrays:
+                from crftagger.second_order import SecondOrderCRF
+
+                self._model = SecondOrderCRF(
+                    frozen_vocabulary(arrays["labels"]), frozen_vocabulary(arrays["attributes"]),
+                    arrays["feat_ptr"], arrays["feat_label"], arrays["w"], arrays["pair_mask"],
+                )
+                return
             self._model = LinearChainCRF(
                 frozen_vocabulary(arrays["labels"]), frozen_vocabulary(arrays["attributes"]),
                 arrays["feat_ptr"], arrays["feat_label"], arrays["w"], arrays["trans_mask"],

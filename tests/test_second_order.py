@@ -415,3 +415,29 @@ def test_model_file_with_a_broken_pair_mask_is_refused(tmp_path):
     modelfile.save(tmp_path / "empty.crftagger", arrays, fields)
     with pytest.raises(TaggerError, match="empty.crftagger"):
         Tagger.load(tmp_path / "empty.crftagger")
+
+
+def test_sklearn_style_estimator_with_order_two(tmp_path):
+    import pickle
+
+    from crftagger.api import CRF, CRFError
+
+    X, y = pattern_data(60)
+    Xt, _ = pattern_data(10, 12, seed=12)
+    crf = CRF(c2=0.01, max_iterations=100, order=2).fit(X, y)
+    assert isinstance(crf.model_, SecondOrderCRF)
+    pred = crf.predict(Xt)
+    marg = crf.predict_marginals(Xt)
+    assert all(max(d, key=d.get) == p for ds, ps in zip(marg, pred, strict=True) for d, p in zip(ds, ps, strict=True))
+    back = pickle.loads(pickle.dumps(crf))
+    assert isinstance(back.model_, SecondOrderCRF) and back.predict(Xt) == pred
+    crf.save(tmp_path / "crf2.model")
+    loaded = CRF.load(tmp_path / "crf2.model")
+    assert loaded.order == 2 and loaded.predict(Xt) == pred
+    assert crf.size_ > CRF(c2=0.01, max_iterations=100).fit(X, y).size_
+    with pytest.raises(CRFError, match="order=2"):
+        CRF(order=2, engine="crfsuite").fit(X, y)
+    with pytest.raises(CRFError, match="order=2"):
+        CRF(order=2, algorithm="ap").fit(X, y)
+    with pytest.raises(CRFError, match="order must be 1 or 2"):
+        CRF(order="2").fit(X, y)
