@@ -622,6 +622,8 @@ class LinearChainCRF:
 
     # ------------------------------------------------------------------ model files
     MODEL_KIND = "crftagger.LinearChainCRF"
+    #: The model-file block of the transition mask the constructor takes.
+    MASK_BLOCK = "trans_mask"
 
     def save(self, path, header: dict | None = None, prune: bool = True):
         """Write the model to one file (:mod:`crftagger.modelfile`: no pickle, checksummed).
@@ -658,7 +660,7 @@ class LinearChainCRF:
     @classmethod
     def from_arrays(cls, arrays: dict, where: str = "model") -> LinearChainCRF:
         """A fitted model from the blocks of :meth:`arrays` (checked; errors name ``where``)."""
-        missing = {"labels", "attributes", "feat_ptr", "feat_label", "w", "trans_mask"} - set(arrays)
+        missing = {"labels", "attributes", "feat_ptr", "feat_label", "w", cls.MASK_BLOCK} - set(arrays)
         if missing:
             raise ModelError(f"{where}: missing blocks {sorted(missing)}")
         try:
@@ -668,7 +670,7 @@ class LinearChainCRF:
             raise ModelError(f"{where}: {exc}") from None
         try:
             return cls(labels, attributes, arrays["feat_ptr"], arrays["feat_label"], arrays["w"],
-                       arrays["trans_mask"])
+                       arrays[cls.MASK_BLOCK])
         except ModelError as exc:
             raise ModelError(f"{where}: {exc}") from None
 

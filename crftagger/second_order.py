@@ -46,7 +46,13 @@ from crftagger._jit import njit, njit_parallel
 from crftagger.encoding import AttributeSequences, Vocabulary
 from crftagger.inference import NEG_INF, emissions, max_length
 from crftagger.model import LinearChainCRF, ModelError, _check_index_arrays, numba_threads
-from crftagger.objective import DEFAULT_CHUNKS, balanced_chunks, check_weights, observed_counts
+from crftagger.objective import (
+    DEFAULT_CHUNKS,
+    _scatter_state,
+    balanced_chunks,
+    check_weights,
+    observed_counts,
+)
 
 #: Largest number of pair states a model may have: inference costs about
 #: ``T * S * L`` per sentence and the lattices of :meth:`SecondOrderCRF.lattice`
@@ -434,14 +440,7 @@ def nll_grad2(w, seq_ptr, item_ptr, attr_ids, attr_vals, feat_ptr, feat_label, L
             emissions(item_ptr, attr_ids, attr_vals, i0, i1, feat_ptr, feat_label, w, E)
             lz += _pair_expectations(E, T, pair_a, pair_b, L, edge_from, edge_to, ew, exp_edge,
                                      XE, PE, al, be, sc, U, ge, 1.0)
-            for t in range(T):
-                for p in range(item_ptr[i0 + t], item_ptr[i0 + t + 1]):
-                    a = attr_ids[p]
-                    if a < 0:
-                        continue
-                    v = attr_vals[p]
-                    for k in range(feat_ptr[a], feat_ptr[a + 1]):
-                        g[k] += v * U[t, feat_label[k]]
+            _scatter_state(item_ptr, attr_ids, attr_vals, i0, T, feat_ptr, feat_label, U, 1.0, g)
         chunk_logz[c] = lz
     total = 0.0
     for c in range(C):
@@ -601,6 +600,7 @@ class SecondOrderCRF(LinearChainCRF):
     """
 
     MODEL_KIND = "crftagger.SecondOrderCRF"
+    MASK_BLOCK = "pair_mask"
     order = 2
 
     def __init__(self, labels: Vocabulary, attributes: Vocabulary, feat_ptr=None, feat_label=None, w=None,
@@ -712,18 +712,6 @@ class SecondOrderCRF(LinearChainCRF):
         out["pair_mask"] = self.pair_mask
         return out
 
-    @classmethod
-    def from_arrays(cls, arrays: dict, where: str = "model") -> SecondOrderCRF:
-        missing = {"labels", "attributes", "feat_ptr", "feat_label", "w", "pair_mask"} - set(arrays)
-        if missing:
-            raise ModelError(f"{where}: missing blocks {sorted(missing)}")
-        try:
-            labels = Vocabulary.from_list(arrays["labels"]).freeze()
-            attributes = Vocabulary.from_list(arrays["attributes"]).freeze()
-            return cls(labels, attributes, arrays["feat_ptr"], arrays["feat_label"], arrays["w"],
-                       arrays["pair_mask"])
-        except (ModelError, ValueError) as exc:
-            raise ModelError(f"{where}: {exc}") from None
 
     # ------------------------------------------------------------------ inference
     def _masks(self, constraints=None):

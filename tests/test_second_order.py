@@ -441,3 +441,15 @@ def test_sklearn_style_estimator_with_order_two(tmp_path):
         CRF(order=2, algorithm="ap").fit(X, y)
     with pytest.raises(CRFError, match="order must be 1 or 2"):
         CRF(order="2").fit(X, y)
+
+
+def test_plain_model_file_round_trip(tmp_path):
+    rng = np.random.default_rng(13)
+    model = random_model(rng)
+    data = random_data(rng, model, [3, 5, 2])
+    path = model.save(tmp_path / "m.crf", prune=False)
+    back = SecondOrderCRF.load(path)
+    assert np.array_equal(back.w, model.w) and np.array_equal(back.pair_mask, model.pair_mask)
+    assert np.array_equal(back.predict(data), model.predict(data))
+    with pytest.raises(ModelError, match="expected 'crftagger.LinearChainCRF'"):
+        LinearChainCRF.load(path)
