@@ -573,8 +573,10 @@ class FeatureExtractor:
                     try:
                         c = sent.columns[cname]
                     except KeyError:
+                        given = [c for c in sent.columns if not str(c).startswith("doc:")]
                         raise FeatureInputError(
-                            f"sentence {first + si}: no column {cname!r}; it has {list(sent.columns)}"
+                            f"sentence {first + si}: no column {cname!r}, which the feature set reads; "
+                            f"found {'columns ' + repr(given) if given else 'no columns besides the words'}"
                         ) from None
                     if len(c) != n:
                         raise FeatureInputError(

@@ -169,3 +169,21 @@ def test_train_tag_and_inspect_a_second_order_model(tmp_path, capsys, monkeypatc
     code, out, err = _run(["train", str(train), "--columns", "word,ner", "--order", "2", "--algorithm", "ap",
                            "--no-progress", "-o", str(model)], capsys)
     assert code == 1 and "lbfgs" in err
+
+
+def test_tag_names_the_line_of_input_without_the_columns_a_model_reads(data_dir, tmp_path, capsys, monkeypatch):
+    model = tmp_path / "chunk.crftagger"  # the chunk feature set reads a POS column
+    code, out, err = _run(["train", "conll2000", "--data-dir", str(data_dir), "--limit", "60",
+                           "--max-iterations", "3", "--no-progress", "-o", str(model)], capsys)
+    assert code == 0, err
+    code, out, err = _run(["tag", "-m", str(model)], capsys, "He reckons the deficit\n", monkeypatch)
+    assert code == 1 and "<stdin>: the model reads the input column(s) pos" in err
+    assert "--columns word,pos" in err and "Traceback" not in err
+    good = json.dumps({"tokens": ["He", "reckons"], "pos": ["PRP", "VBZ"]})
+    bad = json.dumps({"tokens": ["the", "deficit"]})
+    code, out, err = _run(["tag", "-m", str(model), "-f", "jsonl"], capsys, f"{good}\n\n{bad}\n", monkeypatch)
+    assert code == 1 and "<stdin>:3: sentence 2: no column 'pos'" in err
+    assert "no columns besides the words" in err and "doc:" not in err
+    code, out, err = _run(["tag", "-m", str(model), "-f", "jsonl"], capsys, f"{good}\n{good}\n", monkeypatch)
+    assert code == 0, err
+    assert [json.loads(x)["tokens"] for x in out.splitlines()] == [["He", "reckons"]] * 2

@@ -37,15 +37,16 @@ class TagInputError(ValueError):
     """Input text that ``crftagger tag`` cannot read."""
 
 
-def read_tokens(lines: Iterable[str], name: str) -> Iterator[tuple[list[str], dict, None]]:
-    for _lineno, line in enumerate(lines, 1):
-        yield line.split(), {}, None
+def read_tokens(lines: Iterable[str], name: str) -> Iterator[tuple[list[str], dict, None, int]]:
+    for lineno, line in enumerate(lines, 1):
+        yield line.split(), {}, None, lineno
 
 
 def read_conll_stream(lines: Iterable[str], name: str, columns: list[str]
-                      ) -> Iterator[tuple[list[str], dict, list[str]]]:
-    """Sentences of a CoNLL stream: ``(tokens, {column: values}, raw lines)``."""
+                      ) -> Iterator[tuple[list[str], dict, list[str], int]]:
+    """Sentences of a CoNLL stream: ``(tokens, {column: values}, raw lines, first line number)``."""
     n_fields = first = None
+    start = 0
     toks: list[str] = []
     cols: dict[str, list[str]] = {}
     raw: list[str] = []
@@ -54,9 +55,11 @@ def read_conll_stream(lines: Iterable[str], name: str, columns: list[str]
         fields = line.split()
         if not fields:
             if toks:
-                yield toks, cols, raw
+                yield toks, cols, raw, start
                 toks, cols, raw = [], {}, []
             continue
+        if not toks:
+            start = lineno
         if n_fields is None:
             n_fields, first = len(fields), lineno
             if columns and len(columns) > n_fields:
@@ -74,10 +77,10 @@ def read_conll_stream(lines: Iterable[str], name: str, columns: list[str]
             cols.setdefault(c, []).append(fields[i])
         raw.append(line)
     if toks:
-        yield toks, cols, raw
+        yield toks, cols, raw, start
 
 
-def read_jsonl(lines: Iterable[str], name: str) -> Iterator[tuple[list[str], dict, None]]:
+def read_jsonl(lines: Iterable[str], name: str) -> Iterator[tuple[list[str], dict, None, int]]:
     for lineno, line in enumerate(lines, 1):
         if not line.strip():
             continue
@@ -98,7 +101,7 @@ def read_jsonl(lines: Iterable[str], name: str) -> Iterator[tuple[list[str], dic
         for k, v in extra.items():
             if len(v) != len(toks):
                 raise TagInputError(f"{name}:{lineno}: column {k!r} has {len(v)} values for {len(toks)} tokens")
-        yield toks, extra, None
+        yield toks, extra, None, lineno
 
 
 def _batches(items: Iterator, size: int) -> Iterator[list]:
@@ -117,28 +120,39 @@ def tag_stream(tagger, lines: Iterable[str], out, *, name: str = "<stdin>", inpu
                batch_size: int = 256) -> int:
     """Tag every sentence of ``lines`` and write the answers to ``out``; return the count."""
     from crftagger.corpora import Sentence
+    from crftagger.features.extractor import FeatureInputError
     from crftagger.tagger import TaggerInputError
 
     if output_format is None:
         output_format = {"tokens": "inline", "conll": "conll", "jsonl": "jsonl"}[input_format]
     if output_format == "conll" and input_format != "conll":
         raise TagInputError("--output-format conll needs --input-format conll")
+    needed = list(tagger.feature_set.columns)
     if input_format == "conll":
-        cols = columns or ["word", *tagger.feature_set.columns]
+        cols = columns or ["word", *needed]
         reader = read_conll_stream(lines, name, cols)
     elif input_format == "jsonl":
         reader = read_jsonl(lines, name)
     else:
+        if needed:
+            raise TagInputError(
+                f"{name}: the model reads the input column(s) {', '.join(needed)} besides the words, "
+                f"which plain token lines do not have; give them with --input-format conll "
+                f"--columns word,{','.join(needed)} or --input-format jsonl "
+                f"(objects with \"tokens\" and {', '.join(repr(c) for c in needed)})"
+            )
         reader = read_tokens(lines, name)
     n = 0
     for batch in _batches(reader, batch_size):
-        sents = [Sentence(tokens=t, columns=c) if c else t for t, c, _raw in batch]
+        sents = [Sentence(tokens=t, columns=c) if c or needed else t for t, c, _raw, _line in batch]
         try:
             tags = tagger.tag(sents) if sents else []
             found = tagger.spans(sents) if spans else None
-        except TaggerInputError as exc:
-            raise TagInputError(f"{name}: sentence {n + _sentence_of(exc)}: {exc}") from None
-        for k, ((toks, _cols, raw), seq) in enumerate(zip(batch, tags, strict=True)):
+        except (TaggerInputError, FeatureInputError) as exc:
+            k, detail = _sentence_of(exc)
+            k = min(k, len(batch) - 1)
+            raise TagInputError(f"{name}:{batch[k][3]}: sentence {n + k + 1}: {detail}") from None
+        for k, ((toks, _cols, raw, _line), seq) in enumerate(zip(batch, tags, strict=True)):
             sp = found[k] if found is not None else None
             _write(out, output_format, toks, seq, raw, sp)
         n += len(batch)
@@ -146,12 +160,16 @@ def tag_stream(tagger, lines: Iterable[str], out, *, name: str = "<stdin>", inpu
     return n
 
 
-def _sentence_of(exc) -> int:
-    """The sentence index a TaggerInputError names within its batch (0 when it names none)."""
+def _sentence_of(exc) -> tuple[int, str]:
+    """The sentence index an input error names within its batch (0 when it names none)
+    and the rest of its message."""
     import re
 
-    m = re.match(r"sentence (\d+)", str(exc))
-    return int(m.group(1)) if m else 0
+    text = str(exc)
+    m = re.match(r"sentence (\d+)(: )?", text)
+    if not m:
+        return 0, text
+    return int(m.group(1)), text[m.end():] if m.group(2) else text
 
 
 def _write(out, fmt: str, toks, tags, raw, spans) -> None:
