@@ -755,12 +755,20 @@ class Tagger:
             raise TaggerError("the feature set has tagdict extractors but the tagger has no tag dictionary "
                               "(pass tag_dictionary=, the table the training extractor learned)")
         words, entries = td.to_blocks()
-        for b in ("tagdict_words", "tagdict_entries"):
+        names = ("tagdict_words", "tagdict_entries") + (("tagdict_phrases", "tagdict_phrase_entries")
+                                                         if td.spans is not None else ())
+        for b in names:
             if b in arrays:
                 raise TaggerError(f"model block {b!r} is already taken")
         arrays["tagdict_words"], arrays["tagdict_entries"] = words, entries
-        return {"words": "tagdict_words", "entries": "tagdict_entries", "size": len(words),
-                "lowercase": td.lowercase, "fingerprint": td.fingerprint()}
+        out = {"words": "tagdict_words", "entries": "tagdict_entries", "size": len(words),
+               "lowercase": td.lowercase, "fingerprint": td.fingerprint()}
+        if td.spans is not None:
+            phrases, pentries = td.span_blocks()
+            arrays["tagdict_phrases"], arrays["tagdict_phrase_entries"] = phrases, pentries
+            out.update(phrases="tagdict_phrases", phrase_entries="tagdict_phrase_entries",
+                       phrase_count=len(phrases))
+        return out
 
     def _uses_clusters(self) -> bool:
         fs = self.feature_set
@@ -916,8 +924,13 @@ def _embedded_tagdict(path, spec, arrays: Mapping):
         raise TaggerError(f"{where}: header field is a {type(spec).__name__}; expected an object "
                           "{words, entries, size, lowercase, fingerprint}")
     blocks = _string_blocks(where, spec, ("words", "entries"), arrays)
+    phrases = phrase_entries = None
+    if "phrases" in spec:
+        phrases, phrase_entries = _string_blocks(where, {**spec, "size": spec.get("phrase_count")},
+                                                 ("phrases", "phrase_entries"), arrays)
     try:
-        td = TagDictionary.from_blocks(blocks[0], blocks[1], bool(spec.get("lowercase", True)), where)
+        td = TagDictionary.from_blocks(blocks[0], blocks[1], bool(spec.get("lowercase", True)), where,
+                                       phrases, phrase_entries)
     except TagDictionaryError as exc:
         raise TaggerError(str(exc)) from None
     if spec.get("fingerprint") != td.fingerprint():

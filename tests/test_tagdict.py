@@ -16,6 +16,7 @@ from crftagger.features.tagdict import (
     cross_validated,
     folds_of,
 )
+from helpers import write_two_columns
 
 from crftagger.encoding import Vocabulary
 from crftagger.tagger import Tagger, TaggerError, _embedded_tagdict
@@ -184,9 +185,7 @@ def test_cli_train_inspect_and_tag_with_the_pos_set(tmp_path, capsys):
     from crftagger import cli
 
     sents, tags = _corpus(60)
-    train = tmp_path / "train.conll"
-    train.write_text("\n\n".join("\n".join(f"{w} {t}" for w, t in zip(s, g, strict=True))
-                                 for s, g in zip(sents, tags, strict=True)) + "\n", encoding="utf-8")
+    train = write_two_columns(tmp_path / "train.conll", sents, tags)
     model = tmp_path / "pos.crftagger"
     code = cli.main(["train", str(train), "--columns", "word,upos", "--feature-set", "pos", "--test", str(train),
                      "--max-iterations", "10", "--no-progress", "-o", str(model)])

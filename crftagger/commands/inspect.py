@@ -99,6 +99,9 @@ def run(args) -> int:
         ambiguous = sum(1 for c in td.counts.values() if len(c) > 1)
         out.write(f"tag dictionary: {len(td):,} words ({ambiguous:,} with more than one label, "
                   f"{'lower-cased' if td.lowercase else 'cased'}), read by {', '.join(readers)}\n")
+        if td.spans is not None:
+            multi = sum(1 for p in td.spans if len(p) > 1)
+            out.write(f"span phrases:   {len(td.spans):,} ({multi:,} of more than one word)\n")
     out.write(f"scheme:         {t.scheme} (model labels in {t.model_scheme})\n")
     out.write(f"CRF order:      {getattr(m, 'order', 1)}\n")
     nz = int(np.count_nonzero(m.w))
