@@ -120,7 +120,8 @@ FEATURE_PARAMS: dict[str, dict] = {
 #: the plain first-order model, which may output label bigrams never seen in
 #: training: 27 of the 5,703 label bigrams of ATIS dev are not in train).
 #: MIT Restaurant by 5-fold cross-validation on train with the engine: first
-#: order 77.93, second order 77.88.
+#: order 77.93, second order 77.88. CoNLL-2000 by 5-fold cross-validation in
+#: contiguous blocks: first order 94.09, second order 94.10 (c1/c2 0.02/0.2: 94.09).
 ORDERS: dict[str, int] = {"conll2002_es": 2}
 
 #: Decoding bias of the outside label per corpus (0 where absent; see
