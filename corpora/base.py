@@ -11,29 +11,10 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import IO
+from crftagger.errors import CorpusFormatError
 
 #: Characters that make a line "blank" (a sentence break) when it holds nothing else.
 BLANK_CHARS = " \t\r\n\f\v"
-
-
-class CorpusFormatError(ValueError):
-    """Bad corpus input.
-
-    The message names the file, the 1-based line, what was found and what was
-    expected: ``"train.txt:12: wrong column count: found 3 fields ('a b c'); expected 4"``.
-    The parts are also kept as attributes.
-    """
-
-    def __init__(self, path, line: int | None, problem: str, found: str, expected: str):
-        self.path = None if path is None else str(path)
-        self.line = line
-        self.problem = problem
-        self.found = found
-        self.expected = expected
-        where = self.path or "<input>"
-        if line is not None:
-            where = f"{where}:{line}"
-        super().__init__(f"{where}: {problem}: found {found}; expected {expected}")
 
 
 @dataclass

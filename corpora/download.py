@@ -23,16 +23,9 @@ from pathlib import Path
 from crftagger.corpora.registry import CorpusFile, CorpusInfo, get, search_roots
 
 from crftagger import config
+from crftagger.errors import ChecksumError, DownloadError
 
 CHUNK = 1 << 16
-
-
-class ChecksumError(ValueError):
-    """Downloaded or built content does not have the registered size or sha256."""
-
-
-class DownloadError(OSError):
-    """A source could not be fetched (network or HTTP error)."""
 
 
 def sha256_file(path) -> tuple[str, int]:

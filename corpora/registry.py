@@ -21,6 +21,7 @@ from pathlib import Path
 from crftagger.corpora.base import CorpusFormatError, Sentence
 
 from crftagger import config
+from crftagger.errors import CorpusNotFoundError
 
 RAW_HOST = "https://raw.githubusercontent.com"
 SPLITS = ("train", "dev", "test")
@@ -456,10 +457,6 @@ def get(name: str) -> CorpusInfo:
         return REGISTRY[name]
     except KeyError:
         raise ValueError(f"unknown corpus {name!r}; registered corpora: {', '.join(REGISTRY)}") from None
-
-
-class CorpusNotFoundError(FileNotFoundError):
-    """A corpus file is in none of the places searched; the message says where and how to get it."""
 
 
 def search_roots(data_dir: str | os.PathLike | None = None) -> list[Path]:

@@ -74,6 +74,7 @@ from random import Random
 from typing import NamedTuple
 
 from crftagger.corpora import Sentence
+from crftagger.errors import CorpusTemplateError
 
 __all__ = [
     "ENTITY_TYPES",
@@ -81,7 +82,7 @@ __all__ = [
     "SLOTS",
     "Splits",
     "Template",
-    "TemplateError",
+    "CorpusTemplateError",
     "generate",
     "held_out_values",
     "is_held_out_word",
@@ -253,10 +254,6 @@ def held_out_values() -> dict[str, frozenset[str]]:
 # --------------------------------------------------------------- templates
 
 
-class TemplateError(ValueError):
-    """A template line that cannot be used (unknown slot, unbalanced brace)."""
-
-
 @dataclass(frozen=True)
 class Template:
     """A sentence template: ``parts`` alternates literal text and slot names."""
@@ -283,13 +280,13 @@ def parse_template(text: str, where: str) -> Template:
     parts = _SLOT_RE.split(text)
     for slot in parts[1::2]:
         if slot not in SLOTS:
-            raise TemplateError(
+            raise CorpusTemplateError(
                 f"{where}: unknown slot {{{slot}}}; expected one of "
                 + ", ".join(f"{{{s}}}" for s in SLOTS)
             )
     for literal in parts[0::2]:
         if "{" in literal or "}" in literal:
-            raise TemplateError(f"{where}: found an unbalanced brace in {literal!r}; "
+            raise CorpusTemplateError(f"{where}: found an unbalanced brace in {literal!r}; "
                                 "expected {SLOT} pairs")
     return Template(where, text, tuple(parts))
 
@@ -305,7 +302,7 @@ def load_templates(folder: str | Path = TEMPLATE_DIR) -> tuple[Template, ...]:
     out = []
     files = sorted(folder.glob("*.txt"))
     if not files:
-        raise TemplateError(f"{folder}: found no *.txt template files; expected at least one")
+        raise CorpusTemplateError(f"{folder}: found no *.txt template files; expected at least one")
     for path in files:
         for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
             line = line.strip()
@@ -559,7 +556,7 @@ def _tag(text: str, spans, where: str) -> tuple[list[str], list[str]]:
     ends = {b: k for k, (_, b) in enumerate(bounds)}
     for etype, a, b in spans:
         if a not in starts or b not in ends:
-            raise TemplateError(
+            raise CorpusTemplateError(
                 f"{where}: entity {text[a:b]!r} ({etype}) does not start and end on token "
                 f"boundaries in {text!r}; tokens are {tokens}"
             )

@@ -54,6 +54,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 
 from crftagger.encoding import AttributeSequences, Vocabulary, encode_dicts
+from crftagger.errors import CRFError, NotFittedError
 
 ENGINES = ("numba", "crfsuite")
 LINESEARCHES = ("MoreThuente", "Backtracking", "StrongBacktracking")
@@ -88,14 +89,6 @@ _CRFSUITE_NAMES = {
     "calibration_max_trials": "calibration.max_trials",
     "pa_type": "type",
 }
-
-
-class CRFError(ValueError):
-    """Bad parameters or input given to :class:`CRF`."""
-
-
-class NotFittedError(CRFError, AttributeError):
-    """The estimator is used before ``fit``."""
 
 
 class TrainingLog(list):
@@ -436,8 +429,11 @@ class CRF(BaseEstimator):
             raise CRFError(f"threads must be an integer, found {self.threads!r}")
         return out
 
+    def __sklearn_is_fitted__(self) -> bool:
+        return getattr(self, "_model", None) is not None or getattr(self, "_crfsuite_bytes", None) is not None
+
     def _require_fitted(self) -> None:
-        if getattr(self, "_model", None) is None and getattr(self, "_crfsuite_bytes", None) is None:
+        if not self.__sklearn_is_fitted__():
             raise NotFittedError(f"this {type(self).__name__} is not fitted yet: call fit() first")
 
     @property

@@ -13,6 +13,7 @@ import importlib
 import sys
 
 from crftagger import __version__
+from crftagger.errors import CrftaggerError, UserError
 
 #: Sub-command modules, in the order ``--help`` lists them.
 COMMAND_MODULES = (
@@ -26,10 +27,6 @@ COMMAND_MODULES = (
     "crftagger.commands.inspect",
     "crftagger.commands.demo",
 )
-
-
-class UserError(Exception):
-    """An error caused by the user's input; printed without a traceback."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -56,9 +53,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return int(args.func(args) or 0)
-    except (UserError, ValueError, FileNotFoundError) as exc:
-        # Readers and validators raise ValueError subclasses whose message names
-        # the file, the line, what was found and what was expected.
+    except (CrftaggerError, ValueError, FileNotFoundError) as exc:
+        # crftagger's errors (and the ValueErrors of argument checks) carry a
+        # message that names the file, the line, what was found and what was expected.
         print(f"crftagger {args.command}: error: {exc}", file=sys.stderr)
         return 1
     except BrokenPipeError:

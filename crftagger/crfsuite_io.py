@@ -41,6 +41,7 @@ import numpy as np
 
 from crftagger.encoding import Vocabulary
 from crftagger.model import LinearChainCRF
+from crftagger.errors import CRFsuiteModelError
 
 MAGIC = b"lCRF"
 MODEL_TYPE = b"FOMC"
@@ -50,10 +51,6 @@ _CQDB_HEADER = struct.Struct("<4sIIIII")
 _FEATURE = np.dtype([("type", "<u4"), ("src", "<u4"), ("dst", "<u4"), ("weight", "<f8")])
 
 STATE, TRANSITION = 0, 1
-
-
-class CRFsuiteModelError(ValueError):
-    """A CRFsuite model file that cannot be read."""
 
 
 @dataclass

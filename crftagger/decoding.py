@@ -52,12 +52,9 @@ import numpy as np
 from crftagger import inference
 from crftagger._jit import njit
 from crftagger.schemes import LENIENT_ROLES, OUTSIDE, Role, Span, get_scheme, split_tag
+from crftagger.errors import DecodingError
 
 NEG_INF = -np.inf
-
-
-class DecodingError(ValueError):
-    """Labels, constraints or forced labels that decoding cannot honour."""
 
 
 # --------------------------------------------------------------------------- scheme tables

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from crftagger.schemes import OUTSIDE, Span, decode, get_scheme, split_tag
+from crftagger.errors import LengthMismatchError
 
 __all__ = [
     "LengthMismatchError",
@@ -52,10 +53,6 @@ __all__ = [
 ]
 
 MODES = ("conlleval", "strict")
-
-
-class LengthMismatchError(ValueError):
-    """Gold and predicted sequences that do not line up."""
 
 
 @dataclass(frozen=True)

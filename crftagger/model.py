@@ -28,13 +28,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from crftagger.encoding import AttributeSequences, Vocabulary
+from crftagger.errors import ModelError
 
 #: Training algorithms, named as in CRFsuite.
 ALGORITHMS = ("lbfgs", "l2sgd", "ap")
-
-
-class ModelError(ValueError):
-    """Invalid model parameters, training options or input data."""
 
 
 @dataclass

@@ -56,6 +56,7 @@ from pathlib import Path
 import numpy as np
 
 from crftagger import __version__
+from crftagger.errors import ModelFileError
 
 __all__ = [
     "FORMAT_VERSION",
@@ -87,13 +88,6 @@ ALLOWED_DTYPES = frozenset(
 )
 
 _TEXT_SIGNATURE = "# crftagger-model text dump"
-
-
-class ModelFileError(ValueError):
-    """A model file (or the data given to write one) is malformed.
-
-    The message names the file, what was found and what was expected.
-    """
 
 
 # ----------------------------------------------------------------- helpers

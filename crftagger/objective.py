@@ -56,6 +56,7 @@ from crftagger.inference import (
     transition_view,
     unary_marginals,
 )
+from crftagger.errors import ObjectiveInputError
 
 #: Default number of sequence chunks of :class:`Objective` (capped by the
 #: number of sequences). Each chunk owns a ``float64[K + L*L]`` gradient buffer.
@@ -65,10 +66,6 @@ DEFAULT_CHUNKS = 8
 CHUNK_BUFFER_BYTES = 256 * 2**20
 #: Features per task of the parallel chunk reduction.
 REDUCE_BLOCK = 16384
-
-
-class ObjectiveInputError(ValueError):
-    """The arrays given to :class:`Objective` are inconsistent."""
 
 
 # --------------------------------------------------------------------------- kernels

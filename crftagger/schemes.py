@@ -101,6 +101,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
+from crftagger.errors import SchemeError
 
 __all__ = [
     "OUTSIDE",
@@ -135,58 +136,6 @@ class Span(NamedTuple):
     type: str
     start: int
     end: int
-
-
-class SchemeError(ValueError):
-    """A tag sequence that a scheme does not allow, or a malformed tag.
-
-    Attributes give the details: ``position`` (0-based token index, or the
-    sequence length for "end of sentence"), ``found``, ``previous``,
-    ``expected`` (list of tags), ``scheme``, and, when known, ``sentence``
-    (index), ``source`` (file) and ``line`` (1-based line of the sentence's
-    first token).
-    """
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        position: int | None = None,
-        found: str | None = None,
-        previous: str | None = None,
-        expected: Sequence[str] = (),
-        scheme: str | None = None,
-    ):
-        super().__init__(message)
-        self.detail = message
-        self.position = position
-        self.found = found
-        self.previous = previous
-        self.expected = list(expected)
-        self.scheme = scheme
-        self.sentence: int | None = None
-        self.source: str | None = None
-        self.line: int | None = None
-
-    def locate(self, sentence: int | None, source: str | None = None, line: int | None = None):
-        """Return a copy whose message also names the sentence, file and line."""
-        where = []
-        if source is not None:
-            where.append(f"{source}")
-        if sentence is not None:
-            where.append(f"sentence {sentence}")
-        if line is not None:
-            where.append(f"starting at line {line}")
-        err = SchemeError(
-            (" ".join(where) + ": " if where else "") + self.detail,
-            position=self.position,
-            found=self.found,
-            previous=self.previous,
-            expected=self.expected,
-            scheme=self.scheme,
-        )
-        err.sentence, err.source, err.line = sentence, source, line
-        return err
 
 
 @dataclass(frozen=True)

@@ -48,17 +48,10 @@ import numpy as np
 
 from crftagger import decoding
 from crftagger.encoding import AttributeSequences, Vocabulary
+from crftagger.errors import TaggerError, TaggerInputError
 
 FORMAT = "crftagger.Tagger"
 FORMAT_VERSION = 1
-
-
-class TaggerError(ValueError):
-    """A tagger that cannot be built, saved or loaded as asked."""
-
-
-class TaggerInputError(ValueError):
-    """Input sentences that the tagger cannot read."""
 
 
 class TaggedSpan(NamedTuple):

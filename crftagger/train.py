@@ -65,12 +65,9 @@ from crftagger.objective import (
     check_weights,
     feature_index,
 )
+from crftagger.errors import TrainingError
 
 LINESEARCHES = ("MoreThuente", "Backtracking", "StrongBacktracking")
-
-
-class TrainingError(ValueError):
-    """A trainer was given an invalid parameter."""
 
 
 @dataclass

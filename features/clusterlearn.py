@@ -34,13 +34,10 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
+from crftagger.errors import ClusterLearnError
 
 #: Bump when the algorithm changes, so cached files are not reused.
 LEARNER_VERSION = 1
-
-
-class ClusterLearnError(ValueError):
-    """Bad input or parameters for the cluster learner."""
 
 
 def _check_params(max_words, min_count, n_contexts, window, dim, max_depth):

@@ -22,14 +22,7 @@ import os
 from collections.abc import Sequence
 
 from .text import TypeFunc
-
-
-class ClusterFileError(ValueError):
-    """A cluster file line is malformed."""
-
-
-class MissingClustersError(ClusterFileError, FileNotFoundError):
-    """A cluster extractor's file is missing and no in-memory table stands in for it."""
+from crftagger.errors import ClusterFileError, MissingClustersError
 
 
 class Clusters:

@@ -34,13 +34,10 @@ Values (:data:`FEATURES`), ``"-"`` when there is no evidence:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from crftagger.errors import DocumentFeatureError
 
 FEATURES = ("dcase", "dseq", "dprev", "dfirst")
 NONE = "-"
-
-
-class DocumentFeatureError(ValueError):
-    """An unknown document feature name or bad input."""
 
 
 def _case(t: str) -> str | None:

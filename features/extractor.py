@@ -46,10 +46,7 @@ from .table import KeyTable
 from .tagdict import PREFIX as TAGDICT_PREFIX
 from .tagdict import TagDictionary
 from .tagdict import settings as tagdict_settings
-
-
-class FeatureInputError(ValueError):
-    """Input sentences do not have the shape the feature set needs."""
+from crftagger.errors import FeatureInputError
 
 
 def _unsafe(v: str, seps: tuple[str, ...]) -> int:

@@ -30,13 +30,10 @@ import numpy as np
 
 from . import kernels
 from .table import KeyTable
+from crftagger.errors import GazetteerFileError, MissingDataPackage
 
 #: Position codes written by the matching kernel, in code order.
 POSITIONS = ("B", "I", "E", "S")
-
-
-class MissingDataPackage(ImportError):
-    """A gazetteer source needs a package that is not installed."""
 
 
 class Gazetteer:
@@ -174,10 +171,6 @@ class Gazetteer:
         if name is None:
             name = os.path.splitext(os.path.basename(path))[0]
         return cls(name, entries, case_sensitive=case_sensitive, source=f"file:{path}")
-
-
-class GazetteerFileError(ValueError):
-    """A gazetteer file cannot be read."""
 
 
 # --------------------------------------------------------------------------- data packages

@@ -44,15 +44,12 @@ from dataclasses import dataclass, field
 
 from . import text
 from .templates import Template, TemplateError, parse_crfpp, parse_many, read_crfpp
+from crftagger.errors import FeatureSpecError
 
 SPEC_FORMAT = 1
 _COL = re.compile(r"col([1-9][0-9]*)$")
 KINDS = ("type", "prefix", "suffix", "length", "pattern", "column", "cluster", "gazetteer", "document",
          "tagdict")
-
-
-class FeatureSpecError(ValueError):
-    """A feature set description is invalid."""
 
 
 def default_extractor(name: str) -> dict | None:

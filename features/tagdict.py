@@ -39,6 +39,7 @@ import hashlib
 import json
 from collections import Counter
 from collections.abc import Sequence
+from crftagger.errors import TagDictionaryError
 
 UNKNOWN = "_UNK"
 FREQUENT = "_F"
@@ -47,10 +48,6 @@ NO_SPAN = "O"
 FORMS = ("class", "rare", "span")
 #: Column name prefix under which the extractor passes the values on.
 PREFIX = "tagdict:"
-
-
-class TagDictionaryError(ValueError):
-    """A malformed tag-dictionary table or definition."""
 
 
 class TagDictionary:

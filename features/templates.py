@@ -26,12 +26,9 @@ import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from crftagger.errors import TemplateError
 
 WHERE = ("all", "first", "last")
-
-
-class TemplateError(ValueError):
-    """A template or template file is malformed."""
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from crftagger.corpora import synthetic as syn
 from crftagger.corpora.synthetic import (
     ENTITY_TYPES,
     SLOTS,
-    TemplateError,
+    CorpusTemplateError,
     generate,
     is_held_out_word,
     load_templates,
@@ -238,12 +238,12 @@ def test_templates_are_many_and_use_every_slot():
 
 def test_bad_template_names_file_and_line(tmp_path):
     (tmp_path / "bad.txt").write_text("# comment\n\nHello {NAME}, welcome\n", encoding="utf-8")
-    with pytest.raises(TemplateError, match=r"bad:3: unknown slot \{NAME\}"):
+    with pytest.raises(CorpusTemplateError, match=r"bad:3: unknown slot \{NAME\}"):
         load_templates(tmp_path)
     (tmp_path / "bad.txt").write_text("Hello {PER, welcome\n", encoding="utf-8")
-    with pytest.raises(TemplateError, match="bad:1: found an unbalanced brace"):
+    with pytest.raises(CorpusTemplateError, match="bad:1: found an unbalanced brace"):
         load_templates(tmp_path)
-    with pytest.raises(TemplateError, match="no \\*.txt template files"):
+    with pytest.raises(CorpusTemplateError, match="no \\*.txt template files"):
         load_templates(tmp_path / "nowhere")
 
 

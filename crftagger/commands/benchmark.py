@@ -64,6 +64,7 @@ from crftagger.recipes import (
     corpus_params,
     feature_set_for,
 )
+from crftagger.errors import BenchmarkError
 
 #: Every benchmarked corpus, in report order.
 CORPORA = (
@@ -117,10 +118,6 @@ TARGETS = {
 #: Fraction of train carved off as a dev split for corpora without one
 #: (every 10th sentence), used only with ``--eval-split dev``.
 DEV_EVERY = 10
-
-
-class BenchmarkError(ValueError):
-    """Bad benchmark options."""
 
 
 # ---------------------------------------------------------------------------- settings

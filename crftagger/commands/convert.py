@@ -14,13 +14,10 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Iterable, Iterator
+from crftagger.errors import ConvertFormatError
 
 DOCSTART = "-DOCSTART-"
 _FIELD = re.compile(r"\S+")
-
-
-class ConvertFormatError(ValueError):
-    """A line of the input that cannot be converted."""
 
 
 def _tag_field(line: str, column: int, delimiter: str | None) -> tuple[int, int] | None:

@@ -132,7 +132,7 @@ def cmd_download(args) -> int:
             info, dest, force=args.force, timeout=args.timeout, log=lambda m: print(f"  {m}")
         )
     except download.DownloadError as exc:
-        from crftagger.cli import UserError
+        from crftagger.errors import UserError
 
         raise UserError(f"{exc} (nothing was written; try again, or fetch the file by hand "
                         f"and check it with `crftagger corpora verify {info.name}`)") from exc

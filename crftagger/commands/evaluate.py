@@ -19,13 +19,10 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable, Iterator
+from crftagger.errors import EvalFormatError
 
 BOUNDARY = "-X-"
 DOCSTART = "-DOCSTART-"
-
-
-class EvalFormatError(ValueError):
-    """A line of an evaluation file that does not follow conlleval's format."""
 
 
 def read_conlleval(

@@ -31,10 +31,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterable, Iterator
-
-
-class TagInputError(ValueError):
-    """Input text that ``crftagger tag`` cannot read."""
+from crftagger.errors import TagInputError
 
 
 def read_tokens(lines: Iterable[str], name: str) -> Iterator[tuple[list[str], dict, None, int]]:
