@@ -51,35 +51,22 @@ import numpy as np
 
 from crftagger import inference
 from crftagger._jit import njit
-from crftagger.schemes import LENIENT_ROLES, OUTSIDE, Role, Span, get_scheme, split_tag
+from crftagger.schemes import (
+    LENIENT_ROLES,
+    OUTSIDE,
+    Role,
+    Span,
+    get_scheme,
+    is_boundary,
+    pair_allowed,
+    split_tag,
+)
 from crftagger.errors import DecodingError
 
 NEG_INF = -np.inf
 
 
 # --------------------------------------------------------------------------- scheme tables
-
-
-def _is_boundary(left: tuple[Role, str] | None, right: tuple[Role, str] | None) -> bool:
-    """True when a span boundary lies between two tags (``None`` = ``O`` or the sentence edge)."""
-    if left is None or right is None or left[1] != right[1]:
-        return True
-    return left[0].ends is True or right[0].begins is True
-
-
-def _pair_allowed(left: tuple[Role, str] | None, right: tuple[Role, str] | None) -> bool:
-    """Whether ``right`` may follow ``left`` under the roles' rules (module docstring of schemes)."""
-    if left is None and right is None:
-        return True
-    if left is not None and right is not None and left[1] == right[1]:
-        if _is_boundary(left, right):
-            return left[0].ends is not False and right[0].begins is not False
-        return True
-    if left is not None and (left[0].ends is False or left[0].before_same):
-        return False
-    if right is not None and (right[0].begins is False or right[0].after_same):
-        return False
-    return True
 
 
 @dataclass(frozen=True)
@@ -171,11 +158,11 @@ def build_constraints(labels: Sequence[str], scheme: str | None) -> Constraints:
         start, end = ones, ones.copy()
     else:
         trans = np.array(
-            [[_pair_allowed(a, b) for b in parsed] for a in parsed], dtype=np.uint8
+            [[pair_allowed(a, b) for b in parsed] for a in parsed], dtype=np.uint8
         ).reshape(L, L)
-        start = np.array([_pair_allowed(None, b) for b in parsed], dtype=np.uint8)
-        end = np.array([_pair_allowed(a, None) for a in parsed], dtype=np.uint8)
-    boundary = np.array([[_is_boundary(a, b) for b in parsed] for a in parsed], dtype=bool).reshape(L, L)
+        start = np.array([pair_allowed(None, b) for b in parsed], dtype=np.uint8)
+        end = np.array([pair_allowed(a, None) for a in parsed], dtype=np.uint8)
+    boundary = np.array([[is_boundary(a, b) for b in parsed] for a in parsed], dtype=bool).reshape(L, L)
     typed = np.array([p is not None for p in parsed], dtype=bool)
     continues = ~boundary & typed[:, None] & typed[None, :]
     return Constraints(

@@ -35,9 +35,8 @@ Two forward-backward flavours are provided:
 A kernel that finds no valid path (every path has score ``-inf``) returns
 ``-inf`` and fills its path output with ``-1``.
 
-The parallel entry points are compiled with ``cache=True`` as well: numba
-caches ``parallel=True`` functions, and this saves several seconds of
-compilation in every new process (measured: first call 8.6 s -> 0.08 s).
+JIT options (caching of the parallel entry points included) are decided in
+:mod:`crftagger._jit`.
 
 Signatures (the contract's names; workspaces last)::
 
@@ -133,7 +132,7 @@ def transition_view(w, n_features, n_labels):
 
 
 @njit
-def _logsumexp2(a, b):
+def logaddexp(a, b):
     """``log(exp(a) + exp(b))`` that returns ``-inf`` when both are ``-inf``."""
     if a < b:
         a, b = b, a
@@ -796,15 +795,6 @@ def kbest(E, Tr, k, paths, scores):
 
 
 @njit
-def chunk_bounds(n_sequences, n_chunks):
-    """Sequence boundaries of ``n_chunks`` near-equal chunks: int64[n_chunks + 1]."""
-    bounds = np.empty(n_chunks + 1, dtype=np.int64)
-    for c in range(n_chunks + 1):
-        bounds[c] = (n_sequences * c) // n_chunks
-    return bounds
-
-
-@njit
 def max_length(seq_ptr, s0, s1):
     """Length of the longest of the sequences ``s0 .. s1-1`` (``seq_ptr`` int64[S+1]; 0 when none)."""
     m = 0
@@ -815,7 +805,7 @@ def max_length(seq_ptr, s0, s1):
     return m
 
 
-@njit_parallel(cache=True)
+@njit_parallel
 def predict_batch(seq_ptr, item_ptr, attr_ids, attr_vals, feat_ptr, feat_label, w, L, out):
     """Viterbi labels of every sequence, in parallel over chunks of sequences.
 
@@ -882,7 +872,7 @@ def _scaled_chunk(seq_ptr, s0, s1, item_ptr, attr_ids, attr_vals, feat_ptr, feat
             )
 
 
-@njit_parallel(cache=True)
+@njit_parallel
 def marginals_batch(seq_ptr, item_ptr, attr_ids, attr_vals, feat_ptr, feat_label, w, L, out):
     """Unary marginals ``out[i, l] = p(y_i = l | x)`` of every item, in parallel.
 
@@ -900,7 +890,7 @@ def marginals_batch(seq_ptr, item_ptr, attr_ids, attr_vals, feat_ptr, feat_label
                       feat_ptr, feat_label, w, Tr, exp_tr, exp_tr_t, shift, True, out, no_logz)
 
 
-@njit_parallel(cache=True)
+@njit_parallel
 def logz_batch(seq_ptr, item_ptr, attr_ids, attr_vals, feat_ptr, feat_label, w, L, out):
     """``out[s] = log Z(x_s)`` of every sequence, in parallel.
 

@@ -20,9 +20,7 @@ is bit-identical for any number of threads. The hot path is the scaled
 probability-space forward-backward; a sequence whose scaling fails falls back
 to the log-space one.
 
-The parallel entry points are compiled with ``cache=True`` as well: numba
-caches ``parallel=True`` functions, and this saves several seconds of
-compilation in every new process (measured: first call 8.6 s -> 0.08 s).
+JIT options are decided in :mod:`crftagger._jit`.
 
 Final signatures::
 
@@ -172,7 +170,7 @@ def _sequence_expectations(
     return log_z
 
 
-@njit_parallel(cache=True)
+@njit_parallel
 def nll_grad(
     w, seq_ptr, item_ptr, attr_ids, attr_vals, feat_ptr, feat_label, L, observed, c2,
     trans_mask, chunks, grad, chunk_grad, work, work_t, work_ll, chunk_logz,

@@ -118,6 +118,8 @@ __all__ = [
     "decode",
     "detect_scheme",
     "get_scheme",
+    "is_boundary",
+    "pair_allowed",
     "scheme_violations",
     "split_tag",
     "tags_from_spans",
@@ -317,14 +319,22 @@ def _parse(tags: Sequence[str], i: int, roles: dict[str, Role], scheme_name: str
     return role, typ
 
 
-def _pair_ok(left, right) -> bool:
-    """Whether ``right`` may follow ``left`` (each ``None`` or ``(role, type)``)."""
+def is_boundary(left: tuple[Role, str] | None, right: tuple[Role, str] | None) -> bool:
+    """Whether a span boundary lies between two tags, each ``None`` (``O`` or the sentence
+    edge) or ``(role, type)``: always between different types, and between two tags of one
+    type when the left role always ends its span or the right one always begins one."""
+    if left is None or right is None or left[1] != right[1]:
+        return True
+    return left[0].ends is True or right[0].begins is True
+
+
+def pair_allowed(left: tuple[Role, str] | None, right: tuple[Role, str] | None) -> bool:
+    """Whether ``right`` may follow ``left`` (each ``None`` or ``(role, type)``; module docstring)."""
     if left is None and right is None:
         return True
     if left is not None and right is not None and left[1] == right[1]:
-        lr, rr = left[0], right[0]
-        if lr.ends is True or rr.begins is True:  # a boundary between two spans
-            return lr.ends is not False and rr.begins is not False
+        if is_boundary(left, right):  # two spans of one type meet
+            return left[0].ends is not False and right[0].begins is not False
         return True  # continuation
     if left is not None:
         if left[0].ends is False or left[0].before_same:
@@ -350,11 +360,11 @@ def _expected_after(prev_tag: str | None, cur_tag: str | None, scheme: Scheme) -
         if p in roles:
             left = (roles[p], typ)
     out = []
-    if _pair_ok(left, None):
+    if pair_allowed(left, None):
         out.append(OUTSIDE)
     for typ in types:
         for p, r in roles.items():
-            if _pair_ok(left, (r, typ)):
+            if pair_allowed(left, (r, typ)):
                 out.append(f"{p}-{typ}")
     return out
 
@@ -368,7 +378,7 @@ def _violation(tags, i, scheme: Scheme, what: str) -> SchemeError:
         # what could have stood at the last position instead
         before = tags[i - 2] if i >= 2 else None
         expected = [
-            t for t in _expected_after(before, prev, scheme) if _pair_ok(_maybe(t, scheme), None)
+            t for t in _expected_after(before, prev, scheme) if pair_allowed(_maybe(t, scheme), None)
         ]
         msg = (
             f"position {i - 1}: tag {prev!r} cannot end the sentence in {scheme.name} "
@@ -433,11 +443,7 @@ def decode(
     for i in range(n + 1):
         cur = _parse(tags, i, roles, name) if i < n else None
         if open_type is not None:
-            if (
-                cur is not None
-                and cur[1] == open_type
-                and not (open_role.ends is True or cur[0].begins is True)
-            ):
+            if cur is not None and not is_boundary((open_role, open_type), cur):
                 open_role = cur[0]  # continuation: always allowed
                 prev_type = open_type
                 continue

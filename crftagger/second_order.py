@@ -44,7 +44,7 @@ from numba import prange
 
 from crftagger._jit import njit, njit_parallel
 from crftagger.encoding import AttributeSequences, Vocabulary
-from crftagger.inference import NEG_INF, emissions, max_length
+from crftagger.inference import NEG_INF, emissions, logaddexp, max_length
 from crftagger.model import LinearChainCRF, ModelError, _check_index_arrays, numba_threads
 from crftagger.objective import (
     DEFAULT_CHUNKS,
@@ -207,17 +207,6 @@ class PairSpace:
 
 
 @njit
-def _logaddexp(a, b):
-    if a == NEG_INF:
-        return b
-    if b == NEG_INF:
-        return a
-    if a > b:
-        return a + np.log1p(np.exp(b - a))
-    return b + np.log1p(np.exp(a - b))
-
-
-@njit
 def pair_emissions(E, T, pair_b, first, inner, last, PE):
     """``PE[t, s] = E[t, b_s]`` where state ``s`` is allowed at ``t``, else ``-inf``."""
     S = pair_b.shape[0]
@@ -241,12 +230,12 @@ def pair_forward_log(PE, T, edge_from, edge_to, ew, alpha):
         for e in range(edge_from.shape[0]):
             v = alpha[t - 1, edge_from[e]] + ew[e]
             if v != NEG_INF:
-                alpha[t, edge_to[e]] = _logaddexp(alpha[t, edge_to[e]], v)
+                alpha[t, edge_to[e]] = logaddexp(alpha[t, edge_to[e]], v)
         for s in range(S):
             alpha[t, s] += PE[t, s]
     z = NEG_INF
     for s in range(S):
-        z = _logaddexp(z, alpha[T - 1, s])
+        z = logaddexp(z, alpha[T - 1, s])
     return z
 
 
@@ -261,7 +250,7 @@ def pair_backward_log(PE, T, edge_from, edge_to, ew, beta):
         for e in range(edge_from.shape[0]):
             v = ew[e] + PE[t + 1, edge_to[e]] + beta[t + 1, edge_to[e]]
             if v != NEG_INF:
-                beta[t, edge_from[e]] = _logaddexp(beta[t, edge_from[e]], v)
+                beta[t, edge_from[e]] = logaddexp(beta[t, edge_from[e]], v)
 
 
 @njit
@@ -402,7 +391,7 @@ def _pair_expectations(E, T, pair_a, pair_b, bos, edge_from, edge_to, ew, exp_ed
     return log_z
 
 
-@njit_parallel(cache=True)
+@njit_parallel
 def nll_grad2(w, seq_ptr, item_ptr, attr_ids, attr_vals, feat_ptr, feat_label, L,
               pair_a, pair_b, edge_from, edge_to, ew, chunks, chunk_g, chunk_ge, chunk_logz):
     """``sum_s log Z(x_s)``; the expected state-feature counts and edge marginals per chunk.
@@ -448,7 +437,7 @@ def nll_grad2(w, seq_ptr, item_ptr, attr_ids, attr_vals, feat_ptr, feat_label, L
     return total
 
 
-@njit_parallel(cache=True)
+@njit_parallel
 def decode_batch2(seq_ptr, item_ptr, attr_ids, attr_vals, feat_ptr, feat_label, w, L,
                   pair_b, edge_from, edge_to, ew, first, inner, last, bias, out):
     """Best allowed label sequence of every sequence (``-1`` throughout one without a path).
@@ -479,7 +468,7 @@ def decode_batch2(seq_ptr, item_ptr, attr_ids, attr_vals, feat_ptr, feat_label, 
             pair_viterbi(PE, T, pair_b, edge_from, edge_to, ew, out[i0:i1], delta, back)
 
 
-@njit_parallel(cache=True)
+@njit_parallel
 def marginals_batch2(seq_ptr, item_ptr, attr_ids, attr_vals, feat_ptr, feat_label, w, L,
                      pair_b, edge_from, edge_to, ew, first, inner, last, out, logz):
     """Label marginals ``out[item, label]`` and ``logz[s]`` of every sequence (log space)."""
