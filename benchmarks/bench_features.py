@@ -17,7 +17,7 @@ Two measurements, in one run:
    * by the sklearn-crfsuite way: a straightforward per-token Python
      function building a ``{name: 1.0}`` dict of strings (below,
      ``word2features``), and the same dicts then encoded to ids with
-     ``crftagger.encoding.encode_dicts`` (what a CRF needs).
+     ``crftagger.engine.encoding.encode_dicts`` (what a CRF needs).
 
    The dicts of both ways are checked to be identical for every token. The
    speed-up column compares each crftagger row with the Python row above it
@@ -66,7 +66,7 @@ from crftagger.features.text import (
 )
 
 from crftagger import config
-from crftagger.encoding import Vocabulary, encode_dicts
+from crftagger.engine.encoding import Vocabulary, encode_dicts
 
 # --------------------------------------------------------------------------- data
 

@@ -2,7 +2,7 @@
 
 Both taggers use the SAME weights: a CRFsuite model is trained on CoNLL-2000
 (CRFsuite's chunking attributes) and imported at full precision into a
-:class:`~crftagger.model.LinearChainCRF`, so the predictions must be identical
+:class:`~crftagger.engine.model.LinearChainCRF`, so the predictions must be identical
 (the script checks it). Attributes are given (extracted beforehand, untimed).
 
     python benchmarks/bench_tag.py [--data-dir DIR] [--repeat N] [--iterations I] [--quick]
@@ -54,8 +54,8 @@ def main(argv=None) -> int:
     import numba
     import pycrfsuite
 
-    from crftagger.crfsuite_io import load_crfsuite
-    from crftagger.encoding import encode_dicts
+    from crftagger.io.crfsuite import load_crfsuite
+    from crftagger.engine.encoding import encode_dicts
 
     root = _util.data_dir(args.data_dir)
     X, y, Xt, yt, _ = _util.load_chunking(root, args.n_train, None)

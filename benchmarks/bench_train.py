@@ -53,7 +53,7 @@ def _load_arrays(root: Path, n_train: int | None, n_test: int | None):
     from crftagger.corpora import load
     from crftagger.features import FeatureExtractor, feature_set
 
-    from crftagger.encoding import Vocabulary
+    from crftagger.engine.encoding import Vocabulary
 
     train = load("conll2000", "train", data_dir=root)[:n_train]
     test = load("conll2000", "test", data_dir=root)[:n_test]
@@ -82,7 +82,7 @@ def worker(args) -> dict:
         X, y, Xt, yt, extract_s = _util.load_chunking(root, args.n_train, args.n_test)
         warm_X, warm_y = X[:20], y[:20]
     data_rss = _util.rss_mb()
-    from crftagger.backends import CRFsuiteBackend, NumbaBackend
+    from crftagger.engine.backends import CRFsuiteBackend, NumbaBackend
 
     params = _engine_params(args)
     compile_s = 0.0

@@ -9,11 +9,11 @@ def __getattr__(name: str):
     # CRF and Tagger load numpy, numba and the engines: import them on first use
     # so that `import crftagger` (and `crftagger --help`) stays fast.
     if name == "CRF":
-        from crftagger.api import CRF
+        from crftagger.api.crf import CRF
 
         return CRF
     if name == "Tagger":
-        from crftagger.tagger import Tagger
+        from crftagger.api.tagger import Tagger
 
         return Tagger
     raise AttributeError(f"module 'crftagger' has no attribute {name!r}")

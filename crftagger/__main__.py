@@ -1,5 +1,5 @@
 import sys
 
-from crftagger.cli import main
+from crftagger.cli.app import main
 
 sys.exit(main())

@@ -114,7 +114,7 @@ FEATURE_PARAMS: dict[str, dict] = {
 
 #: CRF order per corpus (1 where absent), for crftagger's own engine; the
 #: CRFsuite rows of the benchmark stay first order. Second order
-#: (:mod:`crftagger.second_order`) against first order with the same features
+#: (:mod:`crftagger.engine.second_order`) against first order with the same features
 #: and c1/c2, span F1: CoNLL-2002 Spanish dev 78.23 -> 78.89, 5-fold
 #: cross-validation on train 84.20 -> 84.47. With the first-order control
 #: decoded over the same label pairs (trigram weights held at 0), dev or carved
@@ -128,7 +128,7 @@ FEATURE_PARAMS: dict[str, dict] = {
 ORDERS: dict[str, int] = {"conll2002_es": 2}
 
 #: Decoding bias of the outside label per corpus (0 where absent; see
-#: :attr:`crftagger.tagger.Tagger.o_bias`), for crftagger's own rows; the
+#: :attr:`crftagger.api.tagger.Tagger.o_bias`), for crftagger's own rows; the
 #: CRFsuite rows decode plainly. WNUT-17 dev span F1 by bias: 0 38.73, -0.5
 #: 39.57, -1.0 40.56, -1.5 39.74, -2.0 35.57, -3.0 18.53. Left at 0, by 5-fold
 #: cross-validation on train (bias 0 / +0.5 / -0.25 / -0.5 / -1.0): MIT

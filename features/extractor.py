@@ -1,4 +1,4 @@
-"""The feature extractor: sentences in, :class:`~crftagger.encoding.AttributeSequences` out.
+"""The feature extractor: sentences in, :class:`~crftagger.engine.encoding.AttributeSequences` out.
 
 Pipeline of :meth:`FeatureExtractor.transform`:
 
@@ -13,7 +13,7 @@ Pipeline of :meth:`FeatureExtractor.transform`:
    in an int32-row hash table that maps keys to attribute ids.
 4. Only keys the table has not seen are named in Python (the attribute name
    string is built and added to / looked up in the attribute
-   :class:`~crftagger.encoding.Vocabulary`).
+   :class:`~crftagger.engine.encoding.Vocabulary`).
 
 Exactness. Attribute ids always agree with the names :meth:`to_dicts`
 writes, even when two different keys spell the same name (``w[-1]|w[0]`` of
@@ -36,7 +36,7 @@ from itertools import repeat
 
 import numpy as np
 
-from crftagger.encoding import AttributeSequences, Vocabulary
+from crftagger.engine.encoding import AttributeSequences, Vocabulary
 
 from . import kernels, text
 from .clusters import Clusters, MissingClustersError

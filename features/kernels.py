@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from crftagger._jit import njit
+from crftagger.engine._jit import njit
 
 NO_SLOT = -7
 PENDING_BASE = -10

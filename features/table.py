@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from crftagger._jit import njit
+from crftagger.engine._jit import njit
 
 from . import kernels
 

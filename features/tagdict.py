@@ -30,7 +30,7 @@ table of the *other* folds (cross-validation: ``folds`` groups of documents,
 each a run of sentences with the same ``doc_id``, or of single sentences
 where there is none), exactly as a tagging-time sentence sees a table that
 never held it. At tagging time the values come from the whole table, which a
-saved model carries (:class:`~crftagger.tagger.Tagger`).
+saved model carries (:class:`~crftagger.api.tagger.Tagger`).
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
 
 from crftagger import CRF
-from crftagger.api import CRFError, NotFittedError
+from crftagger.api.crf import CRFError, NotFittedError
 
 PARAMS = dict(algorithm="lbfgs", c1=0.1, c2=0.1, max_iterations=60, all_possible_transitions=True)
 
@@ -205,9 +205,9 @@ def test_passive_aggressive_needs_and_runs_on_crfsuite(data):
 
 
 def test_verbose_progress_reports_the_training_loss(data, capsys):
-    from crftagger.api import ProgressCallback
-    from crftagger.encoding import Vocabulary, encode_dicts
-    from crftagger.model import LinearChainCRF
+    from crftagger.api.crf import ProgressCallback
+    from crftagger.engine.encoding import Vocabulary, encode_dicts
+    from crftagger.engine.model import LinearChainCRF
 
     (X, y), _ = data
     for c1 in (0.0, 0.1):

@@ -8,14 +8,14 @@ import numpy as np
 import pytest
 from helpers import read_conll2000
 
-from crftagger.backends import (
+from crftagger.engine.backends import (
     BackendError,
     CRFsuiteBackend,
     NumbaBackend,
     make_backend,
     parse_crfsuite_log,
 )
-from crftagger.encoding import Vocabulary, encode_dicts
+from crftagger.engine.encoding import Vocabulary, encode_dicts
 
 pytest.importorskip("pycrfsuite")
 

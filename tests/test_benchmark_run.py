@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from crftagger.corpora import get
 
-from crftagger.commands import benchmark as bm
+from crftagger.cli import benchmark as bm
 
 REPO = Path(__file__).resolve().parent.parent
 FIELDS = ("f1", "f1_strict", "precision", "recall", "accuracy", "train_seconds", "iterations",

@@ -1,4 +1,4 @@
-"""``crftagger evaluate`` and ``crftagger convert`` through ``crftagger.cli.main``."""
+"""``crftagger evaluate`` and ``crftagger convert`` through ``crftagger.cli.app.main``."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from crftagger.cli import main
+from crftagger.cli.app import main
 
 EVAL_TEXT = """\
 Peter NNP I-PER I-PER

@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 from helpers import read_conll2000
 
-from crftagger import crfsuite_io
-from crftagger.encoding import Vocabulary, encode_dicts
-from crftagger.model import FeatureIndex
-from crftagger.objective import Objective
+from crftagger.io import crfsuite
+from crftagger.engine.encoding import Vocabulary, encode_dicts
+from crftagger.engine.model import FeatureIndex
+from crftagger.engine.objective import Objective
 
 pycrfsuite = pytest.importorskip("pycrfsuite")
 
@@ -71,8 +71,8 @@ def crfsuite_marginals(tagger, xseq, labels):
 
 
 def test_binary_import_agrees_with_text_dump(trained):
-    full = crfsuite_io.read_crfsuite_model(trained["path"])
-    dump = crfsuite_io.read_crfsuite_dump(trained["path"])
+    full = crfsuite.read_crfsuite_model(trained["path"])
+    dump = crfsuite.read_crfsuite_dump(trained["path"])
     assert full.labels == list(trained["tagger"].labels())
     m_full, m_dump = full.to_crf(), dump.to_crf()
     sf, sd = m_full.state_features_, m_dump.state_features_
@@ -87,7 +87,7 @@ def test_binary_import_agrees_with_text_dump(trained):
 
 
 def test_marginals_and_viterbi_match_crfsuite(trained):
-    model = crfsuite_io.load_crfsuite(trained["path"])
+    model = crfsuite.load_crfsuite(trained["path"])
     labels = model.labels.items
     tagger = trained["tagger"]
     Xt = trained["Xt"]
@@ -114,7 +114,7 @@ def test_objective_at_crfsuite_weights_equals_reported_loss(trained):
     index = FeatureIndex.build(data, len(attributes), len(labels))
     n_reported = int(re.search(r"Number of features: (\d+)", log).group(1))
     assert index.n_features == n_reported
-    imported = crfsuite_io.load_crfsuite(trained["path"])
+    imported = crfsuite.load_crfsuite(trained["path"])
     model = imported.reindexed(labels, attributes, index)
     # every imported weight found its slot in the index built from the data
     assert np.count_nonzero(model.w) == np.count_nonzero(imported.w)
@@ -136,14 +136,14 @@ def test_reading_a_corrupt_file_fails_clearly(trained, tmp_path):
     raw = open(trained["path"], "rb").read()
     bad = tmp_path / "bad.crfsuite"
     bad.write_bytes(b"XXXX" + raw[4:])
-    with pytest.raises(crfsuite_io.CRFsuiteModelError, match="magic"):
-        crfsuite_io.read_crfsuite_model(bad)
+    with pytest.raises(crfsuite.CRFsuiteModelError, match="magic"):
+        crfsuite.read_crfsuite_model(bad)
     bad.write_bytes(raw[: len(raw) // 2])
-    with pytest.raises(crfsuite_io.CRFsuiteModelError, match=str(bad.name)):
-        crfsuite_io.read_crfsuite_model(bad)
+    with pytest.raises(crfsuite.CRFsuiteModelError, match=str(bad.name)):
+        crfsuite.read_crfsuite_model(bad)
     bad.write_bytes(raw[:20])
-    with pytest.raises(crfsuite_io.CRFsuiteModelError, match="too short"):
-        crfsuite_io.read_crfsuite_model(bad)
+    with pytest.raises(crfsuite.CRFsuiteModelError, match="too short"):
+        crfsuite.read_crfsuite_model(bad)
     assert os.path.exists(trained["path"])
 
 
@@ -175,7 +175,7 @@ def test_objective_matches_with_other_feature_sets(trained, tmp_path, options):
     data = encode_dicts(X, attributes, y, labels)
     index = FeatureIndex.build(data, len(attributes), len(labels), **options)
     assert index.n_features == int(re.search(r"Number of features: (\d+)", log).group(1))
-    imported = crfsuite_io.load_crfsuite(path)
+    imported = crfsuite.load_crfsuite(path)
     model = imported.reindexed(labels, attributes, index)
     assert np.count_nonzero(model.w) == np.count_nonzero(imported.w)
     assert model.loss(data, c2=0.5) == pytest.approx(reported, abs=1e-6)

@@ -11,8 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crftagger import decoding, schemes
-from crftagger.decoding import DecodingError, Lattice, build_constraints
+from crftagger import schemes
+from crftagger.decode import constrained
+from crftagger.decode.constrained import DecodingError, Lattice, build_constraints
 
 #: Label sets small enough to enumerate every path, per scheme.
 LABELS = {
@@ -51,7 +52,7 @@ def test_spans_of_equals_strict_decoding_on_valid_paths(scheme):
     for path in itertools.product(range(len(labels)), repeat=4):
         if c.is_valid(path):
             tags = [labels[i] for i in path]
-            assert decoding.spans_of(path, c) == schemes.extract_spans(tags, scheme), tags
+            assert constrained.spans_of(path, c) == schemes.extract_spans(tags, scheme), tags
 
 
 def test_lenient_tables_read_spans_as_conlleval():
@@ -60,7 +61,7 @@ def test_lenient_tables_read_spans_as_conlleval():
     assert c.unconstrained
     for path in itertools.product(range(len(labels)), repeat=4):
         tags = [labels[i] for i in path]
-        assert decoding.spans_of(path, c) == schemes.extract_spans(tags), tags
+        assert constrained.spans_of(path, c) == schemes.extract_spans(tags), tags
 
 
 def test_unknown_prefix_is_refused_with_its_name():
@@ -188,15 +189,15 @@ def test_decode_batch_matches_the_single_sentence_lattice():
     w = rng.normal(size=len(feat_label) + L * L)
     c = build_constraints(labels, "bioes")
     out = np.empty(int(seq_ptr[-1]), dtype=np.int32)
-    decoding.decode_batch(seq_ptr, item_ptr, attr_ids, attr_vals, feat_ptr, feat_label, w, L,
+    constrained.decode_batch(seq_ptr, item_ptr, attr_ids, attr_vals, feat_ptr, feat_label, w, L,
                           c.allowed_trans, c.allowed_start, c.allowed_end, out)
-    from crftagger import inference
+    from crftagger.engine import kernels
 
     Tr = w[len(feat_label):].reshape(L, L)
     for s in range(len(seq_ptr) - 1):
         i0, i1 = seq_ptr[s], seq_ptr[s + 1]
         E = np.zeros((i1 - i0, L))
-        inference.emissions(item_ptr, attr_ids, attr_vals, i0, i1, feat_ptr, feat_label, w, E)
+        kernels.emissions(item_ptr, attr_ids, attr_vals, i0, i1, feat_ptr, feat_label, w, E)
         path, _ = Lattice(E, Tr, c).best()
         assert out[i0:i1].tolist() == path.tolist()
         assert c.is_valid(out[i0:i1].tolist())
@@ -204,12 +205,12 @@ def test_decode_batch_matches_the_single_sentence_lattice():
 
 def test_compatible_labels_across_schemes():
     bioes = ["O", "B-PER", "I-PER", "E-PER", "S-PER"]
-    ids = decoding.compatible_labels("B-PER", bioes, "iob2", "bioes")
+    ids = constrained.compatible_labels("B-PER", bioes, "iob2", "bioes")
     assert [bioes[i] for i in ids] == ["B-PER", "S-PER"]
-    ids = decoding.compatible_labels("I-PER", bioes, "iob2", "bioes")
+    ids = constrained.compatible_labels("I-PER", bioes, "iob2", "bioes")
     assert [bioes[i] for i in ids] == ["I-PER", "E-PER"]
-    assert decoding.compatible_labels("O", bioes, "iob2", "bioes") == [0]
-    assert decoding.compatible_labels("B-LOC", bioes, "iob2", "bioes") == []
+    assert constrained.compatible_labels("O", bioes, "iob2", "bioes") == [0]
+    assert constrained.compatible_labels("B-LOC", bioes, "iob2", "bioes") == []
 
 
 def test_long_sentence_lattice_is_finite():
@@ -222,5 +223,5 @@ def test_long_sentence_lattice_is_finite():
     assert len(path) == 10_000 and math.isfinite(score) and c.is_valid(path.tolist())
     m = lat.marginals()
     np.testing.assert_allclose(m.sum(axis=1), 1.0, atol=1e-9)
-    sp = decoding.spans_of(path.tolist(), c)[0]
+    sp = constrained.spans_of(path.tolist(), c)[0]
     assert 0 < lat.span_probability(sp.type, sp.start, sp.end) <= 1

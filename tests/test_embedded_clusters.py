@@ -14,9 +14,10 @@ from crftagger.features import FeatureSet, feature_set
 from crftagger.features.clusterlearn import file_fingerprint
 from crftagger.features.clusters import ClusterFileError, Clusters, MissingClustersError
 
-from crftagger import cli, modelfile
-from crftagger.modelfile import ModelFileError
-from crftagger.tagger import Tagger, TaggerError
+from crftagger import cli
+from crftagger.io import container
+from crftagger.io.container import ModelFileError
+from crftagger.api.tagger import Tagger, TaggerError
 
 NAMES = ["Anna", "Bob", "Carla", "Dmitri", "Elena", "Farid", "Greta", "Hugo"]
 CITIES = ["Paris", "Oslo", "Lima", "Quito", "Rome", "Cairo", "Delhi", "Perth"]
@@ -196,7 +197,7 @@ def test_extractors_sharing_a_table_store_it_once(tmp_path):
     ext["other"] = {"kind": "cluster", "path": str(b), "prefix": 3}
     fs = _feature_set(a, ext, ["w[0]", "cl2[0]", "cl3[0]", "cl4[0]", "cl5[-1..1]", "other[0]"])
     model = _train(fs).save(tmp_path / "m.crftagger")
-    meta = modelfile.read_header(model)
+    meta = container.read_header(model)
     names = [blk["name"] for blk in meta["blocks"]]
     assert sorted(n for n in names if n.startswith("cluster_")) == \
         ["cluster_bits_0", "cluster_bits_1", "cluster_words_0", "cluster_words_1"]
@@ -208,14 +209,14 @@ def test_extractors_sharing_a_table_store_it_once(tmp_path):
     assert loaded_fs["other"]["fingerprint"] == file_fingerprint(b)
     # a feature set without clusters writes no table
     plain = Tagger.train(_corpus(20, 1), FeatureSet.from_templates(["w[0]"]), max_iterations=5)
-    fields = modelfile.read_header(plain.save(tmp_path / "plain.crftagger"))["fields"]
+    fields = container.read_header(plain.save(tmp_path / "plain.crftagger"))["fields"]
     assert "clusters" not in fields
 
 
 def test_a_corrupted_embedded_table_is_refused(trained, tmp_path):
     _tagger, model, _path, _fp = trained
     data = bytearray(model.read_bytes())
-    meta = modelfile.read_header(model)
+    meta = container.read_header(model)
     blk = next(b for b in meta["blocks"] if b["name"] == "cluster_bits_0")
     payload_start = len(data) - meta["payload_nbytes"]
     pos = payload_start + blk["offset"]
@@ -229,21 +230,21 @@ def test_a_corrupted_embedded_table_is_refused(trained, tmp_path):
 
 def test_a_missing_or_malformed_embedded_table_is_refused(trained, tmp_path):
     _tagger, model, _path, fp = trained
-    arrays, fields = modelfile.load(model)
+    arrays, fields = container.load(model)
     gone = {k: v for k, v in arrays.items() if k != "cluster_words_0"}
-    p = modelfile.save(tmp_path / "missing.crftagger", gone, fields)
+    p = container.save(tmp_path / "missing.crftagger", gone, fields)
     with pytest.raises(TaggerError, match="words block 'cluster_words_0' is missing"):
         Tagger.load(p)
     short = dict(arrays, cluster_bits_0=arrays["cluster_bits_0"][:-1])
     fields_short = dict(fields, clusters={fp: dict(fields["clusters"][fp])})
     with pytest.raises(TaggerError, match="bit strings"):
-        Tagger.load(modelfile.save(tmp_path / "short.crftagger", short, fields_short))
+        Tagger.load(container.save(tmp_path / "short.crftagger", short, fields_short))
     bad_bits = dict(arrays, cluster_bits_0=["01x", *arrays["cluster_bits_0"][1:]])
     with pytest.raises(TaggerError, match="entry 0.*not a bit string"):
-        Tagger.load(modelfile.save(tmp_path / "bits.crftagger", bad_bits, fields))
+        Tagger.load(container.save(tmp_path / "bits.crftagger", bad_bits, fields))
     wrong_size = dict(fields, clusters={fp: dict(fields["clusters"][fp], size=3)})
     with pytest.raises(TaggerError, match="size=3"):
-        Tagger.load(modelfile.save(tmp_path / "size.crftagger", arrays, wrong_size))
+        Tagger.load(container.save(tmp_path / "size.crftagger", arrays, wrong_size))
 
 
 def test_a_missing_cluster_file_without_a_table_is_a_clear_error(tmp_path):

@@ -91,7 +91,7 @@ def test_extractor_uses_documents_the_same_way_in_both_outputs():
 
 
 def test_tagger_round_trip_with_document_features(tmp_path):
-    from crftagger.tagger import Tagger
+    from crftagger.api.tagger import Tagger
 
     train = [(list(s), ["B-PER" if t in ("John", "Smith", "Blair") else
                         "B-LOC" if t in ("Paris", "PARIS") else "O" for t in s]) for s in DOC]

@@ -22,7 +22,7 @@ from crftagger.features.tagdict import settings as tagdict_settings
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crftagger.encoding import Vocabulary
+from crftagger.engine.encoding import Vocabulary
 
 
 def naive_gazetteer(entries, tokens, fold):

@@ -4,7 +4,7 @@ import numpy as np
 import oracle
 import pytest
 
-from crftagger import inference as inf
+from crftagger.engine import kernels as inf
 
 # (T, L, forbid): every shape up to T = 4, L = 3, with and without -inf transitions
 CASES = [(T, L, forbid) for T in (1, 2, 3, 4) for L in (1, 2, 3) for forbid in (False, True)]

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 from helpers import read_conll2000
 
-from crftagger.encoding import AttributeSequences, Vocabulary, encode_dicts
-from crftagger.model import FeatureIndex, LinearChainCRF, ModelError, numba_threads
+from crftagger.engine.encoding import AttributeSequences, Vocabulary, encode_dicts
+from crftagger.engine.model import FeatureIndex, LinearChainCRF, ModelError, numba_threads
 
 pycrfsuite = pytest.importorskip("pycrfsuite")
 
@@ -244,7 +244,7 @@ def encoded(chunk_data):
 
 
 def test_fit_predict_and_thread_independence(encoded):
-    from crftagger.objective import Objective
+    from crftagger.engine.objective import Objective
 
     data, attributes, labels = encoded
     a = LinearChainCRF(labels, attributes).fit(data, c2=1.0, max_iterations=25, threads=1)

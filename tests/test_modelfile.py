@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from crftagger import modelfile as mf
-from crftagger.modelfile import ModelFileError
+from crftagger.io import container as mf
+from crftagger.io.container import ModelFileError
 
 PRE = struct.Struct("<16sIIQ")
 

@@ -7,8 +7,8 @@ import pytest
 from crftagger.corpora import synthetic
 
 from crftagger import schemes
-from crftagger.cli import main
-from crftagger.tagger import Tagger, TaggerError
+from crftagger.cli.app import main
+from crftagger.api.tagger import Tagger, TaggerError
 
 
 @pytest.fixture(scope="module")

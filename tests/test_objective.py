@@ -3,8 +3,8 @@ import numpy as np
 import oracle
 import pytest
 
-from crftagger import objective as obj
-from crftagger.encoding import AttributeSequences
+from crftagger.engine import objective as obj
+from crftagger.engine.encoding import AttributeSequences
 
 
 def make_problem(seed=0, S=40, L=3, A=12, max_len=5, inactive=2):

@@ -6,7 +6,7 @@ import crftagger
 
 
 def test_subpackages_installed_under_crftagger_name():
-    for name in ("crftagger.features", "crftagger.corpora", "crftagger.commands"):
+    for name in ("crftagger.features", "crftagger.corpora", "crftagger.cli"):
         mod = importlib.import_module(name)
         assert mod.__name__ == name
 

@@ -9,9 +9,9 @@ from crftagger.corpora import get, registry
 from crftagger.features.clusters import Clusters
 
 from crftagger import recipes
-from crftagger.cli import main
+from crftagger.cli.app import main
 from crftagger.schemes import get_scheme
-from crftagger.tagger import Tagger
+from crftagger.api.tagger import Tagger
 
 
 def test_every_registered_corpus_has_a_consistent_recipe():

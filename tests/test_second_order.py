@@ -10,18 +10,18 @@ import numpy as np
 import pytest
 from oracle import random_corpus
 
-from crftagger.backends import BackendError, NumbaBackend
-from crftagger.decoding import DecodingError, build_constraints
-from crftagger.encoding import AttributeSequences, Vocabulary
-from crftagger.model import LinearChainCRF, ModelError, numba_threads
-from crftagger.second_order import (
+from crftagger.engine.backends import BackendError, NumbaBackend
+from crftagger.decode.constrained import DecodingError, build_constraints
+from crftagger.engine.encoding import AttributeSequences, Vocabulary
+from crftagger.engine.model import LinearChainCRF, ModelError, numba_threads
+from crftagger.engine.second_order import (
     MAX_PAIR_STATES,
     PairSpace,
     SecondOrderCRF,
     SecondOrderObjective,
     model_class,
 )
-from crftagger.tagger import Tagger, TaggerError
+from crftagger.api.tagger import Tagger, TaggerError
 
 LABELS = ["O", "B-X", "I-X", "B-Y"]
 
@@ -396,23 +396,23 @@ def test_tagger_rejects_second_order_with_other_engines_and_trainers():
 
 
 def test_model_file_with_a_broken_pair_mask_is_refused(tmp_path):
-    from crftagger import modelfile
+    from crftagger.io import container
 
     tagger = Tagger.train(span_sentences(), "ner", order=2, max_iterations=5)
     path = tagger.save(tmp_path / "m.crftagger")
-    arrays, fields = modelfile.load(path)
+    arrays, fields = container.load(path)
     del arrays["pair_mask"]
-    modelfile.save(tmp_path / "no_pairs.crftagger", arrays, fields)
+    container.save(tmp_path / "no_pairs.crftagger", arrays, fields)
     with pytest.raises(TaggerError, match="pair_mask"):
         Tagger.load(tmp_path / "no_pairs.crftagger")
-    arrays, fields = modelfile.load(path)
+    arrays, fields = container.load(path)
     fields["order"] = 3
-    modelfile.save(tmp_path / "order3.crftagger", arrays, fields)
+    container.save(tmp_path / "order3.crftagger", arrays, fields)
     with pytest.raises(TaggerError, match="order=3"):
         Tagger.load(tmp_path / "order3.crftagger")
-    arrays, fields = modelfile.load(path)
+    arrays, fields = container.load(path)
     arrays["pair_mask"] = np.zeros_like(arrays["pair_mask"])
-    modelfile.save(tmp_path / "empty.crftagger", arrays, fields)
+    container.save(tmp_path / "empty.crftagger", arrays, fields)
     with pytest.raises(TaggerError, match="empty.crftagger"):
         Tagger.load(tmp_path / "empty.crftagger")
 
@@ -420,7 +420,7 @@ def test_model_file_with_a_broken_pair_mask_is_refused(tmp_path):
 def test_sklearn_style_estimator_with_order_two(tmp_path):
     import pickle
 
-    from crftagger.api import CRF, CRFError
+    from crftagger.api.crf import CRF, CRFError
 
     X, y = pattern_data(60)
     Xt, _ = pattern_data(10, 12, seed=12)

@@ -19,9 +19,9 @@ from crftagger.features.tagdict import (
 )
 from helpers import write_two_columns
 
-from crftagger.encoding import Vocabulary
+from crftagger.engine.encoding import Vocabulary
 from crftagger.schemes import convert
-from crftagger.tagger import Tagger, TaggerError, _embedded_tagdict
+from crftagger.api.tagger import Tagger, TaggerError, _embedded_tagdict
 
 SD = {"sd": {"kind": "tagdict", "form": "span", "folds": 3}}
 PHRASES = {("olive", "garden"): "NAME", ("olive",): "DISH", ("new", "york"): "CITY", ("york",): "CITY",

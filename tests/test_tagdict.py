@@ -18,8 +18,8 @@ from crftagger.features.tagdict import (
 )
 from helpers import write_two_columns
 
-from crftagger.encoding import Vocabulary
-from crftagger.tagger import Tagger, TaggerError, _embedded_tagdict
+from crftagger.engine.encoding import Vocabulary
+from crftagger.api.tagger import Tagger, TaggerError, _embedded_tagdict
 
 EXT = {"amb": {"kind": "tagdict", "folds": 3}, "ambr": {"kind": "tagdict", "form": "rare", "folds": 3,
                                                          "rare": 1, "suffix": 2}}

@@ -9,9 +9,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crftagger import schemes
-from crftagger.decoding import DecodingError
-from crftagger.modelfile import ModelFileError
-from crftagger.tagger import Tagger, TaggerError, TaggerInputError
+from crftagger.decode.constrained import DecodingError
+from crftagger.io.container import ModelFileError
+from crftagger.api.tagger import Tagger, TaggerError, TaggerInputError
 
 
 @pytest.fixture(scope="module")
@@ -218,8 +218,8 @@ def vocab_and_words(splits):
 @given(scheme=st.sampled_from(sorted(SCHEME_LABELS)), answer=st.sampled_from([None, "iob2", "bioes"]),
        seed=st.integers(0, 2**32 - 1))
 def test_random_weights_never_give_an_invalid_sequence(vocab_and_words, scheme, answer, seed):
-    from crftagger.encoding import Vocabulary
-    from crftagger.model import LinearChainCRF
+    from crftagger.engine.encoding import Vocabulary
+    from crftagger.engine.model import LinearChainCRF
 
     attributes, words = vocab_and_words
     labels = SCHEME_LABELS[scheme]
@@ -242,7 +242,7 @@ def test_random_weights_never_give_an_invalid_sequence(vocab_and_words, scheme, 
 
 
 def test_evaluation_of_plain_tags_is_token_accuracy():
-    from crftagger.tagger import Evaluation
+    from crftagger.api.tagger import Evaluation
 
     gold = [["DET", "NOUN", "VERB"], ["PRON", "VERB"]]
     pred = [["DET", "NOUN", "NOUN"], ["PRON", "VERB"]]

@@ -4,10 +4,10 @@ import numpy as np
 import oracle
 import pytest
 
-from crftagger import train
-from crftagger.encoding import AttributeSequences
-from crftagger.inference import predict_batch
-from crftagger.objective import Objective
+from crftagger.engine import optimisers
+from crftagger.engine.encoding import AttributeSequences
+from crftagger.engine.kernels import predict_batch
+from crftagger.engine.objective import Objective
 
 
 def crf_problem(seed=0, S=60, L=3, A=15, inactive=2):
@@ -49,10 +49,10 @@ class Separable:
         return 0.5 * float(r @ r), r
 
 
-@pytest.mark.parametrize("linesearch", train.LINESEARCHES)
+@pytest.mark.parametrize("linesearch", optimisers.LINESEARCHES)
 def test_lbfgs_minimises_quadratic(linesearch):
     q = Quadratic()
-    res = train.lbfgs(q, epsilon=1e-7, linesearch=linesearch, max_iterations=500, delta=0.0)
+    res = optimisers.lbfgs(q, epsilon=1e-7, linesearch=linesearch, max_iterations=500, delta=0.0)
     assert res.status == "converged"
     np.testing.assert_allclose(res.w, np.linalg.solve(q.A, q.b), atol=1e-5)
     assert res.n_evaluations == q.n_evaluations
@@ -66,7 +66,7 @@ def test_more_thuente_satisfies_strong_wolfe():
         (lambda a: a**4 - 2 * a, lambda a: 4 * a**3 - 2, 10.0),
     ]:
         f0, g0 = phi_f(0.0), phi_g(0.0)
-        ok, s, n = train.more_thuente(lambda a, f=phi_f, g=phi_g: (f(a), g(a)), f0, g0, stp)
+        ok, s, n = optimisers.more_thuente(lambda a, f=phi_f, g=phi_g: (f(a), g(a)), f0, g0, stp)
         assert ok and 1 <= n <= 20
         assert phi_f(s) <= f0 + 1e-4 * s * g0
         assert abs(phi_g(s)) <= 0.9 * abs(g0)
@@ -75,7 +75,7 @@ def test_more_thuente_satisfies_strong_wolfe():
 def test_lbfgs_reaches_crf_optimum():
     data, feat_ptr, feat_label, L, mask = crf_problem(1)
     obj = Objective(data, feat_ptr, feat_label, L, c2=0.5, trans_mask=mask)
-    res = train.lbfgs(obj, epsilon=1e-6, delta=0.0, max_iterations=1000)
+    res = optimisers.lbfgs(obj, epsilon=1e-6, delta=0.0, max_iterations=1000)
     assert res.status == "converged"
     f, g = obj(res.w)
     assert np.linalg.norm(g) / max(1.0, np.linalg.norm(res.w)) < 1e-6
@@ -99,7 +99,7 @@ def test_lbfgs_reaches_crf_optimum():
 def test_owlqn_soft_thresholding_exact_zeros():
     a = np.array([3.0, -2.0, 0.4, -0.3, 1.0, 0.0, -1.2, 0.05])
     c1 = 0.5
-    res = train.lbfgs(Separable(a), c1=c1, epsilon=1e-10, delta=0.0, max_iterations=200)
+    res = optimisers.lbfgs(Separable(a), c1=c1, epsilon=1e-10, delta=0.0, max_iterations=200)
     expected = np.sign(a) * np.maximum(np.abs(a) - c1, 0.0)
     np.testing.assert_allclose(res.w, expected, atol=1e-8)
     assert np.all(res.w[expected == 0] == 0.0)  # true zeros, not tiny values
@@ -115,7 +115,7 @@ def test_owlqn_on_crf_gives_zeros_and_lowers_objective():
         return obj(w)[0] + c1 * np.abs(w).sum()
 
     w_start = np.random.default_rng(0).normal(scale=0.3, size=obj.n_params)
-    res = train.lbfgs(obj, w_start, c1=c1, epsilon=1e-6, delta=0.0, max_iterations=500)
+    res = optimisers.lbfgs(obj, w_start, c1=c1, epsilon=1e-6, delta=0.0, max_iterations=500)
     assert res.status == "converged"
     n_zero = int(np.sum(res.w == 0.0))
     assert n_zero > 0
@@ -135,12 +135,12 @@ def test_owlqn_on_crf_gives_zeros_and_lowers_objective():
 def test_lbfgs_deterministic_warm_start_and_callback():
     data, feat_ptr, feat_label, L, mask = crf_problem(3)
     obj = Objective(data, feat_ptr, feat_label, L, c2=0.3, trans_mask=mask)
-    r1 = train.lbfgs(obj, max_iterations=8)
-    r2 = train.lbfgs(obj, max_iterations=8)
+    r1 = optimisers.lbfgs(obj, max_iterations=8)
+    r2 = optimisers.lbfgs(obj, max_iterations=8)
     assert np.array_equal(r1.w, r2.w)
     assert [e.loss for e in r1.log] == [e.loss for e in r2.log]
     # warm start continues from the given weights
-    r3 = train.lbfgs(obj, r1.w, max_iterations=5)
+    r3 = optimisers.lbfgs(obj, r1.w, max_iterations=5)
     assert r3.log[0].loss <= r1.log[-1].loss
     assert r3.log[-1].loss < r1.log[-1].loss
     # callback values are logged and it can stop training
@@ -150,7 +150,7 @@ def test_lbfgs_deterministic_warm_start_and_callback():
         seen.append(it)
         return float(it) * 10, it >= 3
 
-    r4 = train.lbfgs(obj, callback=cb, max_iterations=50)
+    r4 = optimisers.lbfgs(obj, callback=cb, max_iterations=50)
     assert r4.status == "callback" and seen == [1, 2, 3]
     assert [e.score for e in r4.log] == [10.0, 20.0, 30.0]
 
@@ -184,28 +184,28 @@ def predict(data, feat_ptr, feat_label, L, w):
 
 def test_perceptron_learns_separable_task():
     data, feat_ptr, feat_label, L = separable_problem()
-    res = train.averaged_perceptron(data, feat_ptr, feat_label, L, max_iterations=20, epsilon=1e-9)
+    res = optimisers.averaged_perceptron(data, feat_ptr, feat_label, L, max_iterations=20, epsilon=1e-9)
     assert np.array_equal(predict(data, feat_ptr, feat_label, L, res.w), data.y)
     assert res.status == "converged"  # an epoch without mistakes
     assert res.log[0].loss > 0 and res.log[-1].loss == 0
     assert res.log[0].info["wrong_labels"] > 0
-    res2 = train.averaged_perceptron(data, feat_ptr, feat_label, L, max_iterations=20, epsilon=1e-9)
+    res2 = optimisers.averaged_perceptron(data, feat_ptr, feat_label, L, max_iterations=20, epsilon=1e-9)
     assert np.array_equal(res.w, res2.w)
     # epsilon = 0 (CRFsuite's default) never stops early: loss / S < 0 is impossible
-    res0 = train.averaged_perceptron(data, feat_ptr, feat_label, L, max_iterations=len(res.log) + 2)
+    res0 = optimisers.averaged_perceptron(data, feat_ptr, feat_label, L, max_iterations=len(res.log) + 2)
     assert res0.status == "max_iterations" and len(res0.log) == len(res.log) + 2
     # another seed visits the sequences in another order
-    res3 = train.averaged_perceptron(data, feat_ptr, feat_label, L, max_iterations=1, seed=5)
-    res4 = train.averaged_perceptron(data, feat_ptr, feat_label, L, max_iterations=1, seed=0)
+    res3 = optimisers.averaged_perceptron(data, feat_ptr, feat_label, L, max_iterations=1, seed=5)
+    res4 = optimisers.averaged_perceptron(data, feat_ptr, feat_label, L, max_iterations=1, seed=0)
     assert not np.array_equal(res3.w, res4.w)
     # warm start from the learned weights: no mistakes from the first epoch on
-    res5 = train.averaged_perceptron(data, feat_ptr, feat_label, L, w0=res.w, max_iterations=3)
+    res5 = optimisers.averaged_perceptron(data, feat_ptr, feat_label, L, w0=res.w, max_iterations=3)
     assert res5.log[0].loss == 0
 
 
 def test_perceptron_respects_transition_mask():
     data, feat_ptr, feat_label, L, mask = crf_problem(4)
-    res = train.averaged_perceptron(data, feat_ptr, feat_label, L, trans_mask=mask, max_iterations=3)
+    res = optimisers.averaged_perceptron(data, feat_ptr, feat_label, L, trans_mask=mask, max_iterations=3)
     K = len(feat_label)
     assert np.all(res.w[K:][mask == 0] == 0.0)
     assert np.any(res.w[K:][mask != 0] != 0.0)
@@ -218,9 +218,9 @@ def test_sgd_lowers_objective_and_is_deterministic():
     c2 = 0.5
     obj = Objective(data, feat_ptr, feat_label, L, c2=c2, trans_mask=mask)
     f0 = obj(np.zeros(obj.n_params))[0]
-    res = train.sgd_l2(data, feat_ptr, feat_label, L, c2=c2, trans_mask=mask, max_iterations=15)
+    res = optimisers.sgd_l2(data, feat_ptr, feat_label, L, c2=c2, trans_mask=mask, max_iterations=15)
     f1 = obj(res.w)[0]
-    opt = train.lbfgs(obj, epsilon=1e-6, delta=0.0, max_iterations=500)
+    opt = optimisers.lbfgs(obj, epsilon=1e-6, delta=0.0, max_iterations=500)
     f_opt = opt.log[-1].loss
     assert f1 < f0
     # close to the optimum: within 1% of the way from the start
@@ -230,11 +230,11 @@ def test_sgd_lowers_objective_and_is_deterministic():
     assert res.params["eta0"] > 0
     K = len(feat_label)
     assert np.all(res.w[K:][mask == 0] == 0.0)
-    res2 = train.sgd_l2(data, feat_ptr, feat_label, L, c2=c2, trans_mask=mask, max_iterations=15)
+    res2 = optimisers.sgd_l2(data, feat_ptr, feat_label, L, c2=c2, trans_mask=mask, max_iterations=15)
     assert np.array_equal(res.w, res2.w)
     assert res.params["eta0"] == res2.params["eta0"]
     # warm start from the optimum with a small rate stays near it
-    res3 = train.sgd_l2(data, feat_ptr, feat_label, L, c2=c2, trans_mask=mask, w0=opt.w,
+    res3 = optimisers.sgd_l2(data, feat_ptr, feat_label, L, c2=c2, trans_mask=mask, w0=opt.w,
                         max_iterations=2, eta0=1e-3)
     assert obj(res3.w)[0] - f_opt < 0.001 * (f0 - f_opt)
 
@@ -245,14 +245,14 @@ def test_sgd_calibration_prefers_the_best_rate():
     S = data.n_sequences
     order = np.arange(S, dtype=np.int64)
     w0 = np.zeros(len(feat_label) + L * L)
-    eta = train.calibrate_eta(data, feat_ptr, feat_label, L, mask, w0, 0.5, order)
+    eta = optimisers.calibrate_eta(data, feat_ptr, feat_label, L, mask, w0, 0.5, order)
     # the chosen rate gives a lower one-epoch sample loss than 4x smaller or larger ones
     lam = 2 * 0.5 / S
-    ws = train._sgd_workspaces(data, L)
+    ws = optimisers._sgd_workspaces(data, L)
 
     def epoch_loss(e):
         w = w0.copy()
-        loss, _ = train.sgd_epoch(order, data.seq_ptr, data.item_ptr, data.attr_ids,
+        loss, _ = optimisers.sgd_epoch(order, data.seq_ptr, data.item_ptr, data.attr_ids,
                                   data.attr_vals, data.y, feat_ptr, feat_label, L, mask, w, lam,
                                   max(1 / (lam * e), 2.0), 0.0, *ws)
         return loss + 0.5 * float(w @ w)
@@ -264,24 +264,24 @@ def test_invalid_parameters():
     data, feat_ptr, feat_label, L, mask = crf_problem(6)
     obj = Objective(data, feat_ptr, feat_label, L, c2=0.1)
     with pytest.raises(ValueError, match="linesearch"):
-        train.lbfgs(obj, linesearch="Nope")
+        optimisers.lbfgs(obj, linesearch="Nope")
     with pytest.raises(ValueError, match="c1"):
-        train.lbfgs(obj, c1=-1)
+        optimisers.lbfgs(obj, c1=-1)
     with pytest.raises(ValueError, match="num_memories"):
-        train.lbfgs(obj, num_memories=0)
+        optimisers.lbfgs(obj, num_memories=0)
     with pytest.raises(ValueError, match="w0"):
-        train.lbfgs(obj, np.zeros(3))
+        optimisers.lbfgs(obj, np.zeros(3))
     with pytest.raises(ValueError, match="c2 > 0"):
-        train.sgd_l2(data, feat_ptr, feat_label, L, c2=0.0)
+        optimisers.sgd_l2(data, feat_ptr, feat_label, L, c2=0.0)
     with pytest.raises(ValueError, match="max_iterations"):
-        train.averaged_perceptron(data, feat_ptr, feat_label, L, max_iterations=0)
+        optimisers.averaged_perceptron(data, feat_ptr, feat_label, L, max_iterations=0)
 
 
 def test_lbfgs_bit_identical_across_thread_counts():
     data, feat_ptr, feat_label, L, mask = crf_problem(7, S=120)
     for c1 in (0.0, 0.15):
         runs = [
-            train.lbfgs(
+            optimisers.lbfgs(
                 Objective(data, feat_ptr, feat_label, L, c2=0.2, trans_mask=mask, threads=threads),
                 c1=c1, max_iterations=6,
             )

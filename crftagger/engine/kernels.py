@@ -36,7 +36,7 @@ A kernel that finds no valid path (every path has score ``-inf``) returns
 ``-inf`` and fills its path output with ``-1``.
 
 JIT options (caching of the parallel entry points included) are decided in
-:mod:`crftagger._jit`.
+:mod:`crftagger.engine._jit`.
 
 Signatures (the contract's names; workspaces last)::
 
@@ -73,7 +73,7 @@ import math
 import numpy as np
 from numba import prange
 
-from crftagger._jit import njit, njit_parallel
+from crftagger.engine._jit import njit, njit_parallel
 
 NEG_INF = -np.inf
 #: Smallest accepted per-position scale factor of the scaled forward pass.

@@ -27,11 +27,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from crftagger.encoding import AttributeSequences, Vocabulary
+from crftagger.engine.encoding import AttributeSequences, Vocabulary
+from crftagger.engine.options import ALGORITHM_OPTIONS, NUMBA_ALGORITHMS
 from crftagger.errors import ModelError
 
 #: Training algorithms, named as in CRFsuite.
-ALGORITHMS = ("lbfgs", "l2sgd", "ap")
+ALGORITHMS = NUMBA_ALGORITHMS
 
 
 @dataclass
@@ -283,6 +284,9 @@ class LinearChainCRF:
         to create an unfitted model and call :meth:`fit`.
     """
 
+    #: Markov order of the label chain (2 for :class:`~crftagger.engine.second_order.SecondOrderCRF`).
+    order = 1
+
     def __init__(
         self,
         labels: Vocabulary,
@@ -293,7 +297,7 @@ class LinearChainCRF:
         trans_mask: np.ndarray | None = None,
     ):
         if not isinstance(labels, Vocabulary) or not isinstance(attributes, Vocabulary):
-            raise ModelError("labels and attributes must be crftagger.encoding.Vocabulary objects")
+            raise ModelError("labels and attributes must be crftagger.engine.encoding.Vocabulary objects")
         self.labels = labels
         self.attributes = attributes
         self.training_log: list[dict] = []
@@ -435,7 +439,7 @@ class LinearChainCRF:
         features that still exist start the optimisation. Extra keyword
         ``options`` go to the trainer unchanged (e.g. ``seed``, ``eta0``).
         """
-        from crftagger import train as _train
+        from crftagger.engine import optimisers as _train
 
         if algorithm not in _TRAINER_NAMES or not hasattr(_train, _TRAINER_NAMES[algorithm]):
             raise ModelError(f"unknown algorithm {algorithm!r}; expected one of {ALGORITHMS}")
@@ -446,7 +450,7 @@ class LinearChainCRF:
         )
         given = {k: v for k, v in given.items() if v is not None}
         for k in given:
-            if k not in _ALGORITHM_PARAMS[algorithm]:
+            if k not in ALGORITHM_OPTIONS[algorithm]:
                 raise ModelError(f"algorithm {algorithm!r} takes no parameter {k!r}")
         for name in ("c1", "c2", "epsilon", "delta"):
             v = given.get(name)
@@ -498,10 +502,11 @@ class LinearChainCRF:
 
         ``w`` is laid out on the feature index of the running :meth:`fit`
         (what a training callback receives). With ``constraints``
-        (:class:`~crftagger.decoding.Constraints`) the decoding respects them;
+        (:class:`~crftagger.decode.constrained.Constraints`) the decoding respects them;
         a sequence without an allowed path gets ``-1`` throughout.
         """
-        from crftagger import decoding, inference
+        from crftagger.decode import constrained
+        from crftagger.engine import kernels
 
         index = self.index
         if index is None:
@@ -513,11 +518,11 @@ class LinearChainCRF:
             return out
         if constraints is None:
             seq_ptr, _ = _nonempty_seq_ptr(data.seq_ptr)
-            inference.predict_batch(seq_ptr, data.item_ptr, data.attr_ids, data.attr_vals,
+            kernels.predict_batch(seq_ptr, data.item_ptr, data.attr_ids, data.attr_vals,
                                     index.feat_ptr, index.feat_label, w, self.n_labels, out)
         else:
             c = constraints
-            decoding.decode_batch(data.seq_ptr, data.item_ptr, data.attr_ids, data.attr_vals,
+            constrained.decode_batch(data.seq_ptr, data.item_ptr, data.attr_ids, data.attr_vals,
                                   index.feat_ptr, index.feat_label, w, self.n_labels,
                                   c.allowed_trans, c.allowed_start, c.allowed_end, out)
         return out
@@ -623,7 +628,7 @@ class LinearChainCRF:
     MASK_BLOCK = "trans_mask"
 
     def save(self, path, header: dict | None = None, prune: bool = True):
-        """Write the model to one file (:mod:`crftagger.modelfile`: no pickle, checksummed).
+        """Write the model to one file (:mod:`crftagger.io.container`: no pickle, checksummed).
 
         ``header`` adds JSON fields (e.g. training parameters or scores).
         With ``prune`` (the default) the zero-weight state features and the
@@ -632,7 +637,7 @@ class LinearChainCRF:
         every feature and attribute, e.g. for a later warm start. Weights stay
         float64.
         """
-        from crftagger import modelfile
+        from crftagger.io import container
 
         self._require_fitted()
         m = self.pruned() if prune else self
@@ -640,7 +645,7 @@ class LinearChainCRF:
                   "n_attributes": len(m.attributes), "n_state_features": m.n_state_features}
         if header:
             fields["user"] = dict(header)
-        return modelfile.save(path, m.arrays(), fields)
+        return container.save(path, m.arrays(), fields)
 
     def arrays(self) -> dict:
         """The parameters as the named blocks of a model file (vocabularies as string lists)."""
@@ -674,39 +679,39 @@ class LinearChainCRF:
     @classmethod
     def load(cls, path) -> LinearChainCRF:
         """Read a model written by :meth:`save`; shapes are checked before use."""
-        from crftagger import modelfile
+        from crftagger.io import container
 
-        arrays, fields = modelfile.load(path)
+        arrays, fields = container.load(path)
         if fields.get("kind") != cls.MODEL_KIND:
             raise ModelError(f"{path}: model kind {fields.get('kind')!r}, expected {cls.MODEL_KIND!r}")
-        return cls.from_arrays(arrays, where=str(path))
+        return build_model(arrays, cls.MODEL_KIND, where=str(path))
 
     # ------------------------------------------------------------------ inference
     def predict(self, data: AttributeSequences, threads: int | None = None) -> np.ndarray:
         """Viterbi labels of every item, int32[N] (label ids)."""
-        from crftagger import inference
+        from crftagger.engine import kernels
 
         self._require_fitted()
         data = self._check_data(data)
         out = np.empty(data.n_items, dtype=np.int32)
         if data.n_items:
-            self._run_batch(inference.predict_batch, data, out, threads)
+            self._run_batch(kernels.predict_batch, data, out, threads)
         return out
 
     def predict_marginals(self, data: AttributeSequences, threads: int | None = None) -> np.ndarray:
         """Posterior ``p(y_t = l | x)`` of every item, float64[N, L] (rows: items, columns: labels)."""
-        from crftagger import inference
+        from crftagger.engine import kernels
 
         self._require_fitted()
         data = self._check_data(data)
         out = np.empty((data.n_items, self.n_labels), dtype=np.float64)
         if data.n_items:
-            self._run_batch(inference.marginals_batch, data, out, threads)
+            self._run_batch(kernels.marginals_batch, data, out, threads)
         return out
 
     def log_partition(self, data: AttributeSequences, threads: int | None = None) -> np.ndarray:
         """``log Z(x_s)`` of every sequence, float64[S] (0 for an empty sequence)."""
-        from crftagger import inference
+        from crftagger.engine import kernels
 
         self._require_fitted()
         data = self._check_data(data)
@@ -715,21 +720,21 @@ class LinearChainCRF:
         if len(kept) == 0:
             return logz
         out = np.empty(len(kept), dtype=np.float64)
-        self._run_batch(inference.logz_batch, data, out, threads)
+        self._run_batch(kernels.logz_batch, data, out, threads)
         logz[kept] = out
         return logz
 
     def decode(self, data: AttributeSequences, constraints=None, threads: int | None = None,
                bias=None) -> np.ndarray:
-        """Best labels of every item allowed by ``constraints`` (:class:`~crftagger.decoding.Constraints`),
+        """Best labels of every item allowed by ``constraints`` (:class:`~crftagger.decode.constrained.Constraints`),
         int32[N]; ``-1`` throughout a sequence without an allowed path. ``bias float64[L]`` is
         added to the emission scores of every position."""
         if constraints is None and bias is None:
             return self.predict(data, threads)
-        from crftagger import decoding
+        from crftagger.decode import constrained
 
         if constraints is None:
-            constraints = decoding.build_constraints(self.labels.items, None)
+            constraints = constrained.build_constraints(self.labels.items, None)
         if bias is not None:
             bias = np.ascontiguousarray(bias, dtype=np.float64)
             if bias.shape != (self.n_labels,) or not np.all(np.isfinite(bias)):
@@ -740,19 +745,19 @@ class LinearChainCRF:
         out = np.empty(data.n_items, dtype=np.int32)
         c = constraints
         if data.n_items:
-            decoding.decode_batch(data.seq_ptr, data.item_ptr, data.attr_ids, data.attr_vals, self.feat_ptr,
+            constrained.decode_batch(data.seq_ptr, data.item_ptr, data.attr_ids, data.attr_vals, self.feat_ptr,
                                   self.feat_label, self.w, self.n_labels, c.allowed_trans, c.allowed_start,
                                   c.allowed_end, out, bias)
         return out
 
     def lattice(self, E: np.ndarray, constraints, fixed=None):
-        """The :class:`~crftagger.decoding.Lattice` of one sentence's emissions ``E float64[T, L]``."""
-        from crftagger import decoding
+        """The :class:`~crftagger.decode.constrained.Lattice` of one sentence's emissions ``E float64[T, L]``."""
+        from crftagger.decode import constrained
 
-        return decoding.Lattice(E, self.transition_weights, constraints, fixed)
+        return constrained.Lattice(E, self.transition_weights, constraints, fixed)
 
     def _run_batch(self, kernel, data: AttributeSequences, out: np.ndarray, threads) -> None:
-        """Run a batch kernel of :mod:`crftagger.inference` over the non-empty sequences of ``data``."""
+        """Run a batch kernel of :mod:`crftagger.engine.kernels` over the non-empty sequences of ``data``."""
         seq_ptr, _ = _nonempty_seq_ptr(data.seq_ptr)
         with numba_threads(threads):
             kernel(seq_ptr, data.item_ptr, data.attr_ids, data.attr_vals,
@@ -798,17 +803,48 @@ class LinearChainCRF:
         return -self.log_likelihood(data, threads) + float(c2) * float(self.w @ self.w)
 
 
-#: Trainer function of each algorithm in crftagger.train.
-_TRAINER_NAMES = {"lbfgs": "lbfgs", "l2sgd": "sgd_l2", "ap": "averaged_perceptron"}
-
-#: CRFsuite parameters each algorithm takes.
-_ALGORITHM_PARAMS = {
-    "lbfgs": ("c1", "c2", "max_iterations", "epsilon", "period", "delta", "num_memories",
-              "linesearch", "max_linesearch"),
-    "l2sgd": ("c2", "max_iterations", "period", "delta"),
-    "ap": ("max_iterations", "epsilon"),
+#: The model class of each model kind (the ``kind`` field of a model file), as data.
+MODEL_KINDS = {
+    "crftagger.LinearChainCRF": ("crftagger.engine.model", "LinearChainCRF"),
+    "crftagger.SecondOrderCRF": ("crftagger.engine.second_order", "SecondOrderCRF"),
 }
+#: The model kind of each CRF order.
+ORDER_KINDS = {1: "crftagger.LinearChainCRF", 2: "crftagger.SecondOrderCRF"}
 
+
+def model_kind(order) -> str:
+    """The model kind of a CRF of ``order`` (1 or 2)."""
+    if isinstance(order, bool) or order not in ORDER_KINDS:
+        raise ModelError(f"order must be 1 or 2, found {order!r}")
+    return ORDER_KINDS[order]
+
+
+def model_class(kind: str) -> type[LinearChainCRF]:
+    """The class of the model kind ``kind`` (see :data:`MODEL_KINDS`)."""
+    import importlib
+
+    if kind not in MODEL_KINDS:
+        raise ModelError(f"model kind {kind!r}, expected one of {sorted(MODEL_KINDS)}")
+    module, name = MODEL_KINDS[kind]
+    return getattr(importlib.import_module(module), name)
+
+
+def build_model(arrays, kind: str, where: str = "model") -> LinearChainCRF:
+    """The one builder of a fitted model from stored blocks (model files, tagger files, pickles).
+
+    ``kind`` picks the class (:data:`MODEL_KINDS`); every block is checked
+    before any kernel reads it, and errors name ``where``.
+    """
+    cls = model_class(kind)
+    model = cls.from_arrays(arrays, where=where)
+    if cls.MASK_BLOCK != "trans_mask" and "trans_mask" in arrays:
+        if not np.array_equal(model.trans_mask, np.asarray(arrays["trans_mask"]).ravel()):
+            raise ModelError(f"{where}: the blocks trans_mask and {cls.MASK_BLOCK} disagree")
+    return model
+
+
+#: Trainer function of each algorithm in crftagger.engine.optimisers.
+_TRAINER_NAMES = {"lbfgs": "lbfgs", "l2sgd": "sgd_l2", "ap": "averaged_perceptron"}
 
 def _log_record(entry) -> dict:
     """One training-log entry as a flat dict (iteration, loss, active_features, seconds, ...)."""
@@ -826,11 +862,11 @@ def _log_record(entry) -> dict:
 
 
 def _run_trainer(train, algorithm, data, index, w0, params, callback, options):
-    """Run the trainer of ``algorithm`` from :mod:`crftagger.train`; return its result."""
+    """Run the trainer of ``algorithm`` from :mod:`crftagger.engine.optimisers`; return its result."""
     L = index.n_labels
     params = dict(params)
     if algorithm == "lbfgs":
-        from crftagger.objective import Objective
+        from crftagger.engine.objective import Objective
 
         objective = Objective(
             data, index.feat_ptr, index.feat_label, L,

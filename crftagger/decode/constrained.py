@@ -11,7 +11,7 @@ like ``O``), it becomes three tables over the model's labels:
     1 when the label may open / close a sentence.
 
 Decoding rewrites the score lattice (forbidden choices score ``-inf``,
-:func:`crftagger.inference.constrain_lattice`) and runs one Viterbi pass, so
+:func:`crftagger.engine.kernels.constrain_lattice`) and runs one Viterbi pass, so
 the result is the best *valid* sequence; forced decoding adds per-position
 label masks to the same rewrite.
 
@@ -49,8 +49,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from crftagger import inference
-from crftagger._jit import njit
+from crftagger.engine import kernels
+from crftagger.engine._jit import njit
 from crftagger.schemes import (
     LENIENT_ROLES,
     OUTSIDE,
@@ -217,7 +217,7 @@ def decode_batch(seq_ptr, item_ptr, attr_ids, attr_vals, feat_ptr, feat_label, w
     """Best allowed label sequence of every sequence (constrained Viterbi, serial).
 
     For each sequence ``s`` with items ``i0 = seq_ptr[s] .. i1 = seq_ptr[s+1]``:
-    ``E[t, l]`` = emission scores (:func:`crftagger.inference.emissions`),
+    ``E[t, l]`` = emission scores (:func:`crftagger.engine.kernels.emissions`),
     ``E[0, l] = -inf`` unless ``allowed_start[l]``, ``E[T-1, l] = -inf``
     unless ``allowed_end[l]``, ``Tr[i, j] = -inf`` unless
     ``allowed_trans[i, j]``, then ``out[i0:i1] = argmax_y score(y)``.
@@ -244,8 +244,8 @@ def decode_batch(seq_ptr, item_ptr, attr_ids, attr_vals, feat_ptr, feat_label, w
     S = seq_ptr.shape[0] - 1
     K = feat_label.shape[0]
     Tr = np.empty((L, L))
-    inference.mask_transitions(inference.transition_view(w, K, L), allowed_trans, Tr)
-    tmax = max(inference.max_length(seq_ptr, 0, S), 1)
+    kernels.mask_transitions(kernels.transition_view(w, K, L), allowed_trans, Tr)
+    tmax = max(kernels.max_length(seq_ptr, 0, S), 1)
     E = np.empty((tmax, L))
     delta = np.empty((tmax, L))
     back = np.zeros((tmax, L), dtype=np.int32)
@@ -255,7 +255,7 @@ def decode_batch(seq_ptr, item_ptr, attr_ids, attr_vals, feat_ptr, feat_label, w
         T = i1 - i0
         if T == 0:
             continue
-        inference.emissions(item_ptr, attr_ids, attr_vals, i0, i1, feat_ptr, feat_label, w, E)
+        kernels.emissions(item_ptr, attr_ids, attr_vals, i0, i1, feat_ptr, feat_label, w, E)
         if bias is not None:
             for t in range(T):
                 for j in range(L):
@@ -265,7 +265,7 @@ def decode_batch(seq_ptr, item_ptr, attr_ids, attr_vals, feat_ptr, feat_label, w
                 E[0, j] = NEG_INF
             if allowed_end[j] == 0:
                 E[T - 1, j] = NEG_INF
-        inference.viterbi_into(E[:T], Tr, out[i0:i1], delta, back)
+        kernels.viterbi_into(E[:T], Tr, out[i0:i1], delta, back)
 
 
 # --------------------------------------------------------------------------- one sequence
@@ -320,7 +320,7 @@ class Lattice:
         self.allowed_labels = allowed
         self.Ec = np.empty((T, L))
         self.Trc = np.empty((L, L))
-        inference.constrain_lattice(
+        kernels.constrain_lattice(
             E, Tr, constraints.allowed_trans, constraints.allowed_start, constraints.allowed_end,
             allowed, self.Ec, self.Trc,
         )
@@ -336,7 +336,7 @@ class Lattice:
             T, L = self.E.shape
             alpha = np.empty((max(T, 1), L))
             beta = np.empty((max(T, 1), L))
-            log_z = inference.forward_backward_log(self.Ec, self.Trc, alpha, beta)
+            log_z = kernels.forward_backward_log(self.Ec, self.Trc, alpha, beta)
             self._fb = (alpha[:T], beta[:T], float(log_z))
         return self._fb
 
@@ -345,7 +345,7 @@ class Lattice:
         path = np.empty(self.T, dtype=np.int32)
         if self.T == 0:
             return path, 0.0
-        score = inference.viterbi(self.Ec, self.Trc, path)
+        score = kernels.viterbi(self.Ec, self.Trc, path)
         if score == NEG_INF:
             raise DecodingError(self._no_path_message())
         return path, float(score)
@@ -370,7 +370,7 @@ class Lattice:
             return [(np.empty(0, dtype=np.int32), 0.0, 1.0)]
         paths = np.empty((k, self.T), dtype=np.int32)
         scores = np.empty(k)
-        n = inference.kbest(self.Ec, self.Trc, k, paths, scores)
+        n = kernels.kbest(self.Ec, self.Trc, k, paths, scores)
         if n == 0:
             raise DecodingError(self._no_path_message())
         log_z = self.forward_backward()[2]
@@ -381,7 +381,7 @@ class Lattice:
         alpha, beta, log_z = self.forward_backward()
         out = np.zeros((self.T, self.E.shape[1]))
         if self.T:
-            inference.unary_marginals(alpha, beta, log_z, out)
+            kernels.unary_marginals(alpha, beta, log_z, out)
         return out
 
     def span_log_probability(self, type_: str, start: int, end: int) -> float:

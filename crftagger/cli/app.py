@@ -1,6 +1,6 @@
 """The ``crftagger`` command line.
 
-Each sub-command lives in its own module under :mod:`crftagger.commands` and
+Each sub-command lives in its own module under :mod:`crftagger.cli` and
 exposes ``register(subparsers)``, which adds its parser and sets ``func`` to a
 callable ``func(args) -> int``. Heavy imports stay inside those callables so
 that ``crftagger --help`` starts fast.
@@ -17,15 +17,15 @@ from crftagger.errors import CrftaggerError, UserError
 
 #: Sub-command modules, in the order ``--help`` lists them.
 COMMAND_MODULES = (
-    "crftagger.commands.corpora",
-    "crftagger.commands.convert",
-    "crftagger.commands.evaluate",
-    "crftagger.commands.benchmark",
-    "crftagger.commands.clusters",
-    "crftagger.commands.train",
-    "crftagger.commands.tag",
-    "crftagger.commands.inspect",
-    "crftagger.commands.demo",
+    "crftagger.cli.corpora",
+    "crftagger.cli.convert",
+    "crftagger.cli.evaluate",
+    "crftagger.cli.benchmark",
+    "crftagger.cli.clusters",
+    "crftagger.cli.train",
+    "crftagger.cli.tag",
+    "crftagger.cli.inspect",
+    "crftagger.cli.demo",
 )
 
 

@@ -77,11 +77,11 @@ def run(args) -> int:
 
     import numpy as np
 
-    from crftagger import modelfile
-    from crftagger.tagger import Tagger
+    from crftagger.io import container
+    from crftagger.api.tagger import Tagger
 
     t = Tagger.load(args.model)
-    meta = modelfile.read_header(args.model)
+    meta = container.read_header(args.model)
     m = t.model
     out = sys.stdout
     out.write(f"model file:     {args.model} ({os.path.getsize(args.model):,} bytes, format "

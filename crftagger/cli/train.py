@@ -83,7 +83,7 @@ def _is_corpus(name: str) -> bool:
 
 
 def run(args) -> int:
-    from crftagger.tagger import Tagger
+    from crftagger.api.tagger import Tagger
 
     source = args.data[0] if len(args.data) == 1 and _is_corpus(args.data[0]) else None
     scheme = None if args.scheme == "none" else args.scheme

@@ -53,7 +53,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from crftagger.encoding import AttributeSequences, Vocabulary, encode_dicts
+from crftagger.engine.encoding import AttributeSequences, Vocabulary, encode_dicts
 from crftagger.errors import CRFError, NotFittedError
 
 ENGINES = ("numba", "crfsuite")
@@ -216,7 +216,7 @@ def check_y(y, X: list, what: str = "y") -> list[list[str]]:
 class ProgressCallback:
     """Training callback: dev scores and the training loss per iteration.
 
-    ``model`` is the :class:`~crftagger.model.LinearChainCRF` being trained
+    ``model`` is the :class:`~crftagger.engine.model.LinearChainCRF` being trained
     (its feature index is set when training starts). With ``dev`` (labelled
     :class:`AttributeSequences`) each iteration records ``dev_accuracy``
     (plain Viterbi); ``dev_scorer(model, w) -> dict`` adds its own entries
@@ -309,7 +309,7 @@ class CRF(BaseEstimator):
     threads : int, optional
         numba threads for training and prediction (``None``: numba's setting).
     order : {1, 2}, default 1
-        2 trains a second-order CRF (:class:`~crftagger.second_order.SecondOrderCRF`:
+        2 trains a second-order CRF (:class:`~crftagger.engine.second_order.SecondOrderCRF`:
         transition weights over label triples; numba engine, ``lbfgs`` only).
     """
 
@@ -468,7 +468,7 @@ class CRF(BaseEstimator):
         return self
 
     def _fit_numba(self, X, y, dev, algorithm, options) -> None:
-        from crftagger.second_order import model_class
+        from crftagger.engine.second_order import model_class
 
         if self.trainer_cls is not None:
             raise CRFError("trainer_cls is a python-crfsuite option: use engine='crfsuite'")
@@ -568,16 +568,16 @@ class CRF(BaseEstimator):
 
     @property
     def model_(self):
-        """The fitted :class:`~crftagger.model.LinearChainCRF`.
+        """The fitted :class:`~crftagger.engine.model.LinearChainCRF`.
 
         For the CRFsuite engine the model file is imported with full-precision
-        weights (:mod:`crftagger.crfsuite_io`).
+        weights (:mod:`crftagger.io.crfsuite`).
         """
         self._require_fitted()
         if self._model is not None:
             return self._model
         if getattr(self, "_imported", None) is None:
-            from crftagger.crfsuite_io import load_crfsuite
+            from crftagger.io.crfsuite import load_crfsuite
 
             fd, tmp = tempfile.mkstemp(suffix=".crfsuite")
             try:
@@ -714,7 +714,7 @@ class CRF(BaseEstimator):
         """
         self._require_fitted()
         if self._model is None:
-            from crftagger.modelfile import _atomic_write
+            from crftagger.io.container import _atomic_write
 
             path = Path(path)
             _atomic_write(path, [self._crfsuite_bytes])
@@ -730,13 +730,13 @@ class CRF(BaseEstimator):
         CRFsuite engine unless ``engine="numba"`` (then its weights are
         imported at full precision).
         """
-        from crftagger import modelfile
-        from crftagger.crfsuite_io import MAGIC, load_crfsuite
-        from crftagger.model import LinearChainCRF
+        from crftagger.io import container
+        from crftagger.io.crfsuite import MAGIC, load_crfsuite
+        from crftagger.engine.model import LinearChainCRF
 
         path = Path(path)
         with open(path, "rb") as fh:
-            head = fh.read(len(modelfile.SIGNATURE))
+            head = fh.read(len(container.SIGNATURE))
         if head[:4] == MAGIC:
             est = cls(engine=engine or "crfsuite")
             if est.engine == "numba":
@@ -748,11 +748,11 @@ class CRF(BaseEstimator):
                 est.tagger_  # noqa: B018 - fail now on a broken file
             est.training_log_ = TrainingLog()
             return est
-        from crftagger.second_order import SecondOrderCRF
+        from crftagger.engine.second_order import SecondOrderCRF
 
-        kind = modelfile.read_header(path)["fields"].get("kind")
+        kind = container.read_header(path)["fields"].get("kind")
         model = (SecondOrderCRF if kind == SecondOrderCRF.MODEL_KIND else LinearChainCRF).load(path)
-        fields = modelfile.read_header(path)["fields"].get("user", {})
+        fields = container.read_header(path)["fields"].get("user", {})
         params = {k: v for k, v in (fields.get("params") or {}).items() if k in cls._get_param_names()}
         est = cls(**params)
         est.engine = "numba"
@@ -779,7 +779,7 @@ class CRF(BaseEstimator):
         return state
 
     def __setstate__(self, state):
-        from crftagger.model import LinearChainCRF
+        from crftagger.engine.model import LinearChainCRF
 
         state = dict(state)
         arrays = state.pop("_model_arrays", None)
@@ -788,10 +788,10 @@ class CRF(BaseEstimator):
         self._info_cached = None
         self._model = None
         if arrays is not None:
-            from crftagger.tagger import frozen_vocabulary
+            from crftagger.api.tagger import frozen_vocabulary
 
             if "pair_mask" in arrays:
-                from crftagger.second_order import SecondOrderCRF
+                from crftagger.engine.second_order import SecondOrderCRF
 
                 self._model = SecondOrderCRF(
                     frozen_vocabulary(arrays["labels"]), frozen_vocabulary(arrays["attributes"]),

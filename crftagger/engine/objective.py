@@ -2,7 +2,7 @@
 
 With ``N`` training sequences ``(x_s, y_s)``, parameters ``w float64[K + L*L]``
 (state features first, then transitions ``[prev, cur]``, see
-:mod:`crftagger.inference`) and feature counts ``phi``::
+:mod:`crftagger.engine.kernels`) and feature counts ``phi``::
 
     f(w)    = sum_s (log Z(x_s) - w . phi(x_s, y_s)) + c2 * ||w||^2
             = sum_s log Z(x_s) - w . observed + c2 * ||w||^2
@@ -20,7 +20,7 @@ is bit-identical for any number of threads. The hot path is the scaled
 probability-space forward-backward; a sequence whose scaling fails falls back
 to the log-space one.
 
-JIT options are decided in :mod:`crftagger._jit`.
+JIT options are decided in :mod:`crftagger.engine._jit`.
 
 Final signatures::
 
@@ -42,9 +42,9 @@ import numba
 import numpy as np
 from numba import prange
 
-from crftagger._jit import njit, njit_parallel
-from crftagger.encoding import AttributeSequences
-from crftagger.inference import (
+from crftagger.engine._jit import njit, njit_parallel
+from crftagger.engine.encoding import AttributeSequences
+from crftagger.engine.kernels import (
     _outer_accumulate,
     emissions,
     exp_transitions,
@@ -186,7 +186,7 @@ def nll_grad(
     w : float64[D]
         Parameters, ``D = K + L*L``.
     seq_ptr, item_ptr, attr_ids, attr_vals
-        The corpus (see :mod:`crftagger.encoding`).
+        The corpus (see :mod:`crftagger.engine.encoding`).
     feat_ptr : int64[A+1]
     feat_label : int32[K]
     L : int

@@ -32,7 +32,7 @@ def mask_text(text: str, spans, token_offsets) -> str:
 
 
 def run(args) -> int:
-    from crftagger.tagger import Tagger
+    from crftagger.api.tagger import Tagger
 
     out = sys.stdout
     t0 = time.perf_counter()
@@ -76,7 +76,7 @@ def run(args) -> int:
 
 def _run_corpus(args, params, out, t0) -> int:
     from crftagger.corpora import load, registry
-    from crftagger.tagger import Tagger
+    from crftagger.api.tagger import Tagger
 
     info = registry.get(args.corpus)
     data_dir = getattr(args, "data_dir", None)

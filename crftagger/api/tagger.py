@@ -13,7 +13,7 @@
     tagger = Tagger.load("ner.crftagger")
 
 Decoding never returns a sequence the tag scheme forbids (constrained
-Viterbi, :mod:`crftagger.decoding`). With ``train_scheme`` the model is
+Viterbi, :mod:`crftagger.decode.constrained`). With ``train_scheme`` the model is
 trained on tags converted to that scheme (BIOES usually helps) and its
 answers are converted back to the output scheme.
 
@@ -46,8 +46,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from crftagger import decoding
-from crftagger.encoding import AttributeSequences, Vocabulary
+from crftagger.decode import constrained
+from crftagger.engine.encoding import AttributeSequences, Vocabulary
 from crftagger.errors import TaggerError, TaggerInputError
 
 FORMAT = "crftagger.Tagger"
@@ -189,7 +189,7 @@ class Tagger:
         if model_scheme == "same":
             model_scheme = self.scheme
         self.model_scheme = None if model_scheme is None else schemes.get_scheme(model_scheme).name
-        self.constraints = decoding.build_constraints(model.labels.items, self.model_scheme)
+        self.constraints = constrained.build_constraints(model.labels.items, self.model_scheme)
         self.info = dict(info or {})
         self.clusters = dict(clusters or {})
         self.tag_dictionary = tag_dictionary
@@ -291,15 +291,15 @@ class Tagger:
             Show a tqdm bar with the loss and dev scores per iteration.
         order : {1, 2}
             1: first-order CRF; 2: second-order CRF
-            (:class:`~crftagger.second_order.SecondOrderCRF`, transitions over
+            (:class:`~crftagger.engine.second_order.SecondOrderCRF`, transitions over
             label triples; ``engine="numba"`` and ``algorithm="lbfgs"`` only).
         **crf_params
             :class:`crftagger.CRF` parameters (``algorithm``, ``c1``, ``c2``,
             ``max_iterations``, ``all_possible_transitions``, ...).
         """
         from crftagger import schemes
-        from crftagger.api import CRF
-        from crftagger.second_order import model_class
+        from crftagger.api.crf import CRF
+        from crftagger.engine.second_order import model_class
 
         try:
             model_class(order)
@@ -427,8 +427,8 @@ class Tagger:
     def _fit(cls, est, algorithm, options, data, labels, fx, dev_part, scheme, model_scheme,
              progress, order=1):
         """Train with the chosen engine; return the model and its log."""
-        from crftagger.api import ProgressCallback, progress_bar
-        from crftagger.second_order import model_class
+        from crftagger.api.crf import ProgressCallback, progress_bar
+        from crftagger.engine.second_order import model_class
 
         if est.engine == "crfsuite":
             X = _dicts(data, fx.attributes)
@@ -492,7 +492,7 @@ class Tagger:
         out = self.model.decode(data, self.constraints, bias=bias)
         if len(out) and out.min() < 0:
             pairs = " and the model's label pairs" if getattr(self.model, "order", 1) == 2 else ""
-            raise decoding.DecodingError(
+            raise constrained.DecodingError(
                 f"no label sequence is allowed by {self.model_scheme}{pairs} for the labels {self.labels}"
             )
         return out
@@ -504,12 +504,12 @@ class Tagger:
 
         return schemes.convert(tags, self.model_scheme, self.scheme, lossy_ok=True)
 
-    def _lattice(self, sentence, fixed=None) -> decoding.Lattice:
+    def _lattice(self, sentence, fixed=None) -> constrained.Lattice:
         return next(self._lattices([sentence], fixed))
 
     def _lattices(self, sentences, fixed=None):
         """The constrained lattice of every sentence (features computed for all at once)."""
-        from crftagger import inference
+        from crftagger.engine import kernels
 
         data = self.encode(sentences)
         m = self.model
@@ -517,7 +517,7 @@ class Tagger:
             i0, i1 = int(data.seq_ptr[s]), int(data.seq_ptr[s + 1])
             E = np.zeros((i1 - i0, m.n_labels))
             if i1 > i0:
-                inference.emissions(data.item_ptr, data.attr_ids, data.attr_vals, i0, i1,
+                kernels.emissions(data.item_ptr, data.attr_ids, data.attr_vals, i0, i1,
                                     m.feat_ptr, m.feat_label, m.w, E)
                 if self._o_bias:
                     E[:, m.labels.get("O")] += self._o_bias
@@ -535,7 +535,7 @@ class Tagger:
             wanted = [tag] if isinstance(tag, str) else list(tag)
             ids = set()
             for w in wanted:
-                found = decoding.compatible_labels(w, self.labels, self.scheme, self.model_scheme)
+                found = constrained.compatible_labels(w, self.labels, self.scheme, self.model_scheme)
                 if not found:
                     raise TaggerInputError(
                         f"fixed: tag {w!r} at position {pos} is not a label of this model; its labels "
@@ -572,7 +572,7 @@ class Tagger:
         Returns a list of :class:`TaggedSpan` ``(type, start, end, confidence,
         text)`` for one sentence, or a list of such lists. ``confidence`` is
         the probability that the span, exactly, is in the tagging (see
-        :mod:`crftagger.decoding`).
+        :mod:`crftagger.decode.constrained`).
         """
         if not self.constraints.span_labels:
             raise TaggerError(f"the labels {self.labels[:8]}... are not span tags; use tag()")
@@ -584,7 +584,7 @@ class Tagger:
             out.append([
                 TaggedSpan(sp.type, sp.start, sp.end, lat.span_probability(sp.type, sp.start, sp.end),
                            " ".join(toks[sp.start:sp.end]))
-                for sp in decoding.spans_of(path.tolist(), self.constraints)
+                for sp in constrained.spans_of(path.tolist(), self.constraints)
             ])
         return out[0] if single else out
 
@@ -709,11 +709,11 @@ class Tagger:
         }
 
     def save(self, path, prune: bool = True) -> Path:
-        """Write one model file (:mod:`crftagger.modelfile`: checksummed, no pickle).
+        """Write one model file (:mod:`crftagger.io.container`: checksummed, no pickle).
 
         With ``prune`` (the default) zero-weight state features and the
         attributes left without features are not written
-        (:meth:`~crftagger.model.LinearChainCRF.pruned`: the loaded tagger
+        (:meth:`~crftagger.engine.model.LinearChainCRF.pruned`: the loaded tagger
         answers exactly as this one); ``prune=False`` writes everything.
 
         The word-cluster tables of the feature set's ``cluster`` extractors
@@ -723,7 +723,7 @@ class Tagger:
         extractor of the stored feature set records the fingerprint of the
         table it reads.
         """
-        from crftagger import modelfile
+        from crftagger.io import container
 
         m = self.model.pruned() if prune else self.model
         header = self.header()
@@ -736,7 +736,7 @@ class Tagger:
         td = self._tagdict_block(arrays)
         if td:
             header["tag_dictionary"] = td
-        return modelfile.save(path, arrays, header)
+        return container.save(path, arrays, header)
 
     def _tagdict_block(self, arrays: dict) -> dict | None:
         """Add the tag dictionary to ``arrays``; the ``tag_dictionary`` header field (None: no tagdict extractor)."""
@@ -799,10 +799,10 @@ class Tagger:
     @classmethod
     def load(cls, path) -> Tagger:
         """Read a model file written by :meth:`save`; every check runs before any kernel sees it."""
-        from crftagger import modelfile
-        from crftagger.model import LinearChainCRF, ModelError
+        from crftagger.io import container
+        from crftagger.engine.model import LinearChainCRF, ModelError
 
-        arrays, fields = modelfile.load(path)
+        arrays, fields = container.load(path)
         if fields.get("kind") != FORMAT:
             raise TaggerError(f"{path}: model kind {fields.get('kind')!r}, expected {FORMAT!r}"
                               + (" (a plain CRF model file: use crftagger.CRF.load)"
@@ -830,7 +830,7 @@ class Tagger:
         tag_dictionary = _embedded_tagdict(path, fields.get("tag_dictionary"), arrays)
         try:
             if order == 2:
-                from crftagger.second_order import SecondOrderCRF
+                from crftagger.engine.second_order import SecondOrderCRF
 
                 model = SecondOrderCRF(labels, attributes, arrays["feat_ptr"], arrays["feat_label"],
                                        arrays["w"], arrays["pair_mask"])
@@ -855,7 +855,7 @@ class Tagger:
         (CRFsuite files do not record how). ``scheme=None`` decodes without
         constraints, exactly as CRFsuite does.
         """
-        from crftagger.crfsuite_io import load_crfsuite
+        from crftagger.io.crfsuite import load_crfsuite
 
         model = load_crfsuite(path, full_precision=full_precision)
         return cls(model, feature_set, scheme=scheme,
@@ -950,7 +950,7 @@ class _DevSpanScorer:
         self.data, self.gold = data, gold
         self.names = np.asarray(labels, dtype=object)
         self.scheme, self.model_scheme = scheme, model_scheme
-        self.c = decoding.build_constraints(labels, model_scheme)
+        self.c = constrained.build_constraints(labels, model_scheme)
         self.out = np.empty(data.n_items, dtype=np.int32)
 
     def __call__(self, model, w) -> dict:

@@ -254,6 +254,21 @@ def encode_dicts(
     )
 
 
+def decode_dicts(data: AttributeSequences, attributes: Vocabulary) -> list[list[dict[str, float]]]:
+    """Attribute arrays back to sklearn-crfsuite dicts (unknown ids dropped, duplicates added up)."""
+    names = attributes.items
+    ids, vals = data.attr_ids.tolist(), data.attr_vals.tolist()
+    ip, sp = data.item_ptr.tolist(), data.seq_ptr.tolist()
+    items = []
+    for i in range(data.n_items):
+        d: dict[str, float] = {}
+        for a, v in zip(ids[ip[i]:ip[i + 1]], vals[ip[i]:ip[i + 1]], strict=True):
+            if a >= 0:
+                d[names[a]] = d.get(names[a], 0.0) + v
+        items.append(d)
+    return [items[sp[s]:sp[s + 1]] for s in range(data.n_sequences)]
+
+
 def _as_numpy(arr: array, dtype) -> np.ndarray:
     """A numpy view of a typed ``array.array`` (no copy; empty arrays get a fresh one)."""
     if len(arr) == 0:

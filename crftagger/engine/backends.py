@@ -1,7 +1,7 @@
 """Two interchangeable training/tagging engines behind one interface.
 
 ``NumbaBackend``
-    crftagger's own :class:`~crftagger.model.LinearChainCRF` (numba kernels).
+    crftagger's own :class:`~crftagger.engine.model.LinearChainCRF` (numba kernels).
 ``CRFsuiteBackend``
     CRFsuite through python-crfsuite (``Trainer`` / ``Tagger``), the reference.
 
@@ -10,7 +10,7 @@ Both take the same parameter names (CRFsuite's) and the same input:
 * ``X``: a list of sequences, each a list of items; an item is a
   ``{name: value}`` dict (a string value ``v`` means the attribute
   ``"name:v"`` with value 1, as sklearn-crfsuite and python-crfsuite do) or a
-  list of attribute names; or an :class:`~crftagger.encoding.AttributeSequences`
+  list of attribute names; or an :class:`~crftagger.engine.encoding.AttributeSequences`
   whose attribute ids refer to the ``attributes`` vocabulary given to the
   backend.
 * ``y``: a list of label sequences (strings), or ``None`` when ``X`` is an
@@ -39,7 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
-from crftagger.encoding import AttributeSequences, Vocabulary, encode_dicts
+from crftagger.engine.encoding import AttributeSequences, Vocabulary, encode_dicts
 
 ENGINES = ("numba", "crfsuite")
 
@@ -343,10 +343,10 @@ class Backend:
 
 # ---------------------------------------------------------------------------- numba engine
 class NumbaBackend(Backend):
-    """crftagger's own CRF (:class:`~crftagger.model.LinearChainCRF`).
+    """crftagger's own CRF (:class:`~crftagger.engine.model.LinearChainCRF`).
 
     ``order=2`` trains a second-order model
-    (:class:`~crftagger.second_order.SecondOrderCRF`, ``algorithm="lbfgs"`` only).
+    (:class:`~crftagger.engine.second_order.SecondOrderCRF`, ``algorithm="lbfgs"`` only).
     """
 
     engine = "numba"
@@ -397,7 +397,7 @@ class NumbaBackend(Backend):
             raise BackendError("the backend is not fitted: call fit() first")
 
     def fit(self, X, y=None, X_dev=None, y_dev=None) -> NumbaBackend:
-        from crftagger.second_order import model_class
+        from crftagger.engine.second_order import model_class
 
         params = self._algorithm_params()
         try:
@@ -576,7 +576,7 @@ class CRFsuiteBackend(Backend):
 
     def to_crf(self):
         """The trained model imported (full precision) as a :class:`LinearChainCRF`."""
-        from crftagger.crfsuite_io import load_crfsuite
+        from crftagger.io.crfsuite import load_crfsuite
 
         self._require_fitted()
         return load_crfsuite(self.model_path_)

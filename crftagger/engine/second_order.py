@@ -22,15 +22,15 @@ pair). An edge goes from ``(x, a)`` to ``(a, b)`` and carries
 masks on the pair states (:meth:`PairSpace.state_masks`).
 
 **Parameters** ``w float64[K + L*L + (L+1)*L*L]``: state features (as
-:mod:`crftagger.model`), then ``B`` as ``[prev, cur]``, then ``G`` as
+:mod:`crftagger.engine.model`), then ``B`` as ``[prev, cur]``, then ``G`` as
 ``[prev2, prev, cur]`` with ``prev2 = L`` for BOS. ``pair_mask uint8[(L+1)*L]``
 (``[prev, cur]``, row ``L`` = BOS) lists the pair states; bigrams outside it and
 trigrams that are not edges are inactive and stay exactly 0.
 
-Training (L-BFGS / OWL-QN through :func:`crftagger.train.lbfgs`) evaluates
+Training (L-BFGS / OWL-QN through :func:`crftagger.engine.optimisers.lbfgs`) evaluates
 the objective in parallel over a fixed partition of the sequences, so the
 result is bit-identical for any thread count, like the first-order
-:class:`~crftagger.objective.Objective`. The hot path is a scaled
+:class:`~crftagger.engine.objective.Objective`. The hot path is a scaled
 probability-space forward-backward over the pair edges; a sequence whose
 scaling fails is redone in log space.
 """
@@ -42,11 +42,11 @@ from dataclasses import dataclass
 import numpy as np
 from numba import prange
 
-from crftagger._jit import njit, njit_parallel
-from crftagger.encoding import AttributeSequences, Vocabulary
-from crftagger.inference import NEG_INF, emissions, logaddexp, max_length
-from crftagger.model import LinearChainCRF, ModelError, _check_index_arrays, numba_threads
-from crftagger.objective import (
+from crftagger.engine._jit import njit, njit_parallel
+from crftagger.engine.encoding import AttributeSequences, Vocabulary
+from crftagger.engine.kernels import NEG_INF, emissions, logaddexp, max_length
+from crftagger.engine.model import LinearChainCRF, ModelError, _check_index_arrays, numba_threads
+from crftagger.engine.objective import (
     DEFAULT_CHUNKS,
     _scatter_state,
     balanced_chunks,
@@ -513,7 +513,7 @@ class SecondOrderObjective:
 
     ``w`` is laid out as in the module docstring. ``trans_mask`` and
     ``n_features`` mark the inactive transition weights (as on
-    :class:`crftagger.objective.Objective`), so :func:`crftagger.train.lbfgs`
+    :class:`crftagger.engine.objective.Objective`), so :func:`crftagger.engine.optimisers.lbfgs`
     keeps them at exactly 0.
     """
 
@@ -583,7 +583,7 @@ class SecondOrderObjective:
 class SecondOrderCRF(LinearChainCRF):
     """A second-order linear-chain CRF (see the module docstring).
 
-    Same interface as :class:`~crftagger.model.LinearChainCRF`, with
+    Same interface as :class:`~crftagger.engine.model.LinearChainCRF`, with
     ``pair_mask`` in place of ``trans_mask``. Training takes ``algorithm="lbfgs"``
     (L-BFGS, OWL-QN with ``c1 > 0``) only.
     """
@@ -673,7 +673,7 @@ class SecondOrderCRF(LinearChainCRF):
         del self._pending_space
 
     def fit(self, data, algorithm: str = "lbfgs", **kwargs):
-        """Train as :meth:`LinearChainCRF.fit <crftagger.model.LinearChainCRF.fit>` (``lbfgs`` only).
+        """Train as :meth:`LinearChainCRF.fit <crftagger.engine.model.LinearChainCRF.fit>` (``lbfgs`` only).
 
         ``all_possible_transitions=True`` makes every label pair a state; by
         default the states are the pairs seen in ``data``.
@@ -805,13 +805,13 @@ class SecondOrderCRF(LinearChainCRF):
 
 
 def pair_constraints(space: PairSpace, constraints):
-    """The label constraints (:class:`~crftagger.decoding.Constraints`) recast over the pair states.
+    """The label constraints (:class:`~crftagger.decode.constrained.Constraints`) recast over the pair states.
 
     A pair state reads as its current label (span type, boundaries); a
     transition between states is allowed when they chain (``(x, a) -> (a, b)``)
     and the label bigram ``(a, b)`` is allowed.
     """
-    from crftagger.decoding import Constraints
+    from crftagger.decode.constrained import Constraints
 
     L, S = space.n_labels, space.n_states
     b = space.pair_b
@@ -836,15 +836,15 @@ def pair_constraints(space: PairSpace, constraints):
 
 class PairLattice:
     """The lattice of one sentence under a second-order model, with the API of
-    :class:`crftagger.decoding.Lattice` (paths and marginals over labels).
+    :class:`crftagger.decode.constrained.Lattice` (paths and marginals over labels).
 
-    Built on a first-order :class:`~crftagger.decoding.Lattice` over the pair
+    Built on a first-order :class:`~crftagger.decode.constrained.Lattice` over the pair
     states (dense ``S x S`` transitions), whose paths map one-to-one to label
     paths.
     """
 
     def __init__(self, model: SecondOrderCRF, E: np.ndarray, constraints, fixed=None):
-        from crftagger.decoding import DecodingError, Lattice
+        from crftagger.decode.constrained import DecodingError, Lattice
 
         sp = model.space
         self.model, self.constraints, self.space = model, constraints, sp
@@ -879,7 +879,7 @@ class PairLattice:
         return self.space.pair_b[path].astype(np.int32)
 
     def best(self):
-        from crftagger.decoding import DecodingError
+        from crftagger.decode.constrained import DecodingError
 
         try:
             path, score = self.inner.best()
@@ -895,7 +895,7 @@ class PairLattice:
         return f"no label sequence allowed by {scheme} and by the model's label pairs {what}"
 
     def kbest(self, k: int):
-        from crftagger.decoding import DecodingError
+        from crftagger.decode.constrained import DecodingError
 
         try:
             found = self.inner.kbest(k)
@@ -932,10 +932,10 @@ def _bias(bias, L: int) -> np.ndarray:
 
 
 def model_class(order: int):
-    """:class:`~crftagger.model.LinearChainCRF` for ``order=1``, :class:`SecondOrderCRF` for 2."""
-    if isinstance(order, bool) or order not in (1, 2):
-        raise ModelError(f"order must be 1 or 2, found {order!r}")
-    return LinearChainCRF if order == 1 else SecondOrderCRF
+    """:class:`~crftagger.engine.model.LinearChainCRF` for ``order=1``, :class:`SecondOrderCRF` for 2."""
+    from crftagger.engine import model
+
+    return model.model_class(model.model_kind(order))
 
 
 __all__ = ["PairSpace", "SecondOrderCRF", "SecondOrderObjective", "PairLattice", "model_class",

@@ -97,7 +97,7 @@ def run(args) -> int:
     from crftagger import metrics
 
     if getattr(args, "model", None):
-        from crftagger.commands.evaluate_model import run_model
+        from crftagger.cli.evaluate_model import run_model
 
         return run_model(args)
     if args.strict and not args.scheme:
@@ -166,7 +166,7 @@ def register(sub):
         "--labels", action="store_true", help="also print token-level scores of every tag"
     )
     p.add_argument("--confusion", action="store_true", help="also print the tag confusion matrix")
-    from crftagger.commands.evaluate_model import add_model_arguments
+    from crftagger.cli.evaluate_model import add_model_arguments
 
     add_model_arguments(p)
     p.set_defaults(func=run)

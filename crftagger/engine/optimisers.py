@@ -6,7 +6,7 @@ CRFsuite uses for L-BFGS):
 ``lbfgs(objective, w0=None, c1=0, max_iterations=None, epsilon=1e-5, period=10,
 delta=1e-5, num_memories=6, linesearch="MoreThuente", max_linesearch=20,
 callback=None)``
-    Minimises ``objective(w) -> (f, grad)`` (e.g. :class:`crftagger.objective.Objective`,
+    Minimises ``objective(w) -> (f, grad)`` (e.g. :class:`crftagger.engine.objective.Objective`,
     which already holds ``c2 * ||w||^2``) plus ``c1 * ||w||_1`` when ``c1 > 0``
     (OWL-QN: pseudo-gradient, orthant-constrained direction, backtracking line
     search with orthant projection, so the result holds true zeros).
@@ -55,10 +55,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from crftagger._jit import njit
-from crftagger.encoding import AttributeSequences
-from crftagger.inference import emissions, transition_view, viterbi_into
-from crftagger.objective import (
+from crftagger.engine._jit import njit
+from crftagger.engine.encoding import AttributeSequences
+from crftagger.engine.kernels import emissions, transition_view, viterbi_into
+from crftagger.engine.objective import (
     ObjectiveInputError,
     add_sequence_gradient,
     check_problem,
@@ -481,7 +481,7 @@ def lbfgs(
     objective : callable
         ``objective(w) -> (f, grad)``; needs an ``n_params`` attribute when
         ``w0`` is None. A ``trans_mask`` and ``n_features`` attribute (as on
-        :class:`~crftagger.objective.Objective`) make the inactive transition
+        :class:`~crftagger.engine.objective.Objective`) make the inactive transition
         weights of ``w0`` start at exactly 0.
     w0 : float64[D], optional
         Warm start (default zeros).
@@ -794,7 +794,7 @@ def sgd_epoch(order, seq_ptr, item_ptr, attr_ids, attr_vals, y, feat_ptr, feat_l
     ``w`` is rescaled by ``decay`` whenever ``decay < 1e-9`` and at the end,
     so on return the true weights are ``w``. ``loss`` sums the per-sequence
     ``log Z - score(y_s)`` met during the epoch. Workspaces as
-    :func:`crftagger.objective.add_sequence_gradient`.
+    :func:`crftagger.engine.objective.add_sequence_gradient`.
     """
     decay = 1.0
     loss = 0.0

@@ -27,7 +27,7 @@ Two readers:
     goes through ``pycrfsuite.Tagger().info()``, which parses CRFsuite's text
     dump: same features, weights rounded to 6 decimals.
 
-:func:`load_crfsuite` turns either into a :class:`~crftagger.model.LinearChainCRF`.
+:func:`load_crfsuite` turns either into a :class:`~crftagger.engine.model.LinearChainCRF`.
 """
 
 from __future__ import annotations
@@ -39,8 +39,8 @@ from pathlib import Path
 
 import numpy as np
 
-from crftagger.encoding import Vocabulary
-from crftagger.model import LinearChainCRF
+from crftagger.engine.encoding import Vocabulary
+from crftagger.engine.model import LinearChainCRF
 from crftagger.errors import CRFsuiteModelError
 
 MAGIC = b"lCRF"

@@ -118,7 +118,7 @@ def tag_stream(tagger, lines: Iterable[str], out, *, name: str = "<stdin>", inpu
     """Tag every sentence of ``lines`` and write the answers to ``out``; return the count."""
     from crftagger.corpora import Sentence
     from crftagger.features.extractor import FeatureInputError
-    from crftagger.tagger import TaggerInputError
+    from crftagger.api.tagger import TaggerInputError
 
     if output_format is None:
         output_format = {"tokens": "inline", "conll": "conll", "jsonl": "jsonl"}[input_format]
@@ -193,7 +193,7 @@ def _write(out, fmt: str, toks, tags, raw, spans) -> None:
 
 
 def run(args) -> int:
-    from crftagger.tagger import Tagger
+    from crftagger.api.tagger import Tagger
 
     tagger = Tagger.load(args.model)
     if args.o_bias is not None:

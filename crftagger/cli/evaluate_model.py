@@ -26,7 +26,7 @@ def add_model_arguments(p) -> None:
 
 
 def run_model(args) -> int:
-    from crftagger.tagger import Tagger
+    from crftagger.api.tagger import Tagger
 
     tagger = Tagger.load(args.model)
     if args.corpus:

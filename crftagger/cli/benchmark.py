@@ -4,10 +4,10 @@ For every selected corpus three rows are measured, each in its own
 subprocess (so that its peak resident memory is its own):
 
 ``crftagger``
-    the numba engine (:class:`~crftagger.backends.NumbaBackend`) trained on
+    the numba engine (:class:`~crftagger.engine.backends.NumbaBackend`) trained on
     the named feature set of the corpus' task (:func:`feature_set_for`);
 ``crfsuite``
-    CRFsuite (:class:`~crftagger.backends.CRFsuiteBackend`) trained on the
+    CRFsuite (:class:`~crftagger.engine.backends.CRFsuiteBackend`) trained on the
     very same attributes (:meth:`FeatureExtractor.to_dicts`) with the same
     training parameters;
 ``baseline``
@@ -34,7 +34,7 @@ with the commit, the machine and the targets of :data:`TARGETS` (met or not).
 ``--quick`` subsamples the training data and runs few iterations on a few
 corpora, to check that everything works in a few minutes.
 
-This module is also the worker: ``python -m crftagger.commands.benchmark
+This module is also the worker: ``python -m crftagger.cli.benchmark
 --worker SPEC`` runs one row described by the JSON ``SPEC`` and prints its
 result as one JSON line.
 """
@@ -302,8 +302,8 @@ def _run_ours(spec, info, train, test) -> dict:
     import numba
     import numpy as np
 
-    from crftagger.backends import CRFsuiteBackend, NumbaBackend
-    from crftagger.encoding import Vocabulary
+    from crftagger.engine.backends import CRFsuiteBackend, NumbaBackend
+    from crftagger.engine.encoding import Vocabulary
 
     row = spec["row"]
     fs = feature_set_for(info, spec["data_dir"], learned_clusters=True)
@@ -368,7 +368,7 @@ def _run_ours(spec, info, train, test) -> dict:
     pred, tag_s = _best_of(tag)
     with tempfile.TemporaryDirectory() as d:
         if row == "crftagger":
-            from crftagger.tagger import Tagger
+            from crftagger.api.tagger import Tagger
 
             # The tagger's file: weights, vocabularies, feature set and the
             # word-cluster tables it reads, everything needed to tag.
@@ -486,7 +486,7 @@ def spawn_row(spec: dict, timeout: float) -> dict:
     """Run one row in a fresh interpreter; its result, or ``{"error": ...}``."""
     env = dict(os.environ)
     env.setdefault("PYTHONHASHSEED", "0")
-    cmd = [sys.executable, "-m", "crftagger.commands.benchmark", "--worker", json.dumps(spec)]
+    cmd = [sys.executable, "-m", "crftagger.cli.benchmark", "--worker", json.dumps(spec)]
     t0 = time.perf_counter()
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
@@ -839,7 +839,7 @@ def main(argv=None, default_out: str = ".") -> int:
 
 def _worker_main(argv) -> int:
     if len(argv) != 2 or argv[0] != "--worker":
-        print("usage: python -m crftagger.commands.benchmark --worker SPEC_JSON", file=sys.stderr)
+        print("usage: python -m crftagger.cli.benchmark --worker SPEC_JSON", file=sys.stderr)
         return 2
     res = run_row(json.loads(argv[1]))
     sys.stdout.write(json.dumps(res) + "\n")

@@ -1,1 +1,0 @@
-"""Sub-commands of the ``crftagger`` command line (see :mod:`crftagger.cli`)."""
