@@ -75,45 +75,44 @@ def worker(args) -> dict:
     vocab = {}
     if args.input == "arrays":
         X, attributes, labels, Xt, yt, extract_s = _load_arrays(root, args.n_train, args.n_test)
-        y = None
-        vocab = dict(attributes=attributes, labels=labels)
+        names = labels.items
+        y = [[names[i] for i in X.y[X.seq_ptr[s]:X.seq_ptr[s + 1]]] for s in range(X.n_sequences)]
+        vocab = dict(attributes=attributes)
         warm_X, warm_y = _util.load_chunking(root, 20, 5)[:2]
     else:
         X, y, Xt, yt, extract_s = _util.load_chunking(root, args.n_train, args.n_test)
         warm_X, warm_y = X[:20], y[:20]
     data_rss = _util.rss_mb()
-    from crftagger.engine.backends import CRFsuiteBackend, NumbaBackend
+    from crftagger import CRF
 
     params = _engine_params(args)
     compile_s = 0.0
     if args.engine == "crfsuite":
-        backend = CRFsuiteBackend(**params)
+        backend = CRF(engine="crfsuite", **params)
     else:
         threads = numba.config.NUMBA_NUM_THREADS if args.threads == 0 else args.threads
-        backend = NumbaBackend(threads=threads, **vocab, **params)
+        backend = CRF(engine="numba", threads=threads, **params)
         # compile the kernels once, outside the measured run
         t0 = time.perf_counter()
-        NumbaBackend(threads=threads, algorithm="lbfgs", c2=1.0, max_iterations=2).fit(warm_X, warm_y).predict(warm_X)
+        CRF(threads=threads, algorithm="lbfgs", c2=1.0, max_iterations=2).fit(warm_X, warm_y).predict(warm_X)
         compile_s = time.perf_counter() - t0
     runtime_rss = _util.rss_mb()
     reset_ok = _util.reset_peak()
     cpu0 = _util.cpu_seconds()
     t0 = time.perf_counter()
-    backend.fit(X, y)
+    backend.fit(X, y, **vocab)
     fit_s = time.perf_counter() - t0
     fit_cpu_s = _util.cpu_seconds() - cpu0
     peak = _util.peak_mb()
     log = backend.training_log_
     if args.engine == "crfsuite":
-        text = backend.training_text_
-        import re
-
-        trials = [int(v) for v in re.findall(r"^Line search trials: (\d+)", text, re.M)]
-        iter_s = [r.get("seconds", 0.0) for r in log]
+        trials = [int(r.get("linesearch_trials") or 0) for r in log]
+        iter_s = [r.get("time", 0.0) for r in log]
         n_evals = sum(trials) + 1  # plus the evaluation at the starting point
         opt_s = sum(iter_s)  # CRFsuite measures its iterations with clock(): CPU time
         opt_cpu_s = opt_s
-        size = os.path.getsize(backend.model_path_)
+        with tempfile.TemporaryDirectory() as d:
+            size = backend.save(Path(d) / "model.crfsuite").stat().st_size
     else:
         model = backend.model_
         n_evals = model.n_evaluations

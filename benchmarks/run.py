@@ -5,7 +5,7 @@
 Writes ``results.json`` and ``results.md`` (default: beside this script). The
 same run is available as ``crftagger benchmark`` (default output: the current
 folder); all options and the measurement protocol are described in
-:mod:`crftagger.cli.benchmark`.
+:mod:`crftagger.benchmarks.suite`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from crftagger.cli.benchmark import main
+from crftagger.benchmarks.suite import main
 
 if __name__ == "__main__":
     sys.exit(main(default_out=str(Path(__file__).resolve().parent)))

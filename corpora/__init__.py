@@ -21,6 +21,7 @@ from crftagger.corpora.conllu import conllu_counts, read_conllu, write_conllu
 from crftagger.corpora.registry import (
     CorpusInfo,
     CorpusNotFoundError,
+    corpus_text,
     get,
     iterate,
     load,
@@ -35,6 +36,7 @@ __all__ = [
     "Document",
     "Sentence",
     "conllu_counts",
+    "corpus_text",
     "get",
     "iterate",
     "load",

@@ -14,7 +14,7 @@ under the counting conventions of :mod:`crftagger.corpora.stats`.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -609,3 +609,22 @@ def load(
     if validate:
         check_labels(info, split, sentences)
     return sentences
+
+
+def corpus_text(names: Sequence[str], splits: Sequence[str] = ("train", "dev"), data_dir=None) -> list[list[str]]:
+    """Token lists of the given splits of registered corpora (splits a corpus lacks are skipped).
+
+    The text word clusters learn from; the test split is refused, since clusters must
+    not see evaluation text.
+    """
+    from crftagger.errors import ClusterLearnError
+
+    if "test" in splits:
+        raise ClusterLearnError("the test split may not be used as cluster text; expected train/dev")
+    out: list[list[str]] = []
+    for name in names:
+        info = get(name)
+        for split in splits:
+            if split in info.splits:
+                out.extend(list(s.tokens) for s in load(name, split, data_dir=data_dir))
+    return out

@@ -241,21 +241,3 @@ def learn_cached(texts: Iterable[Sequence[str]], cache=None, **params) -> Path:
     if not path.exists():
         write_paths(learn(sents, **params), path)
     return path
-
-
-def corpus_text(names: Sequence[str], splits: Sequence[str] = ("train", "dev"), data_dir=None) -> list[list[str]]:
-    """Token lists of the given splits of registered corpora (splits a corpus lacks are skipped).
-
-    The test split is refused: clusters must not see evaluation text.
-    """
-    from crftagger.corpora import get, load
-
-    if "test" in splits:
-        raise ClusterLearnError("the test split may not be used as cluster text; expected train/dev")
-    out: list[list[str]] = []
-    for name in names:
-        info = get(name)
-        for split in splits:
-            if split in info.splits:
-                out.extend(list(s.tokens) for s in load(name, split, data_dir=data_dir))
-    return out

@@ -156,7 +156,7 @@ def annotate(sentences: Sequence, names: Sequence[str], columns: Sequence[str] =
     positions 1, 2, ...). The answer is a list of new Sentence objects; the
     input is not modified.
     """
-    from crftagger.corpora.base import Sentence
+    from crftagger.sentence import Sentence
 
     rows = [_rows(s, columns, i) for i, s in enumerate(sentences)]
     out = []

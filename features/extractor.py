@@ -488,7 +488,7 @@ class FeatureExtractor:
         specs = self._tagdict_specs
         if not specs:
             return sentences
-        from crftagger.corpora.base import Sentence
+        from crftagger.sentence import Sentence
 
         from .document import _rows
         from .tagdict import cross_validated

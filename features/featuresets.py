@@ -139,8 +139,8 @@ def _pos_v3(clusters=None, clusters_lowercase: bool = False, tag_dictionary: boo
     """v2 plus a tag dictionary learned from the training labels (cross-validated over 10 folds of
     documents): the ambiguity classes (sets of tags seen with the lower-cased word) at -1..1, their
     pairs, triple and skip pair, the class paired with the short shapes at -1..1, and the class with
-    the 3-suffix for words seen at most 5 times. ``tag_dictionary=False`` gives v2. On the EWT dev
-    split (with the recipe's clusters) 95.12 -> 95.51; without cross-validation 93.45."""
+    the 3-suffix for words seen at most 5 times. ``tag_dictionary=False`` gives v2. Measured in
+    ``benchmarks/experiments.md``."""
     base = _pos_v2(clusters, clusters_lowercase)
     if not tag_dictionary:
         return FeatureSet(list(base.templates), dict(base.extractors), [], "pos", 3,
@@ -257,17 +257,13 @@ def _ner_v3(columns: Iterable[str] = (), gazetteers: bool = True, gazetteer_case
     adds a given-name and a family-name list, each seen at offsets -1..1
     (``gazetteers=False`` leaves out every list, names included);
     ``names_case_sensitive=False`` matches them after case folding (social
-    media text, where names are often written in lower case). On dev: WNUT-17
-    30.59 (v2) -> 38.73 with case-folded names and gazetteers; CoNLL-2003
-    (BIOES) 91.62 -> 91.84.
+    media text, where names are often written in lower case).
 
     ``context_bags``, a list of ``(FROM, TO)`` offset ranges, adds a bag of
     the lower-case words over each range (``lw{FROM..TO}``, see
     :func:`crftagger.features.templates.bag`): the words a little further
-    away that tell an organisation from a place. On the CoNLL-2002 Spanish
-    dev split: 77.22 -> 78.23 with ``[(-6, -3), (3, 6)]`` (77.66 with
-    ``[(-8, -3), (3, 8)]``, 77.27 with ``[(-5, -3), (3, 5)]``, 77.62 with the
-    left bag ``(-10, -3)`` alone); WNUT-17 38.73 -> 37.67.
+    away that tell an organisation from a place. What each option scored on
+    which corpus is in ``benchmarks/experiments.md``.
     """
     if names is not None and names not in NER_NAME_GAZETTEERS:
         raise FeatureSpecError(f"names={names!r}: expected None or one of {sorted(NER_NAME_GAZETTEERS)}")
@@ -340,8 +336,7 @@ def _fingerprinted(ext: dict, clusters) -> str | None:
 def _slots_v3(clusters=None, clusters_lowercase: bool = True) -> FeatureSet:
     """v2 plus the lower-case words at distance 4 (the verb or preposition that decides between
     ``fromloc``/``toloc`` or ``depart``/``arrive`` often lies that far back); a cluster file is
-    recorded with the sha256 of its bytes. On dev with clusters learned from the slot and English
-    corpora: ATIS 95.51 (v2) -> 95.69, MIT Restaurant 77.39 -> 78.50, SNIPS 93.40 -> 93.60."""
+    recorded with the sha256 of its bytes (scores: ``benchmarks/experiments.md``)."""
     t = ["lw[-3..3]", "lw[-3]|lw[-2]", "lw[-2]|lw[-1]", "lw[-1]|lw[0]", "lw[0]|lw[1]", "lw[1]|lw[2]",
          "lw[2]|lw[3]", "lw[-2]|lw[-1]|lw[0]", "lw[-1]|lw[0]|lw[1]", "lw[0]|lw[1]|lw[2]",
          "p3[0]", "p4[0]", "s2[0]", "s3[0]", "s4[0]", "s3[-1]", "s3[1]", "sshape[-1..1]", "hasdigit[0]",
@@ -359,10 +354,8 @@ def _slots_v4(clusters=None, clusters_lowercase: bool = True, left_bag=(-15, -5)
     """v3 plus a bag of the lower-case words 5 to 15 tokens to the left (``lw{-15..-5}``): the
     verb that makes a time or date an arrival, a departure or a return ("... that leave in the
     afternoon and *arrive* soon after 5 pm") often stands further back than the window reaches.
-    ``left_bag=(FROM, TO)`` sets the offsets, ``None`` leaves the bag out (= v3). On dev (clusters
-    learned from the slot and English corpora): ATIS 95.96 -> 96.92 (bags -10..-5: 96.48,
-    -30..-5: 96.66, with the mirror right bag: 96.86), SNIPS 93.60 -> 93.74, MIT Restaurant
-    78.50 -> 78.25."""
+    ``left_bag=(FROM, TO)`` sets the offsets, ``None`` leaves the bag out (= v3) (scores:
+    ``benchmarks/experiments.md``)."""
     base = _slots_v3(clusters, clusters_lowercase)
     templates = list(base.templates)
     bag = None
@@ -390,9 +383,7 @@ def _slots_v5(clusters=None, clusters_lowercase: bool = True, left_bag=(-15, -5)
     that tells a slot's role wherever it stands ("*arriv*ing", "*depart*ure", "*retur*n"), and
     leaves out the short function words that fill a plain word bag. ``stem_bags``, a list of
     ``(FROM, TO)`` ranges not containing 0, sets the bags; ``None`` or ``[]`` leaves them out
-    (= v4). ATIS (clusters learned from the slot and English corpora), dev span F1: v4 96.92,
-    left stem bag 97.33, both 97.39, the left stem bag instead of v4's word bag 97.28; by
-    5-fold cross-validation on train: v4 96.72, left 97.26, both 97.35."""
+    (= v4) (scores: ``benchmarks/experiments.md``)."""
     base = _slots_v4(clusters, clusters_lowercase, left_bag)
     templates = list(base.templates)
     ext = dict(base.extractors)
@@ -479,8 +470,7 @@ def with_span_dictionary(fs: FeatureSet, folds=True) -> FeatureSet:
     the two bigrams of ``sd``): a tag-dictionary extractor of the ``span`` form
     (:mod:`crftagger.features.tagdict`), whose training values come from the phrases of the
     other ``folds`` (``True``: :data:`SPAN_DICTIONARY_FOLDS`). The feature set's ``params``
-    record ``span_dictionary``. No recipe uses it: MIT Restaurant (``slots`` v2 with
-    clusters), 5-fold cross-validation on train, span F1 77.93 without and 77.93 with it."""
+    record ``span_dictionary``. No recipe uses it (see ``benchmarks/experiments.md``)."""
     if isinstance(folds, bool):
         folds = SPAN_DICTIONARY_FOLDS
     if not isinstance(folds, int) or folds < 2:

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from crftagger.corpora import get
 
-from crftagger.cli import benchmark as bm
+from crftagger import recipes
+from crftagger.benchmarks import suite as bm
 
 REPO = Path(__file__).resolve().parent.parent
 FIELDS = ("f1", "f1_strict", "precision", "recall", "accuracy", "train_seconds", "iterations",
@@ -86,14 +87,14 @@ def test_baseline_features_tutorial_layout():
 
 def test_feature_sets_and_baseline_columns_never_read_the_label():
     chunk = get("conll2000")
-    fs = bm.feature_set_for(chunk)
+    fs = recipes.feature_set_for(chunk)
     assert fs.name == "chunk" and fs.params["columns"] == ["pos"]
     assert bm.baseline_pos_column(chunk) == "pos"
-    ner = bm.feature_set_for(get("conll2003"))
+    ner = recipes.feature_set_for(get("conll2003"))
     assert ner.params["columns"] == ["pos", "chunk"]
-    assert bm.feature_set_for(get("wnut17")).params["columns"] == []
+    assert recipes.feature_set_for(get("wnut17")).params["columns"] == []
     assert bm.baseline_pos_column(get("ud_english_ewt")) is None
-    assert bm.feature_set_for(get("ud_english_ewt")).name == "pos"
+    assert recipes.feature_set_for(get("ud_english_ewt")).name == "pos"
 
 
 def test_scheme_round_trip_and_scores():
@@ -142,7 +143,8 @@ def test_bad_options_are_clear_errors():
 def test_per_corpus_regularisation_and_override(monkeypatch):
     from crftagger import recipes
 
-    monkeypatch.setitem(recipes.CORPUS_PARAMS, "atis", {"c2": 0.03, "max_iterations": 40})
+    monkeypatch.setitem(recipes.RECIPES, "atis", recipes.RECIPES["atis"].replace(
+        c1=recipes.Recipe("atis").c1, c2=0.03, max_iterations=40))
     p = __import__("argparse").ArgumentParser()
     bm.add_arguments(p)
     s = bm.settings_from_args(p.parse_args([]))

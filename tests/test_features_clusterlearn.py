@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from crftagger.corpora import corpus_text
 from crftagger.features import Clusters, feature_set
 from crftagger.features import clusterlearn as cl
 
@@ -91,7 +92,7 @@ def test_bad_input_and_parameters():
     with pytest.raises(cl.ClusterLearnError, match="window"):
         cl.learn(toy_text(2), window=0)
     with pytest.raises(cl.ClusterLearnError, match="test split"):
-        cl.corpus_text(["conll2003"], splits=("train", "test"))
+        corpus_text(["conll2003"], splits=("train", "test"))
 
 
 def test_ner_v2_records_the_cluster_fingerprint(tmp_path):
@@ -111,7 +112,7 @@ def test_ner_v2_records_the_cluster_fingerprint(tmp_path):
 
 
 def test_learned_clusters_on_real_text(data_dir):
-    text = cl.corpus_text(["wnut17"], splits=("dev",), data_dir=data_dir)
+    text = corpus_text(["wnut17"], splits=("dev",), data_dir=data_dir)
     rows = cl.learn(text, dim=20, n_contexts=300, max_words=2000)
     assert 500 < len(rows) <= 2000
     assert len({b for b, _, _ in rows}) > 100

@@ -22,10 +22,9 @@ def test_every_registered_corpus_has_a_consistent_recipe():
             assert get_scheme(r.train_scheme).name == r.train_scheme
         assert set(r.cluster_text) <= set(registry.names())
         assert r.train_params()["algorithm"] == "lbfgs"
-    for name, text in recipes.CLUSTER_TEXT.items():
-        assert name in registry.names() and text
-    assert set(recipes.CORPUS_PARAMS) <= set(registry.names())
-    assert set(recipes.TRAIN_SCHEMES) <= set(registry.names())
+    for name, r in recipes.RECIPES.items():
+        assert name in registry.names() and r.corpus == name
+    assert set(recipes.RECIPES) == set(registry.names())
 
 
 def test_feature_sets_never_read_the_label_column():
@@ -80,8 +79,8 @@ def test_clusters_command_refuses_bad_text(tmp_path, capsys):
 
 
 def test_train_recipe_applies_the_corpus_settings(data_dir, tmp_path, monkeypatch, capsys):
-    monkeypatch.setitem(recipes.CORPUS_PARAMS, "atis", {"c1": 0.0, "c2": 0.05})
-    monkeypatch.setitem(recipes.TRAIN_SCHEMES, "atis", "bioes")
+    monkeypatch.setitem(recipes.RECIPES, "atis",
+                        recipes.RECIPES["atis"].replace(c1=0.0, c2=0.05, train_scheme="bioes"))
     model = tmp_path / "atis.model"
     args = ["--data-dir", str(data_dir), "train", "atis", "--recipe", "--limit", "150",
             "--max-iterations", "3", "--dev", "none", "--test", "none", "--no-progress", "-o", str(model)]
@@ -103,7 +102,7 @@ def test_train_recipe_needs_a_registered_corpus(tmp_path, capsys):
     assert "--recipe" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("corpus", sorted(recipes.CLUSTER_TEXT))
+@pytest.mark.parametrize("corpus", sorted(n for n, r in recipes.RECIPES.items() if r.cluster_text))
 def test_cluster_text_is_train_and_dev_only(corpus):
-    for name in recipes.CLUSTER_TEXT[corpus]:
+    for name in recipes.RECIPES[corpus].cluster_text:
         assert "train" in get(name).splits

@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 from oracle import random_corpus
 
-from crftagger.engine.backends import BackendError, NumbaBackend
 from crftagger.decode.constrained import DecodingError, build_constraints
 from crftagger.engine.encoding import AttributeSequences, Vocabulary
 from crftagger.engine.model import LinearChainCRF, ModelError, numba_threads
@@ -22,6 +21,8 @@ from crftagger.engine.second_order import (
     model_class,
 )
 from crftagger.api.tagger import Tagger, TaggerError
+from crftagger.api.crf import CRF
+from crftagger.errors import CRFError
 
 LABELS = ["O", "B-X", "I-X", "B-Y"]
 
@@ -295,7 +296,7 @@ def test_second_order_learns_a_dependency_that_first_order_cannot():
     Xt, yt = pattern_data(40, 12, seed=11)
     acc = {}
     for order in (1, 2):
-        b = NumbaBackend(c2=0.01, max_iterations=200, order=order).fit(X, y)
+        b = CRF(c2=0.01, max_iterations=200, order=order).fit(X, y)
         pred = b.predict(Xt)
         acc[order] = np.mean([p == g for ps, gs in zip(pred, yt, strict=True) for p, g in zip(ps, gs, strict=True)])
     assert acc[2] == 1.0
@@ -304,14 +305,14 @@ def test_second_order_learns_a_dependency_that_first_order_cannot():
 
 def test_training_reports_order_and_rejects_other_trainers():
     X, y = pattern_data(20)
-    b = NumbaBackend(c1=0.01, c2=0.01, max_iterations=30, order=2).fit(X, y)
+    b = CRF(c1=0.01, c2=0.01, max_iterations=30, order=2).fit(X, y)
     assert isinstance(b.model_, SecondOrderCRF)
     assert b.model_.training_params["order"] == 2
     assert b.n_features_ == b.model_.n_state_features + int(b.model_.trans_mask.sum()) + b.model_.space.n_edges
-    with pytest.raises(BackendError, match="lbfgs"):
-        NumbaBackend(algorithm="ap", order=2).fit(X, y)
-    with pytest.raises(BackendError, match="order must be 1 or 2"):
-        NumbaBackend(order=3).fit(X, y)
+    with pytest.raises(CRFError, match="lbfgs"):
+        CRF(algorithm="ap", order=2).fit(X, y)
+    with pytest.raises(CRFError, match="order must be 1 or 2"):
+        CRF(order=3).fit(X, y)
     with pytest.raises(ModelError, match="order must be 1 or 2"):
         model_class(True)
 

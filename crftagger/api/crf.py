@@ -53,42 +53,22 @@ from pathlib import Path
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from crftagger.engine.encoding import AttributeSequences, Vocabulary, encode_dicts
+from crftagger.engine.encoding import AttributeSequences, Vocabulary, decode_dicts, encode_dicts
 from crftagger.errors import CRFError, NotFittedError
 
-ENGINES = ("numba", "crfsuite")
-LINESEARCHES = ("MoreThuente", "Backtracking", "StrongBacktracking")
-NUMBA_ALGORITHMS = ("lbfgs", "l2sgd", "ap")
-CRFSUITE_ALGORITHMS = ("lbfgs", "l2sgd", "ap", "pa", "arow")
-_ALIASES = {
-    "lbfgs": "lbfgs", "l2sgd": "l2sgd", "ap": "ap", "averaged-perceptron": "ap",
-    "pa": "pa", "passive-aggressive": "pa", "arow": "arow",
-}
-
-#: Options (estimator parameter names) each algorithm takes, CRFsuite's lists.
-ALGORITHM_OPTIONS = {
-    "lbfgs": ("c1", "c2", "max_iterations", "num_memories", "epsilon", "period", "delta",
-              "linesearch", "max_linesearch"),
-    "l2sgd": ("c2", "max_iterations", "period", "delta", "calibration_eta", "calibration_rate",
-              "calibration_samples", "calibration_candidates", "calibration_max_trials"),
-    "ap": ("max_iterations", "epsilon"),
-    "pa": ("max_iterations", "epsilon", "pa_type", "c", "error_sensitive", "averaging"),
-    "arow": ("max_iterations", "epsilon", "variance", "gamma"),
-}
-_ALL_OPTIONS = tuple(dict.fromkeys(o for opts in ALGORITHM_OPTIONS.values() for o in opts))
-
-#: Estimator parameter -> CRFsuite parameter name.
-_CRFSUITE_NAMES = {
-    "min_freq": "feature.minfreq",
-    "all_possible_states": "feature.possible_states",
-    "all_possible_transitions": "feature.possible_transitions",
-    "calibration_eta": "calibration.eta",
-    "calibration_rate": "calibration.rate",
-    "calibration_samples": "calibration.samples",
-    "calibration_candidates": "calibration.candidates",
-    "calibration_max_trials": "calibration.max_trials",
-    "pa_type": "type",
-}
+from crftagger.engine.engines import ProgressCallback, get_engine, progress_bar  # noqa: F401
+from crftagger.engine.options import (  # noqa: F401
+    ALGORITHM_OPTIONS,
+    ALL_OPTIONS,
+    CRFSUITE_ALGORITHMS,
+    ENGINES,
+    LINESEARCHES,
+    NUMBA_ALGORITHMS,
+    check_algorithm,
+    check_min_freq,
+    check_options,
+    check_threads,
+)
 
 
 class TrainingLog(list):
@@ -187,6 +167,18 @@ def check_X(X, what: str = "X") -> list:
     return out
 
 
+def _lengths(data: AttributeSequences) -> list[range]:
+    """Stand-ins of the sequences of ``data`` for :func:`check_y` (it reads their lengths)."""
+    return [range(int(n)) for n in data.lengths()]
+
+
+def _check_arrays(data: AttributeSequences, attributes: Vocabulary, what: str) -> None:
+    try:
+        data.check(n_attributes=len(attributes))
+    except ValueError as exc:
+        raise CRFError(f"{what}: {exc}") from None
+
+
 def check_y(y, X: list, what: str = "y") -> list[list[str]]:
     """Validate label sequences against ``X``; return them as lists of str."""
     if y is None:
@@ -208,72 +200,6 @@ def check_y(y, X: list, what: str = "y") -> list[list[str]]:
                 raise CRFError(f"sequence {s}, item {t}: label {lab!r} in {what} is not a non-empty string")
         out.append(list(yseq))
     return out
-
-
-# --------------------------------------------------------------------------- training progress
-
-
-class ProgressCallback:
-    """Training callback: dev scores and the training loss per iteration.
-
-    ``model`` is the :class:`~crftagger.engine.model.LinearChainCRF` being trained
-    (its feature index is set when training starts). With ``dev`` (labelled
-    :class:`AttributeSequences`) each iteration records ``dev_accuracy``
-    (plain Viterbi); ``dev_scorer(model, w) -> dict`` adds its own entries
-    (e.g. ``dev_f1`` from scheme-constrained decoding). The trainer hands
-    over the loss it logs for the iteration (``loss=``); it is recorded and
-    shown on the progress bar. ``bar`` is a tqdm bar (or None).
-    """
-
-    def __init__(self, model, dev: AttributeSequences | None = None, dev_scorer=None, bar=None):
-        self.model = model
-        self.dev = dev
-        self.dev_scorer = dev_scorer
-        self.bar = bar
-        self.records: list[dict] = []
-        if dev is not None:
-            self.dev_out = np.empty(dev.n_items, dtype=np.int32)
-
-    def __call__(self, iteration, w, loss: float | None = None):
-        w = np.ascontiguousarray(w, dtype=np.float64)
-        rec: dict = {"iteration": int(iteration)}
-        if loss is not None:
-            rec["loss"] = float(loss)
-        if self.dev is not None and self.dev.n_items:
-            d = self.dev
-            self.model.decode_with(w, d, out=self.dev_out)
-            rec["dev_accuracy"] = float(np.mean(self.dev_out == d.y))
-        if self.dev_scorer is not None:
-            rec.update(self.dev_scorer(self.model, w))
-        self.records.append(rec)
-        if self.bar is not None:
-            self.bar.update(1)
-            self.bar.set_postfix({k: round(v, 4) for k, v in rec.items() if k != "iteration"},
-                                 refresh=False)
-        return rec.get("dev_f1", rec.get("dev_accuracy"))
-
-    def merge_into(self, log: list[dict]) -> list[dict]:
-        """The trainer's log with the recorded dev scores added (matched by iteration)."""
-        by_iter = {r["iteration"]: r for r in self.records}
-        out = []
-        for rec in log:
-            rec = dict(rec)
-            rec.pop("score", None)
-            extra = by_iter.get(rec["iteration"], {})
-            for k, v in extra.items():
-                if k.startswith("dev_"):
-                    rec[k] = v
-            out.append(rec)
-        return out
-
-
-def progress_bar(total: int | None, desc: str, enabled: bool):
-    """A tqdm bar writing to stderr, or None when disabled."""
-    if not enabled:
-        return None
-    from tqdm import tqdm
-
-    return tqdm(total=total, desc=desc, unit="it", leave=True, dynamic_ncols=True)
 
 
 # --------------------------------------------------------------------------- the estimator
@@ -380,54 +306,18 @@ class CRF(BaseEstimator):
         self.order = order
 
     # ------------------------------------------------------------------ validation
-    def _algorithm(self) -> str:
-        algo = "lbfgs" if self.algorithm is None else self.algorithm
-        name = _ALIASES.get(str(algo).lower()) if isinstance(algo, str) else None
-        if name is None:
-            raise CRFError(f"unknown algorithm {algo!r}; expected one of {CRFSUITE_ALGORITHMS}")
-        if self.engine not in ENGINES:
-            raise CRFError(f"unknown engine {self.engine!r}; expected one of {ENGINES}")
-        if self.engine == "numba" and name not in NUMBA_ALGORITHMS:
-            raise CRFError(
-                f"algorithm {name!r} is only available with engine='crfsuite'; the numba engine "
-                f"trains {NUMBA_ALGORITHMS}"
-            )
-        order = getattr(self, "order", 1)
-        if isinstance(order, bool) or order not in (1, 2):
-            raise CRFError(f"order must be 1 or 2, found {order!r}")
-        if order == 2 and (self.engine != "numba" or name != "lbfgs"):
-            raise CRFError(f"order=2 needs engine='numba' and algorithm 'lbfgs', found engine={self.engine!r}, "
-                           f"algorithm {name!r}")
-        return name
+    def check_params(self) -> tuple[str, dict]:
+        """``(algorithm, options)``: the canonical algorithm name and the options that are set.
 
-    def _options(self, algorithm: str) -> dict:
-        """The algorithm options that are set; an option the algorithm does not take is an error."""
-        out = {}
-        for name in _ALL_OPTIONS:
-            v = getattr(self, name)
-            if v is None:
-                continue
-            if name not in ALGORITHM_OPTIONS[algorithm]:
-                raise CRFError(
-                    f"algorithm {algorithm!r} takes no parameter {name!r} (it takes "
-                    f"{', '.join(ALGORITHM_OPTIONS[algorithm])})"
-                )
-            if name == "linesearch":
-                if v not in LINESEARCHES:
-                    raise CRFError(f"linesearch must be one of {LINESEARCHES}, found {v!r}")
-            elif isinstance(v, bool) and name not in ("error_sensitive", "averaging"):
-                raise CRFError(f"{name} must be a number, found {v!r}")
-            elif not isinstance(v, (bool, int, float, np.integer, np.floating)) or not math.isfinite(v) or v < 0:
-                raise CRFError(f"{name} must be a finite number >= 0, found {v!r}")
-            out[name] = v
-        if self.min_freq is not None and (
-            isinstance(self.min_freq, bool) or not isinstance(self.min_freq, (int, float))
-            or not math.isfinite(self.min_freq)
-        ):
-            raise CRFError(f"min_freq must be a finite number, found {self.min_freq!r}")
-        if self.threads is not None and (isinstance(self.threads, bool) or not isinstance(self.threads, int)):
-            raise CRFError(f"threads must be an integer, found {self.threads!r}")
-        return out
+        Raises :class:`~crftagger.errors.CRFError` for an unknown engine or
+        algorithm, an option the algorithm does not take, or a bad value
+        (the checks :meth:`fit` runs before reading any data).
+        """
+        algorithm = check_algorithm(self.algorithm, self.engine, self.order)
+        options = check_options(algorithm, {name: getattr(self, name) for name in ALL_OPTIONS})
+        check_min_freq(self.min_freq)
+        check_threads(self.threads)
+        return algorithm, options
 
     def __sklearn_is_fitted__(self) -> bool:
         return getattr(self, "_model", None) is not None or getattr(self, "_crfsuite_bytes", None) is not None
@@ -442,108 +332,103 @@ class CRF(BaseEstimator):
         return "numba" if getattr(self, "_model", None) is not None else "crfsuite"
 
     # ------------------------------------------------------------------ fit
-    def fit(self, X, y, X_dev=None, y_dev=None) -> CRF:
-        """Train on ``X`` (lists of attribute dicts) and ``y`` (lists of labels); return self."""
+    def fit(self, X, y, X_dev=None, y_dev=None, *, attributes: Vocabulary | None = None,
+            dev_scorer=None) -> CRF:
+        """Train on ``X`` and ``y`` (lists of labels); return self.
+
+        ``X`` is a list of sequences of attribute dicts (sklearn-crfsuite's
+        input) or an :class:`~crftagger.engine.encoding.AttributeSequences`
+        whose attribute ids refer to ``attributes`` (what a feature extractor
+        gives; ``X_dev`` then takes the same form). ``X_dev`` / ``y_dev`` are
+        scored after every iteration (``training_log_``); ``dev_scorer(model,
+        w) -> dict`` adds scores of its own to each iteration (numba engine).
+        """
         if (X_dev is None) != (y_dev is None):
             raise CRFError("pass both X_dev and y_dev to use the holdout data")
-        algorithm = self._algorithm()
-        options = self._options(algorithm)
-        X = check_X(X)
-        y = check_y(y, X)
+        algorithm, options = self.check_params()
+        arrays = isinstance(X, AttributeSequences)
+        if arrays:
+            if not isinstance(attributes, Vocabulary):
+                raise CRFError("X is an AttributeSequences: pass attributes=, the Vocabulary its "
+                               "attribute ids refer to")
+            _check_arrays(X, attributes, "X")
+            y = check_y(y, _lengths(X))
+        else:
+            X = check_X(X)
+            y = check_y(y, X)
         if not any(len(s) for s in y):
             raise CRFError("the training data hold no labelled item (every sequence is empty)")
         dev = None
         if X_dev is not None:
-            X_dev = check_X(X_dev, "X_dev")
-            y_dev = check_y(y_dev, X_dev, "y_dev")
+            if arrays:
+                if not isinstance(X_dev, AttributeSequences):
+                    raise CRFError("X is an AttributeSequences, so X_dev must be one as well")
+                _check_arrays(X_dev, attributes, "X_dev")
+                y_dev = check_y(y_dev, _lengths(X_dev), "y_dev")
+            else:
+                X_dev = check_X(X_dev, "X_dev")
+                y_dev = check_y(y_dev, X_dev, "y_dev")
             dev = (X_dev, y_dev)
         self._model = None
         self._crfsuite_bytes = None
         self._tagger = None
         self._info_cached = None
+        self._imported = None
+        self._n_features = None
+        features = {"min_freq": self.min_freq, "all_possible_states": self.all_possible_states,
+                    "all_possible_transitions": self.all_possible_transitions}
         if self.engine == "numba":
-            self._fit_numba(X, y, dev, algorithm, options)
+            self._fit_numba(X, y, dev, attributes, algorithm, options, features, dev_scorer)
         else:
-            self._fit_crfsuite(X, y, dev, algorithm, options)
+            self._fit_attributes = attributes if arrays else None
+            if arrays:
+                X = decode_dicts(X, attributes)
+                if dev is not None:
+                    dev = (decode_dicts(dev[0], attributes), dev[1])
+            blob, log, path, n_features = get_engine("crfsuite").train(
+                X, y, algorithm=algorithm, options=options, features=features, dev=dev,
+                verbose=bool(self.verbose), model_filename=self.model_filename,
+                keep_tempfiles=self.keep_tempfiles, trainer_cls=self.trainer_cls)
+            self._crfsuite_bytes = blob
+            self._n_features = n_features
+            self.crfsuite_model_path_ = path
+            self.training_log_ = TrainingLog(log)
+        self.training_params_ = {"algorithm": algorithm, **options}
         return self
 
-    def _fit_numba(self, X, y, dev, algorithm, options) -> None:
-        from crftagger.engine.second_order import model_class
-
+    def _fit_numba(self, X, y, dev, attributes, algorithm, options, features, dev_scorer) -> None:
         if self.trainer_cls is not None:
             raise CRFError("trainer_cls is a python-crfsuite option: use engine='crfsuite'")
-        attributes, labels = Vocabulary(), Vocabulary()
-        data = encode_dicts(X, attributes, y, labels)
-        attributes.freeze()
+        labels = Vocabulary()
+        if isinstance(X, AttributeSequences):
+            ids = labels.add_many(t for seq in y for t in seq)
+            data = AttributeSequences(X.seq_ptr, X.item_ptr, X.attr_ids, X.attr_vals,
+                                      np.asarray(ids, dtype=np.int32))
+        else:
+            attributes = Vocabulary()
+            data = encode_dicts(X, attributes, y, labels)
+            attributes.freeze()
         labels.freeze()
-        model = model_class(getattr(self, "order", 1))(labels, attributes)
         dev_data = None
         if dev is not None:
+            dev_X, dev_y = dev
             # dev labels never seen in training get id -1: always counted wrong
-            dev_data = encode_dicts(dev[0], attributes)
-            dev_data.y = np.asarray([labels.get(t) for seq in dev[1] for t in seq], dtype=np.int32)
-        bar = progress_bar(options.get("max_iterations"), "training", bool(self.verbose))
-        cb = None
-        if dev_data is not None or bar is not None:
-            cb = ProgressCallback(model, dev=dev_data, bar=bar)
-        trainer_opts = {}
-        for name in ("calibration_eta", "calibration_rate", "calibration_samples",
-                     "calibration_candidates", "calibration_max_trials"):
-            if name in options:
-                trainer_opts[name] = options.pop(name)
-        try:
-            model.fit(
-                data, algorithm=algorithm, threads=self.threads, callback=cb,
-                all_possible_states=bool(self.all_possible_states),
-                all_possible_transitions=bool(self.all_possible_transitions),
-                min_freq=float(self.min_freq or 0.0), **options, **trainer_opts,
-            )
-        finally:
-            if bar is not None:
-                bar.close()
-        log = model.training_log if cb is None else cb.merge_into(model.training_log)
+            if isinstance(dev_X, AttributeSequences):
+                dev_data = AttributeSequences(dev_X.seq_ptr, dev_X.item_ptr, dev_X.attr_ids,
+                                              dev_X.attr_vals)
+            else:
+                dev_data = encode_dicts(dev_X, attributes)
+            dev_data.y = np.asarray([labels.get(t) for seq in dev_y for t in seq], dtype=np.int32)
+        model, log = get_engine("numba").train(
+            data, labels, attributes, algorithm=algorithm, options=options, features=features,
+            order=self.order, threads=self.threads, dev=dev_data, dev_scorer=dev_scorer,
+            progress=bool(self.verbose))
         self.training_log_ = TrainingLog(log)
         self._model = model
+        self._n_features = model.n_features
         if self.model_filename:
             model.save(self.model_filename, header={"estimator": "crftagger.CRF",
                                                     "params": _json_params(self)})
-
-    def _fit_crfsuite(self, X, y, dev, algorithm, options) -> None:
-        import pycrfsuite
-
-        params = {}
-        for name in ("min_freq", "all_possible_states", "all_possible_transitions", *options):
-            v = getattr(self, name)
-            if v is not None:
-                params[_CRFSUITE_NAMES.get(name, name)] = v
-        trainer_cls = self.trainer_cls or pycrfsuite.Trainer
-        try:
-            trainer = trainer_cls(algorithm=algorithm, params=params, verbose=bool(self.verbose))
-        except ValueError as exc:
-            raise CRFError(f"CRFsuite refused the options {params}: {exc}") from None
-        for xseq, yseq in zip(X, y, strict=True):
-            trainer.append(xseq, yseq)
-        if dev is not None:
-            for xseq, yseq in zip(*dev, strict=True):
-                trainer.append(xseq, yseq, 1)
-        workdir = None
-        if self.model_filename:
-            path = Path(self.model_filename)
-        else:
-            workdir = tempfile.mkdtemp(prefix="crftagger-crfsuite-")
-            path = Path(workdir) / "model.crfsuite"
-        try:
-            trainer.train(str(path), holdout=-1 if dev is None else 1)
-            self._crfsuite_bytes = path.read_bytes()
-        finally:
-            if workdir is not None and not self.keep_tempfiles:
-                shutil.rmtree(workdir, ignore_errors=True)
-        self.crfsuite_model_path_ = str(path) if (workdir is None or self.keep_tempfiles) else None
-        iterations = list(getattr(trainer.logparser, "iterations", []) or [])
-        self.training_log_ = TrainingLog(
-            {**{k: v for k, v in it.items() if k != "scores"}, "iteration": it.get("num")}
-            for it in iterations
-        )
 
     # ------------------------------------------------------------------ CRFsuite engine state
     @property
@@ -589,17 +474,34 @@ class CRF(BaseEstimator):
         return self._imported
 
     # ------------------------------------------------------------------ prediction
-    def _encode(self, X) -> AttributeSequences:
-        return encode_dicts(X, self._model.attributes)
+    def _prepare(self, X):
+        """``X`` for the fitted engine: attribute arrays (numba) or checked dicts (CRFsuite).
+
+        ``X`` may be attribute dicts or an :class:`AttributeSequences` whose ids
+        refer to the ``attributes`` vocabulary given to :meth:`fit` (for the
+        numba engine, the model's attributes).
+        """
+        if isinstance(X, AttributeSequences):
+            if self._model is not None:
+                _check_arrays(X, self._model.attributes, "X")
+                return X
+            attributes = getattr(self, "_fit_attributes", None)
+            if attributes is None:
+                raise CRFError("X is an AttributeSequences, but this CRFsuite model was not trained on "
+                               "attribute arrays: pass attribute dicts")
+            _check_arrays(X, attributes, "X")
+            return decode_dicts(X, attributes)
+        X = check_X(X)
+        return X if self._model is None else encode_dicts(X, self._model.attributes)
 
     def predict(self, X) -> list[list[str]]:
         """Viterbi labels of every sequence (a list of lists of str)."""
         self._require_fitted()
-        X = check_X(X)
+        X = self._prepare(X)
         if self._model is None:
             tagger = self.tagger_
             return [list(tagger.tag(xseq)) if len(xseq) else [] for xseq in X]
-        data = self._encode(X)
+        data = X
         ids = self._model.predict(data, threads=self.threads)
         names = np.asarray(self._model.labels.items, dtype=object)
         sp = data.seq_ptr
@@ -612,7 +514,7 @@ class CRF(BaseEstimator):
     def predict_marginals_array(self, X) -> list[np.ndarray]:
         """Per sequence ``p(y_t = l | x)`` as float64[T, L], columns in ``classes_`` order."""
         self._require_fitted()
-        X = check_X(X)
+        X = self._prepare(X)
         if self._model is None:
             tagger, classes = self.tagger_, self.classes_
             out = []
@@ -625,7 +527,7 @@ class CRF(BaseEstimator):
                             m[t, j] = tagger.marginal(lab, t)
                 out.append(m)
             return out
-        data = self._encode(X)
+        data = X
         marg = self._model.predict_marginals(data, threads=self.threads)
         sp = data.seq_ptr
         return [marg[sp[s]:sp[s + 1]] for s in range(data.n_sequences)]
@@ -689,6 +591,24 @@ class CRF(BaseEstimator):
         return [m.attributes[int(a)] for a in keep]
 
     @property
+    def n_features_(self) -> int:
+        """Number of features of the model (state and transition features, zero weights included).
+
+        After :meth:`fit` with the CRFsuite engine: the number CRFsuite generated.
+        """
+        self._require_fitted()
+        n = getattr(self, "_n_features", None)
+        return int(n) if n is not None else int(self.model_.n_features)
+
+    @property
+    def final_loss_(self) -> float | None:
+        """Loss of the last training iteration (``None`` when the log has none)."""
+        for rec in reversed(getattr(self, "training_log_", None) or []):
+            if "loss" in rec:
+                return rec["loss"]
+        return None
+
+    @property
     def num_attributes_(self) -> int:
         return len(self.attributes_)
 
@@ -701,7 +621,7 @@ class CRF(BaseEstimator):
         m = self._model
         strings = sum(len(s.encode("utf-8")) + 1 for s in m.attributes) + sum(
             len(s.encode("utf-8")) + 1 for s in m.labels)
-        pairs = m.pair_mask.nbytes if getattr(m, "order", 1) == 2 else 0
+        pairs = m.pair_mask.nbytes if m.order == 2 else 0
         return int(m.feat_ptr.nbytes + m.feat_label.nbytes + m.w.nbytes + m.trans_mask.nbytes + pairs + strings)
 
     # ------------------------------------------------------------------ files and pickling
@@ -730,9 +650,9 @@ class CRF(BaseEstimator):
         CRFsuite engine unless ``engine="numba"`` (then its weights are
         imported at full precision).
         """
+        from crftagger.engine.model import MODEL_KINDS, build_model
         from crftagger.io import container
         from crftagger.io.crfsuite import MAGIC, load_crfsuite
-        from crftagger.engine.model import LinearChainCRF
 
         path = Path(path)
         with open(path, "rb") as fh:
@@ -748,12 +668,13 @@ class CRF(BaseEstimator):
                 est.tagger_  # noqa: B018 - fail now on a broken file
             est.training_log_ = TrainingLog()
             return est
-        from crftagger.engine.second_order import SecondOrderCRF
-
-        kind = container.read_header(path)["fields"].get("kind")
-        model = (SecondOrderCRF if kind == SecondOrderCRF.MODEL_KIND else LinearChainCRF).load(path)
-        fields = container.read_header(path)["fields"].get("user", {})
-        params = {k: v for k, v in (fields.get("params") or {}).items() if k in cls._get_param_names()}
+        arrays, fields = container.load(path)
+        kind = fields.get("kind")
+        if kind not in MODEL_KINDS:
+            raise CRFError(f"{path}: model kind {kind!r}, expected one of {sorted(MODEL_KINDS)}")
+        model = build_model(arrays, kind, where=str(path))
+        user = fields.get("user", {})
+        params = {k: v for k, v in (user.get("params") or {}).items() if k in cls._get_param_names()}
         est = cls(**params)
         est.engine = "numba"
         est._model = model
@@ -763,45 +684,28 @@ class CRF(BaseEstimator):
 
     def __getstate__(self):
         state = {k: v for k, v in self.__dict__.items()
-                 if k not in ("_tagger", "_info_cached", "_model", "_imported")}
+                 if k not in ("_tagger", "_info_cached", "_model", "_imported", "_fit_attributes")}
         model = self.__dict__.get("_model")
         if model is not None:
-            state["_model_arrays"] = {
-                "labels": list(model.labels.items),
-                "attributes": list(model.attributes.items),
-                "feat_ptr": model.feat_ptr,
-                "feat_label": model.feat_label,
-                "w": model.w,
-                "trans_mask": model.trans_mask,
-            }
-            if getattr(model, "order", 1) == 2:
-                state["_model_arrays"]["pair_mask"] = model.pair_mask
+            state["_model_arrays"] = model.arrays()
+            state["_model_kind"] = model.MODEL_KIND
         return state
 
     def __setstate__(self, state):
-        from crftagger.engine.model import LinearChainCRF
+        from crftagger.engine.model import build_model
 
         state = dict(state)
         arrays = state.pop("_model_arrays", None)
+        kind = state.pop("_model_kind", None)
+        state.setdefault("order", 1)
         self.__dict__.update(state)
         self._tagger = None
         self._info_cached = None
         self._model = None
         if arrays is not None:
-            from crftagger.api.tagger import frozen_vocabulary
-
-            if "pair_mask" in arrays:
-                from crftagger.engine.second_order import SecondOrderCRF
-
-                self._model = SecondOrderCRF(
-                    frozen_vocabulary(arrays["labels"]), frozen_vocabulary(arrays["attributes"]),
-                    arrays["feat_ptr"], arrays["feat_label"], arrays["w"], arrays["pair_mask"],
-                )
-                return
-            self._model = LinearChainCRF(
-                frozen_vocabulary(arrays["labels"]), frozen_vocabulary(arrays["attributes"]),
-                arrays["feat_ptr"], arrays["feat_label"], arrays["w"], arrays["trans_mask"],
-            )
+            if kind is None:  # pickles that predate the kind field
+                kind = "crftagger.SecondOrderCRF" if "pair_mask" in arrays else "crftagger.LinearChainCRF"
+            self._model = build_model(arrays, kind, where="pickled CRF")
 
 
 def _json_params(est: CRF) -> dict:

@@ -244,8 +244,9 @@ class Tagger:
     def train(
         cls,
         corpus,
-        feature_set="ner",
+        feature_set=None,
         *,
+        recipe=None,
         scheme: str | None = "auto",
         train_scheme: str | None = None,
         dev=None,
@@ -254,7 +255,8 @@ class Tagger:
         engine: str = "numba",
         threads: int | None = None,
         progress: bool = False,
-        order: int = 1,
+        order: int | None = None,
+        o_bias: float | None = None,
         **crf_params,
     ) -> Tagger:
         """Train a tagger.
@@ -268,7 +270,14 @@ class Tagger:
             ``label_column``) or ``(tokens, tags)`` pairs.
         feature_set : str, FeatureSet or dict
             A named feature set (``"ner"``, ``"pii"``, ``"chunk"``, ...), a
-            :class:`~crftagger.features.FeatureSet`, or ``{"name": ..., params}``.
+            :class:`~crftagger.features.FeatureSet`, or ``{"name": ..., params}``
+            (default: the recipe's, else ``"ner"``).
+        recipe : str or Recipe, optional
+            Train with the tuned settings of a registered corpus
+            (:mod:`crftagger.recipes`: feature set, training scheme, CRF order,
+            regularisation, O bias), on that corpus or on your own sentences
+            with the same columns. Arguments given explicitly win over the
+            recipe's.
         scheme : str or None
             Scheme of the corpus tags and of the answers. ``"auto"``: the
             registry's for a corpus name, else detected from the tags
@@ -289,8 +298,11 @@ class Tagger:
             numba threads during training.
         progress : bool
             Show a tqdm bar with the loss and dev scores per iteration.
-        order : {1, 2}
-            1: first-order CRF; 2: second-order CRF
+        o_bias : float, optional
+            Decoding bias of the outside label (:attr:`o_bias`; default: the
+            recipe's where the model has an ``O`` label, else 0).
+        order : {1, 2}, optional
+            1 (the default unless the recipe says otherwise): first-order CRF; 2: second-order CRF
             (:class:`~crftagger.engine.second_order.SecondOrderCRF`, transitions over
             label triples; ``engine="numba"`` and ``algorithm="lbfgs"`` only).
         **crf_params
@@ -299,19 +311,42 @@ class Tagger:
         """
         from crftagger import schemes
         from crftagger.api.crf import CRF
-        from crftagger.engine.second_order import model_class
 
-        try:
-            model_class(order)
-        except ValueError as exc:
-            raise TaggerError(str(exc)) from None
+        recipe_name = None
+        if recipe is not None:
+            from crftagger.recipes import get_recipe
+
+            try:
+                r = get_recipe(recipe)
+            except (KeyError, ValueError) as exc:
+                raise TaggerError(f"recipe: {exc}") from None
+            recipe_name = r.corpus
+            algorithm = crf_params.get("algorithm", r.algorithm)
+            if algorithm == "lbfgs":
+                for k, v in r.train_params().items():
+                    crf_params.setdefault(k, v)
+            else:
+                crf_params.setdefault("max_iterations", r.max_iterations)
+            if train_scheme is None:
+                train_scheme = r.train_scheme
+            if order is None and engine == "numba" and algorithm == "lbfgs":
+                order = r.order
+            if o_bias is None:
+                o_bias = r.o_bias
+            if feature_set is None:
+                feature_set = r.feature_set(data_dir)
+        if feature_set is None:
+            feature_set = "ner"
+        if order is None:
+            order = 1
+        if isinstance(order, bool) or order not in (1, 2):
+            raise TaggerError(f"order must be 1 or 2, found {order!r}")
         if order == 2 and engine != "numba":
             raise TaggerError(f"order=2 needs engine='numba' (CRFsuite trains first-order models), found {engine!r}")
-        est = CRF(engine=engine, threads=threads, **crf_params)
-        algorithm = est._algorithm()
-        if order == 2 and algorithm != "lbfgs":
-            raise TaggerError(f"order=2 trains with algorithm 'lbfgs' only, found {algorithm!r}")
-        options = est._options(algorithm)
+        est = CRF(engine=engine, threads=threads, order=order, verbose=bool(progress), **crf_params)
+        if order == 2 and est.algorithm not in (None, "lbfgs"):
+            raise TaggerError(f"order=2 trains with algorithm 'lbfgs' only, found {est.algorithm!r}")
+        est.check_params()  # options and algorithm checked before any data is read
         corpus_name = corpus if isinstance(corpus, str) else None
         if corpus_name is not None:
             from crftagger.corpora import load, registry
@@ -347,21 +382,31 @@ class Tagger:
         data = fx.transform(sents, y=tags, labels=labels)
         fx.freeze()
         labels.freeze()
-        dev_part = None
+        dev_part = dev_X = dev_y = dev_scorer = None
         if dev is not None:
             dtoks, dtags = cls._split_labelled(dev, label_column, "dev")
             dev_part = (cls._feature_input(dev, dtoks), dtoks, dtags)
+        # CRFsuite adds the labels of holdout data to its label set, so the
+        # CRFsuite engine trains on the training data alone (dev is scored at the end).
+        if dev_part is not None and est.engine == "numba":
+            dev_X = fx.transform(dev_part[0])
+            dev_y = dev_part[2]
+            if model_scheme != scheme:
+                dev_y = [schemes.convert(t, scheme, model_scheme, repair="begin") for t in dev_y]
+            if scheme is not None:
+                dev_scorer = _DevSpanScorer(dev_X, dev_part[2], scheme, model_scheme)
         start = time.perf_counter()
-        model, log = cls._fit(est, algorithm, options, data, labels, fx, dev_part, scheme,
-                              model_scheme, progress, order)
+        est.fit(data, tags, dev_X, dev_y, attributes=fx.attributes, dev_scorer=dev_scorer)
         seconds = time.perf_counter() - start
+        model, log = est.model_, list(est.training_log_)
         info = {
             "corpus": corpus_name,
+            "recipe": recipe_name,
             "label_column": label_column,
             "n_sentences": len(tokens),
             "n_tokens": int(sum(len(t) for t in tokens)),
             "engine": engine,
-            "training": {"algorithm": algorithm, "order": int(order), **{k: v for k, v in options.items()},
+            "training": {**est.training_params_, "order": int(order),
                          "min_freq": est.min_freq, "all_possible_states": bool(est.all_possible_states),
                          "all_possible_transitions": bool(est.all_possible_transitions),
                          "train_scheme": model_scheme, "seconds": round(seconds, 3)},
@@ -374,6 +419,9 @@ class Tagger:
                      tag_dictionary=fx.tag_dictionary)
         if model.attributes is fx.attributes:
             tagger._extractor = fx
+        if o_bias and (recipe is None or "O" in tagger.labels):
+            # the decoding bias: the dev scores and the saved model use it
+            tagger.o_bias = o_bias
         if dev_part is not None:
             tagger.info["scores"]["dev"] = tagger.evaluate(dev_part[0], dev_part[2]).summary()
         return tagger
@@ -423,52 +471,6 @@ class Tagger:
             return sentences
         return tokens
 
-    @classmethod
-    def _fit(cls, est, algorithm, options, data, labels, fx, dev_part, scheme, model_scheme,
-             progress, order=1):
-        """Train with the chosen engine; return the model and its log."""
-        from crftagger.api.crf import ProgressCallback, progress_bar
-        from crftagger.engine.second_order import model_class
-
-        if est.engine == "crfsuite":
-            X = _dicts(data, fx.attributes)
-            names = labels.items
-            y = [[names[i] for i in data.y[data.seq_ptr[s]:data.seq_ptr[s + 1]]]
-                 for s in range(data.n_sequences)]
-            est.verbose = bool(progress)
-            est.fit(X, y)
-            return est.model_, list(est.training_log_)
-        model = model_class(order)(labels, fx.attributes)
-        dev_data = dev_scorer = None
-        if dev_part is not None:
-            dsents, _dtoks, dtags = dev_part
-            dev_data = fx.transform(dsents)
-            mtags = dtags
-            if model_scheme != scheme:
-                from crftagger import schemes
-
-                mtags = [schemes.convert(t, scheme, model_scheme, repair="begin") for t in dtags]
-            # a dev label the model never saw gets id -1: always counted wrong
-            dev_data.y = np.asarray([labels.get(t) for seq in mtags for t in seq], dtype=np.int32)
-            if scheme is not None:
-                dev_scorer = _DevSpanScorer(dev_data, dtags, labels.items, scheme, model_scheme)
-        bar = progress_bar(options.get("max_iterations"), "training", progress)
-        cb = None
-        if dev_data is not None or bar is not None:
-            cb = ProgressCallback(model, dev=dev_data, dev_scorer=dev_scorer, bar=bar)
-        opts = dict(options)
-        trainer_opts = {k: opts.pop(k) for k in list(opts) if k.startswith("calibration_")}
-        try:
-            model.fit(data, algorithm=algorithm, threads=est.threads, callback=cb,
-                      all_possible_states=bool(est.all_possible_states),
-                      all_possible_transitions=bool(est.all_possible_transitions),
-                      min_freq=float(est.min_freq or 0.0), **opts, **trainer_opts)
-        finally:
-            if bar is not None:
-                bar.close()
-        log = model.training_log if cb is None else cb.merge_into(model.training_log)
-        return model, log
-
     # ------------------------------------------------------------------ encoding
     def _batch(self, x) -> tuple[list, bool]:
         """``(sentences, single)`` from one sentence or a list of sentences."""
@@ -491,7 +493,7 @@ class Tagger:
             bias[self.model.labels.get("O")] = self._o_bias
         out = self.model.decode(data, self.constraints, bias=bias)
         if len(out) and out.min() < 0:
-            pairs = " and the model's label pairs" if getattr(self.model, "order", 1) == 2 else ""
+            pairs = " and the model's label pairs" if self.model.order == 2 else ""
             raise constrained.DecodingError(
                 f"no label sequence is allowed by {self.model_scheme}{pairs} for the labels {self.labels}"
             )
@@ -670,7 +672,7 @@ class Tagger:
     def _edge_score(self, before: int | None, prev: int, cur: int) -> float:
         """Transition score of ``prev -> cur`` (second order: after ``before``, None = sentence start)."""
         score = float(self._tr[prev, cur])
-        if getattr(self.model, "order", 1) == 2:
+        if self.model.order == 2:
             L = self.model.n_labels
             score += float(self.model.trigram_weights[L if before is None else before, prev, cur])
         return score
@@ -700,7 +702,7 @@ class Tagger:
             "n_labels": self.model.n_labels,
             "n_attributes": len(self.model.attributes),
             "n_state_features": self.model.n_state_features,
-            "order": int(getattr(self.model, "order", 1)),
+            "order": int(self.model.order),
             "feature_set": self.feature_set.to_dict(),
             "scheme": self.scheme,
             "model_scheme": self.model_scheme,
@@ -799,8 +801,8 @@ class Tagger:
     @classmethod
     def load(cls, path) -> Tagger:
         """Read a model file written by :meth:`save`; every check runs before any kernel sees it."""
+        from crftagger.engine.model import LinearChainCRF, ModelError, build_model, model_kind
         from crftagger.io import container
-        from crftagger.engine.model import LinearChainCRF, ModelError
 
         arrays, fields = container.load(path)
         if fields.get("kind") != FORMAT:
@@ -818,32 +820,21 @@ class Tagger:
         missing = need - set(arrays)
         if missing:
             raise TaggerError(f"{path}: missing blocks {sorted(missing)}")
-        labels = frozen_vocabulary(arrays["labels"])
-        attributes = frozen_vocabulary(arrays["attributes"])
-        if len(labels) != len(arrays["labels"]) or len(attributes) != len(arrays["attributes"]):
-            raise TaggerError(f"{path}: the label or attribute list holds duplicates")
-        for key, n in (("n_labels", len(labels)), ("n_attributes", len(attributes)),
+        for key, n in (("n_labels", len(arrays["labels"])), ("n_attributes", len(arrays["attributes"])),
                        ("n_state_features", len(arrays["feat_label"]))):
             if fields.get(key) != n:
                 raise TaggerError(f"{path}: header says {key}={fields.get(key)!r}, the arrays hold {n}")
         clusters = _embedded_clusters(path, fields.get("clusters"), arrays)
         tag_dictionary = _embedded_tagdict(path, fields.get("tag_dictionary"), arrays)
         try:
-            if order == 2:
-                from crftagger.engine.second_order import SecondOrderCRF
-
-                model = SecondOrderCRF(labels, attributes, arrays["feat_ptr"], arrays["feat_label"],
-                                       arrays["w"], arrays["pair_mask"])
-                if not np.array_equal(model.trans_mask, np.asarray(arrays["trans_mask"]).ravel()):
-                    raise TaggerError(f"{path}: the blocks trans_mask and pair_mask disagree")
-            else:
-                model = LinearChainCRF(labels, attributes, arrays["feat_ptr"], arrays["feat_label"],
-                                       arrays["w"], arrays["trans_mask"])
+            model = build_model(arrays, model_kind(order), where=str(path))
             return cls(model, fields["feature_set"], scheme=fields.get("scheme"),
                        model_scheme=fields.get("model_scheme"), info=fields.get("info") or {},
                        o_bias=fields.get("o_bias", 0.0),
                        clusters=clusters, tag_dictionary=tag_dictionary)
-        except (ModelError, ValueError, KeyError) as exc:
+        except ModelError as exc:
+            raise TaggerError(str(exc)) from None
+        except (ValueError, KeyError) as exc:
             raise TaggerError(f"{path}: {exc}") from None
 
     @classmethod
@@ -932,30 +923,21 @@ def _embedded_tagdict(path, spec, arrays: Mapping):
     return td
 
 
-def frozen_vocabulary(items: Sequence[str]) -> Vocabulary:
-    """A frozen :class:`Vocabulary` of ``items`` in order (one bulk insert, no per-item calls)."""
-    try:
-        vocab = Vocabulary.from_list(items)
-    except ValueError:  # a repeated item: keep its first id, the caller compares the lengths
-        vocab = Vocabulary()
-        vocab.add_many(items)
-    return vocab.freeze()
-
-
 class _DevSpanScorer:
     """``(model, w) -> {"dev_f1": ...}``: span F1 of scheme-constrained decoding on dev data."""
 
-    def __init__(self, data: AttributeSequences, gold: list[list[str]], labels: list[str],
-                 scheme: str, model_scheme: str):
+    def __init__(self, data: AttributeSequences, gold: list[list[str]], scheme: str, model_scheme: str):
         self.data, self.gold = data, gold
-        self.names = np.asarray(labels, dtype=object)
         self.scheme, self.model_scheme = scheme, model_scheme
-        self.c = constrained.build_constraints(labels, model_scheme)
         self.out = np.empty(data.n_items, dtype=np.int32)
+        self.c = None
 
     def __call__(self, model, w) -> dict:
         from crftagger import metrics, schemes
 
+        if self.c is None:  # the model's labels are known once training has started
+            self.names = np.asarray(model.labels.items, dtype=object)
+            self.c = constrained.build_constraints(model.labels.items, self.model_scheme)
         d = self.data
         model.decode_with(w, d, self.c, out=self.out)
         sp = d.seq_ptr
@@ -964,20 +946,6 @@ class _DevSpanScorer:
             pred = [schemes.convert(p, self.model_scheme, self.scheme, lossy_ok=True) if p else p
                     for p in pred]
         return {"dev_f1": metrics.span_scores(self.gold, pred).micro.f1}
-
-
-def _dicts(data: AttributeSequences, attributes: Vocabulary) -> list[list[dict[str, float]]]:
-    """Attribute arrays back to sklearn-crfsuite dicts (duplicate attributes add up)."""
-    names = attributes.items
-    ids, vals, ip, sp = data.attr_ids.tolist(), data.attr_vals.tolist(), data.item_ptr.tolist(), data.seq_ptr.tolist()
-    items = []
-    for i in range(data.n_items):
-        d: dict[str, float] = {}
-        for a, v in zip(ids[ip[i]:ip[i + 1]], vals[ip[i]:ip[i + 1]], strict=True):
-            if a >= 0:
-                d[names[a]] = d.get(names[a], 0.0) + v
-        items.append(d)
-    return [items[sp[s]:sp[s + 1]] for s in range(data.n_sequences)]
 
 
 def _jsonable(obj):

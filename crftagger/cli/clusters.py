@@ -34,14 +34,14 @@ def read_text(path, encoding: str = "utf-8") -> list[list[str]]:
 
 
 def run(args) -> int:
-    from crftagger.corpora import registry
+    from crftagger.corpora import corpus_text, registry
     from crftagger.features import clusterlearn
 
     names = set(registry.names())
     text: list[list[str]] = []
     for src in args.sources:
         if src in names:
-            part = clusterlearn.corpus_text([src], ("train", "dev"), getattr(args, "data_dir", None))
+            part = corpus_text([src], ("train", "dev"), getattr(args, "data_dir", None))
         else:
             part = read_text(src)
         print(f"{src}: {len(part)} sentences, {sum(map(len, part))} tokens")

@@ -102,9 +102,9 @@ def run(args) -> int:
             scheme = info.scheme
         feature_set = args.feature_set or {"ner": "ner", "chunk": "chunk", "pos": "pos",
                                            "slots": "slots"}.get(info.task, "ner")
-    elif args.recipe:
-        raise ValueError(f"--recipe: {args.data[0]!r} is not a registered corpus; the tuned recipes exist "
-                         "for registered corpora only (see `crftagger corpora list`)")
+    elif args.recipe is True:
+        raise ValueError(f"--recipe: {args.data[0]!r} is not a registered corpus; name the recipe to "
+                         "train your own data with (--recipe CORPUS, see `crftagger corpora list`)")
     else:
         train = read_files(args.data, args.columns, "training data")
         label_column = _label_column(train, label_column)
@@ -114,21 +114,11 @@ def run(args) -> int:
     if args.limit:
         train = train[: args.limit]
     params = dict(crf_params(args))
-    train_scheme = args.train_scheme
-    order = args.order
-    recipe_o_bias = 0.0
-    if args.recipe:
-        from crftagger.recipes import recipe
-
-        r = recipe(source)
-        tuned = r.train_params() if params["algorithm"] == "lbfgs" else {"max_iterations": r.max_iterations}
-        params = {**tuned, **params}
-        train_scheme = train_scheme or r.train_scheme
-        if order is None and args.engine == "numba" and params["algorithm"] == "lbfgs":
-            order = r.order
-        recipe_o_bias = r.o_bias
+    recipe = None
+    if args.recipe is not None:
+        recipe = source if args.recipe is True else args.recipe
         if args.feature_set is None and not args.feature_param:
-            feature_set = r.feature_set(getattr(args, "data_dir", None))
+            feature_set = None  # the recipe's
     feature_params = {}
     for kv in args.feature_param or ():
         if "=" not in kv:
@@ -137,20 +127,17 @@ def run(args) -> int:
         feature_params[k] = [c for c in v.split(",") if c] if k == "columns" else _literal(v)
     if feature_params:
         feature_set = {"name": feature_set, **feature_params}
+    if recipe is not None and not _is_corpus(recipe):
+        raise ValueError(f"--recipe: {recipe!r} is not a registered corpus (see `crftagger corpora list`)")
     progress = args.progress if args.progress is not None else sys.stderr.isatty()
     start = time.perf_counter()
     tagger = Tagger.train(
-        train, feature_set, scheme=scheme, train_scheme=train_scheme, dev=dev,
-        label_column=label_column, engine=args.engine, threads=args.threads,
-        progress=progress, order=order or 1, **params,
+        train, feature_set, recipe=recipe, scheme=scheme, train_scheme=args.train_scheme, dev=dev,
+        label_column=label_column, data_dir=getattr(args, "data_dir", None), engine=args.engine,
+        threads=args.threads, progress=progress, order=args.order, **params,
     )
     seconds = time.perf_counter() - start
     tagger.info["corpus"] = source
-    if recipe_o_bias and "O" in tagger.labels:
-        # the recipe's decoding bias: the dev and test scores and the saved model use it
-        tagger.o_bias = recipe_o_bias
-        if dev is not None:
-            tagger.info["scores"]["dev"] = tagger.evaluate(dev, label_column=label_column).summary()
     out = sys.stdout
     log = tagger.info.get("training_log") or []
     print(f"trained on {tagger.info['n_sentences']} sentences ({tagger.info['n_tokens']} tokens) in "
@@ -208,10 +195,12 @@ def register(sub):
     p.add_argument("--order", type=int, choices=(1, 2), default=None,
                    help="1: first-order CRF (default); 2: second-order CRF, transitions over label "
                         "triples (numba engine, lbfgs only)")
-    p.add_argument("--recipe", action="store_true",
-                   help="train a registered corpus with its tuned recipe (crftagger.recipes: feature set "
-                        "with learned word clusters, training scheme, c1/c2, iterations), the settings "
-                        "`crftagger benchmark` measures; options given explicitly override it")
+    p.add_argument("--recipe", nargs="?", const=True, default=None, metavar="CORPUS",
+                   help="train with the tuned recipe of a registered corpus (crftagger.recipes: feature "
+                        "set with learned word clusters, training scheme, CRF order, c1/c2, iterations, "
+                        "O bias), the settings `crftagger benchmark` measures: --recipe alone for the "
+                        "corpus being trained, --recipe CORPUS for your own files with that corpus' "
+                        "columns; options given explicitly override it")
     p.add_argument("--data-dir", default=argparse.SUPPRESS, help="folder holding the corpora")
     add_crf_arguments(p)
     p.add_argument("--progress", dest="progress", action="store_true", default=None,

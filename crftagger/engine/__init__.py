@@ -6,5 +6,6 @@
 ``optimisers``    L-BFGS / OWL-QN, averaged perceptron, SGD
 ``model``         ``LinearChainCRF``: feature index, training, prediction
 ``second_order``  the label-pair lattice of a second-order CRF
-``backends``      the engine interface, crftagger's numba engine and CRFsuite's
+``options``       the one table of algorithms and options, and its validator
+``engines``       the engine interface: ``NumbaEngine`` (the above) and ``CRFsuiteEngine``
 """

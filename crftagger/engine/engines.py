@@ -139,14 +139,25 @@ class CRFsuiteEngine:
     def train(self, X: list, y: list, *, algorithm: str, options: dict, features: dict,
               dev: tuple[list, list] | None = None, verbose: bool = False, model_filename=None,
               keep_tempfiles: bool = False, trainer_cls=None):
-        """Train on attribute dicts ``X`` and label strings ``y``; return ``(bytes, log, path)``.
+        """Train on attribute dicts ``X`` and label strings ``y``; return ``(bytes, log, path, n_features)``.
 
         ``path`` is the model file when it is kept (``model_filename`` or
-        ``keep_tempfiles``), else None. ``dev`` is CRFsuite's holdout set
-        (scored each iteration, never trained on).
+        ``keep_tempfiles``), else None; ``n_features`` the number of features
+        CRFsuite generated. ``dev`` is CRFsuite's holdout set (scored each
+        iteration as ``dev_accuracy``, never trained on); its labels must be
+        training labels, since CRFsuite would add any other to the model.
         """
         import pycrfsuite
 
+        if dev is not None:
+            known = {t for seq in y for t in seq}
+            for s, seq in enumerate(dev[1]):
+                for t, lab in enumerate(seq):
+                    if lab not in known:
+                        raise CRFError(
+                            f"y_dev sequence {s}, item {t}: label {lab!r} is not in the training labels "
+                            f"{sorted(known)} (CRFsuite would add it to the model)"
+                        )
         params = {}
         for name, v in (*features.items(), *options.items()):
             if v is not None:
@@ -175,9 +186,14 @@ class CRFsuiteEngine:
                 shutil.rmtree(workdir, ignore_errors=True)
         kept = str(path) if (workdir is None or keep_tempfiles) else None
         iterations = list(getattr(trainer.logparser, "iterations", []) or [])
-        log = [{**{k: v for k, v in it.items() if k != "scores"}, "iteration": it.get("num")}
-               for it in iterations]
-        return blob, log, kept
+        log = []
+        for it in iterations:
+            rec = {k: v for k, v in it.items() if k != "scores"}
+            rec["iteration"] = it.get("num")
+            if "item_accuracy_float" in rec:
+                rec["dev_accuracy"] = rec["item_accuracy_float"]
+            log.append(rec)
+        return blob, log, kept, getattr(trainer.logparser, "featgen_num_features", None)
 
 
 _ENGINES = {"numba": NumbaEngine, "crfsuite": CRFsuiteEngine}
