@@ -50,6 +50,8 @@ import sys
 import time
 from pathlib import Path
 
+from crftagger import config
+from crftagger.engine.encoding import Vocabulary, encode_dicts
 from crftagger.features import feature_set, from_source
 from crftagger.features.featuresets import NER_GAZETTEERS
 from crftagger.features.text import (
@@ -64,9 +66,6 @@ from crftagger.features.text import (
     short_shape,
     title_case,
 )
-
-from crftagger import config
-from crftagger.engine.encoding import Vocabulary, encode_dicts
 
 # --------------------------------------------------------------------------- data
 

@@ -54,8 +54,8 @@ def main(argv=None) -> int:
     import numba
     import pycrfsuite
 
-    from crftagger.io.crfsuite import load_crfsuite
     from crftagger.engine.encoding import encode_dicts
+    from crftagger.io.crfsuite import load_crfsuite
 
     root = _util.data_dir(args.data_dir)
     X, y, Xt, yt, _ = _util.load_chunking(root, args.n_train, None)

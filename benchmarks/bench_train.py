@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import tempfile
 import time
@@ -51,9 +50,8 @@ def _engine_params(args) -> dict:
 def _load_arrays(root: Path, n_train: int | None, n_test: int | None):
     """CoNLL-2000 through crftagger.corpora + crftagger.features (no per-token Python lists)."""
     from crftagger.corpora import load
-    from crftagger.features import FeatureExtractor, feature_set
-
     from crftagger.engine.encoding import Vocabulary
+    from crftagger.features import FeatureExtractor, feature_set
 
     train = load("conll2000", "train", data_dir=root)[:n_train]
     test = load("conll2000", "test", data_dir=root)[:n_test]

@@ -11,6 +11,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import IO
+
 from crftagger.errors import CorpusFormatError
 from crftagger.sentence import Sentence
 

@@ -20,9 +20,8 @@ from dataclasses import dataclass
 from itertools import zip_longest
 from pathlib import Path
 
-from crftagger.corpora.registry import CorpusFile, CorpusInfo, get, search_roots
-
 from crftagger import config
+from crftagger.corpora.registry import CorpusFile, CorpusInfo, get, search_roots
 from crftagger.errors import ChecksumError, DownloadError
 
 CHUNK = 1 << 16

@@ -18,9 +18,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from crftagger.corpora.base import CorpusFormatError, Sentence
-
 from crftagger import config
+from crftagger.corpora.base import CorpusFormatError, Sentence
 from crftagger.errors import CorpusNotFoundError
 
 RAW_HOST = "https://raw.githubusercontent.com"

@@ -33,8 +33,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from crftagger.schemes import OUTSIDE, Span, decode, get_scheme, split_tag
 from crftagger.errors import LengthMismatchError
+from crftagger.schemes import OUTSIDE, Span, decode, get_scheme, split_tag
 
 __all__ = [
     "LengthMismatchError",

@@ -101,6 +101,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
+
 from crftagger.errors import SchemeError
 
 __all__ = [

@@ -34,6 +34,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
+
 from crftagger.errors import ClusterLearnError
 
 #: Bump when the algorithm changes, so cached files are not reused.

@@ -21,8 +21,9 @@ import hashlib
 import os
 from collections.abc import Sequence
 
+from crftagger.errors import ClusterFileError, MissingClustersError  # noqa: F401 - re-exported
+
 from .text import TypeFunc
-from crftagger.errors import ClusterFileError, MissingClustersError
 
 
 class Clusters:

@@ -34,6 +34,7 @@ Values (:data:`FEATURES`), ``"-"`` when there is no evidence:
 from __future__ import annotations
 
 from collections.abc import Sequence
+
 from crftagger.errors import DocumentFeatureError
 
 FEATURES = ("dcase", "dseq", "dprev", "dfirst")

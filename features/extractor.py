@@ -37,6 +37,7 @@ from itertools import repeat
 import numpy as np
 
 from crftagger.engine.encoding import AttributeSequences, Vocabulary
+from crftagger.errors import FeatureInputError
 
 from . import kernels, text
 from .clusters import Clusters, MissingClustersError
@@ -46,7 +47,6 @@ from .table import KeyTable
 from .tagdict import PREFIX as TAGDICT_PREFIX
 from .tagdict import TagDictionary
 from .tagdict import settings as tagdict_settings
-from crftagger.errors import FeatureInputError
 
 
 def _unsafe(v: str, seps: tuple[str, ...]) -> int:

@@ -28,9 +28,10 @@ from functools import lru_cache
 
 import numpy as np
 
+from crftagger.errors import GazetteerFileError, MissingDataPackage
+
 from . import kernels
 from .table import KeyTable
-from crftagger.errors import GazetteerFileError, MissingDataPackage
 
 #: Position codes written by the matching kernel, in code order.
 POSITIONS = ("B", "I", "E", "S")

@@ -42,9 +42,10 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from crftagger.errors import FeatureSpecError
+
 from . import text
 from .templates import Template, TemplateError, parse_crfpp, parse_many, read_crfpp
-from crftagger.errors import FeatureSpecError
 
 SPEC_FORMAT = 1
 _COL = re.compile(r"col([1-9][0-9]*)$")

@@ -39,6 +39,7 @@ import hashlib
 import json
 from collections import Counter
 from collections.abc import Sequence
+
 from crftagger.errors import TagDictionaryError
 
 UNKNOWN = "_UNK"

@@ -26,6 +26,7 @@ import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+
 from crftagger.errors import TemplateError
 
 WHERE = ("all", "first", "last")

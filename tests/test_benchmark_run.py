@@ -8,10 +8,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from crftagger.corpora import get
 
 from crftagger import recipes
 from crftagger.benchmarks import suite as bm
+from crftagger.corpora import get
 
 REPO = Path(__file__).resolve().parent.parent
 FIELDS = ("f1", "f1_strict", "precision", "recall", "accuracy", "train_seconds", "iterations",

@@ -6,9 +6,9 @@ import io
 import json
 
 import pytest
-from crftagger.corpora import synthetic, write_conll
 
 from crftagger import cli, schemes
+from crftagger.corpora import synthetic, write_conll
 
 
 def _run(argv, capsys, stdin: str | None = None, monkeypatch=None):

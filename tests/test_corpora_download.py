@@ -8,11 +8,11 @@ import http.server
 import threading
 
 import pytest
+
+from crftagger import cli, config
 from crftagger.corpora import download as dl
 from crftagger.corpora import load, registry
 from crftagger.corpora.registry import CorpusFile, CorpusInfo, Expected, Source
-
-from crftagger import cli, config
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):

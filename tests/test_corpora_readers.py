@@ -7,6 +7,9 @@ import tracemalloc
 import types
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from crftagger.corpora import (
     CorpusFormatError,
     Document,
@@ -19,8 +22,6 @@ from crftagger.corpora import (
     write_conllu,
 )
 from crftagger.corpora.conllu import conllu_counts
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 
 def _write(tmp_path, name, data: str | bytes):

@@ -6,11 +6,11 @@ import re
 import shutil
 
 import pytest
+
+from crftagger import cli, config
 from crftagger.corpora import CorpusFormatError, Sentence, load, registry
 from crftagger.corpora.registry import CorpusNotFoundError
 from crftagger.corpora.stats import corpus_stats, split_stats
-
-from crftagger import cli, config
 
 NAMES = [
     "conll2000",

@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 from helpers import read_conll2000
 
-from crftagger.io import crfsuite
 from crftagger.engine.encoding import Vocabulary, encode_dicts
 from crftagger.engine.model import FeatureIndex
 from crftagger.engine.objective import Objective
+from crftagger.io import crfsuite
 
 pycrfsuite = pytest.importorskip("pycrfsuite")
 

@@ -8,16 +8,16 @@ import warnings
 
 import numpy as np
 import pytest
+
+from crftagger import cli
+from crftagger.api.tagger import Tagger, TaggerError
 from crftagger.corpora import write_conll
 from crftagger.corpora.base import Sentence
 from crftagger.features import FeatureSet, feature_set
 from crftagger.features.clusterlearn import file_fingerprint
 from crftagger.features.clusters import ClusterFileError, Clusters, MissingClustersError
-
-from crftagger import cli
 from crftagger.io import container
 from crftagger.io.container import ModelFileError
-from crftagger.api.tagger import Tagger, TaggerError
 
 NAMES = ["Anna", "Bob", "Carla", "Dmitri", "Elena", "Farid", "Greta", "Hugo"]
 CITIES = ["Paris", "Oslo", "Lima", "Quito", "Rome", "Cairo", "Delhi", "Perth"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 
 import numpy as np
+
 from crftagger.features import FeatureSet, feature_set
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from crftagger.corpora import corpus_text
 from crftagger.features import Clusters, feature_set
 from crftagger.features import clusterlearn as cl

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from crftagger.corpora import Sentence
 from crftagger.features import FeatureSet, feature_set
 from crftagger.features.document import DocumentFeatureError, annotate, document_values

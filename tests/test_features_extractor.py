@@ -13,16 +13,16 @@ from collections import Counter
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from crftagger.engine.encoding import Vocabulary
 from crftagger.features import FEATURE_SETS, FeatureInputError, FeatureSet, feature_set
 from crftagger.features.document import document_values
 from crftagger.features.extractor import _type_function, load_gazetteer
 from crftagger.features.spec import FeatureSpecError
 from crftagger.features.tagdict import TagDictionary
 from crftagger.features.tagdict import settings as tagdict_settings
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
-from crftagger.engine.encoding import Vocabulary
 
 
 def naive_gazetteer(entries, tokens, fold):

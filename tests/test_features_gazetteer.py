@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from crftagger.features import (
     ClusterFileError,
     Clusters,
@@ -12,8 +15,6 @@ from crftagger.features import (
     from_source,
 )
 from crftagger.features.gazetteer import SOURCES, source_version
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 
 def naive_match(entries: set[tuple[str, ...]], tokens: list[str], fold: bool) -> list[str | None]:

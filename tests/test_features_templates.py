@@ -6,6 +6,9 @@ import re
 from collections import Counter
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from crftagger.features import (
     FeatureSet,
     Template,
@@ -17,8 +20,6 @@ from crftagger.features import (
 )
 from crftagger.features.spec import FeatureSpecError
 from crftagger.features.templates import Slot
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 
 def test_parse_crfsuite_names():

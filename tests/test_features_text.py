@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from crftagger.features import text
 
 LONG = "a" * 5000 + "B" * 5000 + "1" * 10

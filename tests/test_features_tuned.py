@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from crftagger.features import FeatureSet, feature_set
 
 WORDS = ["show", "me", "flights", "from", "boston", "to", "denver", "tomorrow"]

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from crftagger.corpora import synthetic
 
 from crftagger import schemes
-from crftagger.cli.app import main
 from crftagger.api.tagger import Tagger, TaggerError
+from crftagger.cli.app import main
+from crftagger.corpora import synthetic
 
 
 @pytest.fixture(scope="module")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from crftagger.api.tagger import Tagger
 from crftagger.engine.encoding import AttributeSequences, Vocabulary
 from crftagger.engine.model import LinearChainCRF, ModelError
-from crftagger.api.tagger import Tagger
 
 
 def sparse_model(seed: int, A: int = 40, L: int = 4, zero_share: float = 0.7) -> LinearChainCRF:

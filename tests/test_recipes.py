@@ -5,13 +5,13 @@ from __future__ import annotations
 import random
 
 import pytest
-from crftagger.corpora import get, registry
-from crftagger.features.clusters import Clusters
 
 from crftagger import recipes
-from crftagger.cli.app import main
-from crftagger.schemes import get_scheme
 from crftagger.api.tagger import Tagger
+from crftagger.cli.app import main
+from crftagger.corpora import get, registry
+from crftagger.features.clusters import Clusters
+from crftagger.schemes import get_scheme
 
 
 def test_every_registered_corpus_has_a_consistent_recipe():

@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 from oracle import random_corpus
 
+from crftagger.api.crf import CRF
+from crftagger.api.tagger import Tagger, TaggerError
 from crftagger.decode.constrained import DecodingError, build_constraints
 from crftagger.engine.encoding import AttributeSequences, Vocabulary
 from crftagger.engine.model import LinearChainCRF, ModelError, numba_threads
@@ -20,8 +22,6 @@ from crftagger.engine.second_order import (
     SecondOrderObjective,
     model_class,
 )
-from crftagger.api.tagger import Tagger, TaggerError
-from crftagger.api.crf import CRF
 from crftagger.errors import CRFError
 
 LABELS = ["O", "B-X", "I-X", "B-Y"]
@@ -180,7 +180,7 @@ def test_constrained_decoding_lattice_kbest_and_spans_match_enumeration(seed):
         z = lse(p[0] for p in paths)
         kb = lat.kbest(5)
         assert [tuple(p) for p, _, _ in kb] == [y for _, y in paths[:5]]
-        for (p, sc, prob), (want_sc, _) in zip(kb, paths, strict=False):
+        for (_p, sc, prob), (want_sc, _) in zip(kb, paths, strict=False):
             assert sc == pytest.approx(want_sc) and prob == pytest.approx(math.exp(want_sc - z))
         want = np.zeros(E.shape)
         for sc, y in paths:

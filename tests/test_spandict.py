@@ -6,6 +6,10 @@ import random
 from collections import Counter
 
 import pytest
+from helpers import write_two_columns
+
+from crftagger.api.tagger import Tagger, TaggerError, _embedded_tagdict
+from crftagger.engine.encoding import Vocabulary
 from crftagger.features import FeatureSet, FeatureSpecError, feature_set
 from crftagger.features.featuresets import SPAN_DICTIONARY_FOLDS, with_span_dictionary
 from crftagger.features.tagdict import (
@@ -17,11 +21,7 @@ from crftagger.features.tagdict import (
     match_phrases,
     phrase_starts,
 )
-from helpers import write_two_columns
-
-from crftagger.engine.encoding import Vocabulary
 from crftagger.schemes import convert
-from crftagger.api.tagger import Tagger, TaggerError, _embedded_tagdict
 
 SD = {"sd": {"kind": "tagdict", "form": "span", "folds": 3}}
 PHRASES = {("olive", "garden"): "NAME", ("olive",): "DISH", ("new", "york"): "CITY", ("york",): "CITY",

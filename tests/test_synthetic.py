@@ -11,6 +11,8 @@ import sys
 from collections import Counter
 
 import pytest
+
+from crftagger import schemes
 from crftagger.corpora import synthetic as syn
 from crftagger.corpora.synthetic import (
     ENTITY_TYPES,
@@ -22,8 +24,6 @@ from crftagger.corpora.synthetic import (
     make_splits,
     tokenize,
 )
-
-from crftagger import schemes
 
 WORD = re.compile(r"[^\W\d_]+")
 

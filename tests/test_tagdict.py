@@ -6,7 +6,11 @@ import random
 from collections import Counter
 
 import pytest
+from helpers import write_two_columns
+
+from crftagger.api.tagger import Tagger, TaggerError, _embedded_tagdict
 from crftagger.corpora.base import Sentence
+from crftagger.engine.encoding import Vocabulary
 from crftagger.features import FeatureInputError, FeatureSet, FeatureSpecError, feature_set
 from crftagger.features.tagdict import (
     FREQUENT,
@@ -16,10 +20,6 @@ from crftagger.features.tagdict import (
     cross_validated,
     folds_of,
 )
-from helpers import write_two_columns
-
-from crftagger.engine.encoding import Vocabulary
-from crftagger.api.tagger import Tagger, TaggerError, _embedded_tagdict
 
 EXT = {"amb": {"kind": "tagdict", "folds": 3}, "ambr": {"kind": "tagdict", "form": "rare", "folds": 3,
                                                          "rare": 1, "suffix": 2}}

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from crftagger.corpora import synthetic
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crftagger import schemes
+from crftagger.api.tagger import Tagger, TaggerError, TaggerInputError
+from crftagger.corpora import synthetic
 from crftagger.decode.constrained import DecodingError
 from crftagger.io.container import ModelFileError
-from crftagger.api.tagger import Tagger, TaggerError, TaggerInputError
 
 
 @pytest.fixture(scope="module")
@@ -165,6 +165,7 @@ def test_ten_thousand_token_sentence(tagger, splits):
 
 def test_imported_crfsuite_model_tags_as_crfsuite(splits, tmp_path):
     import pycrfsuite
+
     from crftagger.features import feature_set
 
     fx = feature_set("pii").extractor()

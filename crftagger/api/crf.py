@@ -45,7 +45,6 @@ from __future__ import annotations
 
 import math
 import os
-import shutil
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -54,8 +53,6 @@ import numpy as np
 from sklearn.base import BaseEstimator
 
 from crftagger.engine.encoding import AttributeSequences, Vocabulary, decode_dicts, encode_dicts
-from crftagger.errors import CRFError, NotFittedError
-
 from crftagger.engine.engines import ProgressCallback, get_engine, progress_bar  # noqa: F401
 from crftagger.engine.options import (  # noqa: F401
     ALGORITHM_OPTIONS,
@@ -69,6 +66,7 @@ from crftagger.engine.options import (  # noqa: F401
     check_options,
     check_threads,
 )
+from crftagger.errors import CRFError, NotFittedError
 
 
 class TrainingLog(list):

@@ -13,7 +13,7 @@ import importlib
 import sys
 
 from crftagger import __version__
-from crftagger.errors import CrftaggerError, UserError
+from crftagger.errors import CrftaggerError
 
 #: Sub-command modules, in the order ``--help`` lists them.
 COMMAND_MODULES = (

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Iterable, Iterator
+
 from crftagger.errors import ConvertFormatError
 
 DOCSTART = "-DOCSTART-"

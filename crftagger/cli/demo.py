@@ -75,8 +75,8 @@ def run(args) -> int:
 
 
 def _run_corpus(args, params, out, t0) -> int:
-    from crftagger.corpora import load, registry
     from crftagger.api.tagger import Tagger
+    from crftagger.corpora import load, registry
 
     info = registry.get(args.corpus)
     data_dir = getattr(args, "data_dir", None)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable, Iterator
+
 from crftagger.errors import EvalFormatError
 
 BOUNDARY = "-X-"

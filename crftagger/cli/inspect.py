@@ -77,8 +77,8 @@ def run(args) -> int:
 
     import numpy as np
 
-    from crftagger.io import container
     from crftagger.api.tagger import Tagger
+    from crftagger.io import container
 
     t = Tagger.load(args.model)
     meta = container.read_header(args.model)

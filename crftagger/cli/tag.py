@@ -31,6 +31,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterable, Iterator
+
 from crftagger.errors import TagInputError
 
 
@@ -116,9 +117,9 @@ def tag_stream(tagger, lines: Iterable[str], out, *, name: str = "<stdin>", inpu
                output_format: str | None = None, columns: list[str] | None = None, spans: bool = False,
                batch_size: int = 256) -> int:
     """Tag every sentence of ``lines`` and write the answers to ``out``; return the count."""
+    from crftagger.api.tagger import TaggerInputError
     from crftagger.corpora import Sentence
     from crftagger.features.extractor import FeatureInputError
-    from crftagger.api.tagger import TaggerInputError
 
     if output_format is None:
         output_format = {"tokens": "inline", "conll": "conll", "jsonl": "jsonl"}[input_format]

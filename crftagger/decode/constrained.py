@@ -51,6 +51,7 @@ import numpy as np
 
 from crftagger.engine import kernels
 from crftagger.engine._jit import njit
+from crftagger.errors import DecodingError
 from crftagger.schemes import (
     LENIENT_ROLES,
     OUTSIDE,
@@ -61,7 +62,6 @@ from crftagger.schemes import (
     pair_allowed,
     split_tag,
 )
-from crftagger.errors import DecodingError
 
 NEG_INF = -np.inf
 
