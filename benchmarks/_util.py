@@ -37,7 +37,9 @@ def read_conll2000(path: Path, limit: int | None = None) -> list[list[list[str]]
             parts = line.split()
             if parts:
                 if len(parts) != 3:
-                    raise ValueError(f"{path}:{lineno}: expected 3 columns (word POS chunk), found {len(parts)}")
+                    raise ValueError(
+                        f"{path}:{lineno}: expected 3 columns (word POS chunk), found {len(parts)}"
+                    )
                 cur.append(parts)
             elif cur:
                 sents.append(cur)
@@ -51,12 +53,24 @@ def read_conll2000(path: Path, limit: int | None = None) -> list[list[list[str]]
 
 #: CRFsuite's example/chunking.py templates: (field, offset) tuples joined by "|".
 CHUNKING_TEMPLATES = (
-    (("w", -2),), (("w", -1),), (("w", 0),), (("w", 1),), (("w", 2),),
-    (("w", -1), ("w", 0)), (("w", 0), ("w", 1)),
-    (("pos", -2),), (("pos", -1),), (("pos", 0),), (("pos", 1),), (("pos", 2),),
-    (("pos", -2), ("pos", -1)), (("pos", -1), ("pos", 0)), (("pos", 0), ("pos", 1)),
+    (("w", -2),),
+    (("w", -1),),
+    (("w", 0),),
+    (("w", 1),),
+    (("w", 2),),
+    (("w", -1), ("w", 0)),
+    (("w", 0), ("w", 1)),
+    (("pos", -2),),
+    (("pos", -1),),
+    (("pos", 0),),
+    (("pos", 1),),
+    (("pos", 2),),
+    (("pos", -2), ("pos", -1)),
+    (("pos", -1), ("pos", 0)),
+    (("pos", 0), ("pos", 1)),
     (("pos", 1), ("pos", 2)),
-    (("pos", -2), ("pos", -1), ("pos", 0)), (("pos", -1), ("pos", 0), ("pos", 1)),
+    (("pos", -2), ("pos", -1), ("pos", 0)),
+    (("pos", -1), ("pos", 0), ("pos", 1)),
     (("pos", 0), ("pos", 1), ("pos", 2)),
 )
 _FIELD = {"w": 0, "pos": 1}
@@ -171,13 +185,18 @@ def run_worker(script: Path, args: list[str], timeout: float = 3600) -> dict:
     env.setdefault("PYTHONHASHSEED", "0")
     proc = subprocess.run(
         [sys.executable, str(script), *args],
-        capture_output=True, text=True, timeout=timeout, env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
     )
     if proc.returncode != 0:
         raise RuntimeError(f"worker {args} failed:\n{proc.stderr[-4000:]}")
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
     if not lines:
-        raise RuntimeError(f"worker {args} printed no result:\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
+        raise RuntimeError(
+            f"worker {args} printed no result:\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}"
+        )
     return json.loads(lines[-1])
 
 
@@ -204,8 +223,16 @@ def fmt(v, spec: str = ".2f") -> str:
 def print_table(headers: list[str], rows: list[list[str]]) -> None:
     """A plain fixed-width table."""
     widths = [max(len(str(h)), *(len(str(r[i])) for r in rows)) for i, h in enumerate(headers)]
-    line = "  ".join(str(h).rjust(w) if i else str(h).ljust(w) for i, (h, w) in enumerate(zip(headers, widths, strict=True)))
+    line = "  ".join(
+        str(h).rjust(w) if i else str(h).ljust(w)
+        for i, (h, w) in enumerate(zip(headers, widths, strict=True))
+    )
     print(line)
     print("-" * len(line))
     for r in rows:
-        print("  ".join(str(c).rjust(w) if i else str(c).ljust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True))))
+        print(
+            "  ".join(
+                str(c).rjust(w) if i else str(c).ljust(w)
+                for i, (c, w) in enumerate(zip(r, widths, strict=True))
+            )
+        )

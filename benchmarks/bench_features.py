@@ -84,7 +84,9 @@ def read_columns(path: Path, n_cols: int) -> list[list[tuple[str, ...]]]:
             if parts[0] == "-DOCSTART-":
                 continue
             if len(parts) != n_cols:
-                raise ValueError(f"{path}: found {len(parts)} columns in {line!r}; expected {n_cols}")
+                raise ValueError(
+                    f"{path}: found {len(parts)} columns in {line!r}; expected {n_cols}"
+                )
             cur.append(tuple(parts))
     if cur:
         sents.append(cur)
@@ -119,8 +121,8 @@ def match_gazetteer(entries: set, longest: int, words: list[str]) -> list[str | 
     i = 0
     while i < len(words):
         for n in range(min(longest, len(words) - i), 0, -1):
-            if tuple(words[i:i + n]) in entries:
-                tags[i:i + n] = ["S"] if n == 1 else ["B"] + ["I"] * (n - 2) + ["E"]
+            if tuple(words[i : i + n]) in entries:
+                tags[i : i + n] = ["S"] if n == 1 else ["B"] + ["I"] * (n - 2) + ["E"]
                 i += n
                 break
         else:
@@ -233,17 +235,33 @@ def word2features(sent, i, gaz_tags):
 
 def sent2features(sent, gazetteers):
     words = [r[0] for r in sent]
-    gaz_tags = {name: match_gazetteer(entries, longest, words) for name, entries, longest in gazetteers}
+    gaz_tags = {
+        name: match_gazetteer(entries, longest, words) for name, entries, longest in gazetteers
+    }
     return [word2features(sent, i, gaz_tags) for i in range(len(sent))]
 
 
 # --------------------------------------------------------------------------- plain Python: chunking
 
 CHUNK_TEMPLATES = [
-    [("w", -2)], [("w", -1)], [("w", 0)], [("w", 1)], [("w", 2)], [("w", -1), ("w", 0)], [("w", 0), ("w", 1)],
-    [("pos", -2)], [("pos", -1)], [("pos", 0)], [("pos", 1)], [("pos", 2)],
-    [("pos", -2), ("pos", -1)], [("pos", -1), ("pos", 0)], [("pos", 0), ("pos", 1)], [("pos", 1), ("pos", 2)],
-    [("pos", -2), ("pos", -1), ("pos", 0)], [("pos", -1), ("pos", 0), ("pos", 1)],
+    [("w", -2)],
+    [("w", -1)],
+    [("w", 0)],
+    [("w", 1)],
+    [("w", 2)],
+    [("w", -1), ("w", 0)],
+    [("w", 0), ("w", 1)],
+    [("pos", -2)],
+    [("pos", -1)],
+    [("pos", 0)],
+    [("pos", 1)],
+    [("pos", 2)],
+    [("pos", -2), ("pos", -1)],
+    [("pos", -1), ("pos", 0)],
+    [("pos", 0), ("pos", 1)],
+    [("pos", 1), ("pos", 2)],
+    [("pos", -2), ("pos", -1), ("pos", 0)],
+    [("pos", -1), ("pos", 0), ("pos", 1)],
     [("pos", 0), ("pos", 1), ("pos", 2)],
 ]
 FIELD = {"w": 0, "pos": 1}
@@ -310,12 +328,20 @@ def paired_runs(fns, repeats):
             del res
             times[k][0].append(w)
             times[k][1].append(c)
-    return [(results[k], statistics.median(w), statistics.median(c)) for k, (w, c) in enumerate(times)]
+    return [
+        (results[k], statistics.median(w), statistics.median(c)) for k, (w, c) in enumerate(times)
+    ]
 
 
 def row(table, what, n_tokens, wall, cpu, ref=None):
-    r = {"what": what, "tokens": n_tokens, "wall": wall, "cpu": cpu,
-         "tps_wall": n_tokens / wall, "tps_cpu": n_tokens / cpu}
+    r = {
+        "what": what,
+        "tokens": n_tokens,
+        "wall": wall,
+        "cpu": cpu,
+        "tps_wall": n_tokens / wall,
+        "tps_cpu": n_tokens / cpu,
+    }
     if ref is not None:
         r["x_wall"] = ref["wall"] / wall
         r["x_cpu"] = ref["cpu"] / cpu
@@ -329,8 +355,10 @@ def print_table(title, table):
     print("|---|---:|---:|---:|---:|---:|---:|")
     for r in table:
         x = f"{r['x_wall']:.1f}x / {r['x_cpu']:.1f}x" if "x_wall" in r else ""
-        print(f"| {r['what']} | {r['tokens']:,} | {r['wall']:.3f} | {r['tps_wall']:,.0f} | "
-              f"{r['cpu']:.3f} | {r['tps_cpu']:,.0f} | {x} |")
+        print(
+            f"| {r['what']} | {r['tokens']:,} | {r['wall']:.3f} | {r['tps_wall']:,.0f} | "
+            f"{r['cpu']:.3f} | {r['tps_cpu']:,.0f} | {x} |"
+        )
 
 
 def check_same(ours, theirs, what):
@@ -338,9 +366,11 @@ def check_same(ours, theirs, what):
         if a != b:
             for i, (x, y) in enumerate(zip(a, b, strict=True)):
                 if x != y:
-                    raise SystemExit(f"{what}: sentence {s}, token {i} differs:\n"
-                                     f"only crftagger: {sorted(set(x) - set(y))[:10]}\n"
-                                     f"only Python: {sorted(set(y) - set(x))[:10]}")
+                    raise SystemExit(
+                        f"{what}: sentence {s}, token {i} differs:\n"
+                        f"only crftagger: {sorted(set(x) - set(y))[:10]}\n"
+                        f"only Python: {sorted(set(y) - set(x))[:10]}"
+                    )
     print(f"{what}: identical attributes on all {sum(len(s) for s in ours):,} tokens")
 
 
@@ -369,7 +399,8 @@ def bench_ner(data_dir, repeats, quick):
     # crftagger reads the corpus' Sentence objects, the Python functions their token tuples:
     # each way gets its natural input, converted outside the timed regions
     (py_train, w0, c0), ((fx, X), w1, c1) = paired_runs(
-        [lambda: [sent2features(s, gazetteers) for s in train_rows], fit], repeats)
+        [lambda: [sent2features(s, gazetteers) for s in train_rows], fit], repeats
+    )
     table = []
     ref_train = row(table, "Python dicts, train", n_train, w0, c0)
     _, w, c = median_run(lambda: encode_dicts(py_train, Vocabulary()), repeats)
@@ -380,8 +411,14 @@ def bench_ner(data_dir, repeats, quick):
 
     loaded = Vocabulary(fx.attributes.items).freeze()
     (py_test, w0, c0), (Xt, w1, c1), (_, w3, c3), (ours_test, w2, c2) = paired_runs(
-        [lambda: [sent2features(s, gazetteers) for s in test_rows], lambda: fx.transform(test),
-         lambda: fs.extractor(loaded).transform(test), lambda: fs.extractor().to_dicts(test)], repeats)
+        [
+            lambda: [sent2features(s, gazetteers) for s in test_rows],
+            lambda: fx.transform(test),
+            lambda: fs.extractor(loaded).transform(test),
+            lambda: fs.extractor().to_dicts(test),
+        ],
+        repeats,
+    )
     ref_test = row(table, "Python dicts, test", n_test, w0, c0)
     row(table, "crftagger arrays, test (frozen vocabulary)", n_test, w1, c1, ref_test)
     row(table, "crftagger arrays, test (vocabulary loaded, first pass)", n_test, w3, c3, ref_test)
@@ -389,8 +426,10 @@ def bench_ner(data_dir, repeats, quick):
 
     check_same(ours_test, py_test, "ner test dicts")
     check_same(fs.extractor().to_dicts(train), py_train, "ner train dicts")
-    print(f"ner: {len(fs.templates)} templates, {len(fx.attributes):,} attributes on train, "
-          f"{len(X.attr_ids):,} / {len(Xt.attr_ids):,} attribute instances (train / test)")
+    print(
+        f"ner: {len(fs.templates)} templates, {len(fx.attributes):,} attributes on train, "
+        f"{len(X.attr_ids):,} / {len(Xt.attr_ids):,} attribute instances (train / test)"
+    )
     return table
 
 
@@ -410,7 +449,8 @@ def bench_chunking(data_dir, repeats, quick):
         return fx, fx.transform(train)
 
     (py_train, w0, c0), ((fx, X), w1, c1) = paired_runs(
-        [lambda: [chunk_sent2features(s) for s in train_rows], fit], repeats)
+        [lambda: [chunk_sent2features(s) for s in train_rows], fit], repeats
+    )
     table = []
     ref_train = row(table, "Python dicts, train", n_train, w0, c0)
     _, w, c = median_run(lambda: encode_dicts(py_train, Vocabulary()), repeats)
@@ -421,8 +461,14 @@ def bench_chunking(data_dir, repeats, quick):
     both = list(train) + list(test)
     loaded = Vocabulary(fx.attributes.items).freeze()
     (py_test, w0, c0), (_, w1, c1), (_, w3, c3), (_, w2, c2) = paired_runs(
-        [lambda: [chunk_sent2features(s) for s in test_rows], lambda: fx.transform(test),
-         lambda: fs.extractor(loaded).transform(test), lambda: fx.transform(both)], repeats)
+        [
+            lambda: [chunk_sent2features(s) for s in test_rows],
+            lambda: fx.transform(test),
+            lambda: fs.extractor(loaded).transform(test),
+            lambda: fx.transform(both),
+        ],
+        repeats,
+    )
     ref_test = row(table, "Python dicts, test", n_test, w0, c0)
     row(table, "crftagger arrays, test (frozen vocabulary)", n_test, w1, c1, ref_test)
     row(table, "crftagger arrays, test (vocabulary loaded, first pass)", n_test, w3, c3, ref_test)
@@ -436,7 +482,11 @@ def bench_chunking(data_dir, repeats, quick):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--data-dir", default=None, help="corpora folder (default: $CRFTAGGER_DATA, ../shared/corpora)")
+    ap.add_argument(
+        "--data-dir",
+        default=None,
+        help="corpora folder (default: $CRFTAGGER_DATA, ../shared/corpora)",
+    )
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--quick", action="store_true", help="2,000 train / 500 test sentences")
     args = ap.parse_args(argv)
@@ -446,10 +496,14 @@ def main(argv=None):
     if not d.is_dir():
         raise SystemExit(f"corpora folder {d} not found; pass --data-dir or set {config.DATA_ENV}")
     os.environ.setdefault(config.DATA_ENV, str(d))
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, repeats {args.repeats}, data {d}")
+    print(
+        f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, repeats {args.repeats}, data {d}"
+    )
     ner = bench_ner(d, args.repeats, args.quick)
     chunk = bench_chunking(d, args.repeats, args.quick)
-    print_table("ner feature set, CoNLL-2003 (speed-up: against the Python dicts of the same split)", ner)
+    print_table(
+        "ner feature set, CoNLL-2003 (speed-up: against the Python dicts of the same split)", ner
+    )
     print_table("crfsuite-chunking, CoNLL-2000", chunk)
     return 0
 

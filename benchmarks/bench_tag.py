@@ -43,7 +43,9 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--data-dir", default=None)
     p.add_argument("--repeat", type=int, default=5)
-    p.add_argument("--iterations", type=int, default=50, help="L-BFGS iterations of the CRFsuite model")
+    p.add_argument(
+        "--iterations", type=int, default=50, help="L-BFGS iterations of the CRFsuite model"
+    )
     p.add_argument("--quick", action="store_true", help="1000 training sentences, 20 iterations")
     p.add_argument("--n-train", type=int, default=None)
     args = p.parse_args(argv)
@@ -89,6 +91,7 @@ def main(argv=None) -> int:
     model.predict(data, threads=1)  # compile outside the timings
     mismatches = 0
     for threads in (1, n_all):
+
         def ours_lists(threads=threads):
             enc = encode_dicts(Xt, model.attributes)
             return model.predict(enc, threads=threads)
@@ -100,9 +103,11 @@ def main(argv=None) -> int:
         flat_ref = [lab for s in ref for lab in s]
         mismatches = sum(labels[k] != r for k, r in zip(out.tolist(), flat_ref, strict=True))
 
-    print(f"CoNLL-2000 test: {len(Xt)} sentences, {n_tokens} tokens; CRFsuite model "
-          f"({model.n_features} features, {args.iterations} L-BFGS iterations) imported into crftagger; "
-          f"median of {args.repeat} runs")
+    print(
+        f"CoNLL-2000 test: {len(Xt)} sentences, {n_tokens} tokens; CRFsuite model "
+        f"({model.n_features} features, {args.iterations} L-BFGS iterations) imported into crftagger; "
+        f"median of {args.repeat} runs"
+    )
     base = rows[0][1]
     _util.print_table(
         ["tagger", "seconds", "tokens/s", "speed x"],

@@ -74,7 +74,7 @@ def worker(args) -> dict:
     if args.input == "arrays":
         X, attributes, labels, Xt, yt, extract_s = _load_arrays(root, args.n_train, args.n_test)
         names = labels.items
-        y = [[names[i] for i in X.y[X.seq_ptr[s]:X.seq_ptr[s + 1]]] for s in range(X.n_sequences)]
+        y = [[names[i] for i in X.y[X.seq_ptr[s] : X.seq_ptr[s + 1]]] for s in range(X.n_sequences)]
         vocab = dict(attributes=attributes)
         warm_X, warm_y = _util.load_chunking(root, 20, 5)[:2]
     else:
@@ -92,7 +92,9 @@ def worker(args) -> dict:
         backend = CRF(engine="numba", threads=threads, **params)
         # compile the kernels once, outside the measured run
         t0 = time.perf_counter()
-        CRF(threads=threads, algorithm="lbfgs", c2=1.0, max_iterations=2).fit(warm_X, warm_y).predict(warm_X)
+        CRF(threads=threads, algorithm="lbfgs", c2=1.0, max_iterations=2).fit(
+            warm_X, warm_y
+        ).predict(warm_X)
         compile_s = time.perf_counter() - t0
     runtime_rss = _util.rss_mb()
     reset_ok = _util.reset_peak()
@@ -160,9 +162,12 @@ def main(argv=None) -> int:
     p.add_argument("--quick", action="store_true", help="1000 training sentences, 30 iterations")
     p.add_argument("--n-train", type=int, default=None)
     p.add_argument("--n-test", type=int, default=None)
-    p.add_argument("--engines", default="crfsuite,numba1,numba,numba1-arrays,numba-arrays",
-                   help="comma list of crfsuite, numba1 (1 thread), numba (all threads), and "
-                        "numba1-arrays / numba-arrays (attributes from crftagger.features)")
+    p.add_argument(
+        "--engines",
+        default="crfsuite,numba1,numba,numba1-arrays,numba-arrays",
+        help="comma list of crfsuite, numba1 (1 thread), numba (all threads), and "
+        "numba1-arrays / numba-arrays (attributes from crftagger.features)",
+    )
     p.add_argument("--input", default="lists", choices=["lists", "arrays"], help=argparse.SUPPRESS)
     p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--engine", default=None, help=argparse.SUPPRESS)
@@ -179,8 +184,13 @@ def main(argv=None) -> int:
     import numba
 
     n_all = numba.config.NUMBA_NUM_THREADS
-    runs = {"crfsuite": ("crfsuite", 0, "lists"), "numba1": ("numba", 1, "lists"), "numba": ("numba", 0, "lists"),
-            "numba1-arrays": ("numba", 1, "arrays"), "numba-arrays": ("numba", 0, "arrays")}
+    runs = {
+        "crfsuite": ("crfsuite", 0, "lists"),
+        "numba1": ("numba", 1, "lists"),
+        "numba": ("numba", 0, "lists"),
+        "numba1-arrays": ("numba", 1, "arrays"),
+        "numba-arrays": ("numba", 0, "arrays"),
+    }
     names = [e.strip() for e in args.engines.split(",") if e.strip()]
     common = ["--iterations", str(args.iterations), "--c2", str(args.c2)]
     if args.data_dir:
@@ -193,51 +203,115 @@ def main(argv=None) -> int:
     for r in range(args.repeat):
         for name in names:  # interleave engines so drifts in machine load hit all of them
             engine, threads, inp = runs[name]
-            rec = _util.run_worker(HERE, ["--worker", "--engine", engine, "--threads", str(threads),
-                                          "--input", inp, *common])
+            rec = _util.run_worker(
+                HERE,
+                [
+                    "--worker",
+                    "--engine",
+                    engine,
+                    "--threads",
+                    str(threads),
+                    "--input",
+                    inp,
+                    *common,
+                ],
+            )
             results[name].append(rec)
-            print(f"# run {r + 1}/{args.repeat} {name}: fit {rec['fit_s']:.1f}s F1 {rec['f1']:.2f}",
-                  file=sys.stderr)
+            print(
+                f"# run {r + 1}/{args.repeat} {name}: fit {rec['fit_s']:.1f}s F1 {rec['f1']:.2f}",
+                file=sys.stderr,
+            )
     med = {n: _util.median_record(v) for n, v in results.items()}
     ref = med.get("crfsuite")
-    label = {"crfsuite": "CRFsuite", "numba1": "crftagger 1 thread", "numba": f"crftagger {n_all} threads",
-             "numba1-arrays": "crftagger 1 thread, arrays", "numba-arrays": f"crftagger {n_all} threads, arrays"}
-    headers = ["engine", "s/eval", "CPU s/eval", "fit s", "fit CPU s", "optim s", "iters", "evals", "features", "peak MB",
-               "-data", "fit+", "model MB", "F1", "fit x", "CPU/eval x", "peak x", "fit+ x", "dF1"]
+    label = {
+        "crfsuite": "CRFsuite",
+        "numba1": "crftagger 1 thread",
+        "numba": f"crftagger {n_all} threads",
+        "numba1-arrays": "crftagger 1 thread, arrays",
+        "numba-arrays": f"crftagger {n_all} threads, arrays",
+    }
+    headers = [
+        "engine",
+        "s/eval",
+        "CPU s/eval",
+        "fit s",
+        "fit CPU s",
+        "optim s",
+        "iters",
+        "evals",
+        "features",
+        "peak MB",
+        "-data",
+        "fit+",
+        "model MB",
+        "F1",
+        "fit x",
+        "CPU/eval x",
+        "peak x",
+        "fit+ x",
+        "dF1",
+    ]
     rows = []
     for n in names:
         m = med[n]
-        rows.append([
-            label[n], _util.fmt(m["s_per_eval"], ".4f"), _util.fmt(m["cpu_per_eval"], ".4f"),
-            _util.fmt(m["fit_s"], ".1f"),
-            _util.fmt(m["fit_cpu_s"], ".1f"),
-            _util.fmt(m["opt_s"], ".1f"), str(m["iterations"]), str(m["n_evals"]),
-            str(m["n_features"]), _util.fmt(m["peak_mb"], ".0f"), _util.fmt(m["peak_over_data_mb"], ".0f"),
-            _util.fmt(m["fit_growth_mb"], ".0f"),
-            _util.fmt(m["model_bytes"] / 1e6, ".1f"), _util.fmt(m["f1"], ".2f"),
-            _util.fmt(m["fit_s"] / ref["fit_s"], ".2f") if ref else "-",
-            _util.fmt(m["cpu_per_eval"] / ref["cpu_per_eval"], ".2f") if ref else "-",
-            _util.fmt(m["peak_mb"] / ref["peak_mb"], ".2f") if ref else "-",
-            _util.fmt(m["fit_growth_mb"] / ref["fit_growth_mb"], ".2f") if ref and m["fit_growth_mb"] else "-",
-            _util.fmt(m["f1"] - ref["f1"], "+.2f") if ref else "-",
-        ])
+        rows.append(
+            [
+                label[n],
+                _util.fmt(m["s_per_eval"], ".4f"),
+                _util.fmt(m["cpu_per_eval"], ".4f"),
+                _util.fmt(m["fit_s"], ".1f"),
+                _util.fmt(m["fit_cpu_s"], ".1f"),
+                _util.fmt(m["opt_s"], ".1f"),
+                str(m["iterations"]),
+                str(m["n_evals"]),
+                str(m["n_features"]),
+                _util.fmt(m["peak_mb"], ".0f"),
+                _util.fmt(m["peak_over_data_mb"], ".0f"),
+                _util.fmt(m["fit_growth_mb"], ".0f"),
+                _util.fmt(m["model_bytes"] / 1e6, ".1f"),
+                _util.fmt(m["f1"], ".2f"),
+                _util.fmt(m["fit_s"] / ref["fit_s"], ".2f") if ref else "-",
+                _util.fmt(m["cpu_per_eval"] / ref["cpu_per_eval"], ".2f") if ref else "-",
+                _util.fmt(m["peak_mb"] / ref["peak_mb"], ".2f") if ref else "-",
+                _util.fmt(m["fit_growth_mb"] / ref["fit_growth_mb"], ".2f")
+                if ref and m["fit_growth_mb"]
+                else "-",
+                _util.fmt(m["f1"] - ref["f1"], "+.2f") if ref else "-",
+            ]
+        )
     first = med[names[0]]
-    print(f"CoNLL-2000 chunking, {first['n_train']} train / {first['n_test']} test sentences, "
-          f"CRFsuite chunking attributes, L-BFGS c2={args.c2}, {args.iterations} iterations, "
-          f"median of {args.repeat} run(s)")
+    print(
+        f"CoNLL-2000 chunking, {first['n_train']} train / {first['n_test']} test sentences, "
+        f"CRFsuite chunking attributes, L-BFGS c2={args.c2}, {args.iterations} iterations, "
+        f"median of {args.repeat} run(s)"
+    )
     _util.print_table(headers, rows)
-    extra = ", ".join(f"{label[n]}: {_util.fmt(med[n]['compile_s'], '.1f')}s" for n in names if n != "crfsuite")
-    print(f"attribute extraction (plain Python, untimed): {first['extract_s']:.1f}s; "
-          f"numba compile before the run: {extra or '-'}")
-    print("peak MB: peak resident memory of the worker (data included); -data: peak minus the RSS "
-          "after loading the data (engine runtime + training); fit+: peak minus the RSS just before "
-          "fit (after imports and the numba compile)")
+    extra = ", ".join(
+        f"{label[n]}: {_util.fmt(med[n]['compile_s'], '.1f')}s" for n in names if n != "crfsuite"
+    )
+    print(
+        f"attribute extraction (plain Python, untimed): {first['extract_s']:.1f}s; "
+        f"numba compile before the run: {extra or '-'}"
+    )
+    print(
+        "peak MB: peak resident memory of the worker (data included); -data: peak minus the RSS "
+        "after loading the data (engine runtime + training); fit+: peak minus the RSS just before "
+        "fit (after imports and the numba compile)"
+    )
     if args.repeat > 1 and ref:
         best_ref = min(r["fit_s"] for r in results["crfsuite"])
-        print(f"best of {args.repeat} fit seconds (least disturbed run on a shared machine): " + ", ".join(
-            f"{label[n]} {min(r['fit_s'] for r in results[n]):.1f}s "
-            f"({min(r['fit_s'] for r in results[n]) / best_ref:.2f}x)" for n in names))
-    print("final loss: " + ", ".join(f"{label[n]} {_util.fmt(med[n]['final_loss'], '.3f')}" for n in names))
+        print(
+            f"best of {args.repeat} fit seconds (least disturbed run on a shared machine): "
+            + ", ".join(
+                f"{label[n]} {min(r['fit_s'] for r in results[n]):.1f}s "
+                f"({min(r['fit_s'] for r in results[n]) / best_ref:.2f}x)"
+                for n in names
+            )
+        )
+    print(
+        "final loss: "
+        + ", ".join(f"{label[n]} {_util.fmt(med[n]['final_loss'], '.3f')}" for n in names)
+    )
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1))
     return 0

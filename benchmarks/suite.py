@@ -63,7 +63,13 @@ from crftagger.errors import BenchmarkError
 
 #: Every benchmarked corpus, in report order.
 CORPORA = (
-    "conll2000", "conll2003", "ud_english_ewt", "conll2002_es", "wnut17", "atis", "snips",
+    "conll2000",
+    "conll2003",
+    "ud_english_ewt",
+    "conll2002_es",
+    "wnut17",
+    "atis",
+    "snips",
     "mit_restaurant",
 )
 #: Corpora of ``--quick`` (small ones first, one per task).
@@ -78,8 +84,9 @@ TRAIN_PARAMS = recipes.Recipe("default").train_params()
 QUICK_ITERATIONS = 20
 QUICK_TRAIN_SIZE = 1500
 #: The baseline's parameters (sklearn-crfsuite tutorial).
-BASELINE_PARAMS = dict(algorithm="lbfgs", c1=0.1, c2=0.1, max_iterations=100,
-                       all_possible_transitions=True)
+BASELINE_PARAMS = dict(
+    algorithm="lbfgs", c1=0.1, c2=0.1, max_iterations=100, all_possible_transitions=True
+)
 
 
 @dataclass(frozen=True)
@@ -96,12 +103,27 @@ class Target:
 TARGETS = {
     t.corpus: t
     for t in (
-        Target("conll2000", "CoNLL-2000 chunking", "f1", 94.3,
-               "CRFsuite example 93.6; CoNLL-2000 winner 93.48"),
-        Target("conll2003", "CoNLL-2003 NER (IOB1)", "f1", 87.0,
-               "Stanford CRF 85.5; with non-local features 86.9"),
-        Target("ud_english_ewt", "UD English EWT UPOS", "accuracy", 95.5,
-               "UDPipe 1.2 94.4 (gold tokens)"),
+        Target(
+            "conll2000",
+            "CoNLL-2000 chunking",
+            "f1",
+            94.3,
+            "CRFsuite example 93.6; CoNLL-2000 winner 93.48",
+        ),
+        Target(
+            "conll2003",
+            "CoNLL-2003 NER (IOB1)",
+            "f1",
+            87.0,
+            "Stanford CRF 85.5; with non-local features 86.9",
+        ),
+        Target(
+            "ud_english_ewt",
+            "UD English EWT UPOS",
+            "accuracy",
+            95.5,
+            "UDPipe 1.2 94.4 (gold tokens)",
+        ),
         Target("conll2002_es", "CoNLL-2002 Spanish NER", "f1", 81.4, "CoNLL-2002 winner 81.4"),
         Target("wnut17", "WNUT-17 NER", "f1", 35.0, "shared-task best 40.8"),
         Target("atis", "ATIS slots", "f1", 94.5, "CRF 92.9, RNN 94.1"),
@@ -130,14 +152,19 @@ class Settings:
     eval_split: str = "test"
     c1: float | None = None  # None: per corpus (its recipe)
     c2: float | None = None
-    train_schemes: dict[str, str] = field(default_factory=lambda: {
-        n: r.train_scheme for n, r in recipes.RECIPES.items() if r.train_scheme})
+    train_schemes: dict[str, str] = field(
+        default_factory=lambda: {
+            n: r.train_scheme for n, r in recipes.RECIPES.items() if r.train_scheme
+        }
+    )
     #: CRF order of the crftagger rows (CRFsuite trains first-order models only).
-    orders: dict[str, int] = field(default_factory=lambda: {
-        n: r.order for n, r in recipes.RECIPES.items() if r.order != 1})
+    orders: dict[str, int] = field(
+        default_factory=lambda: {n: r.order for n, r in recipes.RECIPES.items() if r.order != 1}
+    )
     #: Outside-label decoding bias of the crftagger rows (the CRFsuite rows decode plainly).
-    o_biases: dict[str, float] = field(default_factory=lambda: {
-        n: r.o_bias for n, r in recipes.RECIPES.items() if r.o_bias})
+    o_biases: dict[str, float] = field(
+        default_factory=lambda: {n: r.o_bias for n, r in recipes.RECIPES.items() if r.o_bias}
+    )
     timeout: float = 3600.0
 
     def _param(self, corpus: str, name: str) -> float:
@@ -153,7 +180,9 @@ class Settings:
             "train_size": self.train_size,
             "test_size": self.test_size,
             "eval_split": self.eval_split,
-            "max_iterations": self.baseline_iterations if row == "baseline" else self._param(corpus, "max_iterations"),
+            "max_iterations": self.baseline_iterations
+            if row == "baseline"
+            else self._param(corpus, "max_iterations"),
             "c1": BASELINE_PARAMS["c1"] if row == "baseline" else self._param(corpus, "c1"),
             "c2": BASELINE_PARAMS["c2"] if row == "baseline" else self._param(corpus, "c2"),
             "train_scheme": None if row == "baseline" else self.train_schemes.get(corpus),
@@ -253,8 +282,14 @@ def score(info, gold, pred) -> dict:
     from crftagger.metrics import span_scores, token_accuracy
 
     if info.scheme is None:
-        return {"metric": "accuracy", "accuracy": 100.0 * token_accuracy(gold, pred),
-                "f1": None, "f1_strict": None, "precision": None, "recall": None}
+        return {
+            "metric": "accuracy",
+            "accuracy": 100.0 * token_accuracy(gold, pred),
+            "f1": None,
+            "f1_strict": None,
+            "precision": None,
+            "recall": None,
+        }
     lenient = span_scores(gold, pred, mode="conlleval")
     strict = span_scores(gold, pred, mode="strict", scheme=info.scheme)
     return {
@@ -299,8 +334,13 @@ def _best_of(fn, repeat: int = 2):
 def _recipe(spec, info):
     """The corpus' recipe with the row's settings (which the run's options may have changed)."""
     return recipes.recipe(info.name).replace(
-        c1=spec["c1"], c2=spec["c2"], max_iterations=spec["max_iterations"],
-        train_scheme=spec["train_scheme"], order=spec.get("order", 1), o_bias=float(spec.get("o_bias", 0.0)))
+        c1=spec["c1"],
+        c2=spec["c2"],
+        max_iterations=spec["max_iterations"],
+        train_scheme=spec["train_scheme"],
+        order=spec.get("order", 1),
+        o_bias=float(spec.get("o_bias", 0.0)),
+    )
 
 
 def _run_crftagger(spec, info, train, test) -> dict:
@@ -362,8 +402,12 @@ def _run_crfsuite(spec, info, train, test) -> dict:
     fs = r.feature_set(spec["data_dir"])
     scheme = spec["train_scheme"] or info.scheme
     # Gold training tags in the training scheme (read leniently when re-encoded).
-    y = [list(s[info.label_column]) if scheme == info.scheme else to_scheme(s[info.label_column], None, scheme)
-         for s in train]
+    y = [
+        list(s[info.label_column])
+        if scheme == info.scheme
+        else to_scheme(s[info.label_column], None, scheme)
+        for s in train
+    ]
     t0 = time.perf_counter()
     fs.extractor().to_dicts(train[:20], y=y[:20])
     warmup = time.perf_counter() - t0
@@ -416,8 +460,12 @@ def _run_baseline(spec, info, train, test) -> dict:
     def feats(sents):
         return [baseline_features(s.tokens, s[pos_col] if pos_col else None) for s in sents]
 
-    params = {**BASELINE_PARAMS, "c1": spec["c1"], "c2": spec["c2"],
-              "max_iterations": spec["max_iterations"]}
+    params = {
+        **BASELINE_PARAMS,
+        "c1": spec["c1"],
+        "c2": spec["c2"],
+        "max_iterations": spec["max_iterations"],
+    }
     t0 = time.perf_counter()
     X = feats(train)
     t_feat = time.perf_counter() - t0
@@ -455,8 +503,9 @@ def run_row(spec: dict) -> dict:
     from crftagger.corpora import get
 
     info = get(spec["corpus"])
-    train, test = load_splits(info, spec["eval_split"], spec["data_dir"],
-                              spec["train_size"], spec["test_size"])
+    train, test = load_splits(
+        info, spec["eval_split"], spec["data_dir"], spec["train_size"], spec["test_size"]
+    )
     if spec["row"] == "baseline":
         res = _run_baseline(spec, info, train, test)
     elif spec["row"] == "crftagger":
@@ -502,8 +551,10 @@ def spawn_row(spec: dict, timeout: float) -> dict:
     wall = time.perf_counter() - t0
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
     if proc.returncode != 0 or not lines:
-        return {"error": (proc.stderr or proc.stdout)[-3000:].strip() or f"exit code {proc.returncode}",
-                "wall_seconds": wall}
+        return {
+            "error": (proc.stderr or proc.stdout)[-3000:].strip() or f"exit code {proc.returncode}",
+            "wall_seconds": wall,
+        }
     rec = json.loads(lines[-1])
     rec["wall_seconds"] = wall
     return rec
@@ -511,7 +562,9 @@ def spawn_row(spec: dict, timeout: float) -> dict:
 
 def _git(repo: Path, *args: str) -> str | None:
     try:
-        out = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, timeout=30)
+        out = subprocess.run(
+            ["git", "-C", str(repo), *args], capture_output=True, text=True, timeout=30
+        )
     except (OSError, subprocess.TimeoutExpired):
         return None
     return out.stdout.strip() if out.returncode == 0 else None
@@ -574,17 +627,19 @@ def check_targets(rows: list[dict]) -> list[dict]:
             return None if r is None else r.get(t.metric)
 
         ours = value("crftagger")
-        out.append({
-            "corpus": corpus,
-            "title": t.title,
-            "metric": t.metric,
-            "target": t.threshold,
-            "reference": t.reference,
-            "crftagger": ours,
-            "crfsuite": value("crfsuite"),
-            "baseline": value("baseline"),
-            "met": None if ours is None else bool(ours >= t.threshold),
-        })
+        out.append(
+            {
+                "corpus": corpus,
+                "title": t.title,
+                "metric": t.metric,
+                "target": t.threshold,
+                "reference": t.reference,
+                "crftagger": ours,
+                "crfsuite": value("crfsuite"),
+                "baseline": value("baseline"),
+                "met": None if ours is None else bool(ours >= t.threshold),
+            }
+        )
     return out
 
 
@@ -616,9 +671,11 @@ def run(settings: Settings, out_dir, data_dir=None, log=print) -> dict:
                 log(f"    FAILED: {rec['error'].splitlines()[-1] if rec['error'] else ''}")
             else:
                 metric = rec["metric"]
-                log(f"    {metric} {rec[metric]:.2f}  train {rec['train_seconds']:.1f}s  "
+                log(
+                    f"    {metric} {rec[metric]:.2f}  train {rec['train_seconds']:.1f}s  "
                     f"{rec['iterations']} it  tag {rec['tokens_per_second']:.0f} tok/s  "
-                    f"peak {rec['peak_rss_mb']:.0f} MB")
+                    f"peak {rec['peak_rss_mb']:.0f} MB"
+                )
     doc = {
         **env,
         "mode": settings.mode,
@@ -646,14 +703,18 @@ def _settings_lines(rows: list[dict]) -> list[str]:
     """One line per corpus: the settings of its ``crftagger`` (else ``crfsuite``) row."""
     out = []
     for corpus in dict.fromkeys(r["corpus"] for r in rows):
-        ours = [r for r in rows if r["corpus"] == corpus and r["row"] != "baseline" and "error" not in r]
+        ours = [
+            r for r in rows if r["corpus"] == corpus and r["row"] != "baseline" and "error" not in r
+        ]
         if not ours:
             continue
         r = ours[0]
         text = ", ".join(r.get("cluster_text") or []) or "-"
-        out.append(f"| {corpus} | {r['features']} | {r['c1']:g} | {r['c2']:g} | {r['max_iterations']} | "
-                   f"{(r.get('train_scheme') or '-').upper()} | {r.get('order', 1)} | "
-                   f"{r.get('o_bias') or 0:g} | {text} |")
+        out.append(
+            f"| {corpus} | {r['features']} | {r['c1']:g} | {r['c2']:g} | {r['max_iterations']} | "
+            f"{(r.get('train_scheme') or '-').upper()} | {r.get('order', 1)} | "
+            f"{r.get('o_bias') or 0:g} | {text} |"
+        )
     return out
 
 
@@ -666,8 +727,12 @@ def render_markdown(doc: dict) -> str:
         "",
         f"Generated by `crftagger benchmark` (benchmarks/run.py); do not edit by hand. "
         f"Mode: **{doc['mode']}**"
-        + (" (subsampled training data and few iterations: a smoke test, not a measurement)"
-           if doc["mode"] == "quick" else "") + ".",
+        + (
+            " (subsampled training data and few iterations: a smoke test, not a measurement)"
+            if doc["mode"] == "quick"
+            else ""
+        )
+        + ".",
         "",
         f"- commit: `{doc['commit']}`" + (" (working tree dirty)" if doc["dirty"] else ""),
         f"- date: {doc['date']}; total time {doc['total_seconds'] / 60:.1f} min",
@@ -727,8 +792,9 @@ def render_markdown(doc: dict) -> str:
     for r in doc["rows"]:
         if "error" in r:
             err = r["error"].splitlines()[-1] if r["error"] else "failed"
-            lines.append(f"| {r['corpus']} | {r['row']} | FAILED: {err.replace('|', '/')} |"
-                         + " |" * 13)
+            lines.append(
+                f"| {r['corpus']} | {r['row']} | FAILED: {err.replace('|', '/')} |" + " |" * 13
+            )
             continue
         lines.append(
             f"| {r['corpus']} | {r['row']} | {r['features']} | {_f(r['f1'])} | {_f(r['f1_strict'])} | "
@@ -747,28 +813,64 @@ def _csv(value: str, allowed, what: str) -> tuple[str, ...]:
     items = tuple(v.strip() for v in value.split(",") if v.strip())
     bad = [v for v in items if v not in allowed]
     if bad or not items:
-        raise BenchmarkError(f"--{what}: found {', '.join(bad) or 'nothing'}; expected a comma-separated "
-                             f"list of {', '.join(allowed)}")
+        raise BenchmarkError(
+            f"--{what}: found {', '.join(bad) or 'nothing'}; expected a comma-separated "
+            f"list of {', '.join(allowed)}"
+        )
     return items
 
 
 def add_arguments(p: argparse.ArgumentParser, default_out: str = ".") -> None:
-    p.add_argument("--quick", action="store_true",
-                   help=f"smoke test: {QUICK_TRAIN_SIZE} training sentences, {QUICK_ITERATIONS} "
-                   f"iterations, corpora {','.join(QUICK_CORPORA)}")
-    p.add_argument("--corpora", help=f"comma-separated corpora (default: all of {','.join(CORPORA)})")
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"smoke test: {QUICK_TRAIN_SIZE} training sentences, {QUICK_ITERATIONS} "
+        f"iterations, corpora {','.join(QUICK_CORPORA)}",
+    )
+    p.add_argument(
+        "--corpora", help=f"comma-separated corpora (default: all of {','.join(CORPORA)})"
+    )
     p.add_argument("--rows", help=f"comma-separated rows (default: {','.join(ROWS)})")
-    p.add_argument("--out", default=default_out, help=f"folder for results.json / results.md (default {default_out})")
-    p.add_argument("--iterations", type=int, help="iteration cap of the crftagger/crfsuite rows for every corpus (default: per corpus)")
+    p.add_argument(
+        "--out",
+        default=default_out,
+        help=f"folder for results.json / results.md (default {default_out})",
+    )
+    p.add_argument(
+        "--iterations",
+        type=int,
+        help="iteration cap of the crftagger/crfsuite rows for every corpus (default: per corpus)",
+    )
     p.add_argument("--baseline-iterations", type=int, help="iterations of the baseline rows")
-    p.add_argument("--train-size", type=int, help="train on this many sentences (fixed random sample)")
-    p.add_argument("--test-size", type=int, help="evaluate on this many sentences (fixed random sample)")
-    p.add_argument("--eval-split", choices=("test", "dev"), default="test",
-                   help="evaluate on test (default) or dev (carved from train when a corpus has none)")
-    p.add_argument("--c1", type=float, help=f"L1 weight of our rows for every corpus (default: per corpus, else {TRAIN_PARAMS['c1']})")
-    p.add_argument("--c2", type=float, help=f"L2 weight of our rows for every corpus (default: per corpus, else {TRAIN_PARAMS['c2']})")
-    p.add_argument("--train-scheme", action="append", default=[], metavar="CORPUS=SCHEME",
-                   help="train CORPUS in SCHEME (repeatable; SCHEME 'own' keeps the corpus scheme)")
+    p.add_argument(
+        "--train-size", type=int, help="train on this many sentences (fixed random sample)"
+    )
+    p.add_argument(
+        "--test-size", type=int, help="evaluate on this many sentences (fixed random sample)"
+    )
+    p.add_argument(
+        "--eval-split",
+        choices=("test", "dev"),
+        default="test",
+        help="evaluate on test (default) or dev (carved from train when a corpus has none)",
+    )
+    p.add_argument(
+        "--c1",
+        type=float,
+        help=f"L1 weight of our rows for every corpus (default: per corpus, else {TRAIN_PARAMS['c1']})",
+    )
+    p.add_argument(
+        "--c2",
+        type=float,
+        help=f"L2 weight of our rows for every corpus (default: per corpus, else {TRAIN_PARAMS['c2']})",
+    )
+    p.add_argument(
+        "--train-scheme",
+        action="append",
+        default=[],
+        metavar="CORPUS=SCHEME",
+        help="train CORPUS in SCHEME (repeatable; SCHEME 'own' keeps the corpus scheme)",
+    )
     p.add_argument("--timeout", type=float, default=3600.0, help="seconds allowed per row")
 
 
@@ -778,17 +880,27 @@ def settings_from_args(args) -> Settings:
     quick = bool(args.quick)
     s = Settings(mode="quick" if quick else "full")
     if quick:
-        s.corpora, s.max_iterations, s.train_size = QUICK_CORPORA, QUICK_ITERATIONS, QUICK_TRAIN_SIZE
+        s.corpora, s.max_iterations, s.train_size = (
+            QUICK_CORPORA,
+            QUICK_ITERATIONS,
+            QUICK_TRAIN_SIZE,
+        )
         s.baseline_iterations = QUICK_ITERATIONS
     if args.corpora:
         s.corpora = _csv(args.corpora, CORPORA, "corpora")
     if args.rows:
         s.rows = _csv(args.rows, ROWS, "rows")
-    for name, v in (("max_iterations", args.iterations), ("baseline_iterations", args.baseline_iterations),
-                    ("train_size", args.train_size), ("test_size", args.test_size)):
+    for name, v in (
+        ("max_iterations", args.iterations),
+        ("baseline_iterations", args.baseline_iterations),
+        ("train_size", args.train_size),
+        ("test_size", args.test_size),
+    ):
         if v is not None:
             if v < 1:
-                raise BenchmarkError(f"--{name.replace('_', '-')}: found {v}; expected a positive integer")
+                raise BenchmarkError(
+                    f"--{name.replace('_', '-')}: found {v}; expected a positive integer"
+                )
             setattr(s, name, v)
     for name in ("c1", "c2"):
         v = getattr(args, name)
@@ -799,8 +911,10 @@ def settings_from_args(args) -> Settings:
     for item in args.train_scheme:
         corpus, sep, scheme = item.partition("=")
         if not sep or corpus not in CORPORA:
-            raise BenchmarkError(f"--train-scheme: found {item!r}; expected CORPUS=SCHEME with CORPUS in "
-                                 f"{', '.join(CORPORA)}")
+            raise BenchmarkError(
+                f"--train-scheme: found {item!r}; expected CORPUS=SCHEME with CORPUS in "
+                f"{', '.join(CORPORA)}"
+            )
         if scheme == "own":
             s.train_schemes.pop(corpus, None)
         else:
@@ -813,8 +927,10 @@ def settings_from_args(args) -> Settings:
 def cmd_benchmark(args) -> int:
     settings = settings_from_args(args)
     doc = run(settings, args.out, getattr(args, "data_dir", None))
-    print(f"wrote {Path(args.out) / 'results.md'} and results.json "
-          f"({doc['total_seconds'] / 60:.1f} min)")
+    print(
+        f"wrote {Path(args.out) / 'results.md'} and results.json "
+        f"({doc['total_seconds'] / 60:.1f} min)"
+    )
     return 1 if any("error" in r for r in doc["rows"]) else 0
 
 
@@ -822,7 +938,9 @@ def main(argv=None, default_out: str = ".") -> int:
     """Stand-alone entry point (benchmarks/run.py)."""
     p = argparse.ArgumentParser(prog="benchmarks/run.py", description=__doc__.split("\n\n")[0])
     add_arguments(p, default_out)
-    p.add_argument("--data-dir", default=None, help="folder holding the corpora (default $CRFTAGGER_DATA)")
+    p.add_argument(
+        "--data-dir", default=None, help="folder holding the corpora (default $CRFTAGGER_DATA)"
+    )
     args = p.parse_args(argv)
     try:
         return cmd_benchmark(args)

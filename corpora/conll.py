@@ -50,7 +50,9 @@ class _Boundary:
 
 def is_docstart(text: str) -> bool:
     """True when ``text`` is a ``-DOCSTART-`` line (the marker, then a space, a tab or nothing)."""
-    return text.startswith(DOCSTART) and (len(text) == len(DOCSTART) or text[len(DOCSTART)] in " \t")
+    return text.startswith(DOCSTART) and (
+        len(text) == len(DOCSTART) or text[len(DOCSTART)] in " \t"
+    )
 
 
 def default_column_names(n: int) -> tuple[str, ...]:
@@ -102,8 +104,8 @@ def _events(
         nonlocal names, tok_idx, other
         if names is None:
             names = default_column_names(n)
-        tok = token_column if token_column is not None else (
-            "word" if "word" in names else names[0]
+        tok = (
+            token_column if token_column is not None else ("word" if "word" in names else names[0])
         )
         if tok not in names:
             raise ValueError(f"token_column {tok!r} is not one of the columns {names}")
@@ -393,7 +395,9 @@ def write_conll(
                 for i in range(len(sent)):
                     fields = [c[i] for c in cols]
                     for name, value in zip(names, fields, strict=True):
-                        _check_field(value, sep, f"column {name!r} of token {i} in sentence {index}")
+                        _check_field(
+                            value, sep, f"column {name!r} of token {i} in sentence {index}"
+                        )
                     text = sep.join(fields)
                     if is_docstart(text):
                         raise ValueError(

@@ -360,10 +360,7 @@ def write_conllu(
                     else:
                         yield f"# {key}".rstrip(" ") + newline
             n = len(sent)
-            cols = [
-                sent.tokens if name == "form" else sent.columns.get(name)
-                for name in FIELDS
-            ]
+            cols = [sent.tokens if name == "form" else sent.columns.get(name) for name in FIELDS]
             for i in range(n):
                 row = []
                 for k, name in enumerate(FIELDS):

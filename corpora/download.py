@@ -98,9 +98,10 @@ def _zip_seq(inputs: list[Path], out) -> None:
     """Write ``word<TAB>tag`` lines from ``seq.in`` (words) and ``seq.out`` (tags), one utterance
     per line in each, with a blank line after each utterance."""
     seq_in, seq_out = inputs
-    with open(seq_in, encoding="utf-8", newline="\n") as fw, open(
-        seq_out, encoding="utf-8", newline="\n"
-    ) as ft:
+    with (
+        open(seq_in, encoding="utf-8", newline="\n") as fw,
+        open(seq_out, encoding="utf-8", newline="\n") as ft,
+    ):
         for number, (wline, tline) in enumerate(zip_longest(fw, ft), start=1):
             if wline is None or tline is None:
                 short = seq_in if wline is None else seq_out
@@ -135,7 +136,12 @@ def _build(f: CorpusFile, inputs: list[Path], target: Path) -> Path:
         raise
     digest, n = sha256_file(tmp)
     _check_or_discard(
-        tmp, f"{target} (built from {', '.join(s.url for s in f.sources)})", f.sha256, f.size, digest, n
+        tmp,
+        f"{target} (built from {', '.join(s.url for s in f.sources)})",
+        f.sha256,
+        f.size,
+        digest,
+        n,
     )
     os.replace(tmp, target)
     return target

@@ -191,20 +191,63 @@ _CORPORA = [
         scheme="iob2",
         sep="space",
         files=_files(
-            _gh(*_TEROPA, "resources/corpora/conll2000", ("train", "train.txt", 2842164,
-                "82033cd7a72b209923a98007793e8f9de3abc1c8b79d646c50648eb949b87cea")),
-            _gh(*_TEROPA, "resources/corpora/conll2000", ("test", "test.txt", 639396,
-                "73b7b1e565fa75a1e22fe52ecdf41b6624d6f59dacb591d44252bf4d692b1628")),
+            _gh(
+                *_TEROPA,
+                "resources/corpora/conll2000",
+                (
+                    "train",
+                    "train.txt",
+                    2842164,
+                    "82033cd7a72b209923a98007793e8f9de3abc1c8b79d646c50648eb949b87cea",
+                ),
+            ),
+            _gh(
+                *_TEROPA,
+                "resources/corpora/conll2000",
+                (
+                    "test",
+                    "test.txt",
+                    639396,
+                    "73b7b1e565fa75a1e22fe52ecdf41b6624d6f59dacb591d44252bf4d692b1628",
+                ),
+            ),
         ),
         licence="No licence stated. Wall Street Journal text (Penn Treebank, LDC); the chunk "
         "annotation is freely distributed for research by CLiPS/NLTK.",
         expected={
-            "train": Expected(8936, 211727, spans={
-                "ADJP": 2060, "ADVP": 4227, "CONJP": 56, "INTJ": 31, "LST": 10, "NP": 55081,
-                "PP": 21281, "PRT": 556, "SBAR": 2207, "UCP": 2, "VP": 21467}),
-            "test": Expected(2012, 47377, spans={
-                "ADJP": 438, "ADVP": 866, "CONJP": 9, "INTJ": 2, "LST": 5, "NP": 12422,
-                "PP": 4811, "PRT": 106, "SBAR": 535, "VP": 4658}),
+            "train": Expected(
+                8936,
+                211727,
+                spans={
+                    "ADJP": 2060,
+                    "ADVP": 4227,
+                    "CONJP": 56,
+                    "INTJ": 31,
+                    "LST": 10,
+                    "NP": 55081,
+                    "PP": 21281,
+                    "PRT": 556,
+                    "SBAR": 2207,
+                    "UCP": 2,
+                    "VP": 21467,
+                },
+            ),
+            "test": Expected(
+                2012,
+                47377,
+                spans={
+                    "ADJP": 438,
+                    "ADVP": 866,
+                    "CONJP": 9,
+                    "INTJ": 2,
+                    "LST": 5,
+                    "NP": 12422,
+                    "PP": 4811,
+                    "PRT": 106,
+                    "SBAR": 535,
+                    "VP": 4658,
+                },
+            ),
         },
         notes="No dev split. POS are Brill-tagger tags.",
     ),
@@ -221,25 +264,61 @@ _CORPORA = [
         extra_span_columns=("chunk",),
         sep="space",
         files=_files(
-            _gh(*_SYNALP, "corpus/CoNLL-2003", ("train", "eng.train", 3281528,
-                "eac0822f501353f265383ddf1edb0dcd42a1b6eefd3e383d7074db98c38eb41c")),
-            _gh(*_SYNALP, "corpus/CoNLL-2003", ("dev", "eng.testa", 827012,
-                "aedc4ccbd1ae9795feaa0e86fe72d195b0258abed9d705b630d1c889276fac1e")),
-            _gh(*_SYNALP, "corpus/CoNLL-2003", ("test", "eng.testb", 748096,
-                "0632f32c090ef31c223135b7fee3187a7cf8e65c4015c7866bb7783428cdd9a6")),
+            _gh(
+                *_SYNALP,
+                "corpus/CoNLL-2003",
+                (
+                    "train",
+                    "eng.train",
+                    3281528,
+                    "eac0822f501353f265383ddf1edb0dcd42a1b6eefd3e383d7074db98c38eb41c",
+                ),
+            ),
+            _gh(
+                *_SYNALP,
+                "corpus/CoNLL-2003",
+                (
+                    "dev",
+                    "eng.testa",
+                    827012,
+                    "aedc4ccbd1ae9795feaa0e86fe72d195b0258abed9d705b630d1c889276fac1e",
+                ),
+            ),
+            _gh(
+                *_SYNALP,
+                "corpus/CoNLL-2003",
+                (
+                    "test",
+                    "eng.testb",
+                    748096,
+                    "0632f32c090ef31c223135b7fee3187a7cf8e65c4015c7866bb7783428cdd9a6",
+                ),
+            ),
         ),
         licence="Research evaluation only: the text is the Reuters Corpus (RCV1), which requires "
         "a (free) agreement with NIST/Reuters; not licensed for redistribution or commercial use.",
         expected={
-            "train": Expected(14041, 203621, docstarts=946, spans={
-                "LOC": 7140, "MISC": 3438, "ORG": 6321, "PER": 6600},
-                column_spans={"chunk": 99997}),
-            "dev": Expected(3250, 51362, docstarts=216, spans={
-                "LOC": 1837, "MISC": 922, "ORG": 1341, "PER": 1842},
-                column_spans={"chunk": 25737}),
-            "test": Expected(3453, 46435, docstarts=231, spans={
-                "LOC": 1668, "MISC": 702, "ORG": 1661, "PER": 1617},
-                column_spans={"chunk": 22020}),
+            "train": Expected(
+                14041,
+                203621,
+                docstarts=946,
+                spans={"LOC": 7140, "MISC": 3438, "ORG": 6321, "PER": 6600},
+                column_spans={"chunk": 99997},
+            ),
+            "dev": Expected(
+                3250,
+                51362,
+                docstarts=216,
+                spans={"LOC": 1837, "MISC": 922, "ORG": 1341, "PER": 1842},
+                column_spans={"chunk": 25737},
+            ),
+            "test": Expected(
+                3453,
+                46435,
+                docstarts=231,
+                spans={"LOC": 1668, "MISC": 702, "ORG": 1661, "PER": 1617},
+                column_spans={"chunk": 22020},
+            ),
         },
         # ``B-`` right after ``O`` (not a boundary between two same-type spans).
         scheme_exceptions=(("train", 152428), ("train", 175436)),
@@ -258,22 +337,47 @@ _CORPORA = [
         scheme="iob2",
         sep="space",
         files=_files(
-            _gh(*_TEROPA, "resources/corpora/conll2002", ("train", "esp.train", 2970825,
-                "a20d95cab7d88a19a86f8c1ad6329325c99fbd9529ed978cbd7e31d4b01b4008")),
-            _gh(*_TEROPA, "resources/corpora/conll2002", ("dev", "esp.testa", 594058,
-                "85c17793b77881c53d19017d9d0f1e6fb98b7ddcab54a5f24b05ed1793103c87")),
-            _gh(*_TEROPA, "resources/corpora/conll2002", ("test", "esp.testb", 575807,
-                "1f8f7a392c6d4979a5592a5794eed43d7869b46da6851bbcde99714149f1d016")),
+            _gh(
+                *_TEROPA,
+                "resources/corpora/conll2002",
+                (
+                    "train",
+                    "esp.train",
+                    2970825,
+                    "a20d95cab7d88a19a86f8c1ad6329325c99fbd9529ed978cbd7e31d4b01b4008",
+                ),
+            ),
+            _gh(
+                *_TEROPA,
+                "resources/corpora/conll2002",
+                (
+                    "dev",
+                    "esp.testa",
+                    594058,
+                    "85c17793b77881c53d19017d9d0f1e6fb98b7ddcab54a5f24b05ed1793103c87",
+                ),
+            ),
+            _gh(
+                *_TEROPA,
+                "resources/corpora/conll2002",
+                (
+                    "test",
+                    "esp.testb",
+                    575807,
+                    "1f8f7a392c6d4979a5592a5794eed43d7869b46da6851bbcde99714149f1d016",
+                ),
+            ),
         ),
         licence="Research use in the context of the CoNLL-2002 shared task only; no permission "
         "for other (especially commercial) applications.",
         expected={
-            "train": Expected(8323, 264715, spans={
-                "LOC": 4914, "MISC": 2173, "ORG": 7390, "PER": 4321}),
-            "dev": Expected(1915, 52923, spans={
-                "LOC": 985, "MISC": 445, "ORG": 1700, "PER": 1222}),
-            "test": Expected(1517, 51533, spans={
-                "LOC": 1084, "MISC": 340, "ORG": 1400, "PER": 735}),
+            "train": Expected(
+                8323, 264715, spans={"LOC": 4914, "MISC": 2173, "ORG": 7390, "PER": 4321}
+            ),
+            "dev": Expected(1915, 52923, spans={"LOC": 985, "MISC": 445, "ORG": 1700, "PER": 1222}),
+            "test": Expected(
+                1517, 51533, spans={"LOC": 1084, "MISC": 340, "ORG": 1400, "PER": 735}
+            ),
         },
         # One span per file starts with I- after O (conlleval decoding counts it as a span).
         scheme_exceptions=(("train", 221619), ("dev", 30882), ("test", 9291)),
@@ -291,21 +395,59 @@ _CORPORA = [
         scheme=None,
         sep="tab",
         files=_files(
-            _gh(*_UD, "", ("train", "en_ewt-ud-train.conllu", 14203025,
-                "3fb78e2b55482c8ee00caa653af436c88c9e5bc9a73ce26e4ae3ddc79d2b7e7b")),
-            _gh(*_UD, "", ("dev", "en_ewt-ud-dev.conllu", 1805545,
-                "531a54ff90d6ab12201c5a50c3e78e6ddac4de69abc4bce5d275d3cd29efe2b6")),
-            _gh(*_UD, "", ("test", "en_ewt-ud-test.conllu", 1804515,
-                "e266e515a0a7547657ed3d90d9ba46487d6bd251f27ad4269d4e8a427c8555cd")),
+            _gh(
+                *_UD,
+                "",
+                (
+                    "train",
+                    "en_ewt-ud-train.conllu",
+                    14203025,
+                    "3fb78e2b55482c8ee00caa653af436c88c9e5bc9a73ce26e4ae3ddc79d2b7e7b",
+                ),
+            ),
+            _gh(
+                *_UD,
+                "",
+                (
+                    "dev",
+                    "en_ewt-ud-dev.conllu",
+                    1805545,
+                    "531a54ff90d6ab12201c5a50c3e78e6ddac4de69abc4bce5d275d3cd29efe2b6",
+                ),
+            ),
+            _gh(
+                *_UD,
+                "",
+                (
+                    "test",
+                    "en_ewt-ud-test.conllu",
+                    1804515,
+                    "e266e515a0a7547657ed3d90d9ba46487d6bd251f27ad4269d4e8a427c8555cd",
+                ),
+            ),
         ),
         licence="CC BY-SA 4.0.",
         expected={
-            "train": Expected(12544, 201962, extra={
-                "words": 204577, "multiword_tokens": 2614, "empty_nodes": 37, "documents": 540}),
-            "dev": Expected(2001, 24787, extra={
-                "words": 25147, "multiword_tokens": 359, "empty_nodes": 4, "documents": 318}),
-            "test": Expected(2077, 24740, extra={
-                "words": 25094, "multiword_tokens": 354, "empty_nodes": 2, "documents": 316}),
+            "train": Expected(
+                12544,
+                201962,
+                extra={
+                    "words": 204577,
+                    "multiword_tokens": 2614,
+                    "empty_nodes": 37,
+                    "documents": 540,
+                },
+            ),
+            "dev": Expected(
+                2001,
+                24787,
+                extra={"words": 25147, "multiword_tokens": 359, "empty_nodes": 4, "documents": 318},
+            ),
+            "test": Expected(
+                2077,
+                24740,
+                extra={"words": 25094, "multiword_tokens": 354, "empty_nodes": 2, "documents": 316},
+            ),
         },
         notes="Loaded as syntactic words (range lines and empty nodes skipped); token counts "
         "are surface tokens. Label column UPOS (17 tags) or XPOS (PTB-style).",
@@ -322,24 +464,75 @@ _CORPORA = [
         scheme="iob2",
         sep="tab",
         files=_files(
-            _gh(*_WNUT, "", ("train", "wnut17train.conll", 493781,
-                "731820e13f71af324c6b55a1575ec2ce59fbaa2a0806f8f0400b98d56cd6a7a5")),
-            _gh(*_WNUT, "", ("dev", "emerging.dev.conll", 114749,
-                "e053b752b8155113ca66e7db08af5f2f5f43ab993694e4774f1ec5bad42312d8")),
-            _gh(*_WNUT, "", ("test", "emerging.test.annotated", 192425,
-                "2aa79b764e56ec9264a1b30fdd9b70195bd00ff400b62edd8f399d5f13c178f0")),
+            _gh(
+                *_WNUT,
+                "",
+                (
+                    "train",
+                    "wnut17train.conll",
+                    493781,
+                    "731820e13f71af324c6b55a1575ec2ce59fbaa2a0806f8f0400b98d56cd6a7a5",
+                ),
+            ),
+            _gh(
+                *_WNUT,
+                "",
+                (
+                    "dev",
+                    "emerging.dev.conll",
+                    114749,
+                    "e053b752b8155113ca66e7db08af5f2f5f43ab993694e4774f1ec5bad42312d8",
+                ),
+            ),
+            _gh(
+                *_WNUT,
+                "",
+                (
+                    "test",
+                    "emerging.test.annotated",
+                    192425,
+                    "2aa79b764e56ec9264a1b30fdd9b70195bd00ff400b62edd8f399d5f13c178f0",
+                ),
+            ),
         ),
         licence="CC BY 4.0.",
         expected={
-            "train": Expected(3394, 62730, spans={
-                "corporation": 221, "creative-work": 140, "group": 264, "location": 548,
-                "person": 660, "product": 142}),
-            "dev": Expected(1009, 15733, spans={
-                "corporation": 34, "creative-work": 105, "group": 39, "location": 74,
-                "person": 470, "product": 114}),
-            "test": Expected(1287, 23394, spans={
-                "corporation": 66, "creative-work": 142, "group": 165, "location": 150,
-                "person": 429, "product": 127}),
+            "train": Expected(
+                3394,
+                62730,
+                spans={
+                    "corporation": 221,
+                    "creative-work": 140,
+                    "group": 264,
+                    "location": 548,
+                    "person": 660,
+                    "product": 142,
+                },
+            ),
+            "dev": Expected(
+                1009,
+                15733,
+                spans={
+                    "corporation": 34,
+                    "creative-work": 105,
+                    "group": 39,
+                    "location": 74,
+                    "person": 470,
+                    "product": 114,
+                },
+            ),
+            "test": Expected(
+                1287,
+                23394,
+                spans={
+                    "corporation": 66,
+                    "creative-work": 142,
+                    "group": 165,
+                    "location": 150,
+                    "person": 429,
+                    "product": 127,
+                },
+            ),
         },
         notes="Sentence breaks in the train file are often a line holding a single TAB.",
     ),
@@ -355,20 +548,58 @@ _CORPORA = [
         scheme="iob2",
         sep="space",
         files=_files(
-            _gh(*_MIT, "data/mit-restaurant", ("train", "train.txt", 759755,
-                "68f304fdfa377b7a0e5fced686fed72482b8a2ed495e62c52a449a043282d9ab")),
-            _gh(*_MIT, "data/mit-restaurant", ("test", "test.txt", 155720,
-                "bf3b4cb56214d3e053a4febf11b8fddeb7f12084aa00a530b5638cd275be75c7")),
+            _gh(
+                *_MIT,
+                "data/mit-restaurant",
+                (
+                    "train",
+                    "train.txt",
+                    759755,
+                    "68f304fdfa377b7a0e5fced686fed72482b8a2ed495e62c52a449a043282d9ab",
+                ),
+            ),
+            _gh(
+                *_MIT,
+                "data/mit-restaurant",
+                (
+                    "test",
+                    "test.txt",
+                    155720,
+                    "bf3b4cb56214d3e053a4febf11b8fddeb7f12084aa00a530b5638cd275be75c7",
+                ),
+            ),
         ),
         licence="No licence stated by the MIT SLS download page nor by the redistributing "
         "repository.",
         expected={
-            "train": Expected(7660, 70525, spans={
-                "Amenity": 2541, "Cuisine": 2839, "Dish": 1475, "Hours": 990, "Location": 3817,
-                "Price": 730, "Rating": 1070, "Restaurant_Name": 1901}),
-            "test": Expected(1521, 14256, spans={
-                "Amenity": 533, "Cuisine": 532, "Dish": 288, "Hours": 212, "Location": 812,
-                "Price": 171, "Rating": 201, "Restaurant_Name": 402}),
+            "train": Expected(
+                7660,
+                70525,
+                spans={
+                    "Amenity": 2541,
+                    "Cuisine": 2839,
+                    "Dish": 1475,
+                    "Hours": 990,
+                    "Location": 3817,
+                    "Price": 730,
+                    "Rating": 1070,
+                    "Restaurant_Name": 1901,
+                },
+            ),
+            "test": Expected(
+                1521,
+                14256,
+                spans={
+                    "Amenity": 533,
+                    "Cuisine": 532,
+                    "Dish": 288,
+                    "Hours": 212,
+                    "Location": 812,
+                    "Price": 171,
+                    "Rating": 201,
+                    "Restaurant_Name": 402,
+                },
+            ),
         },
         notes="No dev split. Files do not end with a newline.",
     ),
@@ -384,18 +615,39 @@ _CORPORA = [
         scheme="iob2",
         sep="tab",
         files=_files(
-            _zip_seq(*_SLU, "data/atis", "train", "train", "train.txt", 709883,
-                     "aea6013337d5c76a7c1611cbde536c4ac53c6f2ae8d7335643bc980a3b728a8d",
-                     (289848, "3a670980841b21ab39088b2595efc17d487cdc45769c075a3e5f9458bba28c7f"),
-                     (415557, "14c7131bd66562f797dbd7189bc7358f0cf354c6afb0785a9ab973c35b58f34c")),
-            _zip_seq(*_SLU, "data/atis", "dev", "valid", "dev.txt", 81024,
-                     "be96a75e7a4c6a675076f3fd8bbf3eae3479cd0fdffbd299aa791639898bd5c8",
-                     (32761, "c7435b96e7948393608c34819628e863c5338f11ca68e8f896d2cc041d8e17f8"),
-                     (47763, "83ccff3e36f83a993f8e5b5b82adf3256076f234abda4d784051381d7ac76922")),
-            _zip_seq(*_SLU, "data/atis", "test", "test", "test.txt", 134253,
-                     "aadcc3656e06e20148abe8c470b480828c1425df3a863a446cd71a73e0614483",
-                     (52122, "4b2119fc59c37f9398c6605db435d4f467505009e6ee3e5af04fed09f39dc397"),
-                     (81238, "a4690d6bceadc06876d1ff99bc401744aa981cb321e598ae12a3859d7be53254")),
+            _zip_seq(
+                *_SLU,
+                "data/atis",
+                "train",
+                "train",
+                "train.txt",
+                709883,
+                "aea6013337d5c76a7c1611cbde536c4ac53c6f2ae8d7335643bc980a3b728a8d",
+                (289848, "3a670980841b21ab39088b2595efc17d487cdc45769c075a3e5f9458bba28c7f"),
+                (415557, "14c7131bd66562f797dbd7189bc7358f0cf354c6afb0785a9ab973c35b58f34c"),
+            ),
+            _zip_seq(
+                *_SLU,
+                "data/atis",
+                "dev",
+                "valid",
+                "dev.txt",
+                81024,
+                "be96a75e7a4c6a675076f3fd8bbf3eae3479cd0fdffbd299aa791639898bd5c8",
+                (32761, "c7435b96e7948393608c34819628e863c5338f11ca68e8f896d2cc041d8e17f8"),
+                (47763, "83ccff3e36f83a993f8e5b5b82adf3256076f234abda4d784051381d7ac76922"),
+            ),
+            _zip_seq(
+                *_SLU,
+                "data/atis",
+                "test",
+                "test",
+                "test.txt",
+                134253,
+                "aadcc3656e06e20148abe8c470b480828c1425df3a863a446cd71a73e0614483",
+                (52122, "4b2119fc59c37f9398c6605db435d4f467505009e6ee3e5af04fed09f39dc397"),
+                (81238, "a4690d6bceadc06876d1ff99bc401744aa981cb321e598ae12a3859d7be53254"),
+            ),
         ),
         licence="No licence in the source repository; ATIS comes from the LDC ATIS corpora. "
         "Treat as research-only.",
@@ -418,18 +670,39 @@ _CORPORA = [
         scheme="iob2",
         sep="tab",
         files=_files(
-            _zip_seq(*_SLU, "data/snips", "train", "train", "train.txt", 1564107,
-                     "e9cd49839d5e98a099e8c59dba444830bcc0682d55855a4a5ef0731548a0b795",
-                     (617079, "04ad1e3f2121d83c6478f9a4b17d2dbdc21d06d6127f73cb7af835ed733f9855"),
-                     (950926, "fd5f2121d8055827e5d6b3d3bac30f3d7e94e82a5d437751960cbdd9e1b4f6d3")),
-            _zip_seq(*_SLU, "data/snips", "dev", "valid", "dev.txt", 83944,
-                     "d9b1f89c0f1a79c17b1ea2554216f9690e414702af40786c07c73ff3fb939a86",
-                     (33629, "64e0f6d8ad8aab3a3828164d7d53731a0993d3ca1aed437ceaca6d3d568d410e"),
-                     (50626, "712e6d34feb8d52d208b820a5f8bae6e6ff990f08374507dfde22de389088319")),
-            _zip_seq(*_SLU, "data/snips", "test", "test", "test.txt", 83837,
-                     "64ab0afc7b6f5a7888873bc1660caa14225eaff1c8733984e83e7f516e1cd79e",
-                     (33121, "c1e341173fcea2951a8ca371956a6f81c76de87b9583c62eb87edd6158fa3a7c"),
-                     (50918, "58c07c9097d5e1f78889765c2a535a160f6455b90b3142055c8051847afcca47")),
+            _zip_seq(
+                *_SLU,
+                "data/snips",
+                "train",
+                "train",
+                "train.txt",
+                1564107,
+                "e9cd49839d5e98a099e8c59dba444830bcc0682d55855a4a5ef0731548a0b795",
+                (617079, "04ad1e3f2121d83c6478f9a4b17d2dbdc21d06d6127f73cb7af835ed733f9855"),
+                (950926, "fd5f2121d8055827e5d6b3d3bac30f3d7e94e82a5d437751960cbdd9e1b4f6d3"),
+            ),
+            _zip_seq(
+                *_SLU,
+                "data/snips",
+                "dev",
+                "valid",
+                "dev.txt",
+                83944,
+                "d9b1f89c0f1a79c17b1ea2554216f9690e414702af40786c07c73ff3fb939a86",
+                (33629, "64e0f6d8ad8aab3a3828164d7d53731a0993d3ca1aed437ceaca6d3d568d410e"),
+                (50626, "712e6d34feb8d52d208b820a5f8bae6e6ff990f08374507dfde22de389088319"),
+            ),
+            _zip_seq(
+                *_SLU,
+                "data/snips",
+                "test",
+                "test",
+                "test.txt",
+                83837,
+                "64ab0afc7b6f5a7888873bc1660caa14225eaff1c8733984e83e7f516e1cd79e",
+                (33121, "c1e341173fcea2951a8ca371956a6f81c76de87b9583c62eb87edd6158fa3a7c"),
+                (50918, "58c07c9097d5e1f78889765c2a535a160f6455b90b3142055c8051847afcca47"),
+            ),
         ),
         licence="No licence in MiuLab/SlotGated-SLU nor in the sonos/nlu-benchmark READMEs.",
         expected={
@@ -455,7 +728,9 @@ def get(name: str) -> CorpusInfo:
     try:
         return REGISTRY[name]
     except KeyError:
-        raise ValueError(f"unknown corpus {name!r}; registered corpora: {', '.join(REGISTRY)}") from None
+        raise ValueError(
+            f"unknown corpus {name!r}; registered corpora: {', '.join(REGISTRY)}"
+        ) from None
 
 
 def search_roots(data_dir: str | os.PathLike | None = None) -> list[Path]:
@@ -569,7 +844,9 @@ def _error_position(exc: Exception, tags) -> int | None:
     return None
 
 
-def iterate(name: str, split: str, data_dir=None, *, multiword: str = "words") -> Iterator[Sentence]:
+def iterate(
+    name: str, split: str, data_dir=None, *, multiword: str = "words"
+) -> Iterator[Sentence]:
     """Stream one split of a registered corpus (no tag validation; see :func:`load`)."""
     info = get(name)
     return read(info, locate(info, split, data_dir), multiword=multiword)
@@ -610,7 +887,9 @@ def load(
     return sentences
 
 
-def corpus_text(names: Sequence[str], splits: Sequence[str] = ("train", "dev"), data_dir=None) -> list[list[str]]:
+def corpus_text(
+    names: Sequence[str], splits: Sequence[str] = ("train", "dev"), data_dir=None
+) -> list[list[str]]:
     """Token lists of the given splits of registered corpora (splits a corpus lacks are skipped).
 
     The text word clusters learn from; the test split is refused, since clusters must
@@ -619,7 +898,9 @@ def corpus_text(names: Sequence[str], splits: Sequence[str] = ("train", "dev"), 
     from crftagger.errors import ClusterLearnError
 
     if "test" in splits:
-        raise ClusterLearnError("the test split may not be used as cluster text; expected train/dev")
+        raise ClusterLearnError(
+            "the test split may not be used as cluster text; expected train/dev"
+        )
     out: list[list[str]] = []
     for name in names:
         info = get(name)

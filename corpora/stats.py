@@ -46,7 +46,11 @@ class SplitStats:
 
         if self.label_column in expected.column_spans:
             # Counting another label column: only its documented span total applies.
-            cmp(f"{self.label_column} spans", self.span_total, expected.column_spans[self.label_column])
+            cmp(
+                f"{self.label_column} spans",
+                self.span_total,
+                expected.column_spans[self.label_column],
+            )
             return out
         cmp("sentences", self.sentences, expected.sentences)
         cmp("tokens", self.tokens, expected.tokens)
@@ -88,7 +92,9 @@ def split_stats(
     extract = _span_counter() if col in info.span_columns else None
     spans: Counter = Counter()
     labels = Counter()
-    for doc in read_conll_documents(path, info.columns, sep=info.sep, token_column=info.token_column):
+    for doc in read_conll_documents(
+        path, info.columns, sep=info.sep, token_column=info.token_column
+    ):
         if doc.doc_id is not None:
             st.docstarts += 1
         for s in doc.sentences:
@@ -115,15 +121,25 @@ def format_table(info: CorpusInfo, stats: list[SplitStats]) -> str:
     head = ["", *(s.split for s in stats)]
     rows: list[list[str]] = [
         ["sentences", *(f"{s.sentences:,}" for s in stats)],
-        ["tokens" if info.format != "conllu" else "surface tokens", *(f"{s.tokens:,}" for s in stats)],
+        [
+            "tokens" if info.format != "conllu" else "surface tokens",
+            *(f"{s.tokens:,}" for s in stats),
+        ],
     ]
     if any(s.docstarts for s in stats):
         rows.append(["-DOCSTART- lines", *(f"{s.docstarts:,}" for s in stats)])
-    extra_keys = [k for k in ("words", "multiword_tokens", "empty_nodes", "documents")
-                  if any(k in s.extra for s in stats)]
+    extra_keys = [
+        k
+        for k in ("words", "multiword_tokens", "empty_nodes", "documents")
+        if any(k in s.extra for s in stats)
+    ]
     for k in extra_keys:
-        label = {"words": "syntactic words", "multiword_tokens": "multiword-token lines",
-                 "empty_nodes": "empty nodes", "documents": "documents"}[k]
+        label = {
+            "words": "syntactic words",
+            "multiword_tokens": "multiword-token lines",
+            "empty_nodes": "empty nodes",
+            "documents": "documents",
+        }[k]
         rows.append([label, *(f"{s.extra.get(k, 0):,}" for s in stats)])
     if any(s.spans is not None for s in stats):
         types = sorted({t for s in stats for t in (s.spans or {})})
@@ -135,7 +151,9 @@ def format_table(info: CorpusInfo, stats: list[SplitStats]) -> str:
     widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
 
     def fmt(r):
-        cells = [r[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(r[1:], widths[1:], strict=True)]
+        cells = [r[0].ljust(widths[0])] + [
+            c.rjust(w) for c, w in zip(r[1:], widths[1:], strict=True)
+        ]
         return "| " + " | ".join(cells) + " |"
 
     sep = "|" + "|".join(["-" * (widths[0] + 2)] + ["-" * (w + 1) + ":" for w in widths[1:]]) + "|"

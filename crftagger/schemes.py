@@ -379,7 +379,9 @@ def _violation(tags, i, scheme: Scheme, what: str) -> SchemeError:
         # what could have stood at the last position instead
         before = tags[i - 2] if i >= 2 else None
         expected = [
-            t for t in _expected_after(before, prev, scheme) if pair_allowed(_maybe(t, scheme), None)
+            t
+            for t in _expected_after(before, prev, scheme)
+            if pair_allowed(_maybe(t, scheme), None)
         ]
         msg = (
             f"position {i - 1}: tag {prev!r} cannot end the sentence in {scheme.name} "

@@ -53,8 +53,7 @@ class Sentence:
             if len(values) != n:
                 where = f"{self.source}:{self.line}: " if self.source else ""
                 raise ValueError(
-                    f"{where}column {name!r} has {len(values)} values; expected {n} "
-                    f"(one per token)"
+                    f"{where}column {name!r} has {len(values)} values; expected {n} (one per token)"
                 )
 
     def __len__(self) -> int:

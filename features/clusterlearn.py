@@ -42,9 +42,14 @@ LEARNER_VERSION = 1
 
 
 def _check_params(max_words, min_count, n_contexts, window, dim, max_depth):
-    for name, v, lo in (("max_words", max_words, 2), ("min_count", min_count, 1),
-                        ("n_contexts", n_contexts, 1), ("window", window, 1), ("dim", dim, 1),
-                        ("max_depth", max_depth, 1)):
+    for name, v, lo in (
+        ("max_words", max_words, 2),
+        ("min_count", min_count, 1),
+        ("n_contexts", n_contexts, 1),
+        ("window", window, 1),
+        ("dim", dim, 1),
+        ("max_depth", max_depth, 1),
+    ):
         if not isinstance(v, (int, np.integer)) or v < lo:
             raise ClusterLearnError(f"{name} must be an integer >= {lo}, found {v!r}")
 
@@ -58,14 +63,22 @@ def _sentences_of(texts: Iterable[Sequence[str]], lowercase: bool) -> list[list[
         row = []
         for j, t in enumerate(toks):
             if not isinstance(t, str):
-                raise ClusterLearnError(f"sentence {i}, token {j}: found {type(t).__name__}; expected str")
+                raise ClusterLearnError(
+                    f"sentence {i}, token {j}: found {type(t).__name__}; expected str"
+                )
             row.append(t.lower() if lowercase else t)
         out.append(row)
     return out
 
 
-def word_vectors(sentences: list[list[str]], words: list[str], n_contexts: int, window: int,
-                 dim: int, alpha: float = 0.75) -> np.ndarray:
+def word_vectors(
+    sentences: list[list[str]],
+    words: list[str],
+    n_contexts: int,
+    window: int,
+    dim: int,
+    alpha: float = 0.75,
+) -> np.ndarray:
     """PPMI-SVD vectors ``float64[V, d]`` (unit rows) of ``words`` (see the module docstring).
 
     ``d = min(dim, V - 1, number of context columns - 1)``; a word without any
@@ -152,7 +165,7 @@ def _two_means(X: np.ndarray, idx: np.ndarray, iters: int) -> np.ndarray:
     if mask.all() or not mask.any():
         # identical vectors: split by position so every leaf still gets a path
         mask = np.zeros(len(idx), dtype=bool)
-        mask[len(idx) // 2:] = True
+        mask[len(idx) // 2 :] = True
     return mask
 
 
@@ -173,9 +186,17 @@ def divisive_bits(X: np.ndarray, max_depth: int = 20, iters: int = 10) -> list[s
     return bits
 
 
-def learn(texts: Iterable[Sequence[str]], *, lowercase: bool = True, max_words: int = 50000,
-          min_count: int = 2, n_contexts: int = 3000, window: int = 2, dim: int = 100,
-          max_depth: int = 20) -> list[tuple[str, str, int]]:
+def learn(
+    texts: Iterable[Sequence[str]],
+    *,
+    lowercase: bool = True,
+    max_words: int = 50000,
+    min_count: int = 2,
+    n_contexts: int = 3000,
+    window: int = 2,
+    dim: int = 100,
+    max_depth: int = 20,
+) -> list[tuple[str, str, int]]:
     """Cluster the words of ``texts`` (token lists or Sentences); ``[(bits, word, count)]``.
 
     Rows are ordered by bit string, then by decreasing count.
@@ -183,7 +204,9 @@ def learn(texts: Iterable[Sequence[str]], *, lowercase: bool = True, max_words: 
     _check_params(max_words, min_count, n_contexts, window, dim, max_depth)
     sents = _sentences_of(texts, lowercase)
     freq = Counter(t for s in sents for t in s)
-    words = [w for w, n in sorted(freq.items(), key=lambda kv: (-kv[1], kv[0])) if n >= min_count][:max_words]
+    words = [w for w, n in sorted(freq.items(), key=lambda kv: (-kv[1], kv[0])) if n >= min_count][
+        :max_words
+    ]
     if len(words) < 2:
         raise ClusterLearnError(
             f"found {len(words)} word(s) occurring at least {min_count} times; expected at least 2"

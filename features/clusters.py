@@ -41,8 +41,13 @@ class Clusters:
         sha256 (hex) of the bytes of that file.
     """
 
-    def __init__(self, paths: dict[str, str], lowercase: bool = False, source: str | None = None,
-                 fingerprint: str | None = None):
+    def __init__(
+        self,
+        paths: dict[str, str],
+        lowercase: bool = False,
+        source: str | None = None,
+        fingerprint: str | None = None,
+    ):
         self.paths = dict(paths)
         self.lowercase = bool(lowercase)
         self.source = source
@@ -55,13 +60,18 @@ class Clusters:
         return f"Clusters({len(self)} words, lowercase={self.lowercase}, source={self.source!r})"
 
     def __eq__(self, other: object) -> bool:
-        return (isinstance(other, Clusters) and self.lowercase == other.lowercase
-                and list(self.paths.items()) == list(other.paths.items()))
+        return (
+            isinstance(other, Clusters)
+            and self.lowercase == other.lowercase
+            and list(self.paths.items()) == list(other.paths.items())
+        )
 
     __hash__ = None  # mutable; equality compares the tables
 
     @classmethod
-    def from_file(cls, path: str | os.PathLike, lowercase: bool = False, encoding: str = "utf-8") -> Clusters:
+    def from_file(
+        cls, path: str | os.PathLike, lowercase: bool = False, encoding: str = "utf-8"
+    ) -> Clusters:
         """Read a ``bits<TAB>word<TAB>count`` file; every bad line raises :class:`ClusterFileError`."""
         path = os.fspath(path)
         paths: dict[str, str] = {}
@@ -101,9 +111,15 @@ class Clusters:
         return cls(paths, lowercase=lowercase, source=path, fingerprint=digest.hexdigest())
 
     @classmethod
-    def from_table(cls, words: Sequence[str], bits: Sequence[str], lowercase: bool = False,
-                   source: str | None = None, fingerprint: str | None = None,
-                   where: str = "cluster table") -> Clusters:
+    def from_table(
+        cls,
+        words: Sequence[str],
+        bits: Sequence[str],
+        lowercase: bool = False,
+        source: str | None = None,
+        fingerprint: str | None = None,
+        where: str = "cluster table",
+    ) -> Clusters:
         """A table from parallel ``words`` and ``bits`` lists (as :meth:`words_and_bits` gives).
 
         Every entry is checked as :meth:`from_file` checks a line; a bad one
@@ -112,12 +128,16 @@ class Clusters:
         cluster.
         """
         if len(words) != len(bits):
-            raise ClusterFileError(f"{where}: {len(words)} words but {len(bits)} bit strings; "
-                                   "expected one bit string per word")
+            raise ClusterFileError(
+                f"{where}: {len(words)} words but {len(bits)} bit strings; "
+                "expected one bit string per word"
+            )
         paths: dict[str, str] = {}
         for i, (word, b) in enumerate(zip(words, bits, strict=True)):
             if not isinstance(word, str) or not word:
-                raise ClusterFileError(f"{where}, entry {i}: word {word!r}; expected a non-empty string")
+                raise ClusterFileError(
+                    f"{where}, entry {i}: word {word!r}; expected a non-empty string"
+                )
             if not isinstance(b, str) or not b or set(b) - {"0", "1"}:
                 raise ClusterFileError(
                     f"{where}, entry {i}: cluster {b!r} of {word!r} is not a bit string; expected 0s and 1s"
@@ -141,8 +161,10 @@ class Clusters:
         if lowercase == self.lowercase:
             return self
         if self.lowercase:
-            raise ValueError(f"{self!r} holds lower-cased words only; the case-sensitive table "
-                             "cannot be rebuilt from it")
+            raise ValueError(
+                f"{self!r} holds lower-cased words only; the case-sensitive table "
+                "cannot be rebuilt from it"
+            )
         paths: dict[str, str] = {}
         for word, b in self.paths.items():
             paths.setdefault(word.lower(), b)

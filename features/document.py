@@ -62,11 +62,15 @@ def _is_headline(tokens: Sequence[str]) -> bool:
     return len(alpha) >= 2 and all(t.isupper() for t in alpha)
 
 
-def document_values(doc: Sequence[Sequence[str]], names: Sequence[str]) -> list[dict[str, list[str]]]:
+def document_values(
+    doc: Sequence[Sequence[str]], names: Sequence[str]
+) -> list[dict[str, list[str]]]:
     """Values of the features ``names`` for one document (a list of token lists); one dict per sentence."""
     for n in names:
         if n not in FEATURES:
-            raise DocumentFeatureError(f"unknown document feature {n!r}; expected one of {FEATURES}")
+            raise DocumentFeatureError(
+                f"unknown document feature {n!r}; expected one of {FEATURES}"
+            )
     heads = [_is_headline(s) for s in doc]
     cases: dict[str, set[str]] = {}
     best_run: dict[str, tuple[int, str]] = {}
@@ -132,7 +136,9 @@ def document_values(doc: Sequence[Sequence[str]], names: Sequence[str]) -> list[
     return out
 
 
-def _rows(sent, columns: Sequence[str], index: int) -> tuple[list[str], dict[str, list[str]], str | None]:
+def _rows(
+    sent, columns: Sequence[str], index: int
+) -> tuple[list[str], dict[str, list[str]], str | None]:
     """Tokens, named columns and doc id of one input sentence (Sentence, token list or tuples)."""
     toks = getattr(sent, "tokens", None)
     if toks is not None and hasattr(sent, "columns"):
@@ -149,7 +155,9 @@ def _rows(sent, columns: Sequence[str], index: int) -> tuple[list[str], dict[str
     return sent, {}, None
 
 
-def annotate(sentences: Sequence, names: Sequence[str], columns: Sequence[str] = (), prefix: str = "doc:") -> list:
+def annotate(
+    sentences: Sequence, names: Sequence[str], columns: Sequence[str] = (), prefix: str = "doc:"
+) -> list:
     """Sentences with the document values ``names`` added as columns ``prefix + name``.
 
     Input sentences may be :class:`~crftagger.corpora.Sentence` objects, token

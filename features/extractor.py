@@ -96,14 +96,18 @@ class ValueVocab:
             fresh = dict.fromkeys(values)
         except TypeError:
             bad = next(x for x in values if not isinstance(x, str))
-            raise FeatureInputError(f"{self.what} {bad!r} is a {type(bad).__name__}; expected a str") from None
+            raise FeatureInputError(
+                f"{self.what} {bad!r} is a {type(bad).__name__}; expected a str"
+            ) from None
         idx = self.index
         new = [v for v in fresh if v not in idx and v is not None]
         if not new:
             return
         for v in new:
             if type(v) is not str:
-                raise FeatureInputError(f"{self.what} {v!r} is a {type(v).__name__}; expected a str")
+                raise FeatureInputError(
+                    f"{self.what} {v!r} is a {type(v).__name__}; expected a str"
+                )
         n0 = len(self.items)
         dict.update(idx, zip(new, range(n0, n0 + len(new)), strict=True))
         self.items.extend(new)
@@ -119,7 +123,9 @@ class ValueVocab:
     def ids_optional(self, values: Sequence[str | None]) -> np.ndarray:
         """Like :meth:`ids`, with ``None`` giving -1."""
         self._extend(values)
-        return np.fromiter(map(self.index.get, values, repeat(-1)), dtype=np.int32, count=len(values))
+        return np.fromiter(
+            map(self.index.get, values, repeat(-1)), dtype=np.int32, count=len(values)
+        )
 
     def unsafe_array(self) -> np.ndarray:
         """uint8 flag per value: 1 when the value may hide a template separator."""
@@ -130,7 +136,11 @@ class ValueVocab:
                 self.unsafe.extend([_unsafe(v, seps) for v in self.items[n:]])
             else:
                 self.unsafe.extend(bytes(len(self.items) - n))
-        return np.frombuffer(bytes(self.unsafe), dtype=np.uint8) if self.unsafe else np.zeros(0, np.uint8)
+        return (
+            np.frombuffer(bytes(self.unsafe), dtype=np.uint8)
+            if self.unsafe
+            else np.zeros(0, np.uint8)
+        )
 
 
 def _type_function(d: dict, name: str, clusters: Mapping[str, Clusters] | None = None):
@@ -153,6 +163,8 @@ def _type_function(d: dict, name: str, clusters: Mapping[str, Clusters] | None =
 
 #: case-sensitive tables read from files, keyed by (absolute path, mtime, size)
 _CLUSTER_CACHE: dict[tuple, Clusters] = {}
+
+
 def _load_clusters(path: str) -> Clusters:
     """The case-sensitive table of a cluster file (cached while the file is unchanged)."""
     st = os.stat(path)
@@ -221,14 +233,19 @@ def cluster_table(d: dict, name: str, clusters: Mapping[str, Clusters] | None = 
     if clusters and fp is not None and fp in clusters:
         table = clusters[fp]
         if not isinstance(table, Clusters):
-            raise TypeError(f"extractor {name!r}: clusters[{fp!r}] is a {type(table).__name__}; "
-                            "expected a Clusters table")
+            raise TypeError(
+                f"extractor {name!r}: clusters[{fp!r}] is a {type(table).__name__}; "
+                "expected a Clusters table"
+            )
         return table
     try:
         table = _load_clusters(path)
     except FileNotFoundError:
-        supplied = (f"no table with fingerprint {fp} was supplied" if fp is not None
-                    else "the feature set records no fingerprint to find an in-memory table by")
+        supplied = (
+            f"no table with fingerprint {fp} was supplied"
+            if fp is not None
+            else "the feature set records no fingerprint to find an in-memory table by"
+        )
         raise MissingClustersError(
             f"extractor {name!r}: cluster file {path!r} does not exist and {supplied}; expected a "
             "Brown bits<TAB>word<TAB>count file at that path, or its table embedded in the model "
@@ -301,8 +318,13 @@ class FeatureExtractor:
     #: Distinct tokens a frozen extractor caches before it starts afresh.
     max_types: int = 1_000_000
 
-    def __init__(self, feature_set: FeatureSet, attributes: Vocabulary | None = None,
-                 clusters: Mapping[str, Clusters] | None = None, tag_dictionary: TagDictionary | None = None):
+    def __init__(
+        self,
+        feature_set: FeatureSet,
+        attributes: Vocabulary | None = None,
+        clusters: Mapping[str, Clusters] | None = None,
+        tag_dictionary: TagDictionary | None = None,
+    ):
         if not isinstance(feature_set, FeatureSet):
             raise TypeError(f"expected a FeatureSet, found {type(feature_set).__name__}")
         self._clusters_given = clusters
@@ -386,7 +408,9 @@ class FeatureExtractor:
                 self._t_ext[i, j] = ext_index[s.extractor]
                 self._t_off[i, j] = s.offset
         self._t_pad = np.array([t.pad for t in templates], dtype=np.uint8)
-        self._t_where = np.array([("all", "first", "last").index(t.where) for t in templates], dtype=np.int8)
+        self._t_where = np.array(
+            [("all", "first", "last").index(t.where) for t in templates], dtype=np.int8
+        )
         self._t_taint = np.zeros(T, dtype=np.uint8)
         lead = [t.literals[0] for t in templates]
         for a in range(T):
@@ -401,7 +425,10 @@ class FeatureExtractor:
         # padding values: pad_ids[e, side, k] for distance k = 1..D
         D = fs.max_offset
         self._pad_ids = np.full((max(E, 1), 2, D + 1), -1, dtype=np.int32)
-        pads = [[fs.bos.format(k=k) for k in range(1, D + 1)], [fs.eos.format(k=k) for k in range(1, D + 1)]]
+        pads = [
+            [fs.bos.format(k=k) for k in range(1, D + 1)],
+            [fs.eos.format(k=k) for k in range(1, D + 1)],
+        ]
         for e in range(E):
             for side in range(2):
                 for k, s in enumerate(pads[side], 1):
@@ -428,7 +455,9 @@ class FeatureExtractor:
         batch = getattr(f, "batch", None)
 
         def row_fn(strings: Sequence[str]) -> np.ndarray:
-            return vocab.ids_optional(batch(strings) if batch is not None else [f(s) for s in strings])
+            return vocab.ids_optional(
+                batch(strings) if batch is not None else [f(s) for s in strings]
+            )
 
         return row_fn
 
@@ -465,17 +494,23 @@ class FeatureExtractor:
             return
         shared = {(d["lowercase"], d["folds"]) for d in specs.values()}
         if len(shared) > 1:
-            raise FeatureSpecError(f"the tagdict extractors {sorted(specs)} read one table and must agree on "
-                                   f"'lowercase' and 'folds'; found {sorted(shared)}")
+            raise FeatureSpecError(
+                f"the tagdict extractors {sorted(specs)} read one table and must agree on "
+                f"'lowercase' and 'folds'; found {sorted(shared)}"
+            )
         td = self.tag_dictionary
         lower = next(iter(shared))[0]
         if td is not None and td.lowercase != lower:
-            raise FeatureSpecError(f"the tag dictionary given is {'lower-cased' if td.lowercase else 'cased'}, "
-                                   f"the tagdict extractors read it {'lower-cased' if lower else 'cased'}")
+            raise FeatureSpecError(
+                f"the tag dictionary given is {'lower-cased' if td.lowercase else 'cased'}, "
+                f"the tagdict extractors read it {'lower-cased' if lower else 'cased'}"
+            )
         span_names = sorted(n for n, d in specs.items() if d["form"] == "span")
         if td is not None and td.spans is None and span_names:
-            raise FeatureSpecError(f"the tagdict extractors {span_names} read a phrase table, which the tag "
-                                   "dictionary given lacks (it was learned without a span-form extractor)")
+            raise FeatureSpecError(
+                f"the tagdict extractors {span_names} read a phrase table, which the tag "
+                "dictionary given lacks (it was learned without a span-form extractor)"
+            )
 
     def _with_tagdict(self, sentences, y, label_column):
         """The input with the values of the ``tagdict`` extractors added as columns.
@@ -504,16 +539,30 @@ class FeatureExtractor:
             if y is not None:
                 labs = [list(seq) for seq in y]
             else:
-                labs = [list(s.columns[label_column]) if hasattr(s, "columns") else [r[label_column] for r in s]
-                        for s in sentences]
+                labs = [
+                    list(s.columns[label_column])
+                    if hasattr(s, "columns")
+                    else [r[label_column] for r in s]
+                    for s in sentences
+                ]
             if len(labs) != len(rows):
-                raise FeatureInputError(f"y has {len(labs)} label sequences for {len(rows)} sentences")
+                raise FeatureInputError(
+                    f"y has {len(labs)} label sequences for {len(rows)} sentences"
+                )
             for i, (r, lab) in enumerate(zip(rows, labs, strict=True)):
                 if len(r[0]) != len(lab):
-                    raise FeatureInputError(f"sentence {i}: {len(r[0])} tokens but {len(lab)} labels")
+                    raise FeatureInputError(
+                        f"sentence {i}: {len(r[0])} tokens but {len(lab)} labels"
+                    )
             d0 = next(iter(specs.values()))
             self.tag_dictionary, values = cross_validated(
-                [r[0] for r in rows], labs, [r[2] for r in rows], specs, d0["lowercase"], d0["folds"])
+                [r[0] for r in rows],
+                labs,
+                [r[2] for r in rows],
+                specs,
+                d0["lowercase"],
+                d0["folds"],
+            )
         else:
             td = self.tag_dictionary
             if td is None:
@@ -531,13 +580,18 @@ class FeatureExtractor:
                 v = memo.get(w)
                 if v is None:
                     c = get(td.key(w))
-                    v = memo[w] = tuple(td.value(c, w, d["form"], d["rare"], d["suffix"]) for _, d in items)
+                    v = memo[w] = tuple(
+                        td.value(c, w, d["form"], d["rare"], d["suffix"]) for _, d in items
+                    )
                 return v
 
             values = {}
             if items:
                 per = [[vals_of(w) for w in r[0]] for r in rows]
-                values = {name: [[v[j] for v in sent] for sent in per] for j, (name, _) in enumerate(items)}
+                values = {
+                    name: [[v[j] for v in sent] for sent in per]
+                    for j, (name, _) in enumerate(items)
+                }
             span_names = [name for name, d in specs.items() if d["form"] == "span"]
             if span_names:
                 sv = [td.span_values(r[0]) for r in rows]
@@ -563,7 +617,9 @@ class FeatureExtractor:
         lengths: list[int] = []
         for si, sent in enumerate(sentences):
             if isinstance(sent, str):
-                raise FeatureInputError(f"sentence {first + si} is a string; expected a list of tokens")
+                raise FeatureInputError(
+                    f"sentence {first + si} is a string; expected a list of tokens"
+                )
             stoks = getattr(sent, "tokens", None)
             if stoks is not None and hasattr(sent, "columns"):
                 n = len(stoks)
@@ -689,7 +745,9 @@ class FeatureExtractor:
             n = int(self._t_nslots[t])
             exts = self._t_ext[t, :n].tolist()
             bits = self._d_bits[t, :n].tolist()
-            if self._d_off[t] >= 0 and all(sizes[e] <= (1 << b) for e, b in zip(exts, bits, strict=True)):
+            if self._d_off[t] >= 0 and all(
+                sizes[e] <= (1 << b) for e, b in zip(exts, bits, strict=True)
+            ):
                 continue
             nb = [max(2, int(2 * sizes[e] - 1).bit_length()) for e in exts]
             if sum(nb) > self.DIRECT_BITS:
@@ -721,11 +779,20 @@ class FeatureExtractor:
             if self._hashed[t] or self._d_off[t] < 0:
                 continue
             if t in new_bits:
-                kernels.relayout(self._direct, self._d_off[t], self._d_shift[t], self._d_bits[t],
-                                 int(self._t_nslots[t]), self._d_size[t], direct, offs[t], shift_all[t])
+                kernels.relayout(
+                    self._direct,
+                    self._d_off[t],
+                    self._d_shift[t],
+                    self._d_bits[t],
+                    int(self._t_nslots[t]),
+                    self._d_size[t],
+                    direct,
+                    offs[t],
+                    shift_all[t],
+                )
             else:
                 a = int(self._d_off[t])
-                direct[offs[t]:offs[t] + size_all[t]] = self._direct[a:a + self._d_size[t]]
+                direct[offs[t] : offs[t] + size_all[t]] = self._direct[a : a + self._d_size[t]]
         self._direct, self._d_off, self._d_bits = direct, offs, bits_all
         self._d_shift, self._d_size = shift_all, size_all
 
@@ -733,9 +800,15 @@ class FeatureExtractor:
         """Move template ``t`` from its direct block to the hash table, for good."""
         if self._d_off[t] >= 0:
             a = int(self._d_off[t])
-            block = self._direct[a:a + self._d_size[t]]
-            rows, codes = kernels.direct_rows(block, t, self._d_shift[t], self._d_bits[t],
-                                              int(self._t_nslots[t]), self.table.width)
+            block = self._direct[a : a + self._d_size[t]]
+            rows, codes = kernels.direct_rows(
+                block,
+                t,
+                self._d_shift[t],
+                self._d_bits[t],
+                int(self._t_nslots[t]),
+                self.table.width,
+            )
             self.table.insert_many(rows, codes)
             block[:] = kernels.UNSEEN
         self._hashed[t] = True
@@ -858,11 +931,32 @@ class FeatureExtractor:
         s, pos = 0, 0
         while True:
             s_next, pos_next = kernels.attributes_kernel(
-                seq_ptr, s, vals, self._pad_ids, self._t_nslots, self._t_ext, self._t_off,
-                self._t_pad, self._t_where, self._t_taint, self._d_off, self._d_shift, self._direct,
-                unsafe, unsafe_ptr,
-                tab.keys, tab.vals, tab.n_used, tab.max_used, pend_all,
-                pend_rows, pend_slot, out, pos, item_cnt, n_hashed,
+                seq_ptr,
+                s,
+                vals,
+                self._pad_ids,
+                self._t_nslots,
+                self._t_ext,
+                self._t_off,
+                self._t_pad,
+                self._t_where,
+                self._t_taint,
+                self._d_off,
+                self._d_shift,
+                self._direct,
+                unsafe,
+                unsafe_ptr,
+                tab.keys,
+                tab.vals,
+                tab.n_used,
+                tab.max_used,
+                pend_all,
+                pend_rows,
+                pend_slot,
+                out,
+                pos,
+                item_cnt,
+                n_hashed,
             )
             npend = int(tab.n_used[1])
             if npend:
@@ -931,14 +1025,18 @@ class FeatureExtractor:
             for t, lab in enumerate(seq):
                 k = labels.add(lab)
                 if k < 0:
-                    raise ValueError(f"sentence {si}, token {t}: label {lab!r} is not a known label")
+                    raise ValueError(
+                        f"sentence {si}, token {t}: label {lab!r} is not a known label"
+                    )
                 ys.append(k)
             n += 1
         if n != len(seq_ptr) - 1:
             raise ValueError(f"y has {n} sequences for {len(seq_ptr) - 1} sentences")
         return np.asarray(ys, dtype=np.int32)
 
-    def to_dicts(self, sentences: Iterable, y: Iterable[Sequence[str]] | None = None) -> list[list[dict[str, float]]]:
+    def to_dicts(
+        self, sentences: Iterable, y: Iterable[Sequence[str]] | None = None
+    ) -> list[list[dict[str, float]]]:
         """The same attributes as sklearn-crfsuite input: ``{name: value}`` per token.
 
         Every attribute instance is listed (known to the vocabulary or not);
@@ -974,8 +1072,16 @@ class FeatureExtractor:
         rows = np.empty((max(bound, 1), 1 + self._K), dtype=np.int32)
         item_cnt = np.zeros(N, dtype=np.int64)
         k = kernels.instances_kernel(
-            seq_ptr, vals, self._pad_ids, self._t_nslots, self._t_ext, self._t_off,
-            self._t_pad, self._t_where, rows, item_cnt,
+            seq_ptr,
+            vals,
+            self._pad_ids,
+            self._t_nslots,
+            self._t_ext,
+            self._t_off,
+            self._t_pad,
+            self._t_where,
+            rows,
+            item_cnt,
         )
         names = self._render(rows[:k])
         cnt = item_cnt.tolist()
@@ -985,7 +1091,7 @@ class FeatureExtractor:
         for s in range(S):
             sent = []
             for _ in range(int(seq_ptr[s + 1] - seq_ptr[s])):
-                part = names[p:p + cnt[i]]
+                part = names[p : p + cnt[i]]
                 d = dict.fromkeys(part, 1.0)
                 if len(d) != len(part):  # an attribute produced more than once
                     d = {}
@@ -1004,8 +1110,10 @@ class FeatureExtractor:
         ptr = X.item_ptr.tolist()
         out = []
         for s in range(X.n_sequences):
-            out.append([
-                [items[a] if a >= 0 else None for a in ids[ptr[i]:ptr[i + 1]]]
-                for i in range(int(X.seq_ptr[s]), int(X.seq_ptr[s + 1]))
-            ])
+            out.append(
+                [
+                    [items[a] if a >= 0 else None for a in ids[ptr[i] : ptr[i + 1]]]
+                    for i in range(int(X.seq_ptr[s]), int(X.seq_ptr[s + 1]))
+                ]
+            )
         return out

@@ -18,10 +18,25 @@ from .templates import parse, parse_many
 #: CRFsuite's chunking example (``example/chunking.py``): 19 templates over
 #: the word ``w`` and part of speech ``pos``, out-of-sentence offsets omitted.
 CRFSUITE_CHUNKING_TEMPLATES = (
-    "w[-2]", "w[-1]", "w[0]", "w[1]", "w[2]", "w[-1]|w[0]", "w[0]|w[1]",
-    "pos[-2]", "pos[-1]", "pos[0]", "pos[1]", "pos[2]",
-    "pos[-2]|pos[-1]", "pos[-1]|pos[0]", "pos[0]|pos[1]", "pos[1]|pos[2]",
-    "pos[-2]|pos[-1]|pos[0]", "pos[-1]|pos[0]|pos[1]", "pos[0]|pos[1]|pos[2]",
+    "w[-2]",
+    "w[-1]",
+    "w[0]",
+    "w[1]",
+    "w[2]",
+    "w[-1]|w[0]",
+    "w[0]|w[1]",
+    "pos[-2]",
+    "pos[-1]",
+    "pos[0]",
+    "pos[1]",
+    "pos[2]",
+    "pos[-2]|pos[-1]",
+    "pos[-1]|pos[0]",
+    "pos[0]|pos[1]",
+    "pos[1]|pos[2]",
+    "pos[-2]|pos[-1]|pos[0]",
+    "pos[-1]|pos[0]|pos[1]",
+    "pos[0]|pos[1]|pos[2]",
 )
 
 #: Gazetteers of the ``ner`` set: extractor name -> data package source.
@@ -38,21 +53,36 @@ CLUSTER_PREFIXES = (4, 6, 10, 20)
 
 def _crfsuite_chunking_v1() -> FeatureSet:
     return FeatureSet.from_templates(
-        CRFSUITE_CHUNKING_TEMPLATES, pad=False, bos_eos=True, columns=["pos"],
-        name="crfsuite-chunking", version=1,
+        CRFSUITE_CHUNKING_TEMPLATES,
+        pad=False,
+        bos_eos=True,
+        columns=["pos"],
+        name="crfsuite-chunking",
+        version=1,
     )
 
 
-def _cluster_extractors(clusters, lowercase: bool, prefixes=CLUSTER_PREFIXES) -> tuple[dict, list[str]]:
+def _cluster_extractors(
+    clusters, lowercase: bool, prefixes=CLUSTER_PREFIXES
+) -> tuple[dict, list[str]]:
     if clusters is None:
         return {}, []
     ext = {}
     tmpl = []
     for p in prefixes:
         name = f"cl{p}"
-        ext[name] = {"kind": "cluster", "path": str(clusters), "prefix": int(p), "lowercase": bool(lowercase)}
+        ext[name] = {
+            "kind": "cluster",
+            "path": str(clusters),
+            "prefix": int(p),
+            "lowercase": bool(lowercase),
+        }
         tmpl.append(f"{name}[0]")
-    tmpl += [f"cl{prefixes[0]}[-1]", f"cl{prefixes[0]}[1]", f"cl{prefixes[1]}[-1]|cl{prefixes[1]}[0]"]
+    tmpl += [
+        f"cl{prefixes[0]}[-1]",
+        f"cl{prefixes[0]}[1]",
+        f"cl{prefixes[1]}[-1]|cl{prefixes[1]}[0]",
+    ]
     return ext, tmpl
 
 
@@ -60,20 +90,43 @@ def _columns(columns: Iterable[str]) -> list[str]:
     cols = list(columns)
     for c in cols:
         if c not in ("pos", "chunk"):
-            raise FeatureSpecError(f"column {c!r}: the named feature sets know the columns 'pos' and 'chunk'")
+            raise FeatureSpecError(
+                f"column {c!r}: the named feature sets know the columns 'pos' and 'chunk'"
+            )
     return cols
 
 
 def _chunk_v1(columns: Iterable[str] = ("pos",)) -> FeatureSet:
     cols = _columns(columns)
-    t = ["w[-2..2]", "lw[-2..2]", "w[-1]|w[0]", "w[0]|w[1]", "s2[0]", "s3[0]", "p3[0]",
-         "sshape[-1..1]", "title[0]", "hasdigit[0]", "hyphen[0]"]
+    t = [
+        "w[-2..2]",
+        "lw[-2..2]",
+        "w[-1]|w[0]",
+        "w[0]|w[1]",
+        "s2[0]",
+        "s3[0]",
+        "p3[0]",
+        "sshape[-1..1]",
+        "title[0]",
+        "hasdigit[0]",
+        "hyphen[0]",
+    ]
     if "pos" in cols:
-        t += ["pos[-2..2]", "pos[-2]|pos[-1]", "pos[-1]|pos[0]", "pos[0]|pos[1]", "pos[1]|pos[2]",
-              "pos[-2]|pos[-1]|pos[0]", "pos[-1]|pos[0]|pos[1]", "pos[0]|pos[1]|pos[2]", "pos[0]|lw[0]",
-              "pos[-1]|lw[0]"]
-    return FeatureSet.from_templates(t, pad=True, bos_eos=True, columns=cols, name="chunk", version=1,
-                                     params={"columns": cols})
+        t += [
+            "pos[-2..2]",
+            "pos[-2]|pos[-1]",
+            "pos[-1]|pos[0]",
+            "pos[0]|pos[1]",
+            "pos[1]|pos[2]",
+            "pos[-2]|pos[-1]|pos[0]",
+            "pos[-1]|pos[0]|pos[1]",
+            "pos[0]|pos[1]|pos[2]",
+            "pos[0]|lw[0]",
+            "pos[-1]|lw[0]",
+        ]
+    return FeatureSet.from_templates(
+        t, pad=True, bos_eos=True, columns=cols, name="chunk", version=1, params={"columns": cols}
+    )
 
 
 def _chunk_v2(columns: Iterable[str] = ("pos",)) -> FeatureSet:
@@ -81,61 +134,187 @@ def _chunk_v2(columns: Iterable[str] = ("pos",)) -> FeatureSet:
     4-suffix; with POS: tags at distance 3, the POS pair around the token and POS-word pairs
     across -1..1 (``pos[-1]|pos[0]|lw[0]``, ``pos[0]|pos[1]|lw[0]``)."""
     cols = _columns(columns)
-    t = ["w[-2..2]", "lw[-2..2]", "w[-1]|w[0]", "w[0]|w[1]", "s2[0]", "s3[0]", "p3[0]",
-         "sshape[-1..1]", "title[0]", "hasdigit[0]", "hyphen[0]",
-         "lw[-2]|lw[-1]", "lw[1]|lw[2]", "lw[-1]|lw[1]", "s4[0]", "s3[-1]", "s3[1]"]
+    t = [
+        "w[-2..2]",
+        "lw[-2..2]",
+        "w[-1]|w[0]",
+        "w[0]|w[1]",
+        "s2[0]",
+        "s3[0]",
+        "p3[0]",
+        "sshape[-1..1]",
+        "title[0]",
+        "hasdigit[0]",
+        "hyphen[0]",
+        "lw[-2]|lw[-1]",
+        "lw[1]|lw[2]",
+        "lw[-1]|lw[1]",
+        "s4[0]",
+        "s3[-1]",
+        "s3[1]",
+    ]
     if "pos" in cols:
-        t += ["pos[-3..3]", "pos[-2]|pos[-1]", "pos[-1]|pos[0]", "pos[0]|pos[1]", "pos[1]|pos[2]",
-              "pos[-1]|pos[1]", "pos[-2]|pos[-1]|pos[0]", "pos[-1]|pos[0]|pos[1]", "pos[0]|pos[1]|pos[2]",
-              "pos[0]|lw[0]", "pos[-1]|lw[0]", "pos[1]|lw[0]", "pos[0]|lw[-1]", "pos[0]|lw[1]",
-              "pos[-1]|pos[0]|lw[0]", "pos[0]|pos[1]|lw[0]"]
-    return FeatureSet.from_templates(t, pad=True, bos_eos=True, columns=cols, name="chunk", version=2,
-                                     params={"columns": cols})
+        t += [
+            "pos[-3..3]",
+            "pos[-2]|pos[-1]",
+            "pos[-1]|pos[0]",
+            "pos[0]|pos[1]",
+            "pos[1]|pos[2]",
+            "pos[-1]|pos[1]",
+            "pos[-2]|pos[-1]|pos[0]",
+            "pos[-1]|pos[0]|pos[1]",
+            "pos[0]|pos[1]|pos[2]",
+            "pos[0]|lw[0]",
+            "pos[-1]|lw[0]",
+            "pos[1]|lw[0]",
+            "pos[0]|lw[-1]",
+            "pos[0]|lw[1]",
+            "pos[-1]|pos[0]|lw[0]",
+            "pos[0]|pos[1]|lw[0]",
+        ]
+    return FeatureSet.from_templates(
+        t, pad=True, bos_eos=True, columns=cols, name="chunk", version=2, params={"columns": cols}
+    )
 
 
 def _pos_v1(clusters=None, clusters_lowercase: bool = False) -> FeatureSet:
-    t = ["w[0]", "lw[-2..2]", "lw[-1]|lw[0]", "lw[0]|lw[1]", "lw[-2]|lw[-1]",
-         "p1[0]", "p2[0]", "p3[0]", "p4[0]", "s1[0]", "s2[0]", "s3[0]", "s4[0]", "s3[-1]", "s3[1]",
-         "shape[0]", "sshape[-1..1]", "allcap[0]", "title[0]", "hasdigit[0]", "alldigit[0]",
-         "hyphen[0]", "punct[0]", "alnum[0]", "len[0]", "pattern[0]"]
+    t = [
+        "w[0]",
+        "lw[-2..2]",
+        "lw[-1]|lw[0]",
+        "lw[0]|lw[1]",
+        "lw[-2]|lw[-1]",
+        "p1[0]",
+        "p2[0]",
+        "p3[0]",
+        "p4[0]",
+        "s1[0]",
+        "s2[0]",
+        "s3[0]",
+        "s4[0]",
+        "s3[-1]",
+        "s3[1]",
+        "shape[0]",
+        "sshape[-1..1]",
+        "allcap[0]",
+        "title[0]",
+        "hasdigit[0]",
+        "alldigit[0]",
+        "hyphen[0]",
+        "punct[0]",
+        "alnum[0]",
+        "len[0]",
+        "pattern[0]",
+    ]
     ext, ct = _cluster_extractors(clusters, clusters_lowercase)
-    return FeatureSet.from_templates(t + ct, pad=True, bos_eos=True, extractors=ext, name="pos", version=1,
-                                     params={"clusters": None if clusters is None else str(clusters),
-                                             "clusters_lowercase": clusters_lowercase})
+    return FeatureSet.from_templates(
+        t + ct,
+        pad=True,
+        bos_eos=True,
+        extractors=ext,
+        name="pos",
+        version=1,
+        params={
+            "clusters": None if clusters is None else str(clusters),
+            "clusters_lowercase": clusters_lowercase,
+        },
+    )
 
 
 #: Affix lengths beyond the built-in 1..4 used by ``pos`` v2.
-LONG_AFFIXES = {"s5": {"kind": "suffix", "n": 5}, "s6": {"kind": "suffix", "n": 6},
-                "p5": {"kind": "prefix", "n": 5}}
+LONG_AFFIXES = {
+    "s5": {"kind": "suffix", "n": 5},
+    "s6": {"kind": "suffix", "n": 6},
+    "p5": {"kind": "prefix", "n": 5},
+}
 
 
 def _pos_v2(clusters=None, clusters_lowercase: bool = False) -> FeatureSet:
     """v1 plus 5-6 letter suffixes and the 5-prefix, neighbours' 1-2 suffixes, exact neighbour
     words, the +-3 window, the bigram after and the pair around the token, neighbours' long
     shapes, short-shape bigrams and the 3-suffix paired with each neighbour."""
-    t = ["w[0]", "lw[-2..2]", "lw[-1]|lw[0]", "lw[0]|lw[1]", "lw[-2]|lw[-1]",
-         "p1[0]", "p2[0]", "p3[0]", "p4[0]", "s1[0]", "s2[0]", "s3[0]", "s4[0]", "s3[-1]", "s3[1]",
-         "shape[0]", "sshape[-1..1]", "allcap[0]", "title[0]", "hasdigit[0]", "alldigit[0]",
-         "hyphen[0]", "punct[0]", "alnum[0]", "len[0]", "pattern[0]",
-         "s5[0]", "s6[0]", "p5[0]", "s2[-1]", "s2[1]", "s1[-1]", "s1[1]",
-         "lw[1]|lw[2]", "lw[-1]|lw[1]", "lw[-3]", "lw[3]", "w[-1]", "w[1]",
-         "shape[-1]", "shape[1]", "sshape[-1]|sshape[0]", "sshape[0]|sshape[1]", "lw[-1]|s3[0]", "s3[0]|lw[1]"]
+    t = [
+        "w[0]",
+        "lw[-2..2]",
+        "lw[-1]|lw[0]",
+        "lw[0]|lw[1]",
+        "lw[-2]|lw[-1]",
+        "p1[0]",
+        "p2[0]",
+        "p3[0]",
+        "p4[0]",
+        "s1[0]",
+        "s2[0]",
+        "s3[0]",
+        "s4[0]",
+        "s3[-1]",
+        "s3[1]",
+        "shape[0]",
+        "sshape[-1..1]",
+        "allcap[0]",
+        "title[0]",
+        "hasdigit[0]",
+        "alldigit[0]",
+        "hyphen[0]",
+        "punct[0]",
+        "alnum[0]",
+        "len[0]",
+        "pattern[0]",
+        "s5[0]",
+        "s6[0]",
+        "p5[0]",
+        "s2[-1]",
+        "s2[1]",
+        "s1[-1]",
+        "s1[1]",
+        "lw[1]|lw[2]",
+        "lw[-1]|lw[1]",
+        "lw[-3]",
+        "lw[3]",
+        "w[-1]",
+        "w[1]",
+        "shape[-1]",
+        "shape[1]",
+        "sshape[-1]|sshape[0]",
+        "sshape[0]|sshape[1]",
+        "lw[-1]|s3[0]",
+        "s3[0]|lw[1]",
+    ]
     ext, ct = _cluster_extractors(clusters, clusters_lowercase)
     ext.update(LONG_AFFIXES)
-    return FeatureSet.from_templates(t + ct, pad=True, bos_eos=True, extractors=ext, name="pos", version=2,
-                                     params={"clusters": None if clusters is None else str(clusters),
-                                             "clusters_lowercase": clusters_lowercase})
+    return FeatureSet.from_templates(
+        t + ct,
+        pad=True,
+        bos_eos=True,
+        extractors=ext,
+        name="pos",
+        version=2,
+        params={
+            "clusters": None if clusters is None else str(clusters),
+            "clusters_lowercase": clusters_lowercase,
+        },
+    )
 
 
 #: The tag-dictionary extractors of ``pos`` v3: the ambiguity class of a word and, for a word seen
 #: at most 5 times, its class with its 3-suffix (:mod:`crftagger.features.tagdict`; 10 folds of
 #: documents at training time).
-TAGDICT_EXTRACTORS = {"amb": {"kind": "tagdict", "form": "class", "lowercase": True, "folds": 10},
-                      "ambr": {"kind": "tagdict", "form": "rare", "lowercase": True, "folds": 10,
-                               "rare": 5, "suffix": 3}}
+TAGDICT_EXTRACTORS = {
+    "amb": {"kind": "tagdict", "form": "class", "lowercase": True, "folds": 10},
+    "ambr": {
+        "kind": "tagdict",
+        "form": "rare",
+        "lowercase": True,
+        "folds": 10,
+        "rare": 5,
+        "suffix": 3,
+    },
+}
 
 
-def _pos_v3(clusters=None, clusters_lowercase: bool = False, tag_dictionary: bool = True) -> FeatureSet:
+def _pos_v3(
+    clusters=None, clusters_lowercase: bool = False, tag_dictionary: bool = True
+) -> FeatureSet:
     """v2 plus a tag dictionary learned from the training labels (cross-validated over 10 folds of
     documents): the ambiguity classes (sets of tags seen with the lower-cased word) at -1..1, their
     pairs, triple and skip pair, the class paired with the short shapes at -1..1, and the class with
@@ -143,13 +322,38 @@ def _pos_v3(clusters=None, clusters_lowercase: bool = False, tag_dictionary: boo
     ``benchmarks/experiments.md``."""
     base = _pos_v2(clusters, clusters_lowercase)
     if not tag_dictionary:
-        return FeatureSet(list(base.templates), dict(base.extractors), [], "pos", 3,
-                          {**base.params, "tag_dictionary": False}, base.bos, base.eos)
-    t = ["amb[-1..1]", "ambr[0]", "amb[-1]|amb[0]", "amb[0]|amb[1]", "amb[-1]|amb[0]|amb[1]", "amb[-1]|amb[1]",
-         "amb[0]|sshape[0]", "amb[0]|sshape[-1]", "amb[0]|sshape[1]"]
+        return FeatureSet(
+            list(base.templates),
+            dict(base.extractors),
+            [],
+            "pos",
+            3,
+            {**base.params, "tag_dictionary": False},
+            base.bos,
+            base.eos,
+        )
+    t = [
+        "amb[-1..1]",
+        "ambr[0]",
+        "amb[-1]|amb[0]",
+        "amb[0]|amb[1]",
+        "amb[-1]|amb[0]|amb[1]",
+        "amb[-1]|amb[1]",
+        "amb[0]|sshape[0]",
+        "amb[0]|sshape[-1]",
+        "amb[0]|sshape[1]",
+    ]
     ext = {**base.extractors, **TAGDICT_EXTRACTORS}
-    return FeatureSet(list(base.templates) + parse_many(t), ext, [], "pos", 3,
-                      {**base.params, "tag_dictionary": True}, base.bos, base.eos)
+    return FeatureSet(
+        list(base.templates) + parse_many(t),
+        ext,
+        [],
+        "pos",
+        3,
+        {**base.params, "tag_dictionary": True},
+        base.bos,
+        base.eos,
+    )
 
 
 def _gazetteer_extractors(gazetteers: bool, case_sensitive: bool) -> tuple[dict, list[str]]:
@@ -159,22 +363,60 @@ def _gazetteer_extractors(gazetteers: bool, case_sensitive: bool) -> tuple[dict,
     tmpl = []
     for name, src in NER_GAZETTEERS.items():
         g = from_source(src, case_sensitive=case_sensitive)
-        ext[name] = {"kind": "gazetteer", "source": src, "case_sensitive": case_sensitive,
-                     "fingerprint": g.fingerprint(), "package_version": source_version(src)}
+        ext[name] = {
+            "kind": "gazetteer",
+            "source": src,
+            "case_sensitive": case_sensitive,
+            "fingerprint": g.fingerprint(),
+            "package_version": source_version(src),
+        }
         tmpl += [f"{name}[-1..1]"]
     return ext, tmpl
 
 
-def _ner_v1(columns: Iterable[str] = (), gazetteers: bool = True, gazetteer_case_sensitive: bool = True,
-            clusters=None, clusters_lowercase: bool = False) -> FeatureSet:
+def _ner_v1(
+    columns: Iterable[str] = (),
+    gazetteers: bool = True,
+    gazetteer_case_sensitive: bool = True,
+    clusters=None,
+    clusters_lowercase: bool = False,
+) -> FeatureSet:
     cols = _columns(columns)
-    t = ["w[0]", "lw[-2..2]", "lw[-1]|lw[0]", "lw[0]|lw[1]",
-         "shape[-1..1]", "sshape[-2..2]", "sshape[-1]|sshape[0]", "sshape[0]|sshape[1]",
-         "p1[0]", "p2[0]", "p3[0]", "p4[0]", "s1[0]", "s2[0]", "s3[0]", "s4[0]",
-         "s3[-1]", "s3[1]", "p3[-1]", "p3[1]",
-         "title[-1..1]", "allcap[-1..1]", "title[-1]|title[0]", "title[0]|title[1]",
-         "hasdigit[0]", "alldigit[0]", "alnum[0]", "hyphen[0]", "punct[0]", "len[0]", "pattern[0]",
-         "lw[-1]|sshape[0]", "sshape[0]|lw[1]"]
+    t = [
+        "w[0]",
+        "lw[-2..2]",
+        "lw[-1]|lw[0]",
+        "lw[0]|lw[1]",
+        "shape[-1..1]",
+        "sshape[-2..2]",
+        "sshape[-1]|sshape[0]",
+        "sshape[0]|sshape[1]",
+        "p1[0]",
+        "p2[0]",
+        "p3[0]",
+        "p4[0]",
+        "s1[0]",
+        "s2[0]",
+        "s3[0]",
+        "s4[0]",
+        "s3[-1]",
+        "s3[1]",
+        "p3[-1]",
+        "p3[1]",
+        "title[-1..1]",
+        "allcap[-1..1]",
+        "title[-1]|title[0]",
+        "title[0]|title[1]",
+        "hasdigit[0]",
+        "alldigit[0]",
+        "alnum[0]",
+        "hyphen[0]",
+        "punct[0]",
+        "len[0]",
+        "pattern[0]",
+        "lw[-1]|sshape[0]",
+        "sshape[0]|lw[1]",
+    ]
     if "pos" in cols:
         t += ["pos[-1..1]", "pos[-1]|pos[0]", "pos[0]|pos[1]", "pos[0]|sshape[0]"]
     if "chunk" in cols:
@@ -183,9 +425,20 @@ def _ner_v1(columns: Iterable[str] = (), gazetteers: bool = True, gazetteer_case
     cext, ct = _cluster_extractors(clusters, clusters_lowercase)
     ext.update(cext)
     return FeatureSet.from_templates(
-        t + gt + ct, pad=True, bos_eos=True, extractors=ext, columns=cols, name="ner", version=1,
-        params={"columns": cols, "gazetteers": gazetteers, "gazetteer_case_sensitive": gazetteer_case_sensitive,
-                "clusters": None if clusters is None else str(clusters), "clusters_lowercase": clusters_lowercase},
+        t + gt + ct,
+        pad=True,
+        bos_eos=True,
+        extractors=ext,
+        columns=cols,
+        name="ner",
+        version=1,
+        params={
+            "columns": cols,
+            "gazetteers": gazetteers,
+            "gazetteer_case_sensitive": gazetteer_case_sensitive,
+            "clusters": None if clusters is None else str(clusters),
+            "clusters_lowercase": clusters_lowercase,
+        },
     )
 
 
@@ -193,9 +446,16 @@ def _ner_v1(columns: Iterable[str] = (), gazetteers: bool = True, gazetteer_case
 NER_DOCUMENT_FEATURES = ("dcase", "dseq", "dprev", "dfirst")
 
 
-def _ner_v2(columns: Iterable[str] = (), gazetteers: bool = True, gazetteer_case_sensitive: bool = True,
-            clusters=None, clusters_lowercase: bool = True, document: bool = True,
-            document_features: Iterable[str] = NER_DOCUMENT_FEATURES, wide: bool = False) -> FeatureSet:
+def _ner_v2(
+    columns: Iterable[str] = (),
+    gazetteers: bool = True,
+    gazetteer_case_sensitive: bool = True,
+    clusters=None,
+    clusters_lowercase: bool = True,
+    document: bool = True,
+    document_features: Iterable[str] = NER_DOCUMENT_FEATURES,
+    wide: bool = False,
+) -> FeatureSet:
     """``ner`` v1 plus document values, cluster fingerprints and optional wider context.
 
     ``clusters`` (a Brown ``bits<TAB>word<TAB>count`` file, e.g. from
@@ -228,14 +488,31 @@ def _ner_v2(columns: Iterable[str] = (), gazetteers: bool = True, gazetteer_case
         fp = file_fingerprint(clusters)
         for d in cext.values():
             d["fingerprint"] = fp
-        ct += [f"cl{CLUSTER_PREFIXES[2]}[-1]", f"cl{CLUSTER_PREFIXES[2]}[1]", f"cl{CLUSTER_PREFIXES[3]}[0]|title[0]"]
+        ct += [
+            f"cl{CLUSTER_PREFIXES[2]}[-1]",
+            f"cl{CLUSTER_PREFIXES[2]}[1]",
+            f"cl{CLUSTER_PREFIXES[3]}[0]|title[0]",
+        ]
     ext.update(cext)
-    extra_t = FeatureSet.from_templates(extra + ct, pad=True, bos_eos=True, extractors=ext, columns=cols).templates
+    extra_t = FeatureSet.from_templates(
+        extra + ct, pad=True, bos_eos=True, extractors=ext, columns=cols
+    ).templates
     return FeatureSet(
-        t + extra_t, ext, cols, "ner", 2,
-        {"columns": cols, "gazetteers": gazetteers, "gazetteer_case_sensitive": gazetteer_case_sensitive,
-         "clusters": None if clusters is None else str(clusters), "clusters_lowercase": clusters_lowercase,
-         "clusters_fingerprint": fp, "document": dfeats, "wide": wide},
+        t + extra_t,
+        ext,
+        cols,
+        "ner",
+        2,
+        {
+            "columns": cols,
+            "gazetteers": gazetteers,
+            "gazetteer_case_sensitive": gazetteer_case_sensitive,
+            "clusters": None if clusters is None else str(clusters),
+            "clusters_lowercase": clusters_lowercase,
+            "clusters_fingerprint": fp,
+            "document": dfeats,
+            "wide": wide,
+        },
     )
 
 
@@ -247,10 +524,19 @@ NER_NAME_GAZETTEERS = {
 }
 
 
-def _ner_v3(columns: Iterable[str] = (), gazetteers: bool = True, gazetteer_case_sensitive: bool = True,
-            clusters=None, clusters_lowercase: bool = True, document: bool = True,
-            document_features: Iterable[str] = NER_DOCUMENT_FEATURES, wide: bool = False,
-            names: str | None = "en", names_case_sensitive: bool = True, context_bags=None) -> FeatureSet:
+def _ner_v3(
+    columns: Iterable[str] = (),
+    gazetteers: bool = True,
+    gazetteer_case_sensitive: bool = True,
+    clusters=None,
+    clusters_lowercase: bool = True,
+    document: bool = True,
+    document_features: Iterable[str] = NER_DOCUMENT_FEATURES,
+    wide: bool = False,
+    names: str | None = "en",
+    names_case_sensitive: bool = True,
+    context_bags=None,
+) -> FeatureSet:
     """``ner`` v2 plus person-name gazetteers.
 
     ``names`` (a key of :data:`NER_NAME_GAZETTEERS`, or ``None`` for none)
@@ -266,16 +552,31 @@ def _ner_v3(columns: Iterable[str] = (), gazetteers: bool = True, gazetteer_case
     which corpus is in ``benchmarks/experiments.md``.
     """
     if names is not None and names not in NER_NAME_GAZETTEERS:
-        raise FeatureSpecError(f"names={names!r}: expected None or one of {sorted(NER_NAME_GAZETTEERS)}")
-    base = _ner_v2(columns, gazetteers, gazetteer_case_sensitive, clusters, clusters_lowercase, document,
-                   document_features, wide)
+        raise FeatureSpecError(
+            f"names={names!r}: expected None or one of {sorted(NER_NAME_GAZETTEERS)}"
+        )
+    base = _ner_v2(
+        columns,
+        gazetteers,
+        gazetteer_case_sensitive,
+        clusters,
+        clusters_lowercase,
+        document,
+        document_features,
+        wide,
+    )
     t = [tm for tm in base.templates if tm.slots]
     ext = dict(base.extractors)
     extra: list[str] = []
     for name, src in (NER_NAME_GAZETTEERS.get(names, {}) if gazetteers else {}).items():
         g = from_source(src, case_sensitive=names_case_sensitive)
-        ext[name] = {"kind": "gazetteer", "source": src, "case_sensitive": bool(names_case_sensitive),
-                     "fingerprint": g.fingerprint(), "package_version": source_version(src)}
+        ext[name] = {
+            "kind": "gazetteer",
+            "source": src,
+            "case_sensitive": bool(names_case_sensitive),
+            "fingerprint": g.fingerprint(),
+            "package_version": source_version(src),
+        }
         extra.append(f"{name}[-1..1]")
     bags = None
     if context_bags is not None:
@@ -284,13 +585,18 @@ def _ner_v3(columns: Iterable[str] = (), gazetteers: bool = True, gazetteer_case
             try:
                 lo, hi = (int(x) for x in r)
             except (TypeError, ValueError):
-                raise FeatureSpecError(f"ner: context_bags item {r!r}; expected a (FROM, TO) pair") from None
+                raise FeatureSpecError(
+                    f"ner: context_bags item {r!r}; expected a (FROM, TO) pair"
+                ) from None
             if hi < lo:
-                raise FeatureSpecError(f"ner: context_bags item {r!r} is empty; expected FROM <= TO")
+                raise FeatureSpecError(
+                    f"ner: context_bags item {r!r} is empty; expected FROM <= TO"
+                )
             bags.append([lo, hi])
             extra.append(f"lw{{{lo}..{hi}}}")
-    extra_t = FeatureSet.from_templates(extra, pad=True, bos_eos=True, extractors=ext,
-                                        columns=base.columns).templates
+    extra_t = FeatureSet.from_templates(
+        extra, pad=True, bos_eos=True, extractors=ext, columns=base.columns
+    ).templates
     params = {**base.params, "names": names, "names_case_sensitive": bool(names_case_sensitive)}
     if bags is not None:
         params["context_bags"] = bags
@@ -298,26 +604,85 @@ def _ner_v3(columns: Iterable[str] = (), gazetteers: bool = True, gazetteer_case
 
 
 def _slots_v1(clusters=None, clusters_lowercase: bool = True) -> FeatureSet:
-    t = ["lw[-2..2]", "lw[-2]|lw[-1]", "lw[-1]|lw[0]", "lw[0]|lw[1]", "lw[1]|lw[2]",
-         "lw[-1]|lw[0]|lw[1]", "p3[0]", "s3[0]", "s2[0]", "sshape[-1..1]", "hasdigit[0]",
-         "alldigit[0]", "ordinal[0]", "time[0]", "date[0]", "money[0]", "year[0]", "len[0]"]
+    t = [
+        "lw[-2..2]",
+        "lw[-2]|lw[-1]",
+        "lw[-1]|lw[0]",
+        "lw[0]|lw[1]",
+        "lw[1]|lw[2]",
+        "lw[-1]|lw[0]|lw[1]",
+        "p3[0]",
+        "s3[0]",
+        "s2[0]",
+        "sshape[-1..1]",
+        "hasdigit[0]",
+        "alldigit[0]",
+        "ordinal[0]",
+        "time[0]",
+        "date[0]",
+        "money[0]",
+        "year[0]",
+        "len[0]",
+    ]
     ext, ct = _cluster_extractors(clusters, clusters_lowercase)
-    return FeatureSet.from_templates(t + ct, pad=True, bos_eos=True, extractors=ext, name="slots", version=1,
-                                     params={"clusters": None if clusters is None else str(clusters),
-                                             "clusters_lowercase": clusters_lowercase})
+    return FeatureSet.from_templates(
+        t + ct,
+        pad=True,
+        bos_eos=True,
+        extractors=ext,
+        name="slots",
+        version=1,
+        params={
+            "clusters": None if clusters is None else str(clusters),
+            "clusters_lowercase": clusters_lowercase,
+        },
+    )
 
 
 def _slots_v2(clusters=None, clusters_lowercase: bool = True) -> FeatureSet:
     """v1 with the lower-case window widened to +-3, word trigrams ending / starting at the token,
     word bigrams at distance 2-3, neighbours' 3-suffixes and 4-affixes of the token."""
-    t = ["lw[-3..3]", "lw[-3]|lw[-2]", "lw[-2]|lw[-1]", "lw[-1]|lw[0]", "lw[0]|lw[1]", "lw[1]|lw[2]",
-         "lw[2]|lw[3]", "lw[-2]|lw[-1]|lw[0]", "lw[-1]|lw[0]|lw[1]", "lw[0]|lw[1]|lw[2]",
-         "p3[0]", "p4[0]", "s2[0]", "s3[0]", "s4[0]", "s3[-1]", "s3[1]", "sshape[-1..1]", "hasdigit[0]",
-         "alldigit[0]", "ordinal[0]", "time[0]", "date[0]", "money[0]", "year[0]", "len[0]"]
+    t = [
+        "lw[-3..3]",
+        "lw[-3]|lw[-2]",
+        "lw[-2]|lw[-1]",
+        "lw[-1]|lw[0]",
+        "lw[0]|lw[1]",
+        "lw[1]|lw[2]",
+        "lw[2]|lw[3]",
+        "lw[-2]|lw[-1]|lw[0]",
+        "lw[-1]|lw[0]|lw[1]",
+        "lw[0]|lw[1]|lw[2]",
+        "p3[0]",
+        "p4[0]",
+        "s2[0]",
+        "s3[0]",
+        "s4[0]",
+        "s3[-1]",
+        "s3[1]",
+        "sshape[-1..1]",
+        "hasdigit[0]",
+        "alldigit[0]",
+        "ordinal[0]",
+        "time[0]",
+        "date[0]",
+        "money[0]",
+        "year[0]",
+        "len[0]",
+    ]
     ext, ct = _cluster_extractors(clusters, clusters_lowercase)
-    return FeatureSet.from_templates(t + ct, pad=True, bos_eos=True, extractors=ext, name="slots", version=2,
-                                     params={"clusters": None if clusters is None else str(clusters),
-                                             "clusters_lowercase": clusters_lowercase})
+    return FeatureSet.from_templates(
+        t + ct,
+        pad=True,
+        bos_eos=True,
+        extractors=ext,
+        name="slots",
+        version=2,
+        params={
+            "clusters": None if clusters is None else str(clusters),
+            "clusters_lowercase": clusters_lowercase,
+        },
+    )
 
 
 def _fingerprinted(ext: dict, clusters) -> str | None:
@@ -337,17 +702,51 @@ def _slots_v3(clusters=None, clusters_lowercase: bool = True) -> FeatureSet:
     """v2 plus the lower-case words at distance 4 (the verb or preposition that decides between
     ``fromloc``/``toloc`` or ``depart``/``arrive`` often lies that far back); a cluster file is
     recorded with the sha256 of its bytes (scores: ``benchmarks/experiments.md``)."""
-    t = ["lw[-3..3]", "lw[-3]|lw[-2]", "lw[-2]|lw[-1]", "lw[-1]|lw[0]", "lw[0]|lw[1]", "lw[1]|lw[2]",
-         "lw[2]|lw[3]", "lw[-2]|lw[-1]|lw[0]", "lw[-1]|lw[0]|lw[1]", "lw[0]|lw[1]|lw[2]",
-         "p3[0]", "p4[0]", "s2[0]", "s3[0]", "s4[0]", "s3[-1]", "s3[1]", "sshape[-1..1]", "hasdigit[0]",
-         "alldigit[0]", "ordinal[0]", "time[0]", "date[0]", "money[0]", "year[0]", "len[0]",
-         "lw[-4]", "lw[4]"]
+    t = [
+        "lw[-3..3]",
+        "lw[-3]|lw[-2]",
+        "lw[-2]|lw[-1]",
+        "lw[-1]|lw[0]",
+        "lw[0]|lw[1]",
+        "lw[1]|lw[2]",
+        "lw[2]|lw[3]",
+        "lw[-2]|lw[-1]|lw[0]",
+        "lw[-1]|lw[0]|lw[1]",
+        "lw[0]|lw[1]|lw[2]",
+        "p3[0]",
+        "p4[0]",
+        "s2[0]",
+        "s3[0]",
+        "s4[0]",
+        "s3[-1]",
+        "s3[1]",
+        "sshape[-1..1]",
+        "hasdigit[0]",
+        "alldigit[0]",
+        "ordinal[0]",
+        "time[0]",
+        "date[0]",
+        "money[0]",
+        "year[0]",
+        "len[0]",
+        "lw[-4]",
+        "lw[4]",
+    ]
     ext, ct = _cluster_extractors(clusters, clusters_lowercase)
     fp = _fingerprinted(ext, clusters)
-    return FeatureSet.from_templates(t + ct, pad=True, bos_eos=True, extractors=ext, name="slots", version=3,
-                                     params={"clusters": None if clusters is None else str(clusters),
-                                             "clusters_lowercase": clusters_lowercase,
-                                             "clusters_fingerprint": fp})
+    return FeatureSet.from_templates(
+        t + ct,
+        pad=True,
+        bos_eos=True,
+        extractors=ext,
+        name="slots",
+        version=3,
+        params={
+            "clusters": None if clusters is None else str(clusters),
+            "clusters_lowercase": clusters_lowercase,
+            "clusters_fingerprint": fp,
+        },
+    )
 
 
 def _slots_v4(clusters=None, clusters_lowercase: bool = True, left_bag=(-15, -5)) -> FeatureSet:
@@ -363,21 +762,37 @@ def _slots_v4(clusters=None, clusters_lowercase: bool = True, left_bag=(-15, -5)
         try:
             lo, hi = (int(x) for x in left_bag)
         except (TypeError, ValueError):
-            raise FeatureSpecError(f"slots: left_bag {left_bag!r}; expected (FROM, TO) offsets or None") from None
+            raise FeatureSpecError(
+                f"slots: left_bag {left_bag!r}; expected (FROM, TO) offsets or None"
+            ) from None
         if not lo <= hi < 0:
-            raise FeatureSpecError(f"slots: left_bag {left_bag!r}; expected FROM <= TO < 0 (left of the token)")
+            raise FeatureSpecError(
+                f"slots: left_bag {left_bag!r}; expected FROM <= TO < 0 (left of the token)"
+            )
         bag = [lo, hi]
         templates += parse(f"lw{{{lo}..{hi}}}")
-    return FeatureSet(templates, dict(base.extractors), list(base.columns), "slots", 4,
-                      {**base.params, "left_bag": bag}, base.bos, base.eos)
+    return FeatureSet(
+        templates,
+        dict(base.extractors),
+        list(base.columns),
+        "slots",
+        4,
+        {**base.params, "left_bag": bag},
+        base.bos,
+        base.eos,
+    )
 
 
 #: The 5-letter prefix ("stem") of ``slots`` v5's bags (``None`` for shorter words).
 STEM_EXTRACTOR = {"p5": {"kind": "prefix", "n": 5}}
 
 
-def _slots_v5(clusters=None, clusters_lowercase: bool = True, left_bag=(-15, -5),
-              stem_bags=((-15, -1), (1, 15))) -> FeatureSet:
+def _slots_v5(
+    clusters=None,
+    clusters_lowercase: bool = True,
+    left_bag=(-15, -5),
+    stem_bags=((-15, -1), (1, 15)),
+) -> FeatureSet:
     """v4 plus bags of the 5-letter prefixes of the words on either side (``p5{-15..-1}`` and
     ``p5{1..15}``; words shorter than 5 letters add nothing). A stem carries the content word
     that tells a slot's role wherever it stands ("*arriv*ing", "*depart*ure", "*retur*n"), and
@@ -394,23 +809,59 @@ def _slots_v5(clusters=None, clusters_lowercase: bool = True, left_bag=(-15, -5)
             try:
                 lo, hi = (int(x) for x in r)
             except (TypeError, ValueError):
-                raise FeatureSpecError(f"slots: stem_bags item {r!r}; expected a (FROM, TO) pair") from None
+                raise FeatureSpecError(
+                    f"slots: stem_bags item {r!r}; expected a (FROM, TO) pair"
+                ) from None
             if hi < lo or lo <= 0 <= hi:
-                raise FeatureSpecError(f"slots: stem_bags item {r!r}; expected FROM <= TO, both left "
-                                       "or both right of the token (not 0)")
+                raise FeatureSpecError(
+                    f"slots: stem_bags item {r!r}; expected FROM <= TO, both left "
+                    "or both right of the token (not 0)"
+                )
             bags.append([lo, hi])
             templates += parse(f"p5{{{lo}..{hi}}}")
         ext.update(STEM_EXTRACTOR)
-    return FeatureSet(templates, ext, list(base.columns), "slots", 5,
-                      {**base.params, "stem_bags": bags}, base.bos, base.eos)
+    return FeatureSet(
+        templates,
+        ext,
+        list(base.columns),
+        "slots",
+        5,
+        {**base.params, "stem_bags": bags},
+        base.bos,
+        base.eos,
+    )
 
 
 def _pii_v1() -> FeatureSet:
-    t = ["w[0]", "lw[-2..2]", "lw[-1]|lw[0]", "lw[0]|lw[1]", "shape[0]", "sshape[-1..1]",
-         "sshape[-1]|sshape[0]", "sshape[0]|sshape[1]", "pattern[-1..1]", "email[0]", "url[0]",
-         "phone[0]", "ip[0]", "date[0]", "time[0]", "money[0]", "percent[0]", "year[0]",
-         "hasdigit[0]", "alldigit[0]", "alnum[0]", "title[-1..1]", "allcap[0]", "len[0]",
-         "p3[0]", "s3[0]", "punct[0]"]
+    t = [
+        "w[0]",
+        "lw[-2..2]",
+        "lw[-1]|lw[0]",
+        "lw[0]|lw[1]",
+        "shape[0]",
+        "sshape[-1..1]",
+        "sshape[-1]|sshape[0]",
+        "sshape[0]|sshape[1]",
+        "pattern[-1..1]",
+        "email[0]",
+        "url[0]",
+        "phone[0]",
+        "ip[0]",
+        "date[0]",
+        "time[0]",
+        "money[0]",
+        "percent[0]",
+        "year[0]",
+        "hasdigit[0]",
+        "alldigit[0]",
+        "alnum[0]",
+        "title[-1..1]",
+        "allcap[0]",
+        "len[0]",
+        "p3[0]",
+        "s3[0]",
+        "punct[0]",
+    ]
     return FeatureSet.from_templates(t, pad=True, bos_eos=True, name="pii", version=1)
 
 
@@ -440,10 +891,14 @@ def feature_set(name: str, version: int | None = None, **params) -> FeatureSet:
     """
     versions = FEATURE_SETS.get(name)
     if versions is None:
-        raise FeatureSpecError(f"unknown feature set {name!r}; expected one of {sorted(FEATURE_SETS)}")
+        raise FeatureSpecError(
+            f"unknown feature set {name!r}; expected one of {sorted(FEATURE_SETS)}"
+        )
     v = max(versions) if version is None else int(version)
     if v not in versions:
-        raise FeatureSpecError(f"feature set {name!r} has versions {sorted(versions)}, not {version}")
+        raise FeatureSpecError(
+            f"feature set {name!r} has versions {sorted(versions)}, not {version}"
+        )
     span_dictionary = params.pop("span_dictionary", False)
     try:
         fs = versions[v](**params)
@@ -451,8 +906,10 @@ def feature_set(name: str, version: int | None = None, **params) -> FeatureSet:
         raise FeatureSpecError(f"feature set {name!r} v{v}: {exc}") from None
     if span_dictionary:
         if name not in SPAN_TASKS:
-            raise FeatureSpecError(f"feature set {name!r}: span_dictionary applies to the span tasks "
-                                   f"{sorted(SPAN_TASKS)}, whose labels are spans")
+            raise FeatureSpecError(
+                f"feature set {name!r}: span_dictionary applies to the span tasks "
+                f"{sorted(SPAN_TASKS)}, whose labels are spans"
+            )
         fs = with_span_dictionary(fs, span_dictionary)
     return fs
 
@@ -474,16 +931,36 @@ def with_span_dictionary(fs: FeatureSet, folds=True) -> FeatureSet:
     if isinstance(folds, bool):
         folds = SPAN_DICTIONARY_FOLDS
     if not isinstance(folds, int) or folds < 2:
-        raise FeatureSpecError(f"span_dictionary={folds!r}; expected True or a number of folds >= 2")
+        raise FeatureSpecError(
+            f"span_dictionary={folds!r}; expected True or a number of folds >= 2"
+        )
     name = SPAN_DICTIONARY_EXTRACTOR
     if name in fs.extractors:
-        raise FeatureSpecError(f"span_dictionary: the feature set already declares an extractor {name!r}")
+        raise FeatureSpecError(
+            f"span_dictionary: the feature set already declares an extractor {name!r}"
+        )
     for d in fs.extractors.values():
-        if d.get("kind") == "tagdict" and (d.get("folds", 10) != folds or not d.get("lowercase", True)):
-            raise FeatureSpecError("span_dictionary: the feature set's tagdict extractors read one table; "
-                                   f"expected them lower-cased with folds={folds}")
-    ext = {**fs.extractors, name: {"kind": "tagdict", "form": "span", "lowercase": True, "folds": folds}}
-    extra = FeatureSet.from_templates(list(SPAN_DICTIONARY_TEMPLATES), pad=True, bos_eos=False, extractors=ext,
-                                      columns=fs.columns).templates
-    return FeatureSet(list(fs.templates) + extra, ext, list(fs.columns), fs.name, fs.version,
-                      {**fs.params, "span_dictionary": folds}, fs.bos, fs.eos)
+        if d.get("kind") == "tagdict" and (
+            d.get("folds", 10) != folds or not d.get("lowercase", True)
+        ):
+            raise FeatureSpecError(
+                "span_dictionary: the feature set's tagdict extractors read one table; "
+                f"expected them lower-cased with folds={folds}"
+            )
+    ext = {
+        **fs.extractors,
+        name: {"kind": "tagdict", "form": "span", "lowercase": True, "folds": folds},
+    }
+    extra = FeatureSet.from_templates(
+        list(SPAN_DICTIONARY_TEMPLATES), pad=True, bos_eos=False, extractors=ext, columns=fs.columns
+    ).templates
+    return FeatureSet(
+        list(fs.templates) + extra,
+        ext,
+        list(fs.columns),
+        fs.name,
+        fs.version,
+        {**fs.params, "span_dictionary": folds},
+        fs.bos,
+        fs.eos,
+    )

@@ -138,7 +138,9 @@ class Gazetteer:
         if len(seq_ptr) < 1 or seq_ptr[0] != 0 or seq_ptr[-1] != len(tok_ids):
             raise ValueError(f"seq_ptr must run from 0 to {len(tok_ids)}")
         out = np.empty(len(tok_ids), dtype=np.int32)
-        kernels.gazetteer_kernel(seq_ptr, tok_ids, self.table.keys, self.table.vals, self.terminal, out)
+        kernels.gazetteer_kernel(
+            seq_ptr, tok_ids, self.table.keys, self.table.vals, self.terminal, out
+        )
         return out
 
     def match(self, tokens: Sequence[str]) -> list[str | None]:
@@ -274,7 +276,18 @@ def _faker_list(kind: str, locale: str, attr: str) -> Callable[[], list[str]]:
 
 
 #: Locales of the ``faker:first_names:LOCALE`` and ``faker:last_names:LOCALE`` sources.
-FAKER_LOCALES = ("en", "en_US", "en_GB", "es_ES", "es_MX", "de_DE", "fr_FR", "it_IT", "nl_NL", "pt_BR")
+FAKER_LOCALES = (
+    "en",
+    "en_US",
+    "en_GB",
+    "es_ES",
+    "es_MX",
+    "de_DE",
+    "fr_FR",
+    "it_IT",
+    "nl_NL",
+    "pt_BR",
+)
 #: Locales of the ``faker:company_suffixes:LOCALE`` sources (those with a company provider).
 FAKER_COMPANY_LOCALES = ("en_US", "es_ES", "es_MX", "de_DE", "fr_FR", "it_IT", "nl_NL", "pt_BR")
 #: Languages of the translated ``pycountry:countries:LANG`` sources.
@@ -333,4 +346,6 @@ def from_source(source: str, name: str | None = None, case_sensitive: bool = Tru
 @lru_cache(maxsize=32)
 def _package_gazetteer(source: str, name: str | None, case_sensitive: bool) -> Gazetteer:
     entries = _source_entries(source)
-    return Gazetteer(name or source.split(":", 1)[1], entries, case_sensitive=case_sensitive, source=source)
+    return Gazetteer(
+        name or source.split(":", 1)[1], entries, case_sensitive=case_sensitive, source=source
+    )

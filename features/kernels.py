@@ -133,9 +133,32 @@ def _applies(where, i, s_lo, s_hi):
 
 @njit
 def attributes_kernel(
-    seq_ptr, s0, vals, pad_ids, t_nslots, t_ext, t_off, t_pad, t_where, t_taint,
-    d_off, d_shift, direct, unsafe, unsafe_ptr, tab_keys, tab_vals, n_used, max_used, pend_all,
-    pend_rows, pend_slot, out, out_pos, item_cnt, n_hashed,
+    seq_ptr,
+    s0,
+    vals,
+    pad_ids,
+    t_nslots,
+    t_ext,
+    t_off,
+    t_pad,
+    t_where,
+    t_taint,
+    d_off,
+    d_shift,
+    direct,
+    unsafe,
+    unsafe_ptr,
+    tab_keys,
+    tab_vals,
+    n_used,
+    max_used,
+    pend_all,
+    pend_rows,
+    pend_slot,
+    out,
+    out_pos,
+    item_cnt,
+    n_hashed,
 ):
     """Attribute ids of every template instance, sentence by sentence from ``s0``.
 
@@ -178,7 +201,9 @@ def attributes_kernel(
             for t in range(T):
                 if not _applies(t_where[t], i, s_lo, s_hi):
                     continue
-                if not _emit_row(t, i, s_lo, s_hi, vals, pad_ids, t_nslots, t_ext, t_off, t_pad, row):
+                if not _emit_row(
+                    t, i, s_lo, s_hi, vals, pad_ids, t_nslots, t_ext, t_off, t_pad, row
+                ):
                     continue
                 n = t_nslots[t]
                 dx = d_off[t]
@@ -298,7 +323,9 @@ def purge_absent(old_keys, old_vals, new_keys, new_vals, direct):
 
 
 @njit
-def instances_kernel(seq_ptr, vals, pad_ids, t_nslots, t_ext, t_off, t_pad, t_where, rows, item_cnt):
+def instances_kernel(
+    seq_ptr, vals, pad_ids, t_nslots, t_ext, t_off, t_pad, t_where, rows, item_cnt
+):
     """Key rows of every template instance, in token then template order.
 
     Same instances as :func:`attributes_kernel` without the table: the rows go
@@ -318,7 +345,9 @@ def instances_kernel(seq_ptr, vals, pad_ids, t_nslots, t_ext, t_off, t_pad, t_wh
             for t in range(T):
                 if not _applies(t_where[t], i, s_lo, s_hi):
                     continue
-                if not _emit_row(t, i, s_lo, s_hi, vals, pad_ids, t_nslots, t_ext, t_off, t_pad, row):
+                if not _emit_row(
+                    t, i, s_lo, s_hi, vals, pad_ids, t_nslots, t_ext, t_off, t_pad, row
+                ):
                     continue
                 for j in range(W):
                     rows[k, j] = row[j]

@@ -49,8 +49,18 @@ from .templates import Template, TemplateError, parse_crfpp, parse_many, read_cr
 
 SPEC_FORMAT = 1
 _COL = re.compile(r"col([1-9][0-9]*)$")
-KINDS = ("type", "prefix", "suffix", "length", "pattern", "column", "cluster", "gazetteer", "document",
-         "tagdict")
+KINDS = (
+    "type",
+    "prefix",
+    "suffix",
+    "length",
+    "pattern",
+    "column",
+    "cluster",
+    "gazetteer",
+    "document",
+    "tagdict",
+)
 
 
 def default_extractor(name: str) -> dict | None:
@@ -67,29 +77,42 @@ def default_extractor(name: str) -> dict | None:
 
 def _check_extractor(name: str, d: dict) -> dict:
     if not isinstance(d, dict) or d.get("kind") not in KINDS:
-        raise FeatureSpecError(f"extractor {name!r}: found {d!r}; expected a dict with kind in {KINDS}")
+        raise FeatureSpecError(
+            f"extractor {name!r}: found {d!r}; expected a dict with kind in {KINDS}"
+        )
     kind = d["kind"]
     if "=" in name or "|" in name or "[" in name:
         raise FeatureSpecError(f"extractor name {name!r} may not contain '=', '|' or '['")
     need = {
-        "prefix": ("n",), "suffix": ("n",), "length": ("bounds",), "pattern": ("name",),
-        "type": ("func",), "cluster": ("path", "prefix"), "document": ("feature",),
+        "prefix": ("n",),
+        "suffix": ("n",),
+        "length": ("bounds",),
+        "pattern": ("name",),
+        "type": ("func",),
+        "cluster": ("path", "prefix"),
+        "document": ("feature",),
     }.get(kind, ())
     for k in need:
         if k not in d:
             raise FeatureSpecError(f"extractor {name!r} of kind {kind!r} needs the parameter {k!r}")
     if kind == "column" and ("column" in d) == ("index" in d):
-        raise FeatureSpecError(f"column extractor {name!r} needs exactly one of 'column' or 'index'")
+        raise FeatureSpecError(
+            f"column extractor {name!r} needs exactly one of 'column' or 'index'"
+        )
     if kind == "gazetteer" and sum(k in d for k in ("source", "entries")) != 1:
-        raise FeatureSpecError(f"gazetteer extractor {name!r} needs exactly one of 'source' or 'entries'")
+        raise FeatureSpecError(
+            f"gazetteer extractor {name!r} needs exactly one of 'source' or 'entries'"
+        )
     if kind == "type" and d["func"] not in text.builtin_type_functions():
         raise FeatureSpecError(f"extractor {name!r}: unknown type function {d['func']!r}")
     if kind == "document":
         from .document import FEATURES as _DOC_FEATURES
 
         if d["feature"] not in _DOC_FEATURES:
-            raise FeatureSpecError(f"extractor {name!r}: unknown document feature {d['feature']!r}; "
-                                   f"expected one of {_DOC_FEATURES}")
+            raise FeatureSpecError(
+                f"extractor {name!r}: unknown document feature {d['feature']!r}; "
+                f"expected one of {_DOC_FEATURES}"
+            )
     if kind == "tagdict":
         from .tagdict import TagDictionaryError, check
 
@@ -145,7 +168,9 @@ class FeatureSet:
             try:
                 pad.format(k=1)
             except (KeyError, IndexError, ValueError) as exc:
-                raise FeatureSpecError(f"padding string {pad!r} is not a format with {{k}}: {exc}") from None
+                raise FeatureSpecError(
+                    f"padding string {pad!r} is not a format with {{k}}: {exc}"
+                ) from None
         for t in self.templates:
             for s in t.slots:
                 self.extractor_def(s.extractor)
@@ -198,10 +223,14 @@ class FeatureSet:
         ts = parse_many(templates, pad=pad)
         if bos_eos:
             ts += parse_many(["__BOS__", "__EOS__"], pad=pad)
-        return cls(ts, dict(extractors or {}), list(columns), name, version, dict(params or {}), bos, eos)
+        return cls(
+            ts, dict(extractors or {}), list(columns), name, version, dict(params or {}), bos, eos
+        )
 
     @classmethod
-    def from_crfpp(cls, path=None, text: str | None = None, columns: Iterable[str] = (), name: str = "crfpp"):
+    def from_crfpp(
+        cls, path=None, text: str | None = None, columns: Iterable[str] = (), name: str = "crfpp"
+    ):
         """Feature set from a CRF++ template file (``path``) or template text (``text``).
 
         ``columns`` names the extra columns 1, 2, ... (column 0 is the token);
@@ -219,12 +248,25 @@ class FeatureSet:
         ext = {}
         for j in range(1, tf.max_column + 1):
             ext[f"col{j}"] = {"kind": "column", "index": j}
-        return cls(tf.templates, ext, cols, name, 1, {"source": str(path) if path else None,
-                                                      "bigram": tf.bigram})
+        return cls(
+            tf.templates,
+            ext,
+            cols,
+            name,
+            1,
+            {"source": str(path) if path else None, "bigram": tf.bigram},
+        )
 
     @classmethod
-    def from_file(cls, path, columns: Iterable[str] = (), pad: bool = True, bos_eos: bool = False,
-                  name: str | None = None, encoding: str = "utf-8") -> FeatureSet:
+    def from_file(
+        cls,
+        path,
+        columns: Iterable[str] = (),
+        pad: bool = True,
+        bos_eos: bool = False,
+        name: str | None = None,
+        encoding: str = "utf-8",
+    ) -> FeatureSet:
         """Feature set from a template file, CRF++ or CRFsuite style (detected).
 
         A CRF++ file has ``U``/``B`` lines (see :meth:`from_crfpp`). A
@@ -239,11 +281,20 @@ class FeatureSet:
             with open(path, encoding=encoding) as fh:
                 lines = fh.read().splitlines()
         except UnicodeDecodeError as exc:
-            raise TemplateError(f"{path}: cannot decode as {encoding} ({exc.reason}); expected {encoding} text") from None
-        body = [(k, ln.strip()) for k, ln in enumerate(lines, 1) if ln.strip() and not ln.strip().startswith("#")]
+            raise TemplateError(
+                f"{path}: cannot decode as {encoding} ({exc.reason}); expected {encoding} text"
+            ) from None
+        body = [
+            (k, ln.strip())
+            for k, ln in enumerate(lines, 1)
+            if ln.strip() and not ln.strip().startswith("#")
+        ]
         if not body:
             raise TemplateError(f"{path}: no templates found; expected one template per line")
-        crfpp = [bool(re.match(r"[UB][^\[|]*(%x\[|$|:)", ln)) and "=" not in ln.split("%x", 1)[0] for _, ln in body]
+        crfpp = [
+            bool(re.match(r"[UB][^\[|]*(%x\[|$|:)", ln)) and "=" not in ln.split("%x", 1)[0]
+            for _, ln in body
+        ]
         if all(crfpp):
             fs = cls.from_crfpp(path=path, columns=columns, name=name or "crfpp")
             return fs
@@ -261,8 +312,9 @@ class FeatureSet:
                 raise TemplateError(f"{path}, line {k}: {exc}") from None
         if bos_eos:
             templates += parse_many(["__BOS__", "__EOS__"], pad=pad)
-        return cls(templates, {}, list(columns), name or os.path.basename(path), 1,
-                   {"source": path})
+        return cls(
+            templates, {}, list(columns), name or os.path.basename(path), 1, {"source": path}
+        )
 
     # ------------------------------------------------------------------ serialisation
     def to_dict(self) -> dict:
@@ -284,7 +336,9 @@ class FeatureSet:
     @classmethod
     def from_dict(cls, d: dict) -> FeatureSet:
         if not isinstance(d, dict):
-            raise FeatureSpecError(f"feature set description: expected a dict, found {type(d).__name__}")
+            raise FeatureSpecError(
+                f"feature set description: expected a dict, found {type(d).__name__}"
+            )
         fmt = d.get("format")
         if fmt != SPEC_FORMAT:
             raise FeatureSpecError(f"feature set format {fmt!r}; expected {SPEC_FORMAT}")

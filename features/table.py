@@ -57,7 +57,9 @@ class KeyTable:
         rows = np.ascontiguousarray(rows, dtype=np.int32)
         values = np.ascontiguousarray(values, dtype=np.int32)
         if rows.ndim != 2 or rows.shape[1] != self.width or len(values) != len(rows):
-            raise ValueError(f"expected rows int32[n, {self.width}] and values int32[n], found {rows.shape}, {values.shape}")
+            raise ValueError(
+                f"expected rows int32[n, {self.width}] and values int32[n], found {rows.shape}, {values.shape}"
+            )
         if len(rows) and rows[:, 0].min() < 0:
             raise ValueError("key rows must have a non-negative first entry")
         self.reserve(len(rows))

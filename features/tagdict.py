@@ -56,16 +56,25 @@ class TagDictionary:
     form span-type counts per phrase: ``{(word, ...): {type: count}}`` (see the
     module docstring)."""
 
-    def __init__(self, counts: dict[str, Counter], lowercase: bool = True,
-                 spans: dict[tuple[str, ...], Counter] | None = None):
+    def __init__(
+        self,
+        counts: dict[str, Counter],
+        lowercase: bool = True,
+        spans: dict[tuple[str, ...], Counter] | None = None,
+    ):
         self.counts = counts
         self.lowercase = bool(lowercase)
         self.spans = spans
         self._starts: dict[str, int] | None = None
 
     @classmethod
-    def learn(cls, tokens: Sequence[Sequence[str]], labels: Sequence[Sequence[str]],
-              lowercase: bool = True, spans: bool = False) -> TagDictionary:
+    def learn(
+        cls,
+        tokens: Sequence[Sequence[str]],
+        labels: Sequence[Sequence[str]],
+        lowercase: bool = True,
+        spans: bool = False,
+    ) -> TagDictionary:
         """The table of labelled sentences (``tokens[i][t]`` carries ``labels[i][t]``);
         with ``spans``, also the phrase table of the ``span`` form."""
         counts: dict[str, Counter] = {}
@@ -101,7 +110,9 @@ class TagDictionary:
     def span_values(self, tokens: Sequence[str]) -> list[str]:
         """The ``span`` form's values of ``tokens`` from the whole phrase table."""
         if self.spans is None:
-            raise TagDictionaryError("the tag dictionary has no phrase table (learn it with spans=True)")
+            raise TagDictionaryError(
+                "the tag dictionary has no phrase table (learn it with spans=True)"
+            )
         if self._starts is None:
             self._starts = phrase_starts(self.spans)
         return match_phrases(self.keys(tokens), self._starts, self.spans.get)
@@ -140,9 +151,15 @@ class TagDictionary:
         return phrases, entries
 
     @classmethod
-    def from_blocks(cls, words: Sequence[str], entries: Sequence[str], lowercase: bool,
-                    where: str = "tag dictionary", phrases: Sequence[str] | None = None,
-                    phrase_entries: Sequence[str] | None = None) -> TagDictionary:
+    def from_blocks(
+        cls,
+        words: Sequence[str],
+        entries: Sequence[str],
+        lowercase: bool,
+        where: str = "tag dictionary",
+        phrases: Sequence[str] | None = None,
+        phrase_entries: Sequence[str] | None = None,
+    ) -> TagDictionary:
         if len(words) != len(entries):
             raise TagDictionaryError(f"{where}: {len(words)} words but {len(entries)} entries")
         counts: dict[str, Counter] = {}
@@ -153,17 +170,24 @@ class TagDictionary:
         spans = None
         if phrases is not None:
             if phrase_entries is None or len(phrases) != len(phrase_entries):
-                raise TagDictionaryError(f"{where}: {len(phrases)} phrases but "
-                                         f"{'no' if phrase_entries is None else len(phrase_entries)} phrase entries")
+                raise TagDictionaryError(
+                    f"{where}: {len(phrases)} phrases but "
+                    f"{'no' if phrase_entries is None else len(phrase_entries)} phrase entries"
+                )
             spans = {}
             for i, (p, e) in enumerate(zip(phrases, phrase_entries, strict=True)):
                 try:
                     words_of = json.loads(p)
                 except ValueError:
                     words_of = None
-                if (not isinstance(words_of, list) or not words_of
-                        or not all(isinstance(x, str) for x in words_of)):
-                    raise TagDictionaryError(f"{where}: phrase {i} is {p!r}; expected a JSON list of words")
+                if (
+                    not isinstance(words_of, list)
+                    or not words_of
+                    or not all(isinstance(x, str) for x in words_of)
+                ):
+                    raise TagDictionaryError(
+                        f"{where}: phrase {i} is {p!r}; expected a JSON list of words"
+                    )
                 key = tuple(words_of)
                 if key in spans:
                     raise TagDictionaryError(f"{where}: phrase {p} is listed twice")
@@ -190,7 +214,9 @@ def _counts(where: str, what: str, entry: str, name: str) -> Counter:
     c = Counter()
     for t, n in zip(parts[::2], parts[1::2], strict=True):
         if not n.isdigit() or int(n) < 1:
-            raise TagDictionaryError(f"{where}: {what}: count {n!r} of {t!r} is not a positive integer")
+            raise TagDictionaryError(
+                f"{where}: {what}: count {n!r} of {t!r} is not a positive integer"
+            )
         c[t] = int(n)
     return c
 
@@ -202,13 +228,17 @@ def _labelled_phrases(i: int, keys: Sequence[str], labels: Sequence[str]):
     try:
         spans = extract_spans(list(labels))
     except SchemeError as exc:
-        raise TagDictionaryError(f"sentence {i}: {exc}; the tag dictionary's span form reads span "
-                                 "labels (O, B-TYPE, I-TYPE, E-TYPE, S-TYPE ...)") from None
+        raise TagDictionaryError(
+            f"sentence {i}: {exc}; the tag dictionary's span form reads span "
+            "labels (O, B-TYPE, I-TYPE, E-TYPE, S-TYPE ...)"
+        ) from None
     for sp in spans:
         if not sp.type or any(ch.isspace() for ch in sp.type):
-            raise TagDictionaryError(f"sentence {i}: span type {sp.type!r} at tokens {sp.start}..{sp.end - 1}; "
-                                     "the tag dictionary's span form expects types without white space")
-        yield tuple(keys[sp.start:sp.end]), sp.type
+            raise TagDictionaryError(
+                f"sentence {i}: span type {sp.type!r} at tokens {sp.start}..{sp.end - 1}; "
+                "the tag dictionary's span form expects types without white space"
+            )
+        yield tuple(keys[sp.start : sp.end]), sp.type
 
 
 def phrase_starts(spans: dict) -> dict[str, int]:
@@ -230,7 +260,7 @@ def match_phrases(keys: Sequence[str], starts: dict[str, int], lookup) -> list[s
         m = starts.get(keys[i], 0)
         step = 1
         for length in range(min(m, n - i), 0, -1):
-            c = lookup(tuple(keys[i:i + length]))
+            c = lookup(tuple(keys[i : i + length]))
             if c:
                 typ = min(c.items(), key=lambda kv: (-kv[1], kv[0]))[0]
                 out[i] = "B-" + typ
@@ -255,9 +285,14 @@ def folds_of(doc_ids: Sequence[str | None], folds: int) -> list[int]:
     return out
 
 
-def cross_validated(tokens: Sequence[Sequence[str]], labels: Sequence[Sequence[str]],
-                    doc_ids: Sequence[str | None], specs: dict[str, dict], lowercase: bool,
-                    folds: int) -> tuple[TagDictionary, dict[str, list[list[str]]]]:
+def cross_validated(
+    tokens: Sequence[Sequence[str]],
+    labels: Sequence[Sequence[str]],
+    doc_ids: Sequence[str | None],
+    specs: dict[str, dict],
+    lowercase: bool,
+    folds: int,
+) -> tuple[TagDictionary, dict[str, list[list[str]]]]:
     """The whole table and, per extractor of ``specs``, every training sentence's values.
 
     A sentence's values come from the counts of the sentences outside its
@@ -290,15 +325,21 @@ def cross_validated(tokens: Sequence[Sequence[str]], labels: Sequence[Sequence[s
         for name, d in specs.items():
             if d["form"] == "span":
                 continue
-            out[name].append([TagDictionary.value(c, w, d["form"], d["rare"], d["suffix"])
-                              for c, w in zip(rest, toks, strict=True)])
+            out[name].append(
+                [
+                    TagDictionary.value(c, w, d["form"], d["rare"], d["suffix"])
+                    for c, w in zip(rest, toks, strict=True)
+                ]
+            )
     for name, d in specs.items():
         if d["form"] == "span":
             out[name] = span_values
     return full, out
 
 
-def _cross_validated_spans(full: TagDictionary, tokens, labels, fold: list[int], folds: int) -> list[list[str]]:
+def _cross_validated_spans(
+    full: TagDictionary, tokens, labels, fold: list[int], folds: int
+) -> list[list[str]]:
     """The ``span`` values of every training sentence from the phrases of the other folds."""
     own: list[dict[tuple, Counter]] = [{} for _ in range(folds)]
     for i, (f, toks, labs) in enumerate(zip(fold, tokens, labels, strict=True)):
@@ -313,13 +354,22 @@ def _cross_validated_spans(full: TagDictionary, tokens, labels, fold: list[int],
     for f in range(folds):
         rest = {p: full.spans[p] - c for p, c in own[f].items()}
         rest_of.append(lambda p, rest=rest: rest.get(p, full.spans.get(p)))
-    return [match_phrases(full.keys(toks), starts, rest_of[f]) for f, toks in zip(fold, tokens, strict=True)]
+    return [
+        match_phrases(full.keys(toks), starts, rest_of[f])
+        for f, toks in zip(fold, tokens, strict=True)
+    ]
 
 
 def settings(d: dict) -> dict:
     """The definition ``d`` of a ``tagdict`` extractor with defaults filled in."""
-    out = {"kind": "tagdict", "form": d.get("form", "class"), "lowercase": bool(d.get("lowercase", True)),
-           "folds": d.get("folds", 10), "rare": d.get("rare", 5), "suffix": d.get("suffix", 3)}
+    out = {
+        "kind": "tagdict",
+        "form": d.get("form", "class"),
+        "lowercase": bool(d.get("lowercase", True)),
+        "folds": d.get("folds", 10),
+        "rare": d.get("rare", 5),
+        "suffix": d.get("suffix", 3),
+    }
     return out
 
 
@@ -327,7 +377,9 @@ def check(name: str, d: dict) -> None:
     """Raise :class:`TagDictionaryError` unless ``d`` is a valid ``tagdict`` definition."""
     s = settings(d)
     if s["form"] not in FORMS:
-        raise TagDictionaryError(f"extractor {name!r}: tag-dictionary form {s['form']!r}; expected one of {FORMS}")
+        raise TagDictionaryError(
+            f"extractor {name!r}: tag-dictionary form {s['form']!r}; expected one of {FORMS}"
+        )
     for k, lo in (("folds", 2), ("rare", 0), ("suffix", 0)):
         v = s[k]
         if isinstance(v, bool) or not isinstance(v, int) or v < lo:

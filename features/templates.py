@@ -138,7 +138,9 @@ def parse(spec: str, pad: bool = True) -> list[Template]:
     if m:
         return bag(m.group(1), int(m.group(2)), int(m.group(3)))
     if "{" in s or "}" in s:
-        raise TemplateError(f"template {spec!r}: a bag is written NAME{{FROM..TO}} and stands alone")
+        raise TemplateError(
+            f"template {spec!r}: a bag is written NAME{{FROM..TO}} and stands alone"
+        )
     if s in ("__BOS__", "__EOS__"):
         return [Template((s,), (), "first" if s == "__BOS__" else "last", pad)]
     if s == "bias":
@@ -155,11 +157,15 @@ def parse(spec: str, pad: bool = True) -> list[Template]:
         parsed.append((m.group(1), int(m.group(2)), m.group(3)))
     if any(r is not None for _, _, r in parsed):
         if len(parsed) != 1:
-            raise TemplateError(f"template {spec!r}: a window range NAME[FROM..TO] must stand alone")
+            raise TemplateError(
+                f"template {spec!r}: a window range NAME[FROM..TO] must stand alone"
+            )
         name, lo, hi = parsed[0]
         hi = int(hi)
         if hi < lo:
-            raise TemplateError(f"template {spec!r}: window {lo}..{hi} is empty; expected FROM <= TO")
+            raise TemplateError(
+                f"template {spec!r}: window {lo}..{hi} is empty; expected FROM <= TO"
+            )
         return [conjunction([(name, o)], pad) for o in range(lo, hi + 1)]
     return [conjunction([(n, o) for n, o, _ in parsed], pad)]
 
@@ -239,7 +245,7 @@ def parse_crfpp(text: str, source: str = "<string>") -> TemplateFile:
         slots = []
         pos = 0
         for m in macros:
-            lits.append(line[pos:m.start()])
+            lits.append(line[pos : m.start()])
             row, col = int(m.group(1)), int(m.group(2))
             slots.append(Slot(column_extractor(col), row))
             max_col = max(max_col, col)
@@ -256,5 +262,7 @@ def read_crfpp(path: str | os.PathLike, encoding: str = "utf-8") -> TemplateFile
         with open(path, encoding=encoding) as fh:
             text = fh.read()
     except UnicodeDecodeError as exc:
-        raise TemplateError(f"{path}: cannot decode as {encoding} ({exc.reason}); expected {encoding} text") from None
+        raise TemplateError(
+            f"{path}: cannot decode as {encoding} ({exc.reason}); expected {encoding} text"
+        ) from None
     return parse_crfpp(text, source=path)

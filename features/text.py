@@ -182,7 +182,9 @@ def length_bucket(bounds: Sequence[int] = (1, 2, 3, 4, 5, 7, 10)) -> TypeFunc:
     """
     b = [int(x) for x in bounds]
     if not b or b[0] < 0 or any(x >= y for x, y in zip(b, b[1:], strict=False)):
-        raise ValueError(f"length bucket bounds must be increasing non-negative integers, found {list(bounds)}")
+        raise ValueError(
+            f"length bucket bounds must be increasing non-negative integers, found {list(bounds)}"
+        )
     labels = []
     lo = 0
     for hi in b:
@@ -208,18 +210,24 @@ def length_bucket(bounds: Sequence[int] = (1, 2, 3, 4, 5, 7, 10)) -> TypeFunc:
 _D = "[0-9]"
 PATTERNS: dict[str, re.Pattern] = {
     "year": re.compile(rf"(?:1{_D}|20){_D}{{2}}"),
-    "decimal": re.compile(rf"[+-]?(?:{_D}{{1,3}}(?:,{_D}{{3}})+|{_D}*)\.{_D}+|[+-]?{_D}+,{_D}{{1,2}}"),
+    "decimal": re.compile(
+        rf"[+-]?(?:{_D}{{1,3}}(?:,{_D}{{3}})+|{_D}*)\.{_D}+|[+-]?{_D}+,{_D}{{1,2}}"
+    ),
     "ordinal": re.compile(
         rf"{_D}*1[123]th|(?:{_D}*[02-9])?(?:1st|2nd|3rd)|{_D}*[04-9]th", re.IGNORECASE
     ),
-    "roman": re.compile(r"(?=[MDCLXVI])M{0,3}(?:CM|CD|D?C{0,3})(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})"),
+    "roman": re.compile(
+        r"(?=[MDCLXVI])M{0,3}(?:CM|CD|D?C{0,3})(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})"
+    ),
     "email": re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"),
     "url": re.compile(
         r"(?:(?:https?|ftp)://|www\.)[^\s]+"
         r"|[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.(?:com|org|net|edu|gov|io|co|uk|de|fr|info|biz)(?:/[^\s]*)?",
         re.IGNORECASE,
     ),
-    "phone": re.compile(rf"\+?(?:\({_D}{{1,4}}\)[-. ]?)?{_D}{{2,4}}(?:[-. ]{_D}{{2,4}}){{1,4}}|\+{_D}{{7,15}}"),
+    "phone": re.compile(
+        rf"\+?(?:\({_D}{{1,4}}\)[-. ]?)?{_D}{{2,4}}(?:[-. ]{_D}{{2,4}}){{1,4}}|\+{_D}{{7,15}}"
+    ),
     "ip": re.compile(
         r"(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
     ),
@@ -238,8 +246,20 @@ PATTERNS: dict[str, re.Pattern] = {
 }
 
 #: Pattern names in the order the ``pattern`` extractor tries them (most specific first).
-PATTERN_ORDER = ("email", "url", "ip", "date", "time", "money", "percent", "phone",
-                 "year", "decimal", "ordinal", "roman")
+PATTERN_ORDER = (
+    "email",
+    "url",
+    "ip",
+    "date",
+    "time",
+    "money",
+    "percent",
+    "phone",
+    "year",
+    "decimal",
+    "ordinal",
+    "roman",
+)
 
 
 def pattern_flag(name: str) -> TypeFunc:
@@ -262,7 +282,9 @@ def _alternation() -> re.Pattern:
     for name in PATTERN_ORDER:
         rx = PATTERNS[name]
         flags = "i" if rx.flags & re.IGNORECASE else ""
-        parts.append(f"(?P<{name}>(?{flags}:{rx.pattern}))" if flags else f"(?P<{name}>{rx.pattern})")
+        parts.append(
+            f"(?P<{name}>(?{flags}:{rx.pattern}))" if flags else f"(?P<{name}>{rx.pattern})"
+        )
     return re.compile("|".join(parts))
 
 

@@ -27,6 +27,12 @@ def read_conll2000(path, n, skip=0):
 
 def write_two_columns(path, sents, tags):
     """Write ``word tag`` lines, a blank line between sentences; returns ``path``."""
-    path.write_text("\n\n".join("\n".join(f"{w} {t}" for w, t in zip(s, g, strict=True))
-                                for s, g in zip(sents, tags, strict=True)) + "\n", encoding="utf-8")
+    path.write_text(
+        "\n\n".join(
+            "\n".join(f"{w} {t}" for w, t in zip(s, g, strict=True))
+            for s, g in zip(sents, tags, strict=True)
+        )
+        + "\n",
+        encoding="utf-8",
+    )
     return path

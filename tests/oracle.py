@@ -117,7 +117,9 @@ def random_corpus(rng, S, L, A, max_len=6, unknown=True):
     attr_ids = rng.integers(-1 if unknown else 0, A, size=nnz).astype(np.int32)
     attr_vals = rng.choice([1.0, 0.5, 2.0], size=nnz)
     # each attribute gets a random sorted subset of labels
-    feats = [np.sort(rng.choice(L, size=int(rng.integers(0, L + 1)), replace=False)) for _ in range(A)]
+    feats = [
+        np.sort(rng.choice(L, size=int(rng.integers(0, L + 1)), replace=False)) for _ in range(A)
+    ]
     feat_ptr = np.concatenate([[0], np.cumsum([len(f) for f in feats])]).astype(np.int64)
     feat_label = (np.concatenate(feats) if feats else np.empty(0)).astype(np.int32)
     y = rng.integers(0, L, size=N).astype(np.int32)

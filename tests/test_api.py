@@ -33,14 +33,28 @@ def word2features(sent, i):
     }
     if i > 0:
         w1, p1 = sent[i - 1]
-        features.update({"-1:word.lower()": w1.lower(), "-1:word.istitle()": w1.istitle(),
-                         "-1:word.isupper()": w1.isupper(), "-1:postag": p1, "-1:postag[:2]": p1[:2]})
+        features.update(
+            {
+                "-1:word.lower()": w1.lower(),
+                "-1:word.istitle()": w1.istitle(),
+                "-1:word.isupper()": w1.isupper(),
+                "-1:postag": p1,
+                "-1:postag[:2]": p1[:2],
+            }
+        )
     else:
         features["BOS"] = True
     if i < len(sent) - 1:
         w1, p1 = sent[i + 1]
-        features.update({"+1:word.lower()": w1.lower(), "+1:word.istitle()": w1.istitle(),
-                         "+1:word.isupper()": w1.isupper(), "+1:postag": p1, "+1:postag[:2]": p1[:2]})
+        features.update(
+            {
+                "+1:word.lower()": w1.lower(),
+                "+1:word.istitle()": w1.istitle(),
+                "+1:word.isupper()": w1.isupper(),
+                "+1:postag": p1,
+                "+1:postag[:2]": p1[:2],
+            }
+        )
     else:
         features["EOS"] = True
     return features
@@ -105,8 +119,9 @@ def test_fitted_attributes_match_crfsuite(fitted):
     assert ours.size_ > 0
     log = ours.training_log_
     assert log.last_iteration["iteration"] == len(log) and log[-1]["loss"] > 0
-    assert ours.training_log_[-1]["loss"] == pytest.approx(ref.training_log_.last_iteration["loss"],
-                                                            rel=1e-3)
+    assert ours.training_log_[-1]["loss"] == pytest.approx(
+        ref.training_log_.last_iteration["loss"], rel=1e-3
+    )
 
 
 def test_marginals_agree_between_engines(fitted, data):
@@ -166,7 +181,9 @@ def test_dev_data_and_other_algorithms(data):
     est = CRF(max_iterations=5).fit(X[:80], y[:80], X_dev=X[80:120], y_dev=y[80:120])
     assert all("dev_accuracy" in rec for rec in est.training_log_)
     ap = CRF(algorithm="ap", max_iterations=3).fit(X[:80], y[:80])
-    sgd = CRF(algorithm="l2sgd", max_iterations=3, c2=1.0, calibration_samples=50).fit(X[:80], y[:80])
+    sgd = CRF(algorithm="l2sgd", max_iterations=3, c2=1.0, calibration_samples=50).fit(
+        X[:80], y[:80]
+    )
     for model in (ap, sgd):
         assert len(model.predict(X[:5])) == 5
 
@@ -191,16 +208,22 @@ def test_empty_sequences_and_input_checks(fitted):
     with pytest.raises(CRFError, match="item 0"):
         est.predict([["ok", 3]])
     # generators, as sklearn-crfsuite's fit reads them
-    gen = CRF(max_iterations=3).fit((x for x in [[{"a": 1}], [{"b": 1}]]), (y for y in [["A"], ["B"]]))
+    gen = CRF(max_iterations=3).fit(
+        (x for x in [[{"a": 1}], [{"b": 1}]]), (y for y in [["A"], ["B"]])
+    )
     assert gen.predict(iter([[{"b": 1}]])) == [["B"]]
     # nested dicts and lists of strings, as python-crfsuite reads them
-    m = CRF(max_iterations=5).fit([[{"w": {"lower": 1.0}, "tags": ["x", "y"]}, {"w": "b"}]], [["A", "B"]])
+    m = CRF(max_iterations=5).fit(
+        [[{"w": {"lower": 1.0}, "tags": ["x", "y"]}, {"w": "b"}]], [["A", "B"]]
+    )
     assert m.predict([[{"w": {"lower": 1.0}}]]) == [["A"]]
 
 
 def test_passive_aggressive_needs_and_runs_on_crfsuite(data):
     (X, y), _ = data
-    est = CRF(engine="crfsuite", algorithm="pa", pa_type=1, c=1.0, max_iterations=3).fit(X[:50], y[:50])
+    est = CRF(engine="crfsuite", algorithm="pa", pa_type=1, c=1.0, max_iterations=3).fit(
+        X[:50], y[:50]
+    )
     assert len(est.predict(X[:3])) == 3
 
 
@@ -227,7 +250,9 @@ def test_verbose_progress_reports_the_training_loss(data, capsys):
 
 def test_model_filename_writes_the_engines_file(data, tmp_path):
     (X, y), (Xt, _yt) = data
-    cs = CRF(engine="crfsuite", max_iterations=5, model_filename=str(tmp_path / "m.crfsuite")).fit(X[:50], y[:50])
+    cs = CRF(engine="crfsuite", max_iterations=5, model_filename=str(tmp_path / "m.crfsuite")).fit(
+        X[:50], y[:50]
+    )
     import pycrfsuite
 
     ref = pycrfsuite.Tagger()

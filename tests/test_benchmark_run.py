@@ -14,17 +14,44 @@ from crftagger.benchmarks import suite as bm
 from crftagger.corpora import get
 
 REPO = Path(__file__).resolve().parent.parent
-FIELDS = ("f1", "f1_strict", "precision", "recall", "accuracy", "train_seconds", "iterations",
-          "tokens_per_second", "model_bytes", "peak_rss_mb", "n_features", "active_features", "test_tokens")
+FIELDS = (
+    "f1",
+    "f1_strict",
+    "precision",
+    "recall",
+    "accuracy",
+    "train_seconds",
+    "iterations",
+    "tokens_per_second",
+    "model_bytes",
+    "peak_rss_mb",
+    "n_features",
+    "active_features",
+    "test_tokens",
+)
 
 
 @pytest.fixture(scope="module")
 def quick_run(data_dir, tmp_path_factory):
     out = tmp_path_factory.mktemp("bench")
     cmd = [
-        sys.executable, str(REPO / "benchmarks" / "run.py"), "--quick", "--corpora", "atis",
-        "--train-size", "300", "--test-size", "150", "--iterations", "8",
-        "--baseline-iterations", "8", "--data-dir", str(data_dir), "--out", str(out),
+        sys.executable,
+        str(REPO / "benchmarks" / "run.py"),
+        "--quick",
+        "--corpora",
+        "atis",
+        "--train-size",
+        "300",
+        "--test-size",
+        "150",
+        "--iterations",
+        "8",
+        "--baseline-iterations",
+        "8",
+        "--data-dir",
+        str(data_dir),
+        "--out",
+        str(out),
     ]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:] + proc.stdout[-2000:]
@@ -76,7 +103,9 @@ def test_baseline_features_tutorial_layout():
     f = bm.baseline_features(["John", "lives", "IN"], ["NNP", "VBZ", "IN"])
     assert f[0]["BOS"] is True and "EOS" not in f[0]
     assert f[2]["EOS"] is True and "BOS" not in f[2]
-    assert f[1]["word.lower()"] == "lives" and f[1]["word[-3:]"] == "ves" and f[1]["word[-2:]"] == "es"
+    assert (
+        f[1]["word.lower()"] == "lives" and f[1]["word[-3:]"] == "ves" and f[1]["word[-2:]"] == "es"
+    )
     assert f[1]["-1:word.lower()"] == "john" and f[1]["+1:word.isupper()"] is True
     assert f[1]["postag"] == "VBZ" and f[1]["postag[:2]"] == "VB" and f[1]["+1:postag"] == "IN"
     assert f[0]["word.istitle()"] is True and f[2]["word.isupper()"] is True
@@ -110,7 +139,9 @@ def test_scheme_round_trip_and_scores():
     assert s["gold_spans"] == 3 and s["predicted_spans"] == 2
     assert s["precision"] == pytest.approx(50.0) and s["recall"] == pytest.approx(100 / 3)
     pos = bm.score(get("ud_english_ewt"), [["NOUN", "VERB"]], [["NOUN", "NOUN"]])
-    assert pos["metric"] == "accuracy" and pos["accuracy"] == pytest.approx(50.0) and pos["f1"] is None
+    assert (
+        pos["metric"] == "accuracy" and pos["accuracy"] == pytest.approx(50.0) and pos["f1"] is None
+    )
 
 
 def test_targets_marked_met_or_missed():
@@ -121,7 +152,9 @@ def test_targets_marked_met_or_missed():
         {"corpus": "wnut17", "row": "crftagger", "error": "boom"},
     ]
     t = {x["corpus"]: x for x in bm.check_targets(rows)}
-    assert t["atis"]["met"] is True and t["atis"]["baseline"] == 90.0 and t["atis"]["crfsuite"] is None
+    assert (
+        t["atis"]["met"] is True and t["atis"]["baseline"] == 90.0 and t["atis"]["crfsuite"] is None
+    )
     assert t["ud_english_ewt"]["met"] is False
     assert t["wnut17"]["met"] is None
 
@@ -143,8 +176,11 @@ def test_bad_options_are_clear_errors():
 def test_per_corpus_regularisation_and_override(monkeypatch):
     from crftagger import recipes
 
-    monkeypatch.setitem(recipes.RECIPES, "atis", recipes.RECIPES["atis"].replace(
-        c1=recipes.Recipe("atis").c1, c2=0.03, max_iterations=40))
+    monkeypatch.setitem(
+        recipes.RECIPES,
+        "atis",
+        recipes.RECIPES["atis"].replace(c1=recipes.Recipe("atis").c1, c2=0.03, max_iterations=40),
+    )
     p = __import__("argparse").ArgumentParser()
     bm.add_arguments(p)
     s = bm.settings_from_args(p.parse_args([]))
@@ -156,7 +192,10 @@ def test_per_corpus_regularisation_and_override(monkeypatch):
     assert s.spec("snips", "crftagger", None)["c2"] == bm.TRAIN_PARAMS["c2"]
     s = bm.settings_from_args(p.parse_args(["--c2", "0.5", "--iterations", "7"]))
     assert s.spec("atis", "crftagger", None)["max_iterations"] == 7
-    assert s.spec("atis", "crftagger", None)["c2"] == 0.5 and s.spec("snips", "crfsuite", None)["c2"] == 0.5
+    assert (
+        s.spec("atis", "crftagger", None)["c2"] == 0.5
+        and s.spec("snips", "crfsuite", None)["c2"] == 0.5
+    )
 
 
 def test_rows_with_a_second_order_model_and_an_outside_bias(data_dir):

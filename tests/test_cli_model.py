@@ -33,8 +33,23 @@ def demo_model(tmp_path_factory):
     buf = io.StringIO()
     try:
         with contextlib.redirect_stdout(buf):
-            code = cli.main(["demo", "--n-train", "300", "--n-dev", "30", "--n-test", "60",
-                             "--max-iterations", "25", "--examples", "3", "-o", str(path)])
+            code = cli.main(
+                [
+                    "demo",
+                    "--n-train",
+                    "300",
+                    "--n-dev",
+                    "30",
+                    "--n-test",
+                    "60",
+                    "--max-iterations",
+                    "25",
+                    "--examples",
+                    "3",
+                    "-o",
+                    str(path),
+                ]
+            )
     finally:
         for k, v in saved.items():
             if v is None:
@@ -71,14 +86,23 @@ def test_tag_tokens_from_stdin_with_spans(demo_model, capsys, monkeypatch):
 
 def test_tag_jsonl_and_conll(demo_model, capsys, monkeypatch):
     path = demo_model[2]
-    data = json.dumps({"tokens": ["Write", "to", "ann@example.org", "."]}) + "\n" + json.dumps(["Hi", "Tom"]) + "\n"
-    code, out, err = _run(["tag", "-m", str(path), "-f", "jsonl", "--spans"], capsys, data, monkeypatch)
+    data = (
+        json.dumps({"tokens": ["Write", "to", "ann@example.org", "."]})
+        + "\n"
+        + json.dumps(["Hi", "Tom"])
+        + "\n"
+    )
+    code, out, err = _run(
+        ["tag", "-m", str(path), "-f", "jsonl", "--spans"], capsys, data, monkeypatch
+    )
     assert code == 0, err
     objs = [json.loads(x) for x in out.splitlines()]
     assert objs[0]["tokens"][2] == "ann@example.org" and len(objs[0]["tags"]) == 4
     assert objs[0]["spans"][0]["type"] == "EMAIL"
     conll = "Write X\nto X\nann@example.org X\n\nHi X\nTom X\n"
-    code, out, err = _run(["tag", "-m", str(path), "-f", "conll", "--columns", "word,x"], capsys, conll, monkeypatch)
+    code, out, err = _run(
+        ["tag", "-m", str(path), "-f", "conll", "--columns", "word,x"], capsys, conll, monkeypatch
+    )
     assert code == 0, err
     rows = out.split("\n\n")
     assert rows[0].splitlines()[2].startswith("ann@example.org X ")
@@ -88,9 +112,13 @@ def test_tag_jsonl_and_conll(demo_model, capsys, monkeypatch):
 
 def test_tag_bad_input_is_a_clear_error(demo_model, capsys, monkeypatch):
     path = demo_model[2]
-    code, out, err = _run(["tag", "-m", str(path), "-f", "conll"], capsys, "a B\nb C D\n", monkeypatch)
+    code, out, err = _run(
+        ["tag", "-m", str(path), "-f", "conll"], capsys, "a B\nb C D\n", monkeypatch
+    )
     assert code == 1 and "<stdin>:2: found 3 fields; expected 2" in err
-    code, out, err = _run(["tag", "-m", str(path), "-f", "jsonl"], capsys, '{"tokens": "oops"}\n', monkeypatch)
+    code, out, err = _run(
+        ["tag", "-m", str(path), "-f", "jsonl"], capsys, '{"tokens": "oops"}\n', monkeypatch
+    )
     assert code == 1 and "<stdin>:1" in err
     code, out, err = _run(["tag", "-m", str(path), "-f", "jsonl"], capsys, '["a b"]\n', monkeypatch)
     assert code == 1 and "white space" in err
@@ -102,45 +130,125 @@ def test_train_evaluate_and_inspect_on_files(tmp_path, capsys):
     for p, sents in ((train, sp.train), (dev, sp.dev), (test, sp.test)):
         write_conll(sents, p, ("word", "ner"))
     model = tmp_path / "m.crftagger"
-    code, out, err = _run(["train", str(train), "--columns", "word,ner", "--feature-set", "pii",
-                           "--dev", str(dev), "--test", str(test), "--train-scheme", "bioes",
-                           "--max-iterations", "15", "--c1", "0.05", "--no-progress", "-o", str(model)],
-                          capsys)
+    code, out, err = _run(
+        [
+            "train",
+            str(train),
+            "--columns",
+            "word,ner",
+            "--feature-set",
+            "pii",
+            "--dev",
+            str(dev),
+            "--test",
+            str(test),
+            "--train-scheme",
+            "bioes",
+            "--max-iterations",
+            "15",
+            "--c1",
+            "0.05",
+            "--no-progress",
+            "-o",
+            str(model),
+        ],
+        capsys,
+    )
     assert code == 0, err
     assert "dev: F1" in out and "test: F1" in out and model.is_file()
-    code, out, err = _run(["evaluate", "--model", str(model), str(test), "--columns", "word,ner"], capsys)
+    code, out, err = _run(
+        ["evaluate", "--model", str(model), str(test), "--columns", "word,ner"], capsys
+    )
     assert code == 0, err
     assert "processed" in out and "strict iob2 spans" in out and "confusion matrix" in out
     code, out, err = _run(["inspect", str(model), "--top", "3"], capsys)
     assert code == 0, err
     assert "labels:" in out and "transition weights" in out and "S-PER" in out
-    code, out, err = _run(["inspect", str(model), "--explain", "Write to Anna Smith", "--position", "2"], capsys)
+    code, out, err = _run(
+        ["inspect", str(model), "--explain", "Write to Anna Smith", "--position", "2"], capsys
+    )
     assert code == 0, err
     assert "explaining token 2 (Anna)" in out
-    code, out, err = _run(["train", str(train), "--columns", "word,ner", "--algorithm", "pa",
-                           "--no-progress", "-o", str(model)], capsys)
+    code, out, err = _run(
+        [
+            "train",
+            str(train),
+            "--columns",
+            "word,ner",
+            "--algorithm",
+            "pa",
+            "--no-progress",
+            "-o",
+            str(model),
+        ],
+        capsys,
+    )
     assert code == 1 and "engine='crfsuite'" in err
 
 
 def test_evaluate_model_on_a_corpus_split(demo_model, data_dir, capsys):
     # a personal-data model on chunk tags: every gold tag is one it never saw
-    code, out, err = _run(["evaluate", "--model", str(demo_model[2]), "--corpus", "conll2000",
-                           "--split", "test", "--limit", "20", "--data-dir", str(data_dir)], capsys)
+    code, out, err = _run(
+        [
+            "evaluate",
+            "--model",
+            str(demo_model[2]),
+            "--corpus",
+            "conll2000",
+            "--split",
+            "test",
+            "--limit",
+            "20",
+            "--data-dir",
+            str(data_dir),
+        ],
+        capsys,
+    )
     assert code == 0, err
     assert "conll2000 test: 20 sentences" in out and "processed" in out
 
 
 def test_train_and_demo_on_a_registered_corpus(data_dir, tmp_path, capsys):
     model = tmp_path / "chunk.crftagger"
-    code, out, err = _run(["train", "conll2000", "--data-dir", str(data_dir), "--limit", "150",
-                           "--max-iterations", "5", "--progress", "-o", str(model)], capsys)
+    code, out, err = _run(
+        [
+            "train",
+            "conll2000",
+            "--data-dir",
+            str(data_dir),
+            "--limit",
+            "150",
+            "--max-iterations",
+            "5",
+            "--progress",
+            "-o",
+            str(model),
+        ],
+        capsys,
+    )
     assert code == 0, err
     assert "trained on 150 sentences" in out and "test: F1" in out
     assert "training" in err and "loss" in err  # the progress bar
     code, out, err = _run(["inspect", str(model), "--top", "2"], capsys)
     assert "feature set:    chunk" in out and "scheme:         iob2" in out
-    code, out, err = _run(["demo", "--corpus", "conll2000", "--data-dir", str(data_dir), "--n-train", "150",
-                           "--n-test", "30", "--max-iterations", "5", "--examples", "1"], capsys)
+    code, out, err = _run(
+        [
+            "demo",
+            "--corpus",
+            "conll2000",
+            "--data-dir",
+            str(data_dir),
+            "--n-train",
+            "150",
+            "--n-test",
+            "30",
+            "--max-iterations",
+            "5",
+            "--examples",
+            "1",
+        ],
+        capsys,
+    )
     assert code == 0, err
     assert "processed" in out and "/B-NP" in out
 
@@ -151,9 +259,26 @@ def test_train_tag_and_inspect_a_second_order_model(tmp_path, capsys, monkeypatc
     write_conll(sp.train, train, ("word", "ner"))
     write_conll(sp.test, test, ("word", "ner"))
     model = tmp_path / "m2.crftagger"
-    code, out, err = _run(["train", str(train), "--columns", "word,ner", "--feature-set", "pii",
-                           "--test", str(test), "--order", "2", "--max-iterations", "20", "--no-progress",
-                           "-o", str(model)], capsys)
+    code, out, err = _run(
+        [
+            "train",
+            str(train),
+            "--columns",
+            "word,ner",
+            "--feature-set",
+            "pii",
+            "--test",
+            str(test),
+            "--order",
+            "2",
+            "--max-iterations",
+            "20",
+            "--no-progress",
+            "-o",
+            str(model),
+        ],
+        capsys,
+    )
     assert code == 0, err
     assert "test: F1" in out
     code, out, err = _run(["inspect", str(model), "--top", "4"], capsys)
@@ -161,29 +286,69 @@ def test_train_tag_and_inspect_a_second_order_model(tmp_path, capsys, monkeypatc
     assert "CRF order:      2" in out and "second order:" in out and '"order": 2' in out
     trigram_rows = out.split("second order:", 1)[1].strip().splitlines()[1:]
     assert 1 <= len(trigram_rows) <= 4 and all("->" in r for r in trigram_rows)
-    code, out, err = _run(["tag", "-m", str(model), "--spans"], capsys, stdin="Write to Anna Smith today\n",
-                          monkeypatch=monkeypatch)
+    code, out, err = _run(
+        ["tag", "-m", str(model), "--spans"],
+        capsys,
+        stdin="Write to Anna Smith today\n",
+        monkeypatch=monkeypatch,
+    )
     assert code == 0, err
     tagged = [line for line in out.splitlines() if not line.startswith("#span")][0].split()
     assert [t.rsplit("/", 1)[0] for t in tagged] == ["Write", "to", "Anna", "Smith", "today"]
-    code, out, err = _run(["train", str(train), "--columns", "word,ner", "--order", "2", "--algorithm", "ap",
-                           "--no-progress", "-o", str(model)], capsys)
+    code, out, err = _run(
+        [
+            "train",
+            str(train),
+            "--columns",
+            "word,ner",
+            "--order",
+            "2",
+            "--algorithm",
+            "ap",
+            "--no-progress",
+            "-o",
+            str(model),
+        ],
+        capsys,
+    )
     assert code == 1 and "lbfgs" in err
 
 
-def test_tag_names_the_line_of_input_without_the_columns_a_model_reads(data_dir, tmp_path, capsys, monkeypatch):
+def test_tag_names_the_line_of_input_without_the_columns_a_model_reads(
+    data_dir, tmp_path, capsys, monkeypatch
+):
     model = tmp_path / "chunk.crftagger"  # the chunk feature set reads a POS column
-    code, out, err = _run(["train", "conll2000", "--data-dir", str(data_dir), "--limit", "60",
-                           "--max-iterations", "3", "--no-progress", "-o", str(model)], capsys)
+    code, out, err = _run(
+        [
+            "train",
+            "conll2000",
+            "--data-dir",
+            str(data_dir),
+            "--limit",
+            "60",
+            "--max-iterations",
+            "3",
+            "--no-progress",
+            "-o",
+            str(model),
+        ],
+        capsys,
+    )
     assert code == 0, err
-    code, out, err = _run(["tag", "-m", str(model)], capsys, "He reckons the deficit\n", monkeypatch)
+    code, out, err = _run(
+        ["tag", "-m", str(model)], capsys, "He reckons the deficit\n", monkeypatch
+    )
     assert code == 1 and "<stdin>: the model reads the input column(s) pos" in err
     assert "--columns word,pos" in err and "Traceback" not in err
     good = json.dumps({"tokens": ["He", "reckons"], "pos": ["PRP", "VBZ"]})
     bad = json.dumps({"tokens": ["the", "deficit"]})
-    code, out, err = _run(["tag", "-m", str(model), "-f", "jsonl"], capsys, f"{good}\n\n{bad}\n", monkeypatch)
+    code, out, err = _run(
+        ["tag", "-m", str(model), "-f", "jsonl"], capsys, f"{good}\n\n{bad}\n", monkeypatch
+    )
     assert code == 1 and "<stdin>:3: sentence 2: no column 'pos'" in err
     assert "no columns besides the words" in err and "doc:" not in err
-    code, out, err = _run(["tag", "-m", str(model), "-f", "jsonl"], capsys, f"{good}\n{good}\n", monkeypatch)
+    code, out, err = _run(
+        ["tag", "-m", str(model), "-f", "jsonl"], capsys, f"{good}\n{good}\n", monkeypatch
+    )
     assert code == 0, err
     assert [json.loads(x)["tokens"] for x in out.splitlines()] == [["He", "reckons"]] * 2

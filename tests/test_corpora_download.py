@@ -27,7 +27,9 @@ def server(tmp_path):
     remote.mkdir()
     handler = functools.partial(_QuietHandler, directory=str(remote))
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread = threading.Thread(
+        target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     try:
         yield remote, f"http://127.0.0.1:{httpd.server_address[1]}"
@@ -60,16 +62,32 @@ def _fake(base: str, *, train_sha: str | None = None, built_sha: str | None = No
         scheme="iob2",
         files={
             "train": CorpusFile(
-                "train", "train.txt", len(TRAIN), train_sha or _digest(TRAIN),
+                "train",
+                "train.txt",
+                len(TRAIN),
+                train_sha or _digest(TRAIN),
                 (Source(f"{base}/data/train.txt", "local/fake@0:data/train.txt"),),
             ),
             "test": CorpusFile(
-                "test", "test.txt", len(BUILT), built_sha or _digest(BUILT),
+                "test",
+                "test.txt",
+                len(BUILT),
+                built_sha or _digest(BUILT),
                 (
-                    Source(f"{base}/raw/seq.in", "local/fake@0:raw/seq.in", _digest(SEQ_IN),
-                           len(SEQ_IN), "raw/test/seq.in"),
-                    Source(f"{base}/raw/seq.out", "local/fake@0:raw/seq.out", _digest(SEQ_OUT),
-                           len(SEQ_OUT), "raw/test/seq.out"),
+                    Source(
+                        f"{base}/raw/seq.in",
+                        "local/fake@0:raw/seq.in",
+                        _digest(SEQ_IN),
+                        len(SEQ_IN),
+                        "raw/test/seq.in",
+                    ),
+                    Source(
+                        f"{base}/raw/seq.out",
+                        "local/fake@0:raw/seq.out",
+                        _digest(SEQ_OUT),
+                        len(SEQ_OUT),
+                        "raw/test/seq.out",
+                    ),
                 ),
                 build="zip_seq",
             ),
@@ -136,7 +154,9 @@ def test_wrong_checksum_is_refused_and_leaves_nothing(tmp_path, remote_files):
 def test_wrong_size_is_refused(tmp_path, remote_files):
     remote, base = remote_files
     (remote / "data" / "train.txt").write_bytes(TRAIN + b"x O\n")
-    with pytest.raises(dl.ChecksumError, match=rf"expected {len(TRAIN)} bytes, found {len(TRAIN) + 4}"):
+    with pytest.raises(
+        dl.ChecksumError, match=rf"expected {len(TRAIN)} bytes, found {len(TRAIN) + 4}"
+    ):
         dl.download(_fake(base), tmp_path / "dest", splits=["train"])
     assert list((tmp_path / "dest" / "fake").iterdir()) == []
 

@@ -275,7 +275,9 @@ def _conll_files(draw):
         st.lists(
             st.one_of(
                 st.just("DOCSTART"),
-                st.lists(st.lists(_token, min_size=n_cols, max_size=n_cols), min_size=1, max_size=4),
+                st.lists(
+                    st.lists(_token, min_size=n_cols, max_size=n_cols), min_size=1, max_size=4
+                ),
             ),
             max_size=6,
         )
@@ -298,7 +300,9 @@ def _conll_files(draw):
     return text, n_cols, sep, expected
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(case=_conll_files())
 def test_conll_round_trip_property(tmp_path, case):
     text, n_cols, sep, expected = case
@@ -306,26 +310,38 @@ def test_conll_round_trip_property(tmp_path, case):
     src = tmp_path / "in.txt"
     src.write_bytes(text.encode("utf-8"))
     got = list(read_conll(src, names, sep="tab" if sep == "\t" else "space", token_column="c0"))
-    assert [([list(r) for r in zip(s.tokens, *s.columns.values(), strict=True)], s.doc_id)
-            for s in got] == expected
+    assert [
+        ([list(r) for r in zip(s.tokens, *s.columns.values(), strict=True)], s.doc_id) for s in got
+    ] == expected
     if n_cols > 1 or sep == " ":
         assert list(read_conll(src, names, token_column="c0")) == got  # auto separator
     dst = tmp_path / "out.txt"
     for out_sep, out_nl in ((sep, "\n"), ("\t", "\r\n")):
-        docs = list(read_conll_documents(src, names, sep="tab" if sep == "\t" else "space",
-                                         token_column="c0"))
+        docs = list(
+            read_conll_documents(
+                src, names, sep="tab" if sep == "\t" else "space", token_column="c0"
+            )
+        )
         write_conll(docs, dst, sep=out_sep, newline=out_nl)
-        back = list(read_conll_documents(dst, names, sep="tab" if out_sep == "\t" else "space",
-                                         token_column="c0"))
+        back = list(
+            read_conll_documents(
+                dst, names, sep="tab" if out_sep == "\t" else "space", token_column="c0"
+            )
+        )
         assert back == docs
         write_conll(got, dst, sep=out_sep, newline=out_nl)
-        assert list(read_conll(dst, names, sep="tab" if out_sep == "\t" else "space",
-                               token_column="c0")) == got
+        assert (
+            list(
+                read_conll(dst, names, sep="tab" if out_sep == "\t" else "space", token_column="c0")
+            )
+            == got
+        )
 
 
 _field = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp"),
-                           blacklist_characters="\t\ufeff"),
+    alphabet=st.characters(
+        blacklist_categories=("Cs", "Cc", "Zl", "Zp"), blacklist_characters="\t\ufeff"
+    ),
     min_size=1,
     max_size=5,
 ).filter(lambda t: t.strip(" \t\r\n\f\v") == t and not t.startswith("#"))
@@ -337,8 +353,10 @@ def _conllu_sentences(draw):
     doc = None
     for _ in range(draw(st.integers(1, 4))):
         n = draw(st.integers(1, 4))
-        cols = {name: draw(st.lists(_field, min_size=n, max_size=n))
-                for name in ("lemma", "upos", "xpos", "feats", "head", "deprel", "deps", "misc")}
+        cols = {
+            name: draw(st.lists(_field, min_size=n, max_size=n))
+            for name in ("lemma", "upos", "xpos", "feats", "head", "deprel", "deps", "misc")
+        }
         cols = {"id": [str(i + 1) for i in range(n)], **cols}
         meta = {}
         if draw(st.booleans()):
@@ -347,12 +365,21 @@ def _conllu_sentences(draw):
         meta["sent_id"] = draw(_field)
         if draw(st.booleans()):
             meta["text"] = draw(_field)
-        out.append(Sentence(draw(st.lists(_field, min_size=n, max_size=n)), cols, doc_id=doc,
-                            meta=meta, token_column="form"))
+        out.append(
+            Sentence(
+                draw(st.lists(_field, min_size=n, max_size=n)),
+                cols,
+                doc_id=doc,
+                meta=meta,
+                token_column="form",
+            )
+        )
     return out
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(sents=_conllu_sentences(), newline=st.sampled_from(["\n", "\r\n"]))
 def test_conllu_round_trip_property(tmp_path, sents, newline):
     dst = tmp_path / "out.conllu"
@@ -414,7 +441,9 @@ def test_non_utf8_byte_reports_line_and_offset(tmp_path):
     assert err.line == 3
     assert "0xe9" in str(err) and "byte offset 9 of the file" in str(err)
     assert "byte 3 of the line" in str(err) and "utf-8" in str(err)
-    p = _write(tmp_path, "bad.conllu", b"1\tx\t_\t_\t_\t_\t_\t_\t_\t_\n\n1\t\xff\t_\t_\t_\t_\t_\t_\t_\t_\n")
+    p = _write(
+        tmp_path, "bad.conllu", b"1\tx\t_\t_\t_\t_\t_\t_\t_\t_\n\n1\t\xff\t_\t_\t_\t_\t_\t_\t_\t_\n"
+    )
     err = _error(read_conllu, p)
     assert err.line == 3 and "byte offset 23 of the file (byte 2 of the line)" in str(err)
 

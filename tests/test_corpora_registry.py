@@ -67,7 +67,8 @@ def test_entries_are_complete(name):
         assert f.sources
         for src in f.sources:
             m = re.fullmatch(
-                r"https://raw\.githubusercontent\.com/([\w.-]+/[\w.-]+)/([0-9a-f]{40})/(.+)", src.url
+                r"https://raw\.githubusercontent\.com/([\w.-]+/[\w.-]+)/([0-9a-f]{40})/(.+)",
+                src.url,
             )
             assert m, src.url
             assert src.spec == f"{m.group(1)}@{m.group(2)}:{m.group(3)}"
@@ -161,7 +162,9 @@ def test_validation_against_the_declared_scheme(isolated):
     slipped = registry.CorpusInfo(**{**info.__dict__, "scheme_exceptions": (("train", 5),)})
     sents = [Sentence(["c", "d"], {"tag": ["O", "I-group"]}, source=str(p), line=4)]
     assert registry.check_labels(slipped, "train", sents) == 1
-    sents = [Sentence(["c", "d", "e"], {"tag": ["O", "I-group", "I-person"]}, source=str(p), line=4)]
+    sents = [
+        Sentence(["c", "d", "e"], {"tag": ["O", "I-group", "I-person"]}, source=str(p), line=4)
+    ]
     with pytest.raises(CorpusFormatError) as err:
         registry.check_labels(slipped, "train", sents)
     assert err.value.line == 6
@@ -181,12 +184,29 @@ def test_conll2000_chunk_counts(all_stats):
     assert (st["train"].sentences, st["train"].tokens) == (8936, 211727)
     assert (st["test"].sentences, st["test"].tokens) == (2012, 47377)
     assert st["train"].spans == {
-        "ADJP": 2060, "ADVP": 4227, "CONJP": 56, "INTJ": 31, "LST": 10, "NP": 55081,
-        "PP": 21281, "PRT": 556, "SBAR": 2207, "UCP": 2, "VP": 21467,
+        "ADJP": 2060,
+        "ADVP": 4227,
+        "CONJP": 56,
+        "INTJ": 31,
+        "LST": 10,
+        "NP": 55081,
+        "PP": 21281,
+        "PRT": 556,
+        "SBAR": 2207,
+        "UCP": 2,
+        "VP": 21467,
     }
     assert st["test"].spans == {
-        "ADJP": 438, "ADVP": 866, "CONJP": 9, "INTJ": 2, "LST": 5, "NP": 12422,
-        "PP": 4811, "PRT": 106, "SBAR": 535, "VP": 4658,
+        "ADJP": 438,
+        "ADVP": 866,
+        "CONJP": 9,
+        "INTJ": 2,
+        "LST": 5,
+        "NP": 12422,
+        "PP": 4811,
+        "PRT": 106,
+        "SBAR": 535,
+        "VP": 4658,
     }
     assert (st["train"].span_total, st["test"].span_total) == (106978, 23852)
     assert (len(st["train"].labels), len(st["test"].labels)) == (22, 19)
@@ -210,16 +230,24 @@ def test_conll2003_ner_counts_and_docstarts(all_stats):
 
 
 def test_conll2003_chunk_column_counts(data_dir):
-    totals = [split_stats("conll2003", sp, data_dir, label_column="chunk").span_total
-              for sp in ("train", "dev", "test")]
+    totals = [
+        split_stats("conll2003", sp, data_dir, label_column="chunk").span_total
+        for sp in ("train", "dev", "test")
+    ]
     assert totals == [99997, 25737, 22020]
 
 
 def test_ud_english_ewt_counts(all_stats):
     st = all_stats["ud_english_ewt"]
     got = {
-        sp: (s.sentences, s.tokens, s.extra["words"], s.extra["multiword_tokens"],
-             s.extra["empty_nodes"], s.extra["documents"])
+        sp: (
+            s.sentences,
+            s.tokens,
+            s.extra["words"],
+            s.extra["multiword_tokens"],
+            s.extra["empty_nodes"],
+            s.extra["documents"],
+        )
         for sp, s in st.items()
     }
     assert got == {
@@ -294,7 +322,10 @@ def test_cli_list(isolated, capsys, data_dir):
         assert re.search(rf"^{name}\s+\w+\s+\S+\s+\S+\s+found", out, re.M), out
     assert cli.main(["--data-dir", str(isolated / "nothing"), "corpora", "list"]) == 0
     out = capsys.readouterr().out
-    assert len(re.findall(r"\smissing\s+-$", out, re.M)) == 8 and "crftagger corpora download NAME" in out
+    assert (
+        len(re.findall(r"\smissing\s+-$", out, re.M)) == 8
+        and "crftagger corpora download NAME" in out
+    )
 
 
 def test_cli_list_partial(isolated, capsys):
@@ -304,23 +335,33 @@ def test_cli_list_partial(isolated, capsys):
 
 
 def test_cli_stats(capsys, data_dir):
-    assert cli.main(["--data-dir", str(data_dir), "corpora", "stats", "conll2003",
-                     "--split", "test"]) == 0
+    assert (
+        cli.main(["--data-dir", str(data_dir), "corpora", "stats", "conll2003", "--split", "test"])
+        == 0
+    )
     out = capsys.readouterr().out
     assert re.search(r"\| sentences\s+\|\s+3,453 \|", out)
     assert re.search(r"\| -DOCSTART- lines\s+\|\s+231 \|", out)
     assert re.search(r"\| PER spans\s+\|\s+1,617 \|", out)
     assert "agree with the registry" in out
     # --data-dir is also accepted after the action.
-    assert cli.main(["corpora", "stats", "mit_restaurant", "--split", "test",
-                     "--data-dir", str(data_dir)]) == 0
+    assert (
+        cli.main(
+            ["corpora", "stats", "mit_restaurant", "--split", "test", "--data-dir", str(data_dir)]
+        )
+        == 0
+    )
     assert re.search(r"\| sentences\s+\|\s+1,521 \|", capsys.readouterr().out)
 
 
 def test_cli_stats_reports_disagreement_and_errors(isolated, capsys):
     _tiny_corpus(isolated / "d")
-    assert cli.main(["--data-dir", str(isolated / "d"), "corpora", "stats", "wnut17",
-                     "--split", "train"]) == 1
+    assert (
+        cli.main(
+            ["--data-dir", str(isolated / "d"), "corpora", "stats", "wnut17", "--split", "train"]
+        )
+        == 1
+    )
     err = capsys.readouterr().err
     assert "train sentences: found 2, documented 3394" in err
     assert cli.main(["--data-dir", str(isolated / "d"), "corpora", "stats", "wnut17"]) == 1
@@ -340,8 +381,9 @@ def test_cli_verify(isolated, capsys, data_dir):
     shutil.copyfile(data_dir / "mit_restaurant" / "test.txt", d / "test.txt")
     with open(d / "train.txt", "w") as fh:
         fh.write("tampered O")
-    assert cli.main(["--data-dir", str(isolated / "copy"), "corpora", "verify",
-                     "mit_restaurant"]) == 1
+    assert (
+        cli.main(["--data-dir", str(isolated / "copy"), "corpora", "verify", "mit_restaurant"]) == 1
+    )
     captured = capsys.readouterr()
     assert re.search(r"train\s+train\.txt\s+mismatch", captured.out)
     assert re.search(r"test\s+test\.txt\s+ok", captured.out)

@@ -122,8 +122,9 @@ def test_objective_at_crfsuite_weights_equals_reported_loss(trained):
     assert ours == pytest.approx(reported, rel=1e-4)
     assert ours == pytest.approx(reported, abs=1e-6)  # CRFsuite prints 6 decimals
     # the training objective (parallel kernels) agrees as well
-    obj = Objective(data, index.feat_ptr, index.feat_label, len(labels), c2=C2,
-                    trans_mask=index.trans_mask)
+    obj = Objective(
+        data, index.feat_ptr, index.feat_label, len(labels), c2=C2, trans_mask=index.trans_mask
+    )
     f, grad = obj(model.w)
     assert f == pytest.approx(reported, rel=1e-4)
     assert f == pytest.approx(reported, abs=1e-6)
@@ -161,12 +162,15 @@ def test_objective_matches_with_other_feature_sets(trained, tmp_path, options):
     trainer.message = messages.append
     for xs, ys in zip(X, y, strict=True):
         trainer.append(pycrfsuite.ItemSequence(xs), ys)
-    trainer.set_params({
-        "c2": 0.5, "max_iterations": 15,
-        "feature.possible_states": options.get("all_possible_states", False),
-        "feature.possible_transitions": options.get("all_possible_transitions", False),
-        "feature.minfreq": options.get("min_freq", 0.0),
-    })
+    trainer.set_params(
+        {
+            "c2": 0.5,
+            "max_iterations": 15,
+            "feature.possible_states": options.get("all_possible_states", False),
+            "feature.possible_transitions": options.get("all_possible_transitions", False),
+            "feature.minfreq": options.get("min_freq", 0.0),
+        }
+    )
     path = str(tmp_path / "m.crfsuite")
     trainer.train(path)
     log = "".join(messages)

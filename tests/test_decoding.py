@@ -99,8 +99,12 @@ def _brute(E, Tr, c, fixed=None):
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(scheme=st.sampled_from(sorted(LABELS)), T=st.integers(1, 4), seed=st.integers(0, 2**32 - 1),
-       neg=st.sampled_from([0.0, 0.3]))
+@given(
+    scheme=st.sampled_from(sorted(LABELS)),
+    T=st.integers(1, 4),
+    seed=st.integers(0, 2**32 - 1),
+    neg=st.sampled_from([0.0, 0.3]),
+)
 def test_decoding_never_yields_an_invalid_sequence(scheme, T, seed, neg):
     rng = np.random.default_rng(seed)
     labels = LABELS[scheme]
@@ -121,8 +125,11 @@ def test_decoding_never_yields_an_invalid_sequence(scheme, T, seed, neg):
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(scheme=st.sampled_from([*sorted(LABELS), None]), T=st.integers(1, 4),
-       seed=st.integers(0, 2**32 - 1))
+@given(
+    scheme=st.sampled_from([*sorted(LABELS), None]),
+    T=st.integers(1, 4),
+    seed=st.integers(0, 2**32 - 1),
+)
 def test_span_confidence_equals_sum_over_label_sequences(scheme, T, seed):
     rng = np.random.default_rng(seed)
     labels = LABELS[scheme] if scheme else ["O", "B-A", "I-A", "I-B"]
@@ -184,16 +191,32 @@ def test_decode_batch_matches_the_single_sentence_lattice():
     rng = np.random.default_rng(0)
     labels = LABELS["bioes"]
     L = len(labels)
-    seq_ptr, item_ptr, attr_ids, attr_vals, feat_ptr, feat_label, _y = oracle.random_corpus(rng, 30, L, 12)
-    seq_ptr = np.concatenate([seq_ptr[:5], [seq_ptr[4]], seq_ptr[5:]]).astype(np.int64)  # an empty one
+    seq_ptr, item_ptr, attr_ids, attr_vals, feat_ptr, feat_label, _y = oracle.random_corpus(
+        rng, 30, L, 12
+    )
+    seq_ptr = np.concatenate([seq_ptr[:5], [seq_ptr[4]], seq_ptr[5:]]).astype(
+        np.int64
+    )  # an empty one
     w = rng.normal(size=len(feat_label) + L * L)
     c = build_constraints(labels, "bioes")
     out = np.empty(int(seq_ptr[-1]), dtype=np.int32)
-    constrained.decode_batch(seq_ptr, item_ptr, attr_ids, attr_vals, feat_ptr, feat_label, w, L,
-                          c.allowed_trans, c.allowed_start, c.allowed_end, out)
+    constrained.decode_batch(
+        seq_ptr,
+        item_ptr,
+        attr_ids,
+        attr_vals,
+        feat_ptr,
+        feat_label,
+        w,
+        L,
+        c.allowed_trans,
+        c.allowed_start,
+        c.allowed_end,
+        out,
+    )
     from crftagger.engine import kernels
 
-    Tr = w[len(feat_label):].reshape(L, L)
+    Tr = w[len(feat_label) :].reshape(L, L)
     for s in range(len(seq_ptr) - 1):
         i0, i1 = seq_ptr[s], seq_ptr[s + 1]
         E = np.zeros((i1 - i0, L))

@@ -43,8 +43,12 @@ def _corpus(n: int, seed: int) -> list[tuple[list[str], list[str]]]:
         if rng.random() < 0.5:
             out.append(([who, verb, prep, where, "."], ["B-PER", "O", "O", "B-LOC", "O"]))
         else:
-            out.append(([where, "and", who, "went", "to", rng.choice(CITIES), "today"],
-                        ["B-LOC", "O", "B-PER", "O", "O", "B-LOC", "O"]))
+            out.append(
+                (
+                    [where, "and", who, "went", "to", rng.choice(CITIES), "today"],
+                    ["B-LOC", "O", "B-PER", "O", "O", "B-LOC", "O"],
+                )
+            )
     return out
 
 
@@ -80,7 +84,10 @@ def trained(tmp_path_factory):
 
 
 def _marginals_array(tagger, sents):
-    return [np.array([[m[lab] for lab in tagger.labels] for m in sent]) for sent in tagger.marginals(sents)]
+    return [
+        np.array([[m[lab] for lab in tagger.labels] for m in sent])
+        for sent in tagger.marginals(sents)
+    ]
 
 
 def test_model_tags_identically_after_the_cluster_file_is_deleted(trained, tmp_path):
@@ -94,15 +101,20 @@ def test_model_tags_identically_after_the_cluster_file_is_deleted(trained, tmp_p
     try:
         loaded = Tagger.load(model)
         assert loaded.tag(TEST_SENTENCES) == tagger.tag(TEST_SENTENCES) == tags_before
-        for a, b, c in zip(_marginals_array(loaded, TEST_SENTENCES), marg_before,
-                           _marginals_array(tagger, TEST_SENTENCES), strict=True):
+        for a, b, c in zip(
+            _marginals_array(loaded, TEST_SENTENCES),
+            marg_before,
+            _marginals_array(tagger, TEST_SENTENCES),
+            strict=True,
+        ):
             assert np.array_equal(a, b)
             np.testing.assert_allclose(a, c, rtol=0, atol=1e-12)
         assert set(loaded.clusters) == {fp}
         fx = loaded.extractor
         assert fx.cluster_tables["cl4"] is loaded.clusters[fp] is fx.cluster_tables["cl2"]
-        assert fx.names(fx.transform(TEST_SENTENCES)) == \
-            tagger.extractor.names(tagger.extractor.transform(TEST_SENTENCES))
+        assert fx.names(fx.transform(TEST_SENTENCES)) == tagger.extractor.names(
+            tagger.extractor.transform(TEST_SENTENCES)
+        )
         # the stored feature set records the table each extractor reads
         assert all(loaded.feature_set.extractors[n]["fingerprint"] == fp for n in ("cl4", "cl2"))
         # saving the loaded tagger again needs no file either
@@ -142,10 +154,14 @@ def test_a_table_changed_after_training_is_saved_as_trained(tmp_path):
 def test_lowercase_merges_keep_the_first_cluster_as_the_file_does(tmp_path):
     path = tmp_path / "paths.txt"
     # "apple" comes first as "Apple": lower-casing keeps 1010, not the later 0101/0011
-    path.write_text(_cluster_text("1010\tApple\t3\n0101\tapple\t9\n0011\tAPPLE\t1\n"
-                                  "1111\tKYOTO\t2\n"), encoding="utf-8")
-    ext = {"lc4": {"kind": "cluster", "path": str(path), "prefix": 4, "lowercase": True},
-           "cs4": {"kind": "cluster", "path": str(path), "prefix": 4}}
+    path.write_text(
+        _cluster_text("1010\tApple\t3\n0101\tapple\t9\n0011\tAPPLE\t1\n1111\tKYOTO\t2\n"),
+        encoding="utf-8",
+    )
+    ext = {
+        "lc4": {"kind": "cluster", "path": str(path), "prefix": 4, "lowercase": True},
+        "cs4": {"kind": "cluster", "path": str(path), "prefix": 4},
+    }
     fs = _feature_set(path, ext, ["w[0]", "lc4[-1..1]", "cs4[0]"])
     tagger = _train(fs)
     want_lower = Clusters.from_file(path, lowercase=True).paths
@@ -174,7 +190,9 @@ def test_with_case_equals_reading_the_file_lower_cased(tmp_path):
     stems = ["ab", "cd", "Ef", "gh"]
     lines = []
     for i in range(300):
-        w = "".join(c.upper() if rng.random() < 0.5 else c for c in rng.choice(stems) + rng.choice(stems))
+        w = "".join(
+            c.upper() if rng.random() < 0.5 else c for c in rng.choice(stems) + rng.choice(stems)
+        )
         lines.append(f"{rng.getrandbits(6):06b}\t{w}\t{i}")
     path = tmp_path / "p.txt"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -199,11 +217,18 @@ def test_extractors_sharing_a_table_store_it_once(tmp_path):
     model = _train(fs).save(tmp_path / "m.crftagger")
     meta = container.read_header(model)
     names = [blk["name"] for blk in meta["blocks"]]
-    assert sorted(n for n in names if n.startswith("cluster_")) == \
-        ["cluster_bits_0", "cluster_bits_1", "cluster_words_0", "cluster_words_1"]
+    assert sorted(n for n in names if n.startswith("cluster_")) == [
+        "cluster_bits_0",
+        "cluster_bits_1",
+        "cluster_words_0",
+        "cluster_words_1",
+    ]
     tables = meta["fields"]["clusters"]
     assert set(tables) == {file_fingerprint(a), file_fingerprint(b)}
-    assert sorted(t["size"] for t in tables.values()) == [len(Clusters.from_file(a)), len(Clusters.from_file(b))]
+    assert sorted(t["size"] for t in tables.values()) == [
+        len(Clusters.from_file(a)),
+        len(Clusters.from_file(b)),
+    ]
     loaded_fs = meta["fields"]["feature_set"]["extractors"]
     assert {loaded_fs[f"cl{p}"]["fingerprint"] for p in (2, 3, 4, 5)} == {file_fingerprint(a)}
     assert loaded_fs["other"]["fingerprint"] == file_fingerprint(b)
@@ -267,7 +292,15 @@ def test_in_memory_tables_stand_in_for_files(tmp_path):
     path = tmp_path / "paths.txt"
     path.write_text(_cluster_text(), encoding="utf-8")
     fp = file_fingerprint(path)
-    ext = {"cl4": {"kind": "cluster", "path": str(path), "prefix": 4, "fingerprint": fp, "lowercase": True}}
+    ext = {
+        "cl4": {
+            "kind": "cluster",
+            "path": str(path),
+            "prefix": 4,
+            "fingerprint": fp,
+            "lowercase": True,
+        }
+    }
     fs = _feature_set(path, ext, ["cl4[-1..1]"])
     want = fs.extractor().to_dicts(TEST_SENTENCES)
     table = Clusters.from_file(path)
@@ -285,11 +318,27 @@ def test_cli_train_tag_inspect_with_embedded_clusters(tmp_path, capsys, monkeypa
     path = tmp_path / "paths.txt"
     path.write_text(_cluster_text(), encoding="utf-8")
     train = tmp_path / "train.conll"
-    write_conll([Sentence(toks, {"ner": tags}) for toks, tags in _corpus(60, 0)], train, ("word", "ner"))
+    write_conll(
+        [Sentence(toks, {"ner": tags}) for toks, tags in _corpus(60, 0)], train, ("word", "ner")
+    )
     model = tmp_path / "m.crftagger"
-    code = cli.main(["train", str(train), "--columns", "word,ner", "--feature-set", "pos",
-                     "--feature-param", f"clusters={path}", "--max-iterations", "20",
-                     "--no-progress", "-o", str(model)])
+    code = cli.main(
+        [
+            "train",
+            str(train),
+            "--columns",
+            "word,ner",
+            "--feature-set",
+            "pos",
+            "--feature-param",
+            f"clusters={path}",
+            "--max-iterations",
+            "20",
+            "--no-progress",
+            "-o",
+            str(model),
+        ]
+    )
     out, err = capsys.readouterr()
     assert code == 0, err
     path.unlink()

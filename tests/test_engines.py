@@ -15,6 +15,7 @@ from crftagger.errors import CRFError
 
 pytest.importorskip("pycrfsuite")
 
+
 def NumbaBackend(**params):
     return CRF(engine="numba", **params)
 
@@ -49,8 +50,10 @@ def chunks(data_dir):
     train = read_conll2000(path, 600)
     held = read_conll2000(path, 250, skip=600)
     return (
-        [window_attributes(s) for s in train], [[r[2] for r in s] for s in train],
-        [window_attributes(s) for s in held], [[r[2] for r in s] for s in held],
+        [window_attributes(s) for s in train],
+        [[r[2] for r in s] for s in train],
+        [window_attributes(s) for s in held],
+        [[r[2] for r in s] for s in held],
     )
 
 
@@ -163,13 +166,16 @@ def test_engines_agree_after_training(chunks):
     same = [a == b for s, r in zip(p_ours, p_ref, strict=True) for a, b in zip(s, r, strict=True)]
     assert np.mean(same) >= 0.995
     assert ours.score(Xh, yh) == pytest.approx(ref.score(Xh, yh), abs=0.005)
-    for m_ours, m_ref in zip(ours.predict_marginals_array(Xh[:20]), ref.predict_marginals_array(Xh[:20]),
-                             strict=True):
+    for m_ours, m_ref in zip(
+        ours.predict_marginals_array(Xh[:20]), ref.predict_marginals_array(Xh[:20]), strict=True
+    ):
         np.testing.assert_allclose(m_ours, m_ref, atol=1e-2)
 
 
-@pytest.mark.parametrize("options", [{"min_freq": 2.0}, {"all_possible_transitions": True},
-                                     {"all_possible_states": True}])
+@pytest.mark.parametrize(
+    "options",
+    [{"min_freq": 2.0}, {"all_possible_transitions": True}, {"all_possible_states": True}],
+)
 def test_engines_build_the_same_features(chunks, options):
     X, y, _, _ = chunks
     ours = NumbaBackend(c2=1.0, max_iterations=2, **options).fit(X[:150], y[:150])

@@ -14,8 +14,11 @@ from crftagger import CRF, errors
 
 
 def test_every_error_derives_from_the_base():
-    classes = [c for _, c in inspect.getmembers(errors, inspect.isclass)
-               if issubclass(c, BaseException) and c.__module__ == errors.__name__]
+    classes = [
+        c
+        for _, c in inspect.getmembers(errors, inspect.isclass)
+        if issubclass(c, BaseException) and c.__module__ == errors.__name__
+    ]
     assert len(classes) >= 30
     for cls in classes:
         assert issubclass(cls, errors.CrftaggerError), cls

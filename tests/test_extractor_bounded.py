@@ -14,15 +14,19 @@ def _sentences(rng, n, vocab):
 
 
 def _same(a, b):
-    return (np.array_equal(a.seq_ptr, b.seq_ptr) and np.array_equal(a.item_ptr, b.item_ptr)
-            and np.array_equal(a.attr_ids, b.attr_ids))
+    return (
+        np.array_equal(a.seq_ptr, b.seq_ptr)
+        and np.array_equal(a.item_ptr, b.item_ptr)
+        and np.array_equal(a.attr_ids, b.attr_ids)
+    )
 
 
 def test_frozen_extractor_starts_afresh_past_max_types_with_identical_output():
     rng = random.Random(0)
     known = [f"w{i}" for i in range(40)] + ["The", "the", "New", "York"]
-    fs = FeatureSet.from_templates(["w[0]", "lw[-1..1]", "s3[0]", "w[-1]|w[0]", "shape[0]"],
-                                   pad=True, bos_eos=True)
+    fs = FeatureSet.from_templates(
+        ["w[0]", "lw[-1..1]", "s3[0]", "w[-1]|w[0]", "shape[0]"], pad=True, bos_eos=True
+    )
     fx = fs.extractor()
     fx.transform(_sentences(rng, 300, known))
     fx.freeze()

@@ -37,7 +37,9 @@ def test_classes_share_longer_prefixes_than_across():
     bits = {w: b for b, w, _ in rows}
     names = ["alice", "bob", "carol", "dave"]
     fruits = ["apple", "pear", "plum", "fig"]
-    within = min(common_prefix(bits[a], bits[b]) for g in (names, fruits) for a in g for b in g if a != b)
+    within = min(
+        common_prefix(bits[a], bits[b]) for g in (names, fruits) for a in g for b in g if a != b
+    )
     across = max(common_prefix(bits[a], bits[b]) for a in names for b in fruits)
     assert within > across
 
@@ -101,8 +103,11 @@ def test_ner_v2_records_the_cluster_fingerprint(tmp_path):
     fs = feature_set("ner", version=2, gazetteers=False, document=False, clusters=path)
     assert fs.version == 2
     assert fs.params["clusters_fingerprint"] == cl.file_fingerprint(path)
-    assert all(d.get("fingerprint") == fs.params["clusters_fingerprint"]
-               for d in fs.extractors.values() if d["kind"] == "cluster")
+    assert all(
+        d.get("fingerprint") == fs.params["clusters_fingerprint"]
+        for d in fs.extractors.values()
+        if d["kind"] == "cluster"
+    )
     feats = fs.extractor().to_dicts([["bob", "said", "hello"]])
     bob = feats[0][0]
     want = Clusters.from_file(path).paths["bob"]

@@ -46,7 +46,9 @@ def test_unknown_feature():
     with pytest.raises(DocumentFeatureError, match="unknown document feature 'dfoo'"):
         document_values(DOC, ["dfoo"])
     with pytest.raises(FeatureSpecError, match="unknown document feature"):
-        FeatureSet.from_templates(["d[0]"], extractors={"d": {"kind": "document", "feature": "dfoo"}})
+        FeatureSet.from_templates(
+            ["d[0]"], extractors={"d": {"kind": "document", "feature": "dfoo"}}
+        )
     with pytest.raises(FeatureSpecError, match="needs the parameter 'feature'"):
         FeatureSet.from_templates(["d[0]"], extractors={"d": {"kind": "document"}})
 
@@ -83,7 +85,7 @@ def test_extractor_uses_documents_the_same_way_in_both_outputs():
     assert names is not None
     for t in range(len(DOC[1])):
         i = len(DOC[0]) + t
-        got = sorted(names[a] for a in X.attr_ids[X.item_ptr[i]:X.item_ptr[i + 1]])
+        got = sorted(names[a] for a in X.attr_ids[X.item_ptr[i] : X.item_ptr[i + 1]])
         assert got == sorted(dicts[1][t])
     assert "dseq[0]=E2" in dicts[1][0]
     # as a sentence on its own, "Smith" loses the document evidence
@@ -94,10 +96,24 @@ def test_extractor_uses_documents_the_same_way_in_both_outputs():
 def test_tagger_round_trip_with_document_features(tmp_path):
     from crftagger.api.tagger import Tagger
 
-    train = [(list(s), ["B-PER" if t in ("John", "Smith", "Blair") else
-                        "B-LOC" if t in ("Paris", "PARIS") else "O" for t in s]) for s in DOC]
-    train = [(toks, [("I-PER" if k and toks[k - 1] == "John" else tag) for k, tag in enumerate(tags)])
-             for toks, tags in train]
+    train = [
+        (
+            list(s),
+            [
+                "B-PER"
+                if t in ("John", "Smith", "Blair")
+                else "B-LOC"
+                if t in ("Paris", "PARIS")
+                else "O"
+                for t in s
+            ],
+        )
+        for s in DOC
+    ]
+    train = [
+        (toks, [("I-PER" if k and toks[k - 1] == "John" else tag) for k, tag in enumerate(tags)])
+        for toks, tags in train
+    ]
     fs = feature_set("ner", gazetteers=False)
     tg = Tagger.train(train, fs, max_iterations=30, c1=0.0, c2=0.01)
     path = tg.save(tmp_path / "m.crftagger")

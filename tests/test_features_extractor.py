@@ -32,8 +32,8 @@ def naive_gazetteer(entries, tokens, fold):
     i = 0
     while i < len(tokens):
         for n in range(min(longest, len(tokens) - i), 0, -1):
-            if tuple(norm[i:i + n]) in entries:
-                out[i:i + n] = ["S"] if n == 1 else ["B"] + ["I"] * (n - 2) + ["E"]
+            if tuple(norm[i : i + n]) in entries:
+                out[i : i + n] = ["S"] if n == 1 else ["B"] + ["I"] * (n - 2) + ["E"]
                 i += n
                 break
         else:
@@ -65,9 +65,13 @@ def naive_dicts(fs: FeatureSet, sentences, tag_dictionary=None) -> list[list[Cou
                 values[name] = naive_gazetteer(gaz[name][0], tokens, gaz[name][1])
             elif d["kind"] == "tagdict":
                 t = tagdict_settings(d)
-                counts = [tag_dictionary.counts.get(w.lower() if t["lowercase"] else w) for w in tokens]
-                values[name] = [TagDictionary.value(c, w, t["form"], t["rare"], t["suffix"])
-                                for c, w in zip(counts, tokens, strict=True)]
+                counts = [
+                    tag_dictionary.counts.get(w.lower() if t["lowercase"] else w) for w in tokens
+                ]
+                values[name] = [
+                    TagDictionary.value(c, w, t["form"], t["rare"], t["suffix"])
+                    for c, w in zip(counts, tokens, strict=True)
+                ]
             elif d["kind"] == "document":
                 # token tuples carry no document id: each sentence is its own document
                 values[name] = document_values([tokens], [d["feature"]])[0][d["feature"]]
@@ -109,15 +113,53 @@ def named_sets():
 
 SETS = named_sets()
 #: The table the ``tagdict`` extractors (``pos``) read here: some of WORDS with made-up tags.
-TAGDICT = TagDictionary.learn([["He", "the", "New", "new", "York", "1999", "|", "a|b", "a"], ["new", "_B-1"]],
-                              [["PRON", "DET", "PROPN", "ADJ", "PROPN", "NUM", "PUNCT", "X", "DET"],
-                               ["ADJ", "X"]])
+TAGDICT = TagDictionary.learn(
+    [["He", "the", "New", "new", "York", "1999", "|", "a|b", "a"], ["new", "_B-1"]],
+    [["PRON", "DET", "PROPN", "ADJ", "PROPN", "NUM", "PUNCT", "X", "DET"], ["ADJ", "X"]],
+)
 
-WORDS = ["He", "reckons", "the", "New", "York", "new", "york", "City", "Paris", "French", "Germany",
-         "United", "States", "Texas", "1999", "3.14", "a@b.com", "12:30", "$5", "5%", "XIV", "3rd",
-         "a|b", "b|c", "|", "a", "c", "-", "Zürich", "東京", "😀", "", "_B-1", "COVID-19", "x" * 300]
-ROWS = st.tuples(st.sampled_from(WORDS), st.sampled_from(["NN", "NNP", "|", "VB"]),
-                 st.sampled_from(["B-NP", "I-NP", "O"]))
+WORDS = [
+    "He",
+    "reckons",
+    "the",
+    "New",
+    "York",
+    "new",
+    "york",
+    "City",
+    "Paris",
+    "French",
+    "Germany",
+    "United",
+    "States",
+    "Texas",
+    "1999",
+    "3.14",
+    "a@b.com",
+    "12:30",
+    "$5",
+    "5%",
+    "XIV",
+    "3rd",
+    "a|b",
+    "b|c",
+    "|",
+    "a",
+    "c",
+    "-",
+    "Zürich",
+    "東京",
+    "😀",
+    "",
+    "_B-1",
+    "COVID-19",
+    "x" * 300,
+]
+ROWS = st.tuples(
+    st.sampled_from(WORDS),
+    st.sampled_from(["NN", "NNP", "|", "VB"]),
+    st.sampled_from(["B-NP", "I-NP", "O"]),
+)
 SENTENCES = st.lists(st.lists(ROWS, max_size=9), min_size=1, max_size=5)
 
 
@@ -147,7 +189,9 @@ def test_arrays_dicts_and_naive_twin_agree(set_name, sentences, other):
     Y = fx.transform(other)
     Y.check(n_attributes=n_attr)
     ref_other = naive_dicts(fs, other, TAGDICT)
-    known = [[Counter({k: v for k, v in c.items() if k in fx.attributes}) for c in s] for s in ref_other]
+    known = [
+        [Counter({k: v for k, v in c.items() if k in fx.attributes}) for c in s] for s in ref_other
+    ]
     assert names_counters(fx, Y) == known
     assert len(fx.attributes) == n_attr
     # kept as -1 instead of dropped: one -1 per unknown instance
@@ -167,7 +211,7 @@ def test_colliding_names_share_one_attribute():
     X = fx.transform([["a|b", "c"], ["a", "b|c"]])
     names = fx.names(X)
     assert names[0][1] == ["w[-1]|w[0]=a|b|c"] and names[1][1] == ["w[-1]|w[0]=a|b|c"]
-    a, b = X.attr_ids[X.item_ptr[1]:X.item_ptr[2]], X.attr_ids[X.item_ptr[3]:X.item_ptr[4]]
+    a, b = X.attr_ids[X.item_ptr[1] : X.item_ptr[2]], X.attr_ids[X.item_ptr[3] : X.item_ptr[4]]
     assert a.tolist() == b.tolist()
     # the safe key seen first, the ambiguous one only at tagging time
     fx = fs.extractor()
@@ -192,7 +236,10 @@ def test_unfreezing_after_tagging_forgets_cached_unknowns():
     assert fx.names(Y) == [[["w[0]=a"], []], [[], []]]
     fx.attributes.frozen = False
     Z = fx.transform([["a", "z"], ["a|b", "q"]])
-    assert fx.names(Z) == [[["w[0]=a"], ["w[0]=z", "w[-1]|w[0]=a|z"]], [["w[0]=a|b"], ["w[0]=q", "w[-1]|w[0]=a|b|q"]]]
+    assert fx.names(Z) == [
+        [["w[0]=a"], ["w[0]=z", "w[-1]|w[0]=a|z"]],
+        [["w[0]=a|b"], ["w[0]=q", "w[-1]|w[0]=a|b|q"]],
+    ]
 
 
 def test_growth_over_many_calls_and_direct_to_hash_switch():
@@ -201,7 +248,10 @@ def test_growth_over_many_calls_and_direct_to_hash_switch():
     words = [f"w{i}" for i in range(2000)]
     fs = FeatureSet.from_templates(["w[0]", "w[-1]|w[0]", "sshape[0]|s1[0]"])
     fx = fs.extractor()
-    batches = [[[words[j] for j in rng.integers(0, 2000 if b else 20, size=8)] for _ in range(60)] for b in range(4)]
+    batches = [
+        [[words[j] for j in rng.integers(0, 2000 if b else 20, size=8)] for _ in range(60)]
+        for b in range(4)
+    ]
     seen: list = []
     for batch in batches:
         X = fx.transform(batch)
@@ -218,7 +268,9 @@ def test_input_forms_give_the_same_attributes():
 
     fs = feature_set("crfsuite-chunking")
     rows = [("He", "PRP"), ("reckons", "VBZ")]
-    sent = Sentence(tokens=["He", "reckons"], columns={"pos": ["PRP", "VBZ"], "chunk": ["B-NP", "B-VP"]})
+    sent = Sentence(
+        tokens=["He", "reckons"], columns={"pos": ["PRP", "VBZ"], "chunk": ["B-NP", "B-VP"]}
+    )
     assert fs.extractor().to_dicts([rows]) == fs.extractor().to_dicts([sent])
     fw = FeatureSet.from_templates(["w[-1]|w[0]", "s2[0]"])
     assert fw.extractor().to_dicts([["He", "reckons"]]) == fw.extractor().to_dicts([sent])
@@ -251,6 +303,7 @@ def test_missing_columns():
         fx.transform([[("He",), ("x",)]])
     with pytest.raises(FeatureInputError, match="names no column 'pos'"):
         FeatureSet.from_templates(["pos[0]"]).extractor().transform([[("He", "PRP")]])
+
     class Loose:  # a sentence-like object that does not check its columns
         tokens = ["He"]
         columns = {"pos": ["X", "Y"]}
@@ -300,12 +353,16 @@ def test_spec_errors():
 def test_declared_extractors():
     fs = FeatureSet.from_templates(
         ["p6[0]", "gz[0]", "tag[0]"],
-        extractors={"p6": {"kind": "prefix", "n": 6},
-                    "gz": {"kind": "gazetteer", "entries": ["Rio de Janeiro"], "case_sensitive": False},
-                    "tag": {"kind": "column", "column": "xpos"}},
+        extractors={
+            "p6": {"kind": "prefix", "n": 6},
+            "gz": {"kind": "gazetteer", "entries": ["Rio de Janeiro"], "case_sensitive": False},
+            "tag": {"kind": "column", "column": "xpos"},
+        },
         columns=["xpos"],
     )
-    d = fs.extractor().to_dicts([[("in", "IN"), ("RIO", "NNP"), ("de", "IN"), ("Janeiro", "NNP")]])[0]
+    d = fs.extractor().to_dicts([[("in", "IN"), ("RIO", "NNP"), ("de", "IN"), ("Janeiro", "NNP")]])[
+        0
+    ]
     assert d[1] == {"gz[0]=B": 1.0, "tag[0]=NNP": 1.0}
     assert d[3] == {"p6[0]=Janeir": 1.0, "gz[0]=E": 1.0, "tag[0]=NNP": 1.0}
 
@@ -313,8 +370,10 @@ def test_declared_extractors():
 def test_gazetteer_fingerprint_change_warns(tmp_path):
     p = tmp_path / "list.txt"
     p.write_text("Paris\n", encoding="utf-8")
-    fs = FeatureSet.from_templates(["g[0]"], extractors={"g": {"kind": "gazetteer", "source": f"file:{p}",
-                                                               "fingerprint": "0" * 16}})
+    fs = FeatureSet.from_templates(
+        ["g[0]"],
+        extractors={"g": {"kind": "gazetteer", "source": f"file:{p}", "fingerprint": "0" * 16}},
+    )
     with warnings.catch_warnings(record=True) as w:
         warnings.simplefilter("always")
         fs.extractor()

@@ -25,11 +25,11 @@ def naive_match(entries: set[tuple[str, ...]], tokens: list[str], fold: bool) ->
     i = 0
     while i < len(tokens):
         for n in range(min(longest, len(tokens) - i), 0, -1):
-            if tuple(norm[i:i + n]) in entries:
+            if tuple(norm[i : i + n]) in entries:
                 if n == 1:
                     out[i] = "S"
                 else:
-                    out[i:i + n] = ["B"] + ["I"] * (n - 2) + ["E"]
+                    out[i : i + n] = ["B"] + ["I"] * (n - 2) + ["E"]
                 i += n
                 break
         else:
@@ -40,7 +40,22 @@ def naive_match(entries: set[tuple[str, ...]], tokens: list[str], fold: bool) ->
 def test_longest_match_and_positions():
     g = Gazetteer("loc", ["New York", "New York City", "York", "Rio de Janeiro"])
     toks = "I love New York City and New York and York and Rio de Janeiro".split()
-    assert g.match(toks) == [None, None, "B", "I", "E", None, "B", "E", None, "S", None, "B", "I", "E"]
+    assert g.match(toks) == [
+        None,
+        None,
+        "B",
+        "I",
+        "E",
+        None,
+        "B",
+        "E",
+        None,
+        "S",
+        None,
+        "B",
+        "I",
+        "E",
+    ]
 
 
 def test_overlapping_entries_are_matched_left_to_right():
@@ -99,8 +114,11 @@ def test_fingerprint_depends_on_entries_and_case():
 
 @settings(max_examples=60, deadline=None)
 @given(
-    entries=st.sets(st.lists(st.sampled_from("a b c A d".split()), min_size=1, max_size=3).map(tuple),
-                    min_size=1, max_size=6),
+    entries=st.sets(
+        st.lists(st.sampled_from("a b c A d".split()), min_size=1, max_size=3).map(tuple),
+        min_size=1,
+        max_size=6,
+    ),
     tokens=st.lists(st.sampled_from("a b c A d e".split()), max_size=12),
     fold=st.booleans(),
 )
@@ -195,8 +213,15 @@ def test_package_gazetteer_in_a_feature_set_round_trips():
 
     src = "faker:first_names:es_ES"
     g = from_source(src)
-    ext = {"gfirst": {"kind": "gazetteer", "source": src, "case_sensitive": True,
-                      "fingerprint": g.fingerprint(), "package_version": source_version(src)}}
+    ext = {
+        "gfirst": {
+            "kind": "gazetteer",
+            "source": src,
+            "case_sensitive": True,
+            "fingerprint": g.fingerprint(),
+            "package_version": source_version(src),
+        }
+    }
     fs = FeatureSet.from_templates(["w[0]", "gfirst[0]"], pad=True, bos_eos=True, extractors=ext)
     fs2 = FeatureSet.from_json(fs.to_json())
     assert fs2 == fs

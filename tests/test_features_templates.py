@@ -59,7 +59,7 @@ def test_bag_counts_repeats_and_skips_the_outside():
     assert row[0] == {}
     assert row[3] == {"lw{-3..-1}=a": 2.0, "lw{-3..-1}=b": 1.0}
     data = fx.transform([["A", "b", "a", "c"]])
-    ids = data.attr_ids[data.item_ptr[3]:data.item_ptr[4]].tolist()
+    ids = data.attr_ids[data.item_ptr[3] : data.item_ptr[4]].tolist()
     names = [fx.attributes.items[i] for i in ids]
     assert Counter(names) == Counter({"lw{-3..-1}=a": 2, "lw{-3..-1}=b": 1})
     back = FeatureSet.from_dict(fs.to_dict())
@@ -125,7 +125,10 @@ def test_parse_crfpp_file(tmp_path):
 @pytest.mark.parametrize(
     "text, match",
     [
-        ("U01:%x[0,0]\nX02:%x[0,0]\n", r"line 2: found 'X02:%x\[0,0\]'; expected a template starting with U or B"),
+        (
+            "U01:%x[0,0]\nX02:%x[0,0]\n",
+            r"line 2: found 'X02:%x\[0,0\]'; expected a template starting with U or B",
+        ),
         ("U01:%x[0]\n", r"line 1: malformed macro"),
         ("U01:%x[a,0]\n", r"line 1: malformed macro"),
         ("B01:%x[0,0]\n", r"line 1: .*bigram templates with %x macros"),
@@ -142,6 +145,7 @@ def naive_crfpp(template_text: str, rows: list[tuple[str, ...]]) -> list[Counter
     lines = [ln for ln in lines if ln.startswith("U")]
     out = []
     for i in range(len(rows)):
+
         def value(m, i=i):
             r, c = int(m.group(1)), int(m.group(2))
             p = i + r
@@ -155,7 +159,9 @@ def naive_crfpp(template_text: str, rows: list[tuple[str, ...]]) -> list[Counter
     return out
 
 
-WORDS = st.sampled_from(["He", "reckons", "the", "a/b", "1/2", "/", "Zürich", "東京", "😀", "_B-1", "x"])
+WORDS = st.sampled_from(
+    ["He", "reckons", "the", "a/b", "1/2", "/", "Zürich", "東京", "😀", "_B-1", "x"]
+)
 TAGS = st.sampled_from(["PRP", "VBZ", "DT", "NN", "/", "a/b"])
 
 
@@ -188,12 +194,25 @@ def test_crfpp_columns_by_position_with_sentence_objects():
 def crfsuite_chunking_reference(rows: list[tuple[str, str]]) -> list[list[str]]:
     """CRFsuite's example/chunking.py attributes: templates whose offsets leave the sentence are omitted."""
     templates = (
-        (("w", -2),), (("w", -1),), (("w", 0),), (("w", 1),), (("w", 2),),
-        (("w", -1), ("w", 0)), (("w", 0), ("w", 1)),
-        (("pos", -2),), (("pos", -1),), (("pos", 0),), (("pos", 1),), (("pos", 2),),
-        (("pos", -2), ("pos", -1)), (("pos", -1), ("pos", 0)), (("pos", 0), ("pos", 1)),
-        (("pos", 1), ("pos", 2)), (("pos", -2), ("pos", -1), ("pos", 0)),
-        (("pos", -1), ("pos", 0), ("pos", 1)), (("pos", 0), ("pos", 1), ("pos", 2)),
+        (("w", -2),),
+        (("w", -1),),
+        (("w", 0),),
+        (("w", 1),),
+        (("w", 2),),
+        (("w", -1), ("w", 0)),
+        (("w", 0), ("w", 1)),
+        (("pos", -2),),
+        (("pos", -1),),
+        (("pos", 0),),
+        (("pos", 1),),
+        (("pos", 2),),
+        (("pos", -2), ("pos", -1)),
+        (("pos", -1), ("pos", 0)),
+        (("pos", 0), ("pos", 1)),
+        (("pos", 1), ("pos", 2)),
+        (("pos", -2), ("pos", -1), ("pos", 0)),
+        (("pos", -1), ("pos", 0), ("pos", 1)),
+        (("pos", 0), ("pos", 1), ("pos", 2)),
     )
     X = [{"w": w, "pos": p, "F": []} for w, p in rows]
     for template in templates:
@@ -215,7 +234,13 @@ def crfsuite_chunking_reference(rows: list[tuple[str, str]]) -> list[list[str]]:
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.lists(st.lists(st.tuples(WORDS | st.just("a|b"), TAGS | st.just("|")), max_size=8), min_size=1, max_size=4))
+@given(
+    st.lists(
+        st.lists(st.tuples(WORDS | st.just("a|b"), TAGS | st.just("|")), max_size=8),
+        min_size=1,
+        max_size=4,
+    )
+)
 def test_crfsuite_chunking_reproduces_the_example_exactly(sentences):
     fx = feature_set("crfsuite-chunking").extractor()
     X = fx.transform(sentences)
@@ -250,7 +275,11 @@ def test_bos_eos_on_single_token_and_empty_sentences():
     fs = FeatureSet.from_templates(["w[0]"], bos_eos=True)
     fx = fs.extractor()
     X = fx.transform([["only"], [], ["a", "b"]])
-    assert fx.names(X) == [[["w[0]=only", "__BOS__", "__EOS__"]], [], [["w[0]=a", "__BOS__"], ["w[0]=b", "__EOS__"]]]
+    assert fx.names(X) == [
+        [["w[0]=only", "__BOS__", "__EOS__"]],
+        [],
+        [["w[0]=a", "__BOS__"], ["w[0]=b", "__EOS__"]],
+    ]
 
 
 def test_unknown_extractor_is_an_error():

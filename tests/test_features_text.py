@@ -75,8 +75,12 @@ def test_affix_length_must_be_positive():
 )
 def test_character_classes(token, flags):
     funcs = {
-        "allcap": text.all_caps, "title": text.title_case, "hasdigit": text.has_digit,
-        "alldigit": text.all_digits, "hyphen": text.has_hyphen, "punct": text.punct_only,
+        "allcap": text.all_caps,
+        "title": text.title_case,
+        "hasdigit": text.has_digit,
+        "alldigit": text.all_digits,
+        "hyphen": text.has_hyphen,
+        "punct": text.punct_only,
         "alnum": text.mixed_alnum,
     }
     got = {name for name, f in funcs.items() if f(token) == text.TRUE}
@@ -88,7 +92,16 @@ def test_character_classes(token, flags):
 def test_length_bucket():
     f = text.length_bucket()
     assert [f("x" * n) for n in (0, 1, 2, 5, 6, 7, 8, 10, 11, 500)] == [
-        "0-1", "0-1", "2", "5", "6-7", "6-7", "8-10", "8-10", "11+", "11+"
+        "0-1",
+        "0-1",
+        "2",
+        "5",
+        "6-7",
+        "6-7",
+        "8-10",
+        "8-10",
+        "11+",
+        "11+",
     ]
     g = text.length_bucket([0, 3])
     assert [g(""), g("ab"), g("abcd")] == ["0", "1-3", "4+"]
@@ -100,15 +113,35 @@ def test_length_bucket():
     "name, yes, no",
     [
         ("year", ["1999", "2024", "1066"], ["999", "2100", "19999", "19a9", "٢٠٢٠"]),
-        ("decimal", ["3.14", "-0.5", "1,234.56", "0,5", ".5"], ["3", "1,234", "3.", "a.5", "1.2.3"]),
-        ("ordinal", ["1st", "2nd", "3rd", "4th", "11th", "12TH", "21st", "113th"], ["1th", "11st", "2rd", "th"]),
+        (
+            "decimal",
+            ["3.14", "-0.5", "1,234.56", "0,5", ".5"],
+            ["3", "1,234", "3.", "a.5", "1.2.3"],
+        ),
+        (
+            "ordinal",
+            ["1st", "2nd", "3rd", "4th", "11th", "12TH", "21st", "113th"],
+            ["1th", "11st", "2rd", "th"],
+        ),
         ("roman", ["XIV", "MCMXC", "IV", "I"], ["IIII", "xiv", "VX", "", "MMMM"]),
         ("email", ["john.doe@example.com", "a+b@x.co.uk"], ["john@", "@x.com", "a@b"]),
-        ("url", ["https://example.org/a?b=1", "http://localhost", "www.ex.com", "example.com/path"], ["example", "http//x"]),
-        ("phone", ["555-123-4567", "+44-20-7946-0958", "(555)123-4567", "+14155552671"], ["555", "12-3", "2024"]),
+        (
+            "url",
+            ["https://example.org/a?b=1", "http://localhost", "www.ex.com", "example.com/path"],
+            ["example", "http//x"],
+        ),
+        (
+            "phone",
+            ["555-123-4567", "+44-20-7946-0958", "(555)123-4567", "+14155552671"],
+            ["555", "12-3", "2024"],
+        ),
         ("ip", ["192.168.0.1", "8.8.8.8"], ["256.1.1.1", "1.2.3", "1.2.3.4.5"]),
         ("date", ["2024-01-31", "31/01/2024", "1/2/03", "31.12.1999"], ["2024", "1/2", "2024-1"]),
-        ("time", ["12:30", "23:59:59", "5pm", "10a.m.", "3.30pm"], ["25:00", "12:60", "3.14", "13pm"]),
+        (
+            "time",
+            ["12:30", "23:59:59", "5pm", "10a.m.", "3.30pm"],
+            ["25:00", "12:60", "3.14", "13pm"],
+        ),
         ("money", ["$5", "€1,000.50", "US$3.5M", "5$", "£20"], ["5", "$", "$a"]),
         ("percent", ["5%", "-3.5%", "100%"], ["%", "5 %", "a%"]),
     ],
@@ -134,8 +167,25 @@ def test_first_pattern_order_and_agreement_with_flags():
     assert text.first_pattern("word") is None
     assert text.first_pattern("") is None
     assert text.first_pattern(LONG) is None
-    samples = ["1999", "3.14", "12:30", "$5", "5%", "XIV", "2024-01-31", "555-123-4567", "a@b.com",
-               "www.x.com", "8.8.8.8", "3rd", "hello", "Zürich", "😀", "", "1,234.5"]
+    samples = [
+        "1999",
+        "3.14",
+        "12:30",
+        "$5",
+        "5%",
+        "XIV",
+        "2024-01-31",
+        "555-123-4567",
+        "a@b.com",
+        "www.x.com",
+        "8.8.8.8",
+        "3rd",
+        "hello",
+        "Zürich",
+        "😀",
+        "",
+        "1,234.5",
+    ]
     for t in samples:
         expected = next((n for n in text.PATTERN_ORDER if text.pattern_flag(n)(t)), None)
         assert text.first_pattern(t) == expected, t
@@ -150,9 +200,37 @@ def test_identity_and_lower():
 
 def test_builtin_registry_names():
     reg = text.builtin_type_functions()
-    for name in ["w", "lw", "shape", "sshape", "p1", "p4", "s1", "s4", "allcap", "title", "hasdigit",
-                 "alldigit", "hyphen", "punct", "alnum", "len", "pattern", "year", "decimal",
-                 "ordinal", "roman", "email", "url", "phone", "ip", "date", "time", "money", "percent"]:
+    for name in [
+        "w",
+        "lw",
+        "shape",
+        "sshape",
+        "p1",
+        "p4",
+        "s1",
+        "s4",
+        "allcap",
+        "title",
+        "hasdigit",
+        "alldigit",
+        "hyphen",
+        "punct",
+        "alnum",
+        "len",
+        "pattern",
+        "year",
+        "decimal",
+        "ordinal",
+        "roman",
+        "email",
+        "url",
+        "phone",
+        "ip",
+        "date",
+        "time",
+        "money",
+        "percent",
+    ]:
         assert name in reg
     assert reg["s3"]("reckons") == "ons"
     assert reg["year"]("1987") == "1"

@@ -33,9 +33,17 @@ def test_slots_v2_window_and_trigrams():
     fs = feature_set("slots", version=2)
     a = _attrs(fs, WORDS)
     # token 4 = "boston": +-3 window, trigrams ending and starting at it, bigrams at distance 2-3
-    assert {"lw[-3]=me", "lw[3]=tomorrow", "lw[-2]|lw[-1]|lw[0]=flights|from|boston",
-            "lw[0]|lw[1]|lw[2]=boston|to|denver", "lw[-3]|lw[-2]=me|flights",
-            "lw[2]|lw[3]=denver|tomorrow", "s3[-1]=rom", "s4[0]=ston", "p4[0]=bost"} <= a[4]
+    assert {
+        "lw[-3]=me",
+        "lw[3]=tomorrow",
+        "lw[-2]|lw[-1]|lw[0]=flights|from|boston",
+        "lw[0]|lw[1]|lw[2]=boston|to|denver",
+        "lw[-3]|lw[-2]=me|flights",
+        "lw[2]|lw[3]=denver|tomorrow",
+        "s3[-1]=rom",
+        "s4[0]=ston",
+        "p4[0]=bost",
+    } <= a[4]
     # 2-letter neighbour "to" has no 3-suffix
     assert not any(x.startswith("s3[1]=") for x in a[4])
     # padding beyond the sentence start
@@ -62,7 +70,10 @@ def test_slots_v3_distance_four_and_fingerprinted_clusters(tmp_path):
     assert fs.params["clusters_fingerprint"] == fp
     assert all(d["fingerprint"] == fp for d in fs.extractors.values() if d["kind"] == "cluster")
     b = _attrs(fs, WORDS)
-    assert {"cl4[0]=0010", "cl6[0]=0010", "cl4[1]=110", "cl4[-1]"} & b[4] >= {"cl4[0]=0010", "cl4[1]=110"}
+    assert {"cl4[0]=0010", "cl6[0]=0010", "cl4[1]=110", "cl4[-1]"} & b[4] >= {
+        "cl4[0]=0010",
+        "cl4[1]=110",
+    }
     assert FeatureSet.from_json(fs.to_json()) == fs
 
 
@@ -92,7 +103,12 @@ def test_slots_v5_stem_bags_and_v4_without_them():
     sent = ["show", "flights", "arriving", "in", "denver", "before", "noon", "on", "monday"]
     extra = [a - b for a, b in zip(_attrs(v5, sent), _attrs(v4, sent), strict=True)]
     # words of fewer than 5 letters add nothing; a repeated stem is one attribute name
-    assert extra[4] == {"p5{-15..-1}=fligh", "p5{-15..-1}=arriv", "p5{1..15}=befor", "p5{1..15}=monda"}
+    assert extra[4] == {
+        "p5{-15..-1}=fligh",
+        "p5{-15..-1}=arriv",
+        "p5{1..15}=befor",
+        "p5{1..15}=monda",
+    }
     assert extra[8] == {"p5{-15..-1}=" + p for p in ("fligh", "arriv", "denve", "befor")}
     assert extra[0] == {"p5{1..15}=" + p for p in ("fligh", "arriv", "denve", "befor", "monda")}
     left = _attrs(feature_set("slots", stem_bags=[(-2, -1)]), sent)
@@ -113,10 +129,15 @@ def test_ner_v3_adds_name_lists_and_stays_v2_without_them():
     assert {"gfirst[0]=S", "glast[1]=S"} <= cs[4] and "glast[0]=S" in cs[5]
     assert not any(x.startswith("gfirst[0]") for x in cs[1])  # case-sensitive: "james" is no name
     ci = _attrs(feature_set("ner", names_case_sensitive=False), sent)
-    assert any(x.startswith("gfirst[0]") for x in ci[1]) and any(x.startswith("glast[0]") for x in ci[2])
+    assert any(x.startswith("gfirst[0]") for x in ci[1]) and any(
+        x.startswith("glast[0]") for x in ci[2]
+    )
     assert any(x.startswith("gfirst[1]") for x in ci[0])
-    assert not any(x.startswith(("gfirst", "glast")) for a in _attrs(feature_set("ner", gazetteers=False), sent)
-                   for x in a)
+    assert not any(
+        x.startswith(("gfirst", "glast"))
+        for a in _attrs(feature_set("ner", gazetteers=False), sent)
+        for x in a
+    )
     es = feature_set("ner", names="es")
     assert es.extractors["gfirst"]["source"] == "faker:first_names:es_ES"
     with pytest.raises(ValueError, match="names="):
@@ -127,11 +148,19 @@ def test_ner_v3_adds_name_lists_and_stays_v2_without_them():
 def test_ner_context_bags():
     plain = feature_set("ner")
     bagged = feature_set("ner", context_bags=[(-6, -3), (3, 6)])
-    assert "context_bags" not in plain.params and bagged.params["context_bags"] == [[-6, -3], [3, 6]]
+    assert "context_bags" not in plain.params and bagged.params["context_bags"] == [
+        [-6, -3],
+        [3, 6],
+    ]
     sent = ["el", "presidente", "de", "la", "empresa", "Telefonica", "dijo", "ayer", "en", "Madrid"]
     extra = [a - b for a, b in zip(_attrs(bagged, sent), _attrs(plain, sent), strict=True)]
-    assert extra[5] == {"lw{-6..-3}=el", "lw{-6..-3}=presidente", "lw{-6..-3}=de", "lw{3..6}=en",
-                        "lw{3..6}=madrid"}
+    assert extra[5] == {
+        "lw{-6..-3}=el",
+        "lw{-6..-3}=presidente",
+        "lw{-6..-3}=de",
+        "lw{3..6}=en",
+        "lw{3..6}=madrid",
+    }
     assert extra[0] == {"lw{3..6}=la", "lw{3..6}=empresa", "lw{3..6}=telefonica", "lw{3..6}=dijo"}
     assert FeatureSet.from_json(bagged.to_json()) == bagged
     for bad in [[(3, 1)], [("a", 2)], [5]]:

@@ -120,7 +120,9 @@ def test_viterbi_constrained_against_oracle(seed):
         E, Tr, allowed_trans, allowed_start, allowed_end, allowed_labels
     )
     path = np.empty(T, dtype=np.int32)
-    s = inf.viterbi_constrained(E, Tr, allowed_trans, allowed_start, allowed_end, allowed_labels, path)
+    s = inf.viterbi_constrained(
+        E, Tr, allowed_trans, allowed_start, allowed_end, allowed_labels, path
+    )
     if ref_path is None:
         assert s == -np.inf
         assert np.all(path == -1)
@@ -134,13 +136,20 @@ def test_viterbi_constrained_no_valid_path():
     path = np.zeros(3, dtype=np.int32)
     ones = np.ones((2, 2), dtype=np.uint8)
     none = np.zeros(2, dtype=np.uint8)
-    s = inf.viterbi_constrained(E, Tr, ones, none, np.ones(2, np.uint8), np.ones((3, 2), np.uint8), path)
+    s = inf.viterbi_constrained(
+        E, Tr, ones, none, np.ones(2, np.uint8), np.ones((3, 2), np.uint8), path
+    )
     assert s == -np.inf
     assert np.all(path == -1)
     # forbidding every transition: only T = 1 sequences have a path
     s = inf.viterbi_constrained(
-        E, Tr, np.zeros((2, 2), np.uint8), np.ones(2, np.uint8), np.ones(2, np.uint8),
-        np.ones((3, 2), np.uint8), path,
+        E,
+        Tr,
+        np.zeros((2, 2), np.uint8),
+        np.ones(2, np.uint8),
+        np.ones(2, np.uint8),
+        np.ones((3, 2), np.uint8),
+        path,
     )
     assert s == -np.inf and np.all(path == -1)
 
@@ -251,7 +260,9 @@ def dense_emissions(item_ptr, attr_ids, attr_vals, i0, i1, feat_ptr, feat_label,
 def test_emissions_and_batch_entry_points():
     rng = np.random.default_rng(0)
     L, A = 4, 15
-    seq_ptr, item_ptr, attr_ids, attr_vals, feat_ptr, feat_label, _ = oracle.random_corpus(rng, 150, L, A)
+    seq_ptr, item_ptr, attr_ids, attr_vals, feat_ptr, feat_label, _ = oracle.random_corpus(
+        rng, 150, L, A
+    )
     K = len(feat_label)
     w = rng.normal(size=K + L * L)
     Tr = w[K:].reshape(L, L)

@@ -116,7 +116,9 @@ def test_index_matches_naive_twin(all_states, all_trans, min_freq):
     idx = FeatureIndex.build(data, A, L, all_states, all_trans, min_freq)
     states, trans = naive_index(data, A, L, all_states, all_trans, min_freq)
     attrs = np.repeat(np.arange(A), np.diff(idx.feat_ptr))
-    got = {(int(a), int(b)): f for a, b, f in zip(attrs, idx.feat_label, idx.state_freq, strict=True)}
+    got = {
+        (int(a), int(b)): f for a, b, f in zip(attrs, idx.feat_label, idx.state_freq, strict=True)
+    }
     assert set(got) == set(states)
     for k, v in states.items():
         assert got[k] == pytest.approx(v)
@@ -125,14 +127,17 @@ def test_index_matches_naive_twin(all_states, all_trans, min_freq):
     assert idx.n_features == len(states) + len(trans)
     # labels strictly increase within each attribute (CSR invariant)
     for a in range(A):
-        labs = idx.feat_label[idx.feat_ptr[a]:idx.feat_ptr[a + 1]]
+        labs = idx.feat_label[idx.feat_ptr[a] : idx.feat_ptr[a + 1]]
         assert np.all(np.diff(labs) > 0)
 
 
 def test_index_requires_labels():
     data = AttributeSequences(
-        np.array([0, 1], np.int64), np.array([0, 1], np.int64),
-        np.array([0], np.int32), np.array([1.0]), None,
+        np.array([0, 1], np.int64),
+        np.array([0, 1], np.int64),
+        np.array([0], np.int32),
+        np.array([1.0]),
+        None,
     )
     with pytest.raises(ValueError, match="labelled"):
         FeatureIndex.build(data, 1, 2)
@@ -168,15 +173,23 @@ def test_feature_count_with_real_values_equals_crfsuite():
     X, y = [], []
     for _ in range(40):
         T = int(rng.integers(1, 5))
-        X.append([{f"a{int(rng.integers(0, 8))}": float(rng.choice([0.5, 1.0, -1.0, 0.0]))
-                   for _ in range(3)} for _ in range(T)])
+        X.append(
+            [
+                {
+                    f"a{int(rng.integers(0, 8))}": float(rng.choice([0.5, 1.0, -1.0, 0.0]))
+                    for _ in range(3)
+                }
+                for _ in range(T)
+            ]
+        )
         y.append([str(rng.choice(["x", "y", "z"])) for _ in range(T)])
     for mf in (0.0, 0.5, 1.0, 2.0):
         for all_states in (False, True):
             attributes, labels = Vocabulary(), Vocabulary()
             data = encode_dicts(X, attributes, y, labels)
-            idx = FeatureIndex.build(data, len(attributes), len(labels),
-                                     all_possible_states=all_states, min_freq=mf)
+            idx = FeatureIndex.build(
+                data, len(attributes), len(labels), all_possible_states=all_states, min_freq=mf
+            )
             assert idx.n_features == crfsuite_feature_count(
                 X, y, **{"feature.minfreq": mf, "feature.possible_states": all_states}
             ), (mf, all_states)
@@ -186,8 +199,10 @@ def test_model_parameter_validation():
     labels = Vocabulary(["A", "B"])
     attrs = Vocabulary(["x", "y"])
     ok = dict(
-        feat_ptr=np.array([0, 1, 3]), feat_label=np.array([1, 0, 1]),
-        w=np.zeros(3 + 4), trans_mask=np.ones(4, np.uint8),
+        feat_ptr=np.array([0, 1, 3]),
+        feat_label=np.array([1, 0, 1]),
+        w=np.zeros(3 + 4),
+        trans_mask=np.ones(4, np.uint8),
     )
     LinearChainCRF(labels, attrs, **ok)
     with pytest.raises(ModelError, match="feat_ptr"):
@@ -203,7 +218,9 @@ def test_model_parameter_validation():
     masked = np.zeros(7)
     masked[3] = 1.0
     with pytest.raises(ModelError, match="trans_mask"):
-        LinearChainCRF(labels, attrs, **{**ok, "w": masked, "trans_mask": np.array([0, 1, 1, 1], np.uint8)})
+        LinearChainCRF(
+            labels, attrs, **{**ok, "w": masked, "trans_mask": np.array([0, 1, 1, 1], np.uint8)}
+        )
     with pytest.raises(ModelError, match="all of"):
         LinearChainCRF(labels, attrs, feat_ptr=ok["feat_ptr"])
     with pytest.raises(ModelError, match="not fitted"):
@@ -214,8 +231,9 @@ def test_weight_views():
     labels = Vocabulary(["A", "B"])
     attrs = Vocabulary(["x", "y"])
     w = np.array([0.5, -1.0, 2.0, 0.1, 0.2, 0.0, 0.4])
-    m = LinearChainCRF(labels, attrs, np.array([0, 1, 3]), np.array([1, 0, 1]), w,
-                       np.array([1, 1, 0, 1], np.uint8))
+    m = LinearChainCRF(
+        labels, attrs, np.array([0, 1, 3]), np.array([1, 0, 1]), w, np.array([1, 1, 0, 1], np.uint8)
+    )
     assert m.state_features_ == {("x", "B"): 0.5, ("y", "A"): -1.0, ("y", "B"): 2.0}
     assert m.transition_features_ == {("A", "A"): 0.1, ("A", "B"): 0.2, ("B", "B"): 0.4}
     assert m.transition_weights[1, 1] == 0.4
@@ -264,7 +282,7 @@ def test_fit_predict_and_thread_independence(encoded):
     # Viterbi labels are mostly the per-item argmax of the marginals
     assert np.mean(marg.argmax(axis=1) == pred) > 0.97
     # inactive transitions stay 0
-    assert np.all(a.w[a.n_state_features:][a.trans_mask == 0] == 0)
+    assert np.all(a.w[a.n_state_features :][a.trans_mask == 0] == 0)
 
 
 def test_warm_start_continues_from_current_weights(encoded):
@@ -277,8 +295,10 @@ def test_warm_start_continues_from_current_weights(encoded):
     assert m.training_log[-1]["loss"] < cold.training_log[-1]["loss"]
 
 
-@pytest.mark.parametrize("algorithm,options", [("ap", {"max_iterations": 5}),
-                                               ("l2sgd", {"c2": 1.0, "max_iterations": 5})])
+@pytest.mark.parametrize(
+    "algorithm,options",
+    [("ap", {"max_iterations": 5}), ("l2sgd", {"c2": 1.0, "max_iterations": 5})],
+)
 def test_other_algorithms(encoded, algorithm, options):
     data, attributes, labels = encoded
     m = LinearChainCRF(labels, attributes).fit(data, algorithm=algorithm, **options)
@@ -295,7 +315,9 @@ def test_fit_option_errors(encoded):
         m.fit(data, algorithm="newton")
     with pytest.raises(ModelError, match="c2 must be"):
         m.fit(data, c2=float("nan"))
-    unlabelled = AttributeSequences(data.seq_ptr, data.item_ptr, data.attr_ids, data.attr_vals, None)
+    unlabelled = AttributeSequences(
+        data.seq_ptr, data.item_ptr, data.attr_ids, data.attr_vals, None
+    )
     with pytest.raises(ValueError, match="labels"):
         m.fit(unlabelled)
 
@@ -357,8 +379,9 @@ def test_bad_data_is_rejected_before_the_kernels(encoded):
         m.predict([[{"a": 1.0}]])
 
 
-@pytest.mark.parametrize("algorithm,options", [("lbfgs", {"c1": 0.1, "c2": 0.5}), ("ap", {}),
-                                               ("l2sgd", {"c2": 1.0})])
+@pytest.mark.parametrize(
+    "algorithm,options", [("lbfgs", {"c1": 0.1, "c2": 0.5}), ("ap", {}), ("l2sgd", {"c2": 1.0})]
+)
 def test_callbacks_get_the_logged_loss_when_they_take_it(algorithm, options):
     data = random_data(np.random.default_rng(7), S=25)
     data.attr_vals = np.abs(data.attr_vals)
@@ -378,8 +401,9 @@ def test_callbacks_get_the_logged_loss_when_they_take_it(algorithm, options):
 
     logs = []
     for cb in (old_style, with_loss, with_kwargs):
-        m = LinearChainCRF(labels, attributes).fit(data, algorithm=algorithm, max_iterations=4,
-                                                   callback=cb, **options)
+        m = LinearChainCRF(labels, attributes).fit(
+            data, algorithm=algorithm, max_iterations=4, callback=cb, **options
+        )
         logs.append([rec["loss"] for rec in m.training_log])
     assert plain == [1, 2, 3, 4]
     assert keyword == logs[1] and len(keyword) == 4

@@ -107,7 +107,9 @@ def test_strings_with_nul_use_offsets_layout(tmp_path):
     vocab = ["a\0b", "", "\0", "plain", "é\0"]
     mf.save(tmp_path / "m", {"v": vocab, "x": np.ones(2)})
     assert [b.get("role") for b in mf.read_header(tmp_path / "m")["blocks"]] == [
-        "blob", "offsets", None,
+        "blob",
+        "offsets",
+        None,
     ]
     arrays, _ = mf.load(tmp_path / "m")
     assert arrays["v"] == vocab
@@ -122,7 +124,9 @@ def test_tiny_string_lists(tmp_path, vocab):
 def test_large_vocabulary(tmp_path):
     rng = np.random.default_rng(1)
     letters = np.array(list("abcdefghijklmnopqrstuvwxyzäöüßéЖ中"))
-    vocab = [f"w[{i % 5 - 2}]=" + "".join(rng.choice(letters, i % 13)) + f"#{i}" for i in range(200_000)]
+    vocab = [
+        f"w[{i % 5 - 2}]=" + "".join(rng.choice(letters, i % 13)) + f"#{i}" for i in range(200_000)
+    ]
     mf.save(tmp_path / "big", {"attributes": vocab, "w": rng.normal(size=500_000)})
     arrays, _ = mf.load(tmp_path / "big")
     assert arrays["attributes"] == vocab
@@ -147,7 +151,9 @@ def test_file_mode_follows_umask(tmp_path):
     assert (tmp_path / "m").stat().st_mode & 0o777 == 0o640
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     arrays=st.dictionaries(
         st.text(min_size=1, max_size=8),
@@ -194,8 +200,12 @@ def test_save_refuses_unstorable_arrays(tmp_path, value, found):
 
 
 @pytest.mark.parametrize(
-    "header, found", [({1: "a"}, "key 1"), ({"a": {1, 2}}, "header.a: found a set"),
-                      ({"a": np.zeros(2)}, "ndarray")],
+    "header, found",
+    [
+        ({1: "a"}, "key 1"),
+        ({"a": {1, 2}}, "header.a: found a set"),
+        ({"a": np.zeros(2)}, "ndarray"),
+    ],
 )
 def test_save_refuses_unstorable_header(tmp_path, header, found):
     with pytest.raises(ModelFileError, match=found) as info:
@@ -332,7 +342,7 @@ def test_loads_equals_load(small):
 def split_file(path):
     data = path.read_bytes()
     sig, version, reserved, hlen = PRE.unpack_from(data)
-    meta = json.loads(data[PRE.size: PRE.size + hlen])
+    meta = json.loads(data[PRE.size : PRE.size + hlen])
     start = PRE.size + hlen
     start += (-start) % 64
     return meta, data[start:]

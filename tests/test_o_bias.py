@@ -18,8 +18,15 @@ def splits():
 
 @pytest.fixture(scope="module")
 def tagger(splits):
-    return Tagger.train(splits.train, "pii", label_column="ner", train_scheme="bioes",
-                        c1=0.0, c2=0.05, max_iterations=40)
+    return Tagger.train(
+        splits.train,
+        "pii",
+        label_column="ner",
+        train_scheme="bioes",
+        c1=0.0,
+        c2=0.05,
+        max_iterations=40,
+    )
 
 
 def _n_spans(tagger, sents):
@@ -58,7 +65,8 @@ def test_bias_reaches_spans_marginals_and_single_sentences(tagger, splits):
         assert one == tagger.tag([toks])[0]
         sp = tagger.spans(toks)
         assert [(s.type, s.start, s.end) for s in sp] == [
-            (s.type, s.start, s.end) for s in schemes.extract_spans(one, tagger.scheme)]
+            (s.type, s.start, s.end) for s in schemes.extract_spans(one, tagger.scheme)
+        ]
         biased = tagger.marginals(toks)
         tagger.o_bias = 0.0
         plain = tagger.marginals(toks)
@@ -105,7 +113,9 @@ def test_tag_command_option(tagger, tmp_path, capsys, splits):
     path = tagger.save(tmp_path / "m.crftagger")
     src = tmp_path / "in.txt"
     src.write_text(" ".join(test[1].tokens) + "\n")
-    assert main(["tag", "-m", str(path), str(src), "--o-bias", "50", "--output-format", "tags"]) == 0
+    assert (
+        main(["tag", "-m", str(path), str(src), "--o-bias", "50", "--output-format", "tags"]) == 0
+    )
     assert set(capsys.readouterr().out.split()) == {"O"}
 
 

@@ -106,7 +106,9 @@ def test_parallel_gradient_bit_identical():
     w[K:][mask == 0] = 0.0
     results = []
     for threads in (1, 2, 1):
-        f_obj = obj.Objective(data, feat_ptr, feat_label, L, c2=0.1, trans_mask=mask, threads=threads)
+        f_obj = obj.Objective(
+            data, feat_ptr, feat_label, L, c2=0.1, trans_mask=mask, threads=threads
+        )
         results.append(f_obj(w))
     f1, g1 = results[0]
     for f, g in results[1:]:
@@ -141,8 +143,23 @@ def test_sequence_gradient_sums_to_full_gradient():
     # scoring with 2 * (w / 2) checks the w_scale argument too
     for s in range(data.n_sequences):
         loss += obj.add_sequence_gradient(
-            s, data.seq_ptr, data.item_ptr, data.attr_ids, data.attr_vals, data.y, feat_ptr,
-            feat_label, L, mask, w / 2, 2.0, 1.0, total, work, work_t, work_ll,
+            s,
+            data.seq_ptr,
+            data.item_ptr,
+            data.attr_ids,
+            data.attr_vals,
+            data.y,
+            feat_ptr,
+            feat_label,
+            L,
+            mask,
+            w / 2,
+            2.0,
+            1.0,
+            total,
+            work,
+            work_t,
+            work_ll,
         )
     assert loss == pytest.approx(f, rel=1e-10)
     np.testing.assert_allclose(total, g, atol=1e-10)

@@ -17,14 +17,22 @@ pytest.importorskip("pycrfsuite")
 
 
 def _shape(w: str) -> str:
-    return "".join("X" if c.isupper() else "x" if c.islower() else "d" if c.isdigit() else c for c in w)[:6]
+    return "".join(
+        "X" if c.isupper() else "x" if c.islower() else "d" if c.isdigit() else c for c in w
+    )[:6]
 
 
 def window(tokens: list[str]) -> list[dict]:
     out = []
     for t, w in enumerate(tokens):
-        a = {"bias": 1.0, "w": w.lower(), "shape": _shape(w), "suf3": w[-3:].lower(),
-             "at": "@" in w, "digits": sum(c.isdigit() for c in w) / max(len(w), 1)}
+        a = {
+            "bias": 1.0,
+            "w": w.lower(),
+            "shape": _shape(w),
+            "suf3": w[-3:].lower(),
+            "at": "@" in w,
+            "digits": sum(c.isdigit() for c in w) / max(len(w), 1),
+        }
         for d in (-2, -1, 1, 2):
             if 0 <= t + d < len(tokens):
                 a[f"w{d:+d}"] = tokens[t + d].lower()
@@ -44,7 +52,9 @@ def fixture():
 
 
 def agreement(a, b) -> float:
-    return float(np.mean([p == q for s, r in zip(a, b, strict=True) for p, q in zip(s, r, strict=True)]))
+    return float(
+        np.mean([p == q for s, r in zip(a, b, strict=True) for p, q in zip(s, r, strict=True)])
+    )
 
 
 def test_fixture_is_the_same_everywhere(fixture):
@@ -64,13 +74,16 @@ def test_lbfgs_models_agree(fixture):
     assert ours.final_loss_ == pytest.approx(ref.final_loss_, rel=1e-4)
     assert agreement(ours.predict(Xh), ref.predict(Xh)) >= 0.995
     order = [ref.classes_.index(c) for c in ours.classes_]
-    for m_ours, m_ref in zip(ours.predict_marginals_array(Xh[:20]), ref.predict_marginals_array(Xh[:20]),
-                             strict=True):
+    for m_ours, m_ref in zip(
+        ours.predict_marginals_array(Xh[:20]), ref.predict_marginals_array(Xh[:20]), strict=True
+    ):
         np.testing.assert_allclose(m_ours, m_ref[:, order], atol=1e-2)
 
 
-@pytest.mark.parametrize("options", [{"min_freq": 2.0}, {"all_possible_transitions": True},
-                                     {"all_possible_states": True}])
+@pytest.mark.parametrize(
+    "options",
+    [{"min_freq": 2.0}, {"all_possible_transitions": True}, {"all_possible_states": True}],
+)
 def test_feature_generation_agrees(fixture, options):
     X, y, _, _ = fixture
     ours = CRF(engine="numba", c2=1.0, max_iterations=2, **options).fit(X, y)
@@ -111,7 +124,8 @@ def test_crfsuite_model_file_imported_tags_like_crfsuite(fixture, tmp_path):
     assert ours.fitted_engine_ == "numba"
     assert ours.predict(Xh) == ref.predict(Xh)
     order = [ref.classes_.index(c) for c in ours.classes_]
-    for m_ours, m_ref in zip(ours.predict_marginals_array(Xh[:10]), ref.predict_marginals_array(Xh[:10]),
-                             strict=True):
+    for m_ours, m_ref in zip(
+        ours.predict_marginals_array(Xh[:10]), ref.predict_marginals_array(Xh[:10]), strict=True
+    ):
         np.testing.assert_allclose(m_ours, m_ref[:, order], atol=1e-6)
     assert ours.transition_features_ == pytest.approx(ref.transition_features_, abs=1e-6)

@@ -19,12 +19,14 @@ def sparse_model(seed: int, A: int = 40, L: int = 4, zero_share: float = 0.7) ->
     state = rng.normal(size=K)
     state[rng.random(K) < zero_share] = 0.0
     state[:L] = -0.0  # attribute 0: signed zeros only, dropped like +0
-    state[L * 5:L * 6] = [0.0, 0.0, 1.5, 0.0]  # attribute 5 keeps one feature
+    state[L * 5 : L * 6] = [0.0, 0.0, 1.5, 0.0]  # attribute 5 keeps one feature
     trans_mask = (rng.random(L * L) < 0.8).astype(np.uint8)
     trans = rng.normal(size=L * L) * trans_mask
     attrs = Vocabulary.from_list([f"a{i}" for i in range(A)]).freeze()
     labels = Vocabulary.from_list([f"L{i}" for i in range(L)]).freeze()
-    return LinearChainCRF(labels, attrs, feat_ptr, feat_label, np.concatenate([state, trans]), trans_mask)
+    return LinearChainCRF(
+        labels, attrs, feat_ptr, feat_label, np.concatenate([state, trans]), trans_mask
+    )
 
 
 def random_names(rng, A: int, n_seq: int = 12) -> tuple[list[list[list[str]]], list[list[float]]]:
@@ -50,8 +52,9 @@ def encode(X, V, attributes: Vocabulary) -> AttributeSequences:
             item_ptr.append(len(ids))
         seq_ptr.append(len(item_ptr) - 1)
     vals = np.array([v for vs in V for v in vs], dtype=np.float64)
-    return AttributeSequences(np.array(seq_ptr, np.int64), np.array(item_ptr, np.int64),
-                              np.array(ids, np.int32), vals)
+    return AttributeSequences(
+        np.array(seq_ptr, np.int64), np.array(item_ptr, np.int64), np.array(ids, np.int32), vals
+    )
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -94,8 +97,10 @@ def test_save_prunes_unless_asked(tmp_path):
     assert small.attributes == model.pruned().attributes
     assert np.array_equal(small.w, model.pruned().w)
     X, V = random_names(np.random.default_rng(5), len(model.attributes))
-    assert np.array_equal(small.predict_marginals(encode(X, V, small.attributes)),
-                          full.predict_marginals(encode(X, V, full.attributes)))
+    assert np.array_equal(
+        small.predict_marginals(encode(X, V, small.attributes)),
+        full.predict_marginals(encode(X, V, full.attributes)),
+    )
 
 
 def test_vocabulary_from_list():
@@ -141,7 +146,8 @@ def test_tagger_round_trip_on_real_data(chunk_tagger, data_dir, tmp_path):
     data_small, data_orig = small.encode(batch), chunk_tagger.encode(batch)
     assert data_small.n_items == data_orig.n_items
     assert len(data_small.attr_ids) < len(data_orig.attr_ids)  # idle attributes are unknown now
-    assert np.array_equal(small.model.predict_marginals(data_small),
-                          model.predict_marginals(data_orig))
+    assert np.array_equal(
+        small.model.predict_marginals(data_small), model.predict_marginals(data_orig)
+    )
     assert np.array_equal(small.model.log_partition(data_small), model.log_partition(data_orig))
     assert small.marginals(batch[:5]) == chunk_tagger.marginals(batch[:5])

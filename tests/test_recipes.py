@@ -37,11 +37,24 @@ def test_feature_sets_never_read_the_label_column():
 
 def _text(path, n=400, seed=0):
     rng = random.Random(seed)
-    groups = [["cat", "dog", "horse", "cow"], ["runs", "sleeps", "eats"], ["the", "a"], ["red", "big", "old"]]
+    groups = [
+        ["cat", "dog", "horse", "cow"],
+        ["runs", "sleeps", "eats"],
+        ["the", "a"],
+        ["red", "big", "old"],
+    ]
     lines = []
     for _ in range(n):
-        lines.append(" ".join([rng.choice(groups[2]), rng.choice(groups[3]), rng.choice(groups[0]),
-                               rng.choice(groups[1])]))
+        lines.append(
+            " ".join(
+                [
+                    rng.choice(groups[2]),
+                    rng.choice(groups[3]),
+                    rng.choice(groups[0]),
+                    rng.choice(groups[1]),
+                ]
+            )
+        )
     path.write_text("\n".join(lines) + "\n\n", encoding="utf-8")
     return groups
 
@@ -55,12 +68,14 @@ def test_clusters_command_learns_a_brown_file_from_text(tmp_path, capsys):
     words = {w for g in groups for w in g}
     assert set(c.paths) == words
     assert "12 words" in capsys.readouterr().out
+
     # Words of one distributional class share a longer prefix with each other than with other classes.
     def common(a, b):
         n = 0
         while n < min(len(a), len(b)) and a[n] == b[n]:
             n += 1
         return n
+
     p = c.paths
     assert common(p["cat"], p["dog"]) > common(p["cat"], p["runs"])
     assert common(p["red"], p["old"]) > common(p["red"], p["the"])
@@ -79,11 +94,30 @@ def test_clusters_command_refuses_bad_text(tmp_path, capsys):
 
 
 def test_train_recipe_applies_the_corpus_settings(data_dir, tmp_path, monkeypatch, capsys):
-    monkeypatch.setitem(recipes.RECIPES, "atis",
-                        recipes.RECIPES["atis"].replace(c1=0.0, c2=0.05, train_scheme="bioes"))
+    monkeypatch.setitem(
+        recipes.RECIPES,
+        "atis",
+        recipes.RECIPES["atis"].replace(c1=0.0, c2=0.05, train_scheme="bioes"),
+    )
     model = tmp_path / "atis.model"
-    args = ["--data-dir", str(data_dir), "train", "atis", "--recipe", "--limit", "150",
-            "--max-iterations", "3", "--dev", "none", "--test", "none", "--no-progress", "-o", str(model)]
+    args = [
+        "--data-dir",
+        str(data_dir),
+        "train",
+        "atis",
+        "--recipe",
+        "--limit",
+        "150",
+        "--max-iterations",
+        "3",
+        "--dev",
+        "none",
+        "--test",
+        "none",
+        "--no-progress",
+        "-o",
+        str(model),
+    ]
     assert main(args) == 0
     t = Tagger.load(model)
     tr = t.info["training"]

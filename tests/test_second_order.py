@@ -142,7 +142,7 @@ def test_unseen_pairs_are_never_output():
     pred = model.predict(data)
     marg = model.predict_marginals(data)
     for s in range(data.n_sequences):
-        y = pred[data.seq_ptr[s]:data.seq_ptr[s + 1]]
+        y = pred[data.seq_ptr[s] : data.seq_ptr[s + 1]]
         assert y[0] != 2
         assert not any(a == 0 and b == 2 for a, b in zip(y[:-1], y[1:], strict=True))
         assert marg[data.seq_ptr[s], 2] == 0.0
@@ -153,12 +153,20 @@ def test_zero_trigrams_with_every_pair_equal_the_first_order_model():
     L = 4
     model = random_model(rng, mask=np.ones((L + 1) * L, dtype=np.uint8))
     K = model.n_state_features
-    model.w[K + L * L:] = 0.0
-    first = LinearChainCRF(model.labels, model.attributes, model.feat_ptr, model.feat_label,
-                           model.w[:K + L * L].copy(), np.ones(L * L, dtype=np.uint8))
+    model.w[K + L * L :] = 0.0
+    first = LinearChainCRF(
+        model.labels,
+        model.attributes,
+        model.feat_ptr,
+        model.feat_label,
+        model.w[: K + L * L].copy(),
+        np.ones(L * L, dtype=np.uint8),
+    )
     data = random_data(rng, model, list(rng.integers(1, 9, 40)))
     np.testing.assert_allclose(model.log_partition(data), first.log_partition(data), atol=1e-9)
-    np.testing.assert_allclose(model.predict_marginals(data), first.predict_marginals(data), atol=1e-9)
+    np.testing.assert_allclose(
+        model.predict_marginals(data), first.predict_marginals(data), atol=1e-9
+    )
     np.testing.assert_array_equal(model.predict(data), first.predict(data))
 
 
@@ -188,8 +196,11 @@ def test_constrained_decoding_lattice_kbest_and_spans_match_enumeration(seed):
         np.testing.assert_allclose(lat.marginals(), want, atol=1e-9)
         # the probability that tokens [0, 2) form one X span (B-X I-X, then not I-X)
         if i1 - i0 >= 2:
-            want_p = sum(math.exp(sc - z) for sc, y in paths
-                         if y[0] == 1 and y[1] == 2 and (len(y) == 2 or y[2] != 2))
+            want_p = sum(
+                math.exp(sc - z)
+                for sc, y in paths
+                if y[0] == 1 and y[1] == 2 and (len(y) == 2 or y[2] != 2)
+            )
             assert lat.span_probability("X", 0, 2) == pytest.approx(want_p, abs=1e-9)
         # forced label at the last position
         fixed = {i1 - i0 - 1: [3]}
@@ -245,16 +256,18 @@ def test_objective_value_is_the_enumerated_negative_log_likelihood_even_when_sca
     K = len(feat_label)
     w = np.zeros(obj.n_params)
     w[:K] = [0.5, -0.2, 0.0, 800.0]
-    B = w[K:K + L * L].reshape(L, L)
+    B = w[K : K + L * L].reshape(L, L)
     B[0, 1] = B[1, 1] = -900.0
-    w[K + L * L:] = np.linspace(-1, 1, (L + 1) * L * L)
+    w[K + L * L :] = np.linspace(-1, 1, (L + 1) * L * L)
     f, g = obj(w)
     model = SecondOrderCRF(labels, attrs, feat_ptr, feat_label, w, space.pair_mask)
     nll = 0.0
     for s in range(data.n_sequences):
         i0, i1 = int(seq_ptr[s]), int(seq_ptr[s + 1])
         E = emission_matrix(model, data, i0, i1)
-        nll += lse(sc for sc, _ in enumerate_paths(model, E)) - path_score(model, E, tuple(y[i0:i1]))
+        nll += lse(sc for sc, _ in enumerate_paths(model, E)) - path_score(
+            model, E, tuple(y[i0:i1])
+        )
     assert f == pytest.approx(nll, rel=1e-12)
     for k in range(obj.n_params):
         h = 1e-4
@@ -269,7 +282,9 @@ def test_objective_is_bit_identical_for_any_thread_count():
     data, feat_ptr, feat_label = labelled(rng, S=200)
     space = PairSpace.from_labels(data.y, data.seq_ptr, 4)
     obj = SecondOrderObjective(data, feat_ptr, feat_label, space, c2=0.1)
-    w = rng.normal(0, 0.5, obj.n_params) * np.concatenate([np.ones(len(feat_label)), obj.trans_mask])
+    w = rng.normal(0, 0.5, obj.n_params) * np.concatenate(
+        [np.ones(len(feat_label)), obj.trans_mask]
+    )
     with numba_threads(1):
         f1, g1 = obj(w)
     with numba_threads(2):
@@ -285,8 +300,16 @@ def pattern_data(n=120, T=10, seed=10):
     for _ in range(n):
         phase = int(rng.integers(4))
         labs = ["A" if (phase + t) % 4 < 2 else "B" for t in range(T)]
-        X.append([{f"first={labs[0]}": 1.0} if t == 0 else {f"second={labs[1]}": 1.0} if t == 1
-                  else {"bias": 1.0} for t in range(T)])
+        X.append(
+            [
+                {f"first={labs[0]}": 1.0}
+                if t == 0
+                else {f"second={labs[1]}": 1.0}
+                if t == 1
+                else {"bias": 1.0}
+                for t in range(T)
+            ]
+        )
         y.append(labs)
     return X, y
 
@@ -298,7 +321,9 @@ def test_second_order_learns_a_dependency_that_first_order_cannot():
     for order in (1, 2):
         b = CRF(c2=0.01, max_iterations=200, order=order).fit(X, y)
         pred = b.predict(Xt)
-        acc[order] = np.mean([p == g for ps, gs in zip(pred, yt, strict=True) for p, g in zip(ps, gs, strict=True)])
+        acc[order] = np.mean(
+            [p == g for ps, gs in zip(pred, yt, strict=True) for p, g in zip(ps, gs, strict=True)]
+        )
     assert acc[2] == 1.0
     assert acc[1] < 0.8
 
@@ -308,7 +333,10 @@ def test_training_reports_order_and_rejects_other_trainers():
     b = CRF(c1=0.01, c2=0.01, max_iterations=30, order=2).fit(X, y)
     assert isinstance(b.model_, SecondOrderCRF)
     assert b.model_.training_params["order"] == 2
-    assert b.n_features_ == b.model_.n_state_features + int(b.model_.trans_mask.sum()) + b.model_.space.n_edges
+    assert (
+        b.n_features_
+        == b.model_.n_state_features + int(b.model_.trans_mask.sum()) + b.model_.space.n_edges
+    )
     with pytest.raises(CRFError, match="lbfgs"):
         CRF(algorithm="ap", order=2).fit(X, y)
     with pytest.raises(CRFError, match="order must be 1 or 2"):
@@ -355,7 +383,9 @@ def test_tagger_trains_saves_and_loads_a_second_order_model(tmp_path):
     back = Tagger.load(path)
     assert isinstance(back.model, SecondOrderCRF)
     assert back.tag(sents) == tags
-    assert back.marginals(sents[0])[3]["B-LOC"] == pytest.approx(tagger.marginals(sents[0])[3]["B-LOC"])
+    assert back.marginals(sents[0])[3]["B-LOC"] == pytest.approx(
+        tagger.marginals(sents[0])[3]["B-LOC"]
+    )
     spans = back.spans(sents[0])
     assert [(s.type, s.start, s.end) for s in spans] == [("LOC", 3, 6)]
     assert 0.0 < spans[0].confidence <= 1.0
@@ -367,8 +397,10 @@ def test_tagger_trains_saves_and_loads_a_second_order_model(tmp_path):
     top = next(r for r in rows if r["predicted"])
     L = back.model.n_labels
     lab = back.labels.index
-    want_in = float(back.model.transition_weights[lab("B-LOC"), lab("I-LOC")]
-                    + back.model.trigram_weights[lab("O"), lab("B-LOC"), lab("I-LOC")])
+    want_in = float(
+        back.model.transition_weights[lab("B-LOC"), lab("I-LOC")]
+        + back.model.trigram_weights[lab("O"), lab("B-LOC"), lab("I-LOC")]
+    )
     assert top["label"] == "I-LOC" and top["transition_in"][1] == pytest.approx(want_in)
     assert L == len(back.labels)
 
@@ -429,7 +461,11 @@ def test_sklearn_style_estimator_with_order_two(tmp_path):
     assert isinstance(crf.model_, SecondOrderCRF)
     pred = crf.predict(Xt)
     marg = crf.predict_marginals(Xt)
-    assert all(max(d, key=d.get) == p for ds, ps in zip(marg, pred, strict=True) for d, p in zip(ds, ps, strict=True))
+    assert all(
+        max(d, key=d.get) == p
+        for ds, ps in zip(marg, pred, strict=True)
+        for d, p in zip(ds, ps, strict=True)
+    )
     back = pickle.loads(pickle.dumps(crf))
     assert isinstance(back.model_, SecondOrderCRF) and back.predict(Xt) == pred
     crf.save(tmp_path / "crf2.model")

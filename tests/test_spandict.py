@@ -24,8 +24,15 @@ from crftagger.features.tagdict import (
 from crftagger.schemes import convert
 
 SD = {"sd": {"kind": "tagdict", "form": "span", "folds": 3}}
-PHRASES = {("olive", "garden"): "NAME", ("olive",): "DISH", ("new", "york"): "CITY", ("york",): "CITY",
-           ("pizza",): "DISH", ("cheap",): "PRICE", ("very", "cheap"): "PRICE"}
+PHRASES = {
+    ("olive", "garden"): "NAME",
+    ("olive",): "DISH",
+    ("new", "york"): "CITY",
+    ("york",): "CITY",
+    ("pizza",): "DISH",
+    ("cheap",): "PRICE",
+    ("very", "cheap"): "PRICE",
+}
 FILLER = ["a", "the", "in", "near", "with", "find", "me", "good"]
 
 
@@ -104,28 +111,43 @@ def test_learn_reads_spans_in_any_scheme():
 def test_matching_is_longest_first_with_the_majority_type():
     td = TagDictionary.learn(
         [["Olive", "Garden"], ["olive"], ["olive"], ["olive", "garden"], ["York"], ["big"]],
-        [["B-NAME", "I-NAME"], ["B-DISH"], ["B-X"], ["B-DISH", "I-DISH"], ["B-CITY"], ["O"]], spans=True)
+        [["B-NAME", "I-NAME"], ["B-DISH"], ["B-X"], ["B-DISH", "I-DISH"], ["B-CITY"], ["O"]],
+        spans=True,
+    )
     assert td.spans[("olive", "garden")] == Counter({"NAME": 1, "DISH": 1})
     # a tie goes to the first type by name; the longest phrase wins over its first word
-    assert td.span_values(["OLIVE", "garden", "olive", "york", "big"]) == \
-        ["B-DISH", "I-DISH", "B-DISH", "B-CITY", NO_SPAN]
+    assert td.span_values(["OLIVE", "garden", "olive", "york", "big"]) == [
+        "B-DISH",
+        "I-DISH",
+        "B-DISH",
+        "B-CITY",
+        NO_SPAN,
+    ]
     assert td.span_values([]) == []
-    assert match_phrases(["a", "b", "c"], phrase_starts({("a", "b", "c"): 1, ("b",): 1}),
-                         {("a", "b", "c"): Counter(), ("b",): Counter({"T": 1})}.get) == [NO_SPAN, "B-T", NO_SPAN]
+    assert match_phrases(
+        ["a", "b", "c"],
+        phrase_starts({("a", "b", "c"): 1, ("b",): 1}),
+        {("a", "b", "c"): Counter(), ("b",): Counter({"T": 1})}.get,
+    ) == [NO_SPAN, "B-T", NO_SPAN]
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_training_values_come_from_the_phrases_of_the_other_folds(seed):
     sents, tags = _corpus(seed=seed)
     docs = [f"d{i // 3}" for i in range(len(sents))]
-    specs = {"sd": {"form": "span", "rare": 5, "suffix": 3}, "amb": {"form": "class", "rare": 5, "suffix": 3}}
+    specs = {
+        "sd": {"form": "span", "rare": 5, "suffix": 3},
+        "amb": {"form": "class", "rare": 5, "suffix": 3},
+    }
     full, vals = cross_validated(sents, tags, docs, specs, True, 4)
     assert full.spans == _phrase_counts(sents, tags)
     fold = folds_of(docs, 4)
     seen_unmatched = False
     for f in range(4):
-        rest = _phrase_counts([s for s, g in zip(sents, fold, strict=True) if g != f],
-                              [t for t, g in zip(tags, fold, strict=True) if g != f])
+        rest = _phrase_counts(
+            [s for s, g in zip(sents, fold, strict=True) if g != f],
+            [t for t, g in zip(tags, fold, strict=True) if g != f],
+        )
         for i in (i for i, g in enumerate(fold) if g == f):
             assert vals["sd"][i] == _brute_values(rest, sents[i])
             seen_unmatched |= vals["sd"][i] != _brute_values(full.spans, sents[i])
@@ -133,11 +155,15 @@ def test_training_values_come_from_the_phrases_of_the_other_folds(seed):
     assert seen_unmatched
     # the word forms of the same table are unchanged by the span form beside them
     assert full.counts == TagDictionary.learn(sents, tags).counts
-    assert vals["amb"] == cross_validated(sents, tags, docs, {"amb": specs["amb"]}, True, 4)[1]["amb"]
+    assert (
+        vals["amb"] == cross_validated(sents, tags, docs, {"amb": specs["amb"]}, True, 4)[1]["amb"]
+    )
 
 
 def test_labels_that_are_not_spans_are_an_error():
-    with pytest.raises(TagDictionaryError, match=r"sentence 1: .*'NOUN'.*span form reads span labels"):
+    with pytest.raises(
+        TagDictionaryError, match=r"sentence 1: .*'NOUN'.*span form reads span labels"
+    ):
         TagDictionary.learn([["a"], ["dog"]], [["O"], ["NOUN"]], spans=True)
     with pytest.raises(TagDictionaryError, match="without white space"):
         TagDictionary.learn([["a"]], [["B-two words"]], spans=True)
@@ -152,9 +178,14 @@ def test_phrase_blocks_roundtrip_and_errors():
     assert back.spans == td.spans and back.fingerprint() == td.fingerprint()
     plain = TagDictionary.from_blocks(words, entries, True)
     assert plain.spans is None and plain.fingerprint() != td.fingerprint()
-    for ph, pe, match in [(['["a"]'], [], "1 phrases but 0 phrase entries"), (["a"], ["X 1"], "JSON list"),
-                          (["[]"], ["X 1"], "JSON list"), (['["a"]'], ["X"], "pairs"),
-                          (['["a"]', '["a"]'], ["X 1", "X 1"], "twice"), (['["a"]'], ["X 0"], "positive")]:
+    for ph, pe, match in [
+        (['["a"]'], [], "1 phrases but 0 phrase entries"),
+        (["a"], ["X 1"], "JSON list"),
+        (["[]"], ["X 1"], "JSON list"),
+        (['["a"]'], ["X"], "pairs"),
+        (['["a"]', '["a"]'], ["X 1", "X 1"], "twice"),
+        (['["a"]'], ["X 0"], "positive"),
+    ]:
         with pytest.raises(TagDictionaryError, match=match):
             TagDictionary.from_blocks(words, entries, True, "t", ph, pe)
 
@@ -167,12 +198,18 @@ def test_extractor_values_and_a_table_without_phrases():
     _, vals = cross_validated(sents, tags, [None] * len(sents), {"sd": {"form": "span"}}, True, 3)
     names = fx.names(X)
     for s, row in enumerate(names):
-        assert [next(a for a in item if a.startswith("sd[0]=")) for item in row] == [f"sd[0]={v}" for v in vals["sd"][s]]
+        assert [next(a for a in item if a.startswith("sd[0]=")) for item in row] == [
+            f"sd[0]={v}" for v in vals["sd"][s]
+        ]
     fx.freeze()
     [row] = fx.to_dicts([["Near", "new", "York", "olive"]])
-    assert [next(a for a in d if a.startswith("sd[0]=")) for d in row] == \
-        ["sd[0]=O", "sd[0]=B-CITY", "sd[0]=I-CITY", "sd[0]=B-" + min(
-            fx.tag_dictionary.spans[("olive",)].items(), key=lambda kv: (-kv[1], kv[0]))[0]]
+    assert [next(a for a in d if a.startswith("sd[0]=")) for d in row] == [
+        "sd[0]=O",
+        "sd[0]=B-CITY",
+        "sd[0]=I-CITY",
+        "sd[0]=B-"
+        + min(fx.tag_dictionary.spans[("olive",)].items(), key=lambda kv: (-kv[1], kv[0]))[0],
+    ]
     with pytest.raises(FeatureSpecError, match="lacks"):
         fs.extractor(tag_dictionary=TagDictionary.learn(sents, tags))
 
@@ -181,12 +218,19 @@ def test_feature_sets_take_a_span_dictionary():
     base = feature_set("slots", version=2)
     fs = feature_set("slots", version=2, span_dictionary=True)
     assert fs.params["span_dictionary"] == SPAN_DICTIONARY_FOLDS
-    assert fs.extractors["sd"] == {"kind": "tagdict", "form": "span", "lowercase": True,
-                                   "folds": SPAN_DICTIONARY_FOLDS}
-    assert fs.templates[:len(base.templates)] == base.templates
-    assert [str(t) for t in fs.templates[len(base.templates):]] == \
-        [str(t) for t in FeatureSet.from_templates(["sd[-1..1]", "sd[-1]|sd[0]", "sd[0]|sd[1]"],
-                                                   bos_eos=False, extractors=fs.extractors).templates]
+    assert fs.extractors["sd"] == {
+        "kind": "tagdict",
+        "form": "span",
+        "lowercase": True,
+        "folds": SPAN_DICTIONARY_FOLDS,
+    }
+    assert fs.templates[: len(base.templates)] == base.templates
+    assert [str(t) for t in fs.templates[len(base.templates) :]] == [
+        str(t)
+        for t in FeatureSet.from_templates(
+            ["sd[-1..1]", "sd[-1]|sd[0]", "sd[0]|sd[1]"], bos_eos=False, extractors=fs.extractors
+        ).templates
+    ]
     assert FeatureSet.from_json(fs.to_json()) == fs
     assert feature_set("ner", span_dictionary=4).extractors["sd"]["folds"] == 4
     with pytest.raises(FeatureSpecError, match="span tasks"):
@@ -213,10 +257,22 @@ def test_tagger_file_carries_the_phrases(tmp_path):
 
 def test_embedded_phrase_errors():
     arrays = {"w": ["dog"], "e": ["NOUN 2"], "p": ['["olive", "garden"]'], "pe": ["NAME 3"]}
-    td = TagDictionary.from_blocks(["dog"], ["NOUN 2"], True, "t", ['["olive", "garden"]'], ["NAME 3"])
-    good = {"words": "w", "entries": "e", "size": 1, "lowercase": True, "phrases": "p",
-            "phrase_entries": "pe", "phrase_count": 1, "fingerprint": td.fingerprint()}
-    assert _embedded_tagdict("m.crftagger", good, arrays).spans == {("olive", "garden"): Counter({"NAME": 3})}
+    td = TagDictionary.from_blocks(
+        ["dog"], ["NOUN 2"], True, "t", ['["olive", "garden"]'], ["NAME 3"]
+    )
+    good = {
+        "words": "w",
+        "entries": "e",
+        "size": 1,
+        "lowercase": True,
+        "phrases": "p",
+        "phrase_entries": "pe",
+        "phrase_count": 1,
+        "fingerprint": td.fingerprint(),
+    }
+    assert _embedded_tagdict("m.crftagger", good, arrays).spans == {
+        ("olive", "garden"): Counter({"NAME": 3})
+    }
     with pytest.raises(TaggerError, match="phrase_entries block 'missing' is missing"):
         _embedded_tagdict("m.crftagger", {**good, "phrase_entries": "missing"}, arrays)
     with pytest.raises(TaggerError, match="size=2"):
@@ -231,15 +287,31 @@ def test_cli_train_with_the_span_dictionary_inspect_and_tag(tmp_path, capsys):
     sents, tags = _corpus(100)
     train = write_two_columns(tmp_path / "train.conll", sents, tags)
     model = tmp_path / "slots.crftagger"
-    code = cli.main(["train", str(train), "--feature-set", "slots", "--feature-param", "span_dictionary=true",
-                     "--max-iterations", "20", "--no-progress", "-o", str(model)])
+    code = cli.main(
+        [
+            "train",
+            str(train),
+            "--feature-set",
+            "slots",
+            "--feature-param",
+            "span_dictionary=true",
+            "--max-iterations",
+            "20",
+            "--no-progress",
+            "-o",
+            str(model),
+        ]
+    )
     out, err = capsys.readouterr()
     assert code == 0, err
     code = cli.main(["inspect", str(model)])
     out, err = capsys.readouterr()
     spans = _phrase_counts(sents, tags)
     assert code == 0, err
-    assert f"span phrases:   {len(spans):,} ({sum(len(p) > 1 for p in spans):,} of more than one word)" in out
+    assert (
+        f"span phrases:   {len(spans):,} ({sum(len(p) > 1 for p in spans):,} of more than one word)"
+        in out
+    )
     loaded = Tagger.load(model)
     assert loaded.feature_set.params["span_dictionary"] == SPAN_DICTIONARY_FOLDS
     assert loaded.tag_dictionary.spans == spans

@@ -40,7 +40,7 @@ def spans(sentence):
 def entity_words(sentence, types):
     for sp in spans(sentence):
         if sp.type in types:
-            for tok in sentence.tokens[sp.start: sp.end]:
+            for tok in sentence.tokens[sp.start : sp.end]:
                 yield from WORD.findall(tok)
 
 
@@ -84,8 +84,9 @@ def test_same_corpus_in_other_processes():
     want = corpus_digest(generate(200, seed=9, unseen_rate=0.5, held_out_templates=True))
     for hash_seed in ("1", "2"):
         env = {**os.environ, "PYTHONHASHSEED": hash_seed}
-        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                             text=True, check=True)
+        out = subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+        )
         assert out.stdout.strip() == want
 
 
@@ -123,9 +124,9 @@ def test_tokens_equal_tokenized_text(splits):
 def test_entities_match_the_raw_text(splits):
     for s in splits.train[:300]:
         for sp in spans(s):
-            piece = " ".join(s.tokens[sp.start: sp.end])
+            piece = " ".join(s.tokens[sp.start : sp.end])
             # the entity tokens occur in order in the text
-            pattern = r"\s*".join(map(re.escape, s.tokens[sp.start: sp.end]))
+            pattern = r"\s*".join(map(re.escape, s.tokens[sp.start : sp.end]))
             assert re.search(pattern, s.meta["text"]), (piece, s.meta["text"])
 
 
@@ -169,7 +170,7 @@ def test_held_out_values_never_in_train(splits):
     held = syn.held_out_values()
     assert all(len(v) > 20 for v in held.values())
     train_entities = {
-        " ".join(s.tokens[sp.start: sp.end]) for s in splits.train for sp in spans(s)
+        " ".join(s.tokens[sp.start : sp.end]) for s in splits.train for sp in spans(s)
     }
     train_words = {w for s in splits.train for w in entity_words(s, {"PER", "LOC", "ORG"})}
     for name, values in held.items():
@@ -183,7 +184,7 @@ def test_test_set_has_held_out_entities(splits):
     train_words = {w for s in splits.train for w in entity_words(s, {"PER", "LOC", "ORG"})}
     for etype in ("PER", "LOC", "ORG"):
         ents = [
-            s.tokens[sp.start: sp.end] for s in splits.test for sp in spans(s) if sp.type == etype
+            s.tokens[sp.start : sp.end] for s in splits.test for sp in spans(s) if sp.type == etype
         ]
         held = [e for e in ents if any(is_held_out_word(w) for t in e for w in WORD.findall(t))]
         # unseen_rate=0.5: about half are drawn from the held-out lists ...
@@ -209,7 +210,7 @@ def test_examples_are_all_new(splits):
     for s in ex:
         for sp in spans(s):
             if sp.type in ("PER", "LOC", "ORG"):
-                words = [w for t in s.tokens[sp.start: sp.end] for w in WORD.findall(t)]
+                words = [w for t in s.tokens[sp.start : sp.end] for w in WORD.findall(t)]
                 assert any(is_held_out_word(w) for w in words), (s.tokens, sp)
                 assert not {w for w in words if is_held_out_word(w)} & train_words
 
@@ -232,8 +233,13 @@ def test_templates_are_many_and_use_every_slot():
     assert len({t.text for t in templates}) == len(templates)
     used = {slot for t in templates for slot in t.slots}
     assert used == set(SLOTS)
-    assert {t.id.split(":")[0] for t in templates} == {"chat", "emails", "forms", "letters",
-                                                       "tickets"}
+    assert {t.id.split(":")[0] for t in templates} == {
+        "chat",
+        "emails",
+        "forms",
+        "letters",
+        "tickets",
+    }
 
 
 def test_bad_template_names_file_and_line(tmp_path):
@@ -263,8 +269,10 @@ def test_generate_refuses_bad_arguments():
     [
         ("Write to ann.lee@example.co.uk.", ["Write", "to", "ann.lee@example.co.uk", "."]),
         ("From: Jo <jo+news@mail.com>", ["From", ":", "Jo", "<", "jo+news@mail.com", ">"]),
-        ("See https://www.acme.io/help?x=1, then", ["See", "https://www.acme.io/help?x=1", ",",
-                                                    "then"]),
+        (
+            "See https://www.acme.io/help?x=1, then",
+            ["See", "https://www.acme.io/help?x=1", ",", "then"],
+        ),
         ("(visit www.acme.com)", ["(", "visit", "www.acme.com", ")"]),
         ("It costs $1,250.00 or €300.", ["It", "costs", "$1,250.00", "or", "€300", "."]),
         ("USD 2,400 and 3.5 million", ["USD", "2,400", "and", "3.5", "million"]),

@@ -21,8 +21,16 @@ def splits():
 
 @pytest.fixture(scope="module")
 def tagger(splits):
-    return Tagger.train(splits.train, "pii", label_column="ner", train_scheme="bioes",
-                        dev=splits.dev, c1=0.05, c2=0.01, max_iterations=40)
+    return Tagger.train(
+        splits.train,
+        "pii",
+        label_column="ner",
+        train_scheme="bioes",
+        dev=splits.dev,
+        c1=0.05,
+        c2=0.01,
+        max_iterations=40,
+    )
 
 
 def test_training_records_schemes_scores_and_log(tagger):
@@ -51,10 +59,12 @@ def test_spans_match_tags_and_confidences_are_lattice_marginals(tagger, splits):
     toks = splits.test[0].tokens
     found = tagger.spans(toks)
     tags = tagger.tag(toks)
-    assert [(s.type, s.start, s.end) for s in found] == [tuple(s) for s in schemes.extract_spans(tags, "iob2")]
+    assert [(s.type, s.start, s.end) for s in found] == [
+        tuple(s) for s in schemes.extract_spans(tags, "iob2")
+    ]
     for s in found:
         assert 0 < s.confidence <= 1 + 1e-12
-        assert s.text == " ".join(toks[s.start:s.end])
+        assert s.text == " ".join(toks[s.start : s.end])
     # on a two-token sentence every valid tagging fits in the n-best list: the span
     # confidence is the total probability of the taggings that contain the span
     short = ["Call", "Anna"]
@@ -63,7 +73,11 @@ def test_spans_match_tags_and_confidences_are_lattice_marginals(tagger, splits):
     assert [c.probability for c in cands] == sorted((c.probability for c in cands), reverse=True)
     assert cands[0].tags == tagger.tag(short)
     for typ in ("PER", "LOC"):
-        want = sum(c.probability for c in cands if schemes.Span(typ, 1, 2) in schemes.extract_spans(c.tags, "iob2"))
+        want = sum(
+            c.probability
+            for c in cands
+            if schemes.Span(typ, 1, 2) in schemes.extract_spans(c.tags, "iob2")
+        )
         assert tagger.span_confidence(short, typ, 1, 2) == pytest.approx(want, abs=1e-9)
 
 
@@ -159,7 +173,9 @@ def test_ten_thousand_token_sentence(tagger, splits):
     assert len(tags) == 10_000
     schemes.validate(tags, "iob2")
     found = tagger.spans(toks)
-    assert [(s.type, s.start, s.end) for s in found] == [tuple(s) for s in schemes.extract_spans(tags, "iob2")]
+    assert [(s.type, s.start, s.end) for s in found] == [
+        tuple(s) for s in schemes.extract_spans(tags, "iob2")
+    ]
     assert all(0 < s.confidence <= 1 + 1e-12 for s in found)
 
 
@@ -189,8 +205,9 @@ def test_imported_crfsuite_model_tags_as_crfsuite(splits, tmp_path):
 
 
 def test_crfsuite_engine_trains_a_tagger(splits):
-    t = Tagger.train(splits.train[:100], "pii", label_column="ner", engine="crfsuite",
-                     max_iterations=10)
+    t = Tagger.train(
+        splits.train[:100], "pii", label_column="ner", engine="crfsuite", max_iterations=10
+    )
     out = t.tag(splits.test[0].tokens)
     assert len(out) == len(splits.test[0])
     assert np.all([isinstance(x, str) for x in out])
@@ -215,9 +232,14 @@ def vocab_and_words(splits):
     return fx.attributes, words
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(scheme=st.sampled_from(sorted(SCHEME_LABELS)), answer=st.sampled_from([None, "iob2", "bioes"]),
-       seed=st.integers(0, 2**32 - 1))
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    scheme=st.sampled_from(sorted(SCHEME_LABELS)),
+    answer=st.sampled_from([None, "iob2", "bioes"]),
+    seed=st.integers(0, 2**32 - 1),
+)
 def test_random_weights_never_give_an_invalid_sequence(vocab_and_words, scheme, answer, seed):
     from crftagger.engine.encoding import Vocabulary
     from crftagger.engine.model import LinearChainCRF
@@ -229,8 +251,14 @@ def test_random_weights_never_give_an_invalid_sequence(vocab_and_words, scheme, 
     feat_ptr = np.arange(A + 1, dtype=np.int64) * L
     feat_label = np.tile(np.arange(L, dtype=np.int32), A)
     w = rng.normal(scale=3.0, size=A * L + L * L)
-    model = LinearChainCRF(Vocabulary(labels).freeze(), Vocabulary(attributes.items).freeze(),
-                           feat_ptr, feat_label, w, np.ones(L * L, dtype=np.uint8))
+    model = LinearChainCRF(
+        Vocabulary(labels).freeze(),
+        Vocabulary(attributes.items).freeze(),
+        feat_ptr,
+        feat_label,
+        w,
+        np.ones(L * L, dtype=np.uint8),
+    )
     out_scheme = answer or scheme
     t = Tagger(model, "pii", scheme=out_scheme, model_scheme=scheme)
     sents = [[str(x) for x in rng.choice(words, size=int(rng.integers(1, 12)))] for _ in range(8)]

@@ -170,29 +170,37 @@ def separable_problem(seed=0, S=80, L=4, A_noise=10):
     A = L + A_noise
     feat_ptr = (np.arange(A + 1) * L).astype(np.int64)
     feat_label = np.tile(np.arange(L), A).astype(np.int32)
-    data = AttributeSequences(seq_ptr, np.array(ptr, np.int64), np.array(ids, np.int32),
-                              np.ones(len(ids)), y)
+    data = AttributeSequences(
+        seq_ptr, np.array(ptr, np.int64), np.array(ids, np.int32), np.ones(len(ids)), y
+    )
     return data, feat_ptr, feat_label, L
 
 
 def predict(data, feat_ptr, feat_label, L, w):
     out = np.empty(data.n_items, dtype=np.int32)
-    predict_batch(data.seq_ptr, data.item_ptr, data.attr_ids, data.attr_vals, feat_ptr,
-                  feat_label, w, L, out)
+    predict_batch(
+        data.seq_ptr, data.item_ptr, data.attr_ids, data.attr_vals, feat_ptr, feat_label, w, L, out
+    )
     return out
 
 
 def test_perceptron_learns_separable_task():
     data, feat_ptr, feat_label, L = separable_problem()
-    res = optimisers.averaged_perceptron(data, feat_ptr, feat_label, L, max_iterations=20, epsilon=1e-9)
+    res = optimisers.averaged_perceptron(
+        data, feat_ptr, feat_label, L, max_iterations=20, epsilon=1e-9
+    )
     assert np.array_equal(predict(data, feat_ptr, feat_label, L, res.w), data.y)
     assert res.status == "converged"  # an epoch without mistakes
     assert res.log[0].loss > 0 and res.log[-1].loss == 0
     assert res.log[0].info["wrong_labels"] > 0
-    res2 = optimisers.averaged_perceptron(data, feat_ptr, feat_label, L, max_iterations=20, epsilon=1e-9)
+    res2 = optimisers.averaged_perceptron(
+        data, feat_ptr, feat_label, L, max_iterations=20, epsilon=1e-9
+    )
     assert np.array_equal(res.w, res2.w)
     # epsilon = 0 (CRFsuite's default) never stops early: loss / S < 0 is impossible
-    res0 = optimisers.averaged_perceptron(data, feat_ptr, feat_label, L, max_iterations=len(res.log) + 2)
+    res0 = optimisers.averaged_perceptron(
+        data, feat_ptr, feat_label, L, max_iterations=len(res.log) + 2
+    )
     assert res0.status == "max_iterations" and len(res0.log) == len(res.log) + 2
     # another seed visits the sequences in another order
     res3 = optimisers.averaged_perceptron(data, feat_ptr, feat_label, L, max_iterations=1, seed=5)
@@ -205,7 +213,9 @@ def test_perceptron_learns_separable_task():
 
 def test_perceptron_respects_transition_mask():
     data, feat_ptr, feat_label, L, mask = crf_problem(4)
-    res = optimisers.averaged_perceptron(data, feat_ptr, feat_label, L, trans_mask=mask, max_iterations=3)
+    res = optimisers.averaged_perceptron(
+        data, feat_ptr, feat_label, L, trans_mask=mask, max_iterations=3
+    )
     K = len(feat_label)
     assert np.all(res.w[K:][mask == 0] == 0.0)
     assert np.any(res.w[K:][mask != 0] != 0.0)
@@ -218,7 +228,9 @@ def test_sgd_lowers_objective_and_is_deterministic():
     c2 = 0.5
     obj = Objective(data, feat_ptr, feat_label, L, c2=c2, trans_mask=mask)
     f0 = obj(np.zeros(obj.n_params))[0]
-    res = optimisers.sgd_l2(data, feat_ptr, feat_label, L, c2=c2, trans_mask=mask, max_iterations=15)
+    res = optimisers.sgd_l2(
+        data, feat_ptr, feat_label, L, c2=c2, trans_mask=mask, max_iterations=15
+    )
     f1 = obj(res.w)[0]
     opt = optimisers.lbfgs(obj, epsilon=1e-6, delta=0.0, max_iterations=500)
     f_opt = opt.log[-1].loss
@@ -230,12 +242,15 @@ def test_sgd_lowers_objective_and_is_deterministic():
     assert res.params["eta0"] > 0
     K = len(feat_label)
     assert np.all(res.w[K:][mask == 0] == 0.0)
-    res2 = optimisers.sgd_l2(data, feat_ptr, feat_label, L, c2=c2, trans_mask=mask, max_iterations=15)
+    res2 = optimisers.sgd_l2(
+        data, feat_ptr, feat_label, L, c2=c2, trans_mask=mask, max_iterations=15
+    )
     assert np.array_equal(res.w, res2.w)
     assert res.params["eta0"] == res2.params["eta0"]
     # warm start from the optimum with a small rate stays near it
-    res3 = optimisers.sgd_l2(data, feat_ptr, feat_label, L, c2=c2, trans_mask=mask, w0=opt.w,
-                        max_iterations=2, eta0=1e-3)
+    res3 = optimisers.sgd_l2(
+        data, feat_ptr, feat_label, L, c2=c2, trans_mask=mask, w0=opt.w, max_iterations=2, eta0=1e-3
+    )
     assert obj(res3.w)[0] - f_opt < 0.001 * (f0 - f_opt)
 
 
@@ -252,9 +267,23 @@ def test_sgd_calibration_prefers_the_best_rate():
 
     def epoch_loss(e):
         w = w0.copy()
-        loss, _ = optimisers.sgd_epoch(order, data.seq_ptr, data.item_ptr, data.attr_ids,
-                                  data.attr_vals, data.y, feat_ptr, feat_label, L, mask, w, lam,
-                                  max(1 / (lam * e), 2.0), 0.0, *ws)
+        loss, _ = optimisers.sgd_epoch(
+            order,
+            data.seq_ptr,
+            data.item_ptr,
+            data.attr_ids,
+            data.attr_vals,
+            data.y,
+            feat_ptr,
+            feat_label,
+            L,
+            mask,
+            w,
+            lam,
+            max(1 / (lam * e), 2.0),
+            0.0,
+            *ws,
+        )
         return loss + 0.5 * float(w @ w)
 
     assert epoch_loss(eta) <= min(epoch_loss(eta * 4), epoch_loss(eta / 4))
@@ -283,7 +312,8 @@ def test_lbfgs_bit_identical_across_thread_counts():
         runs = [
             optimisers.lbfgs(
                 Objective(data, feat_ptr, feat_label, L, c2=0.2, trans_mask=mask, threads=threads),
-                c1=c1, max_iterations=6,
+                c1=c1,
+                max_iterations=6,
             )
             for threads in (1, 2)
         ]

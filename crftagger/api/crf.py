@@ -146,7 +146,9 @@ def _flatten_value(name: str, value, out: dict, s: int, t: int) -> None:
             ) from None
         key = name
     if not math.isfinite(v):
-        raise CRFError(f"sequence {s}, item {t}: attribute {name!r} has value {v}; expected a finite number")
+        raise CRFError(
+            f"sequence {s}, item {t}: attribute {name!r} has value {v}; expected a finite number"
+        )
     out[key] = out.get(key, 0.0) + v
 
 
@@ -160,7 +162,9 @@ def check_X(X, what: str = "X") -> list:
     out = []
     for s, xseq in enumerate(X):
         if isinstance(xseq, (str, bytes, Mapping)) or not isinstance(xseq, (Sequence, np.ndarray)):
-            raise CRFError(f"{what}: sequence {s} must be a list of items, found {type(xseq).__name__}")
+            raise CRFError(
+                f"{what}: sequence {s} must be a list of items, found {type(xseq).__name__}"
+            )
         out.append([_item_to_dict(item, s, t) for t, item in enumerate(xseq)])
     return out
 
@@ -190,12 +194,16 @@ def check_y(y, X: list, what: str = "y") -> list[list[str]]:
     out = []
     for s, (xseq, yseq) in enumerate(zip(X, y, strict=True)):
         if isinstance(yseq, str) or not isinstance(yseq, (Sequence, np.ndarray)):
-            raise CRFError(f"{what}: sequence {s} must be a list of labels, found {type(yseq).__name__}")
+            raise CRFError(
+                f"{what}: sequence {s} must be a list of labels, found {type(yseq).__name__}"
+            )
         if len(yseq) != len(xseq):
             raise CRFError(f"sequence {s}: {len(xseq)} items but {len(yseq)} labels in {what}")
         for t, lab in enumerate(yseq):
             if not isinstance(lab, str) or not lab:
-                raise CRFError(f"sequence {s}, item {t}: label {lab!r} in {what} is not a non-empty string")
+                raise CRFError(
+                    f"sequence {s}, item {t}: label {lab!r} in {what} is not a non-empty string"
+                )
         out.append(list(yseq))
     return out
 
@@ -318,7 +326,10 @@ class CRF(BaseEstimator):
         return algorithm, options
 
     def __sklearn_is_fitted__(self) -> bool:
-        return getattr(self, "_model", None) is not None or getattr(self, "_crfsuite_bytes", None) is not None
+        return (
+            getattr(self, "_model", None) is not None
+            or getattr(self, "_crfsuite_bytes", None) is not None
+        )
 
     def _require_fitted(self) -> None:
         if not self.__sklearn_is_fitted__():
@@ -330,8 +341,9 @@ class CRF(BaseEstimator):
         return "numba" if getattr(self, "_model", None) is not None else "crfsuite"
 
     # ------------------------------------------------------------------ fit
-    def fit(self, X, y, X_dev=None, y_dev=None, *, attributes: Vocabulary | None = None,
-            dev_scorer=None) -> CRF:
+    def fit(
+        self, X, y, X_dev=None, y_dev=None, *, attributes: Vocabulary | None = None, dev_scorer=None
+    ) -> CRF:
         """Train on ``X`` and ``y`` (lists of labels); return self.
 
         ``X`` is a list of sequences of attribute dicts (sklearn-crfsuite's
@@ -347,8 +359,10 @@ class CRF(BaseEstimator):
         arrays = isinstance(X, AttributeSequences)
         if arrays:
             if not isinstance(attributes, Vocabulary):
-                raise CRFError("X is an AttributeSequences: pass attributes=, the Vocabulary its "
-                               "attribute ids refer to")
+                raise CRFError(
+                    "X is an AttributeSequences: pass attributes=, the Vocabulary its "
+                    "attribute ids refer to"
+                )
             _check_arrays(X, attributes, "X")
             y = check_y(y, _lengths(X))
         else:
@@ -373,8 +387,11 @@ class CRF(BaseEstimator):
         self._info_cached = None
         self._imported = None
         self._n_features = None
-        features = {"min_freq": self.min_freq, "all_possible_states": self.all_possible_states,
-                    "all_possible_transitions": self.all_possible_transitions}
+        features = {
+            "min_freq": self.min_freq,
+            "all_possible_states": self.all_possible_states,
+            "all_possible_transitions": self.all_possible_transitions,
+        }
         if self.engine == "numba":
             self._fit_numba(X, y, dev, attributes, algorithm, options, features, dev_scorer)
         else:
@@ -384,9 +401,17 @@ class CRF(BaseEstimator):
                 if dev is not None:
                     dev = (decode_dicts(dev[0], attributes), dev[1])
             blob, log, path, n_features = get_engine("crfsuite").train(
-                X, y, algorithm=algorithm, options=options, features=features, dev=dev,
-                verbose=bool(self.verbose), model_filename=self.model_filename,
-                keep_tempfiles=self.keep_tempfiles, trainer_cls=self.trainer_cls)
+                X,
+                y,
+                algorithm=algorithm,
+                options=options,
+                features=features,
+                dev=dev,
+                verbose=bool(self.verbose),
+                model_filename=self.model_filename,
+                keep_tempfiles=self.keep_tempfiles,
+                trainer_cls=self.trainer_cls,
+            )
             self._crfsuite_bytes = blob
             self._n_features = n_features
             self.crfsuite_model_path_ = path
@@ -400,8 +425,9 @@ class CRF(BaseEstimator):
         labels = Vocabulary()
         if isinstance(X, AttributeSequences):
             ids = labels.add_many(t for seq in y for t in seq)
-            data = AttributeSequences(X.seq_ptr, X.item_ptr, X.attr_ids, X.attr_vals,
-                                      np.asarray(ids, dtype=np.int32))
+            data = AttributeSequences(
+                X.seq_ptr, X.item_ptr, X.attr_ids, X.attr_vals, np.asarray(ids, dtype=np.int32)
+            )
         else:
             attributes = Vocabulary()
             data = encode_dicts(X, attributes, y, labels)
@@ -412,21 +438,33 @@ class CRF(BaseEstimator):
             dev_X, dev_y = dev
             # dev labels never seen in training get id -1: always counted wrong
             if isinstance(dev_X, AttributeSequences):
-                dev_data = AttributeSequences(dev_X.seq_ptr, dev_X.item_ptr, dev_X.attr_ids,
-                                              dev_X.attr_vals)
+                dev_data = AttributeSequences(
+                    dev_X.seq_ptr, dev_X.item_ptr, dev_X.attr_ids, dev_X.attr_vals
+                )
             else:
                 dev_data = encode_dicts(dev_X, attributes)
             dev_data.y = np.asarray([labels.get(t) for seq in dev_y for t in seq], dtype=np.int32)
         model, log = get_engine("numba").train(
-            data, labels, attributes, algorithm=algorithm, options=options, features=features,
-            order=self.order, threads=self.threads, dev=dev_data, dev_scorer=dev_scorer,
-            progress=bool(self.verbose))
+            data,
+            labels,
+            attributes,
+            algorithm=algorithm,
+            options=options,
+            features=features,
+            order=self.order,
+            threads=self.threads,
+            dev=dev_data,
+            dev_scorer=dev_scorer,
+            progress=bool(self.verbose),
+        )
         self.training_log_ = TrainingLog(log)
         self._model = model
         self._n_features = model.n_features
         if self.model_filename:
-            model.save(self.model_filename, header={"estimator": "crftagger.CRF",
-                                                    "params": _json_params(self)})
+            model.save(
+                self.model_filename,
+                header={"estimator": "crftagger.CRF", "params": _json_params(self)},
+            )
 
     # ------------------------------------------------------------------ CRFsuite engine state
     @property
@@ -485,8 +523,10 @@ class CRF(BaseEstimator):
                 return X
             attributes = getattr(self, "_fit_attributes", None)
             if attributes is None:
-                raise CRFError("X is an AttributeSequences, but this CRFsuite model was not trained on "
-                               "attribute arrays: pass attribute dicts")
+                raise CRFError(
+                    "X is an AttributeSequences, but this CRFsuite model was not trained on "
+                    "attribute arrays: pass attribute dicts"
+                )
             _check_arrays(X, attributes, "X")
             return decode_dicts(X, attributes)
         X = check_X(X)
@@ -503,7 +543,7 @@ class CRF(BaseEstimator):
         ids = self._model.predict(data, threads=self.threads)
         names = np.asarray(self._model.labels.items, dtype=object)
         sp = data.seq_ptr
-        return [names[ids[sp[s]:sp[s + 1]]].tolist() for s in range(data.n_sequences)]
+        return [names[ids[sp[s] : sp[s + 1]]].tolist() for s in range(data.n_sequences)]
 
     def predict_single(self, xseq) -> list[str]:
         """Labels of one sequence."""
@@ -528,13 +568,15 @@ class CRF(BaseEstimator):
         data = X
         marg = self._model.predict_marginals(data, threads=self.threads)
         sp = data.seq_ptr
-        return [marg[sp[s]:sp[s + 1]] for s in range(data.n_sequences)]
+        return [marg[sp[s] : sp[s + 1]] for s in range(data.n_sequences)]
 
     def predict_marginals(self, X) -> list[list[dict[str, float]]]:
         """``p(y_t = label | x)`` per item as ``{label: probability}`` dicts."""
         classes = self.classes_
-        return [[dict(zip(classes, row.tolist(), strict=True)) for row in m]
-                for m in self.predict_marginals_array(X)]
+        return [
+            [dict(zip(classes, row.tolist(), strict=True)) for row in m]
+            for m in self.predict_marginals_array(X)
+        ]
 
     def predict_marginals_single(self, xseq) -> list[dict[str, float]]:
         return self.predict_marginals([xseq])[0]
@@ -546,7 +588,9 @@ class CRF(BaseEstimator):
         total = sum(len(s) for s in y)
         if total == 0:
             return 0.0
-        correct = sum(a == b for ps, gs in zip(pred, y, strict=True) for a, b in zip(ps, gs, strict=True))
+        correct = sum(
+            a == b for ps, gs in zip(pred, y, strict=True) for a, b in zip(ps, gs, strict=True)
+        )
         return correct / total
 
     # ------------------------------------------------------------------ fitted attributes
@@ -618,9 +662,17 @@ class CRF(BaseEstimator):
             return len(self._crfsuite_bytes)
         m = self._model
         strings = sum(len(s.encode("utf-8")) + 1 for s in m.attributes) + sum(
-            len(s.encode("utf-8")) + 1 for s in m.labels)
+            len(s.encode("utf-8")) + 1 for s in m.labels
+        )
         pairs = m.pair_mask.nbytes if m.order == 2 else 0
-        return int(m.feat_ptr.nbytes + m.feat_label.nbytes + m.w.nbytes + m.trans_mask.nbytes + pairs + strings)
+        return int(
+            m.feat_ptr.nbytes
+            + m.feat_label.nbytes
+            + m.w.nbytes
+            + m.trans_mask.nbytes
+            + pairs
+            + strings
+        )
 
     # ------------------------------------------------------------------ files and pickling
     def save(self, path, prune: bool = True) -> Path:
@@ -637,8 +689,9 @@ class CRF(BaseEstimator):
             path = Path(path)
             _atomic_write(path, [self._crfsuite_bytes])
             return path
-        return self._model.save(path, header={"estimator": "crftagger.CRF",
-                                              "params": _json_params(self)}, prune=prune)
+        return self._model.save(
+            path, header={"estimator": "crftagger.CRF", "params": _json_params(self)}, prune=prune
+        )
 
     @classmethod
     def load(cls, path, engine: str | None = None) -> CRF:
@@ -672,7 +725,9 @@ class CRF(BaseEstimator):
             raise CRFError(f"{path}: model kind {kind!r}, expected one of {sorted(MODEL_KINDS)}")
         model = build_model(arrays, kind, where=str(path))
         user = fields.get("user", {})
-        params = {k: v for k, v in (user.get("params") or {}).items() if k in cls._get_param_names()}
+        params = {
+            k: v for k, v in (user.get("params") or {}).items() if k in cls._get_param_names()
+        }
         est = cls(**params)
         est.engine = "numba"
         est._model = model
@@ -681,8 +736,11 @@ class CRF(BaseEstimator):
         return est
 
     def __getstate__(self):
-        state = {k: v for k, v in self.__dict__.items()
-                 if k not in ("_tagger", "_info_cached", "_model", "_imported", "_fit_attributes")}
+        state = {
+            k: v
+            for k, v in self.__dict__.items()
+            if k not in ("_tagger", "_info_cached", "_model", "_imported", "_fit_attributes")
+        }
         model = self.__dict__.get("_model")
         if model is not None:
             state["_model_arrays"] = model.arrays()
@@ -702,7 +760,11 @@ class CRF(BaseEstimator):
         self._model = None
         if arrays is not None:
             if kind is None:  # pickles that predate the kind field
-                kind = "crftagger.SecondOrderCRF" if "pair_mask" in arrays else "crftagger.LinearChainCRF"
+                kind = (
+                    "crftagger.SecondOrderCRF"
+                    if "pair_mask" in arrays
+                    else "crftagger.LinearChainCRF"
+                )
             self._model = build_model(arrays, kind, where="pickled CRF")
 
 

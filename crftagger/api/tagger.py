@@ -84,7 +84,9 @@ def _is_sentence(x) -> bool:
     if not isinstance(x, Sequence) or len(x) == 0:
         return isinstance(x, Sequence)
     first = x[0]
-    return isinstance(first, str) or (isinstance(first, tuple) and first and isinstance(first[0], str))
+    return isinstance(first, str) or (
+        isinstance(first, tuple) and first and isinstance(first[0], str)
+    )
 
 
 def _tokens_of(sent) -> list[str]:
@@ -101,13 +103,17 @@ def check_sentence(sent, index: int = 0) -> list[str]:
             "(split the text first, e.g. with str.split())"
         )
     if not (hasattr(sent, "tokens") or isinstance(sent, Sequence)):
-        raise TaggerInputError(f"sentence {index}: expected a list of tokens, found {type(sent).__name__}")
+        raise TaggerInputError(
+            f"sentence {index}: expected a list of tokens, found {type(sent).__name__}"
+        )
     tokens = _tokens_of(sent)
     for t, tok in enumerate(tokens):
         if not isinstance(tok, str):
             raise TaggerInputError(f"sentence {index}, token {t}: found {tok!r}; expected a string")
         if not tok:
-            raise TaggerInputError(f"sentence {index}, token {t}: found an empty token; expected a non-empty string")
+            raise TaggerInputError(
+                f"sentence {index}, token {t}: found an empty token; expected a non-empty string"
+            )
         if len(tok.split()) != 1 or tok.strip() != tok:
             raise TaggerInputError(
                 f"sentence {index}, token {t}: {tok!r} contains white space; expected one token "
@@ -176,9 +182,17 @@ class Tagger:
         the training labels, :mod:`crftagger.features.tagdict`).
     """
 
-    def __init__(self, model, feature_set, scheme: str | None = None,
-                 model_scheme: str | None = "same", info: dict | None = None,
-                 clusters: Mapping | None = None, o_bias: float = 0.0, tag_dictionary=None):
+    def __init__(
+        self,
+        model,
+        feature_set,
+        scheme: str | None = None,
+        model_scheme: str | None = "same",
+        info: dict | None = None,
+        clusters: Mapping | None = None,
+        o_bias: float = 0.0,
+        tag_dictionary=None,
+    ):
         from crftagger import schemes
 
         if not getattr(model, "fitted", False):
@@ -211,8 +225,11 @@ class Tagger:
 
     @o_bias.setter
     def o_bias(self, value) -> None:
-        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
-                or not np.isfinite(value):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float, np.integer, np.floating))
+            or not np.isfinite(value)
+        ):
             raise TaggerError(f"o_bias: expected a finite number, found {value!r}")
         if value and "O" not in self.model.labels:
             raise TaggerError(f"o_bias: the model has no outside label 'O' among {self.labels[:8]}")
@@ -229,15 +246,19 @@ class Tagger:
         """The feature extractor over the model's (frozen) attribute vocabulary."""
         if self._extractor is None:
             self.model.attributes.freeze()
-            self._extractor = self.feature_set.extractor(attributes=self.model.attributes,
-                                                         clusters=self.clusters,
-                                                         tag_dictionary=self.tag_dictionary)
+            self._extractor = self.feature_set.extractor(
+                attributes=self.model.attributes,
+                clusters=self.clusters,
+                tag_dictionary=self.tag_dictionary,
+            )
         return self._extractor
 
     def __repr__(self) -> str:
-        return (f"Tagger(labels={len(self.labels)}, attributes={len(self.model.attributes)}, "
-                f"feature_set={self.feature_set.name!r}, scheme={self.scheme!r}, "
-                f"model_scheme={self.model_scheme!r})")
+        return (
+            f"Tagger(labels={len(self.labels)}, attributes={len(self.model.attributes)}, "
+            f"feature_set={self.feature_set.name!r}, scheme={self.scheme!r}, "
+            f"model_scheme={self.model_scheme!r})"
+        )
 
     # ------------------------------------------------------------------ training
     @classmethod
@@ -342,10 +363,14 @@ class Tagger:
         if isinstance(order, bool) or order not in (1, 2):
             raise TaggerError(f"order must be 1 or 2, found {order!r}")
         if order == 2 and engine != "numba":
-            raise TaggerError(f"order=2 needs engine='numba' (CRFsuite trains first-order models), found {engine!r}")
+            raise TaggerError(
+                f"order=2 needs engine='numba' (CRFsuite trains first-order models), found {engine!r}"
+            )
         est = CRF(engine=engine, threads=threads, order=order, verbose=bool(progress), **crf_params)
         if order == 2 and est.algorithm not in (None, "lbfgs"):
-            raise TaggerError(f"order=2 trains with algorithm 'lbfgs' only, found {est.algorithm!r}")
+            raise TaggerError(
+                f"order=2 trains with algorithm 'lbfgs' only, found {est.algorithm!r}"
+            )
         est.check_params()  # options and algorithm checked before any data is read
         corpus_name = corpus if isinstance(corpus, str) else None
         if corpus_name is not None:
@@ -406,17 +431,28 @@ class Tagger:
             "n_sentences": len(tokens),
             "n_tokens": int(sum(len(t) for t in tokens)),
             "engine": engine,
-            "training": {**est.training_params_, "order": int(order),
-                         "min_freq": est.min_freq, "all_possible_states": bool(est.all_possible_states),
-                         "all_possible_transitions": bool(est.all_possible_transitions),
-                         "train_scheme": model_scheme, "seconds": round(seconds, 3)},
+            "training": {
+                **est.training_params_,
+                "order": int(order),
+                "min_freq": est.min_freq,
+                "all_possible_states": bool(est.all_possible_states),
+                "all_possible_transitions": bool(est.all_possible_transitions),
+                "train_scheme": model_scheme,
+                "seconds": round(seconds, 3),
+            },
             "training_log": log,
             "scores": {},
         }
         if model is None:
             raise TaggerError("training produced no model")
-        tagger = cls(model, fs, scheme=scheme, model_scheme=model_scheme, info=info,
-                     tag_dictionary=fx.tag_dictionary)
+        tagger = cls(
+            model,
+            fs,
+            scheme=scheme,
+            model_scheme=model_scheme,
+            info=info,
+            tag_dictionary=fx.tag_dictionary,
+        )
         if model.attributes is fx.attributes:
             tagger._extractor = fx
         if o_bias and (recipe is None or "O" in tagger.labels):
@@ -454,11 +490,15 @@ class Tagger:
                     ) from None
                 toks, labs = list(toks), list(labs)
             if len(toks) != len(labs):
-                raise TaggerInputError(f"{what} sentence {i}: {len(toks)} tokens but {len(labs)} tags")
+                raise TaggerInputError(
+                    f"{what} sentence {i}: {len(toks)} tokens but {len(labs)} tags"
+                )
             check_sentence(toks, i)
             for t, lab in enumerate(labs):
                 if not isinstance(lab, str) or not lab or len(lab.split()) != 1:
-                    raise TaggerInputError(f"{what} sentence {i}, token {t}: tag {lab!r} is not a tag")
+                    raise TaggerInputError(
+                        f"{what} sentence {i}, token {t}: tag {lab!r} is not a tag"
+                    )
             tokens.append(toks)
             tags.append(labs)
         return tokens, tags
@@ -477,7 +517,9 @@ class Tagger:
         if _is_sentence(x):
             return [x], True
         if isinstance(x, str) or not isinstance(x, Iterable):
-            raise TaggerInputError(f"expected a list of tokens or a list of sentences, found {type(x).__name__}")
+            raise TaggerInputError(
+                f"expected a list of tokens or a list of sentences, found {type(x).__name__}"
+            )
         return list(x), False
 
     def encode(self, sentences: Sequence) -> AttributeSequences:
@@ -519,8 +561,17 @@ class Tagger:
             i0, i1 = int(data.seq_ptr[s]), int(data.seq_ptr[s + 1])
             E = np.zeros((i1 - i0, m.n_labels))
             if i1 > i0:
-                kernels.emissions(data.item_ptr, data.attr_ids, data.attr_vals, i0, i1,
-                                    m.feat_ptr, m.feat_label, m.w, E)
+                kernels.emissions(
+                    data.item_ptr,
+                    data.attr_ids,
+                    data.attr_vals,
+                    i0,
+                    i1,
+                    m.feat_ptr,
+                    m.feat_label,
+                    m.w,
+                    E,
+                )
                 if self._o_bias:
                     E[:, m.labels.get("O")] += self._o_bias
             yield m.lattice(E, self.constraints, self._fixed_ids(fixed, i1 - i0))
@@ -533,11 +584,15 @@ class Tagger:
         out = {}
         for pos, tag in fixed.items():
             if isinstance(pos, bool) or not isinstance(pos, (int, np.integer)) or not 0 <= pos < T:
-                raise TaggerInputError(f"fixed: position {pos!r} is not a token index of a sentence of {T} tokens")
+                raise TaggerInputError(
+                    f"fixed: position {pos!r} is not a token index of a sentence of {T} tokens"
+                )
             wanted = [tag] if isinstance(tag, str) else list(tag)
             ids = set()
             for w in wanted:
-                found = constrained.compatible_labels(w, self.labels, self.scheme, self.model_scheme)
+                found = constrained.compatible_labels(
+                    w, self.labels, self.scheme, self.model_scheme
+                )
                 if not found:
                     raise TaggerInputError(
                         f"fixed: tag {w!r} at position {pos} is not a label of this model; its labels "
@@ -565,7 +620,9 @@ class Tagger:
         ids = self._decode_ids(data)
         names = np.asarray(self.labels, dtype=object)
         sp = data.seq_ptr
-        out = [self._to_output(names[ids[sp[s]:sp[s + 1]]].tolist()) for s in range(data.n_sequences)]
+        out = [
+            self._to_output(names[ids[sp[s] : sp[s + 1]]].tolist()) for s in range(data.n_sequences)
+        ]
         return out[0] if single else out
 
     def spans(self, x, fixed: Mapping[int, str] | None = None):
@@ -583,11 +640,18 @@ class Tagger:
         for s, lat in zip(sentences, self._lattices(sentences, fixed), strict=True):
             path, _ = lat.best()
             toks = _tokens_of(s)
-            out.append([
-                TaggedSpan(sp.type, sp.start, sp.end, lat.span_probability(sp.type, sp.start, sp.end),
-                           " ".join(toks[sp.start:sp.end]))
-                for sp in constrained.spans_of(path.tolist(), self.constraints)
-            ])
+            out.append(
+                [
+                    TaggedSpan(
+                        sp.type,
+                        sp.start,
+                        sp.end,
+                        lat.span_probability(sp.type, sp.start, sp.end),
+                        " ".join(toks[sp.start : sp.end]),
+                    )
+                    for sp in constrained.spans_of(path.tolist(), self.constraints)
+                ]
+            )
         return out[0] if single else out
 
     def span_confidence(self, tokens, type_: str, start: int, end: int) -> float:
@@ -598,8 +662,10 @@ class Tagger:
         """``p(y_t = label)`` per token as ``{label: probability}`` (model labels)."""
         sentences, single = self._batch(x)
         labels = self.labels
-        out = [[dict(zip(labels, row.tolist(), strict=True)) for row in lat.marginals()]
-               for lat in self._lattices(sentences)]
+        out = [
+            [dict(zip(labels, row.tolist(), strict=True)) for row in lat.marginals()]
+            for lat in self._lattices(sentences)
+        ]
         return out[0] if single else out
 
     def nbest(self, tokens, k: int = 5, fixed: Mapping[int, str] | None = None) -> list[Candidate]:
@@ -608,15 +674,17 @@ class Tagger:
         if not single:
             raise TaggerInputError("nbest takes one sentence")
         lat = self._lattice(sentences[0], fixed)
-        return [Candidate(self._to_output([self.labels[i] for i in path]), score, p)
-                for path, score, p in lat.kbest(k)]
+        return [
+            Candidate(self._to_output([self.labels[i] for i in path]), score, p)
+            for path, score, p in lat.kbest(k)
+        ]
 
     def mask(self, tokens, placeholder: str = "[{type}]") -> list[str]:
         """The tokens with every span replaced by one placeholder token (``[PER]``)."""
         toks = check_sentence(tokens)
         out, pos = [], 0
         for sp in self.spans(toks):
-            out.extend(toks[pos:sp.start])
+            out.extend(toks[pos : sp.start])
             out.append(placeholder.format(type=sp.type))
             pos = sp.end
         out.extend(toks[pos:])
@@ -635,7 +703,9 @@ class Tagger:
         """
         toks = check_sentence(tokens)
         if isinstance(i, bool) or not isinstance(i, (int, np.integer)) or not 0 <= i < len(toks):
-            raise TaggerInputError(f"position {i!r} is not a token index of a sentence of {len(toks)} tokens")
+            raise TaggerInputError(
+                f"position {i!r} is not a token index of a sentence of {len(toks)} tokens"
+            )
         data = self.encode([tokens])
         lat = self._lattice(tokens)
         path, _ = lat.best()
@@ -657,15 +727,32 @@ class Tagger:
             items = sorted(contrib[j], key=lambda r: -abs(r[3]))
             emission = float(sum(r[3] for r in items))
             before = int(path[i - 2]) if i >= 2 else None
-            tin = ((self.labels[path[i - 1]], self._edge_score(before, int(path[i - 1]), j))
-                   if i > 0 else None)
-            tout = ((self.labels[path[i + 1]], self._edge_score(int(path[i - 1]) if i > 0 else None, j,
-                                                                int(path[i + 1])))
-                    if i + 1 < len(toks) else None)
+            tin = (
+                (self.labels[path[i - 1]], self._edge_score(before, int(path[i - 1]), j))
+                if i > 0
+                else None
+            )
+            tout = (
+                (
+                    self.labels[path[i + 1]],
+                    self._edge_score(int(path[i - 1]) if i > 0 else None, j, int(path[i + 1])),
+                )
+                if i + 1 < len(toks)
+                else None
+            )
             total = emission + (tin[1] if tin else 0.0) + (tout[1] if tout else 0.0)
-            out.append({"label": lab, "marginal": float(marg[j]), "emission": emission,
-                        "attributes": items[:top], "transition_in": tin, "transition_out": tout,
-                        "total": total, "predicted": bool(path[i] == j)})
+            out.append(
+                {
+                    "label": lab,
+                    "marginal": float(marg[j]),
+                    "emission": emission,
+                    "attributes": items[:top],
+                    "transition_in": tin,
+                    "transition_out": tout,
+                    "total": total,
+                    "predicted": bool(path[i] == j),
+                }
+            )
         out.sort(key=lambda d: -d["total"])
         return out
 
@@ -678,8 +765,12 @@ class Tagger:
         return score
 
     # ------------------------------------------------------------------ evaluation
-    def evaluate(self, sentences, gold: Sequence[Sequence[str]] | None = None,
-                 label_column: str | None = None) -> Evaluation:
+    def evaluate(
+        self,
+        sentences,
+        gold: Sequence[Sequence[str]] | None = None,
+        label_column: str | None = None,
+    ) -> Evaluation:
         """Tag ``sentences`` and score them against their gold tags.
 
         ``gold`` gives the tags; otherwise they are read from the sentences
@@ -688,8 +779,9 @@ class Tagger:
         """
         sentences = list(sentences)
         if gold is None:
-            _toks, gold = self._split_labelled(sentences, label_column or self.info.get("label_column"),
-                                               "evaluation")
+            _toks, gold = self._split_labelled(
+                sentences, label_column or self.info.get("label_column"), "evaluation"
+            )
         pred = self.tag(sentences) if sentences else []
         return Evaluation([list(g) for g in gold], pred, self.scheme)
 
@@ -745,24 +837,39 @@ class Tagger:
         fs = self.feature_set
         if not any(fs.extractor_def(n)["kind"] == "tagdict" for n in fs.used_extractors()):
             return None
-        td = self.tag_dictionary if self.tag_dictionary is not None else self.extractor.tag_dictionary
+        td = (
+            self.tag_dictionary
+            if self.tag_dictionary is not None
+            else self.extractor.tag_dictionary
+        )
         if td is None:
-            raise TaggerError("the feature set has tagdict extractors but the tagger has no tag dictionary "
-                              "(pass tag_dictionary=, the table the training extractor learned)")
+            raise TaggerError(
+                "the feature set has tagdict extractors but the tagger has no tag dictionary "
+                "(pass tag_dictionary=, the table the training extractor learned)"
+            )
         words, entries = td.to_blocks()
-        names = ("tagdict_words", "tagdict_entries") + (("tagdict_phrases", "tagdict_phrase_entries")
-                                                         if td.spans is not None else ())
+        names = ("tagdict_words", "tagdict_entries") + (
+            ("tagdict_phrases", "tagdict_phrase_entries") if td.spans is not None else ()
+        )
         for b in names:
             if b in arrays:
                 raise TaggerError(f"model block {b!r} is already taken")
         arrays["tagdict_words"], arrays["tagdict_entries"] = words, entries
-        out = {"words": "tagdict_words", "entries": "tagdict_entries", "size": len(words),
-               "lowercase": td.lowercase, "fingerprint": td.fingerprint()}
+        out = {
+            "words": "tagdict_words",
+            "entries": "tagdict_entries",
+            "size": len(words),
+            "lowercase": td.lowercase,
+            "fingerprint": td.fingerprint(),
+        }
         if td.spans is not None:
             phrases, pentries = td.span_blocks()
             arrays["tagdict_phrases"], arrays["tagdict_phrase_entries"] = phrases, pentries
-            out.update(phrases="tagdict_phrases", phrase_entries="tagdict_phrase_entries",
-                       phrase_count=len(phrases))
+            out.update(
+                phrases="tagdict_phrases",
+                phrase_entries="tagdict_phrase_entries",
+                phrase_count=len(phrases),
+            )
         return out
 
     def _uses_clusters(self) -> bool:
@@ -794,8 +901,13 @@ class Tagger:
             if wname in arrays or bname in arrays:
                 raise TaggerError(f"model block {wname!r} or {bname!r} is already taken")
             arrays[wname], arrays[bname] = words, bits
-            tables[fp] = {"words": wname, "bits": bname, "size": len(words),
-                          "lowercase": table.lowercase, "source": table.source}
+            tables[fp] = {
+                "words": wname,
+                "bits": bname,
+                "size": len(words),
+                "lowercase": table.lowercase,
+                "source": table.source,
+            }
         return fs_dict, tables
 
     @classmethod
@@ -806,11 +918,18 @@ class Tagger:
 
         arrays, fields = container.load(path)
         if fields.get("kind") != FORMAT:
-            raise TaggerError(f"{path}: model kind {fields.get('kind')!r}, expected {FORMAT!r}"
-                              + (" (a plain CRF model file: use crftagger.CRF.load)"
-                                 if fields.get("kind") == LinearChainCRF.MODEL_KIND else ""))
+            raise TaggerError(
+                f"{path}: model kind {fields.get('kind')!r}, expected {FORMAT!r}"
+                + (
+                    " (a plain CRF model file: use crftagger.CRF.load)"
+                    if fields.get("kind") == LinearChainCRF.MODEL_KIND
+                    else ""
+                )
+            )
         if fields.get("format") != FORMAT_VERSION:
-            raise TaggerError(f"{path}: tagger format {fields.get('format')!r}, expected {FORMAT_VERSION}")
+            raise TaggerError(
+                f"{path}: tagger format {fields.get('format')!r}, expected {FORMAT_VERSION}"
+            )
         order = fields.get("order", 1)
         if isinstance(order, bool) or order not in (1, 2):
             raise TaggerError(f"{path}: header says order={order!r}, expected 1 or 2")
@@ -820,26 +939,38 @@ class Tagger:
         missing = need - set(arrays)
         if missing:
             raise TaggerError(f"{path}: missing blocks {sorted(missing)}")
-        for key, n in (("n_labels", len(arrays["labels"])), ("n_attributes", len(arrays["attributes"])),
-                       ("n_state_features", len(arrays["feat_label"]))):
+        for key, n in (
+            ("n_labels", len(arrays["labels"])),
+            ("n_attributes", len(arrays["attributes"])),
+            ("n_state_features", len(arrays["feat_label"])),
+        ):
             if fields.get(key) != n:
-                raise TaggerError(f"{path}: header says {key}={fields.get(key)!r}, the arrays hold {n}")
+                raise TaggerError(
+                    f"{path}: header says {key}={fields.get(key)!r}, the arrays hold {n}"
+                )
         clusters = _embedded_clusters(path, fields.get("clusters"), arrays)
         tag_dictionary = _embedded_tagdict(path, fields.get("tag_dictionary"), arrays)
         try:
             model = build_model(arrays, model_kind(order), where=str(path))
-            return cls(model, fields["feature_set"], scheme=fields.get("scheme"),
-                       model_scheme=fields.get("model_scheme"), info=fields.get("info") or {},
-                       o_bias=fields.get("o_bias", 0.0),
-                       clusters=clusters, tag_dictionary=tag_dictionary)
+            return cls(
+                model,
+                fields["feature_set"],
+                scheme=fields.get("scheme"),
+                model_scheme=fields.get("model_scheme"),
+                info=fields.get("info") or {},
+                o_bias=fields.get("o_bias", 0.0),
+                clusters=clusters,
+                tag_dictionary=tag_dictionary,
+            )
         except ModelError as exc:
             raise TaggerError(str(exc)) from None
         except (ValueError, KeyError) as exc:
             raise TaggerError(f"{path}: {exc}") from None
 
     @classmethod
-    def from_crfsuite(cls, path, feature_set, scheme: str | None = None,
-                      full_precision: bool = True) -> Tagger:
+    def from_crfsuite(
+        cls, path, feature_set, scheme: str | None = None, full_precision: bool = True
+    ) -> Tagger:
         """Import a CRFsuite / python-crfsuite / sklearn-crfsuite model file.
 
         ``feature_set`` must compute the attributes the model was trained on
@@ -849,8 +980,12 @@ class Tagger:
         from crftagger.io.crfsuite import load_crfsuite
 
         model = load_crfsuite(path, full_precision=full_precision)
-        return cls(model, feature_set, scheme=scheme,
-                   info={"imported_from": str(path), "engine": "crfsuite"})
+        return cls(
+            model,
+            feature_set,
+            scheme=scheme,
+            info={"imported_from": str(path), "engine": "crfsuite"},
+        )
 
 
 # --------------------------------------------------------------------------- helpers
@@ -863,23 +998,35 @@ def _embedded_clusters(path, spec, arrays: Mapping) -> dict:
     if spec is None:
         return {}
     if not isinstance(spec, dict):
-        raise TaggerError(f"{path}: header 'clusters' is a {type(spec).__name__}; expected an object "
-                          "{fingerprint: {words, bits, size}}")
+        raise TaggerError(
+            f"{path}: header 'clusters' is a {type(spec).__name__}; expected an object "
+            "{fingerprint: {words, bits, size}}"
+        )
     out = {}
     for fp, entry in spec.items():
         where = f"{path}: cluster table {fp}"
         if not isinstance(entry, dict):
-            raise TaggerError(f"{where}: found {entry!r}; expected an object with 'words', 'bits' and 'size'")
+            raise TaggerError(
+                f"{where}: found {entry!r}; expected an object with 'words', 'bits' and 'size'"
+            )
         words, bits = _string_blocks(where, entry, ("words", "bits"), arrays)
         try:
-            out[fp] = Clusters.from_table(words, bits, lowercase=bool(entry.get("lowercase", False)),
-                                          source=entry.get("source"), fingerprint=fp, where=where)
+            out[fp] = Clusters.from_table(
+                words,
+                bits,
+                lowercase=bool(entry.get("lowercase", False)),
+                source=entry.get("source"),
+                fingerprint=fp,
+                where=where,
+            )
         except ClusterFileError as exc:
             raise TaggerError(str(exc)) from None
     return out
 
 
-def _string_blocks(where: str, entry: dict, keys: tuple[str, ...], arrays: Mapping) -> list[list[str]]:
+def _string_blocks(
+    where: str, entry: dict, keys: tuple[str, ...], arrays: Mapping
+) -> list[list[str]]:
     """The string blocks an embedded table's header ``entry`` names under ``keys``; the first holds
     the words, as many as ``entry["size"]``."""
     blocks = []
@@ -887,13 +1034,17 @@ def _string_blocks(where: str, entry: dict, keys: tuple[str, ...], arrays: Mappi
         bname = entry.get(key)
         block = arrays.get(bname) if isinstance(bname, str) else None
         if not isinstance(block, list):
-            raise TaggerError(f"{where}: {key} block {bname!r} is "
-                              f"{'missing' if block is None else 'not a string list'}; "
-                              "expected a string block of the file")
+            raise TaggerError(
+                f"{where}: {key} block {bname!r} is "
+                f"{'missing' if block is None else 'not a string list'}; "
+                "expected a string block of the file"
+            )
         blocks.append(block)
     if entry.get("size") != len(blocks[0]):
-        raise TaggerError(f"{where}: header says size={entry.get('size')!r}, the blocks hold "
-                          f"{len(blocks[0])} words")
+        raise TaggerError(
+            f"{where}: header says size={entry.get('size')!r}, the blocks hold "
+            f"{len(blocks[0])} words"
+        )
     return blocks
 
 
@@ -905,28 +1056,36 @@ def _embedded_tagdict(path, spec, arrays: Mapping):
         return None
     where = f"{path}: tag dictionary"
     if not isinstance(spec, dict):
-        raise TaggerError(f"{where}: header field is a {type(spec).__name__}; expected an object "
-                          "{words, entries, size, lowercase, fingerprint}")
+        raise TaggerError(
+            f"{where}: header field is a {type(spec).__name__}; expected an object "
+            "{words, entries, size, lowercase, fingerprint}"
+        )
     blocks = _string_blocks(where, spec, ("words", "entries"), arrays)
     phrases = phrase_entries = None
     if "phrases" in spec:
-        phrases, phrase_entries = _string_blocks(where, {**spec, "size": spec.get("phrase_count")},
-                                                 ("phrases", "phrase_entries"), arrays)
+        phrases, phrase_entries = _string_blocks(
+            where, {**spec, "size": spec.get("phrase_count")}, ("phrases", "phrase_entries"), arrays
+        )
     try:
-        td = TagDictionary.from_blocks(blocks[0], blocks[1], bool(spec.get("lowercase", True)), where,
-                                       phrases, phrase_entries)
+        td = TagDictionary.from_blocks(
+            blocks[0], blocks[1], bool(spec.get("lowercase", True)), where, phrases, phrase_entries
+        )
     except TagDictionaryError as exc:
         raise TaggerError(str(exc)) from None
     if spec.get("fingerprint") != td.fingerprint():
-        raise TaggerError(f"{where}: fingerprint {spec.get('fingerprint')!r} does not match the table's "
-                          f"{td.fingerprint()!r}")
+        raise TaggerError(
+            f"{where}: fingerprint {spec.get('fingerprint')!r} does not match the table's "
+            f"{td.fingerprint()!r}"
+        )
     return td
 
 
 class _DevSpanScorer:
     """``(model, w) -> {"dev_f1": ...}``: span F1 of scheme-constrained decoding on dev data."""
 
-    def __init__(self, data: AttributeSequences, gold: list[list[str]], scheme: str, model_scheme: str):
+    def __init__(
+        self, data: AttributeSequences, gold: list[list[str]], scheme: str, model_scheme: str
+    ):
         self.data, self.gold = data, gold
         self.scheme, self.model_scheme = scheme, model_scheme
         self.out = np.empty(data.n_items, dtype=np.int32)
@@ -941,10 +1100,12 @@ class _DevSpanScorer:
         d = self.data
         model.decode_with(w, d, self.c, out=self.out)
         sp = d.seq_ptr
-        pred = [self.names[self.out[sp[s]:sp[s + 1]]].tolist() for s in range(d.n_sequences)]
+        pred = [self.names[self.out[sp[s] : sp[s + 1]]].tolist() for s in range(d.n_sequences)]
         if self.model_scheme != self.scheme:
-            pred = [schemes.convert(p, self.model_scheme, self.scheme, lossy_ok=True) if p else p
-                    for p in pred]
+            pred = [
+                schemes.convert(p, self.model_scheme, self.scheme, lossy_ok=True) if p else p
+                for p in pred
+            ]
         return {"dev_f1": metrics.span_scores(self.gold, pred).micro.f1}
 
 
@@ -968,7 +1129,12 @@ _SPAN_PREFIXES = ("B-", "I-", "E-", "S-", "L-", "U-")
 
 def _span_tags(*seqs: list[list[str]]) -> bool:
     """Whether every tag is ``O`` or a span tag ``X-TYPE`` (conlleval reads them as spans)."""
-    return all(t == "O" or (t[:2] in _SPAN_PREFIXES and len(t) > 2) for tags in seqs for seq in tags for t in seq)
+    return all(
+        t == "O" or (t[:2] in _SPAN_PREFIXES and len(t) > 2)
+        for tags in seqs
+        for seq in tags
+        for t in seq
+    )
 
 
 class Evaluation:
@@ -987,17 +1153,26 @@ class Evaluation:
         self.gold, self.pred, self.scheme = gold, pred, scheme
         spans = scheme is not None or _span_tags(gold, pred)
         self.lenient = metrics.span_scores(gold, pred) if spans else None
-        self.strict = (metrics.span_scores(gold, pred, mode="strict", scheme=scheme)
-                       if scheme is not None else None)
+        self.strict = (
+            metrics.span_scores(gold, pred, mode="strict", scheme=scheme)
+            if scheme is not None
+            else None
+        )
         self.accuracy = metrics.token_accuracy(gold, pred)
 
     def summary(self) -> dict:
         """Token accuracy and, for span tags, micro precision/recall/F1 (lenient and strict), as fractions."""
-        out = {"accuracy": self.accuracy, "n_sentences": len(self.gold),
-               "n_tokens": sum(len(g) for g in self.gold)}
+        out = {
+            "accuracy": self.accuracy,
+            "n_sentences": len(self.gold),
+            "n_tokens": sum(len(g) for g in self.gold),
+        }
         if self.lenient is not None:
-            out.update(precision=self.lenient.micro.precision, recall=self.lenient.micro.recall,
-                       f1=self.lenient.micro.f1)
+            out.update(
+                precision=self.lenient.micro.precision,
+                recall=self.lenient.micro.recall,
+                f1=self.lenient.micro.f1,
+            )
         if self.strict is not None:
             out["strict_f1"] = self.strict.micro.f1
         return out
@@ -1008,18 +1183,24 @@ class Evaluation:
 
         if self.lenient is None:
             n = sum(len(g) for g in self.gold)
-            parts = [f"processed {n} tokens; plain tags (no spans): accuracy {100 * self.accuracy:6.2f}% "
-                     f"({round(self.accuracy * n)} of {n} tokens)\n"]
+            parts = [
+                f"processed {n} tokens; plain tags (no spans): accuracy {100 * self.accuracy:6.2f}% "
+                f"({round(self.accuracy * n)} of {n} tokens)\n"
+            ]
         else:
             parts = [metrics.conlleval_report(self.gold, self.pred, scores=self.lenient)]
         if self.strict is not None:
             m = self.strict.micro
-            parts.append(f"strict {self.scheme} spans (malformed spans do not count): precision "
-                         f"{100 * m.precision:6.2f}%; recall {100 * m.recall:6.2f}%; "
-                         f"FB1 {100 * m.f1:6.2f}\n")
+            parts.append(
+                f"strict {self.scheme} spans (malformed spans do not count): precision "
+                f"{100 * m.precision:6.2f}%; recall {100 * m.recall:6.2f}%; "
+                f"FB1 {100 * m.f1:6.2f}\n"
+            )
         if labels:
             parts.append("\n" + metrics.label_report(self.gold, self.pred))
         if confusion:
-            parts.append("\nconfusion matrix (rows gold, columns predicted):\n"
-                         + metrics.format_confusion(*metrics.confusion_matrix(self.gold, self.pred)))
+            parts.append(
+                "\nconfusion matrix (rows gold, columns predicted):\n"
+                + metrics.format_confusion(*metrics.confusion_matrix(self.gold, self.pred))
+            )
         return "".join(parts)

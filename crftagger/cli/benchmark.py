@@ -15,6 +15,9 @@ def register(sub):
         "baseline on every registered corpus; write results.json and results.md.",
     )
     suite.add_arguments(p)
-    p.add_argument("--data-dir", default=argparse.SUPPRESS,
-                   help="folder holding the corpora (same as the global --data-dir)")
+    p.add_argument(
+        "--data-dir",
+        default=argparse.SUPPRESS,
+        help="folder holding the corpora (same as the global --data-dir)",
+    )
     p.set_defaults(func=suite.cmd_benchmark)

@@ -23,8 +23,10 @@ def read_text(path, encoding: str = "utf-8") -> list[list[str]]:
             try:
                 line = raw.decode(encoding)
             except UnicodeDecodeError as exc:
-                raise ValueError(f"{path}, line {lineno}: cannot decode as {encoding} ({exc.reason}); "
-                                 f"expected {encoding} text") from None
+                raise ValueError(
+                    f"{path}, line {lineno}: cannot decode as {encoding} ({exc.reason}); "
+                    f"expected {encoding} text"
+                ) from None
             toks = line.split()
             if toks:
                 out.append(toks)
@@ -47,27 +49,53 @@ def run(args) -> int:
         print(f"{src}: {len(part)} sentences, {sum(map(len, part))} tokens")
         text.extend(part)
     t0 = time.perf_counter()
-    rows = clusterlearn.learn(text, lowercase=args.lowercase, max_words=args.max_words,
-                              min_count=args.min_count, n_contexts=args.contexts, window=args.window,
-                              dim=args.dim, max_depth=args.depth)
+    rows = clusterlearn.learn(
+        text,
+        lowercase=args.lowercase,
+        max_words=args.max_words,
+        min_count=args.min_count,
+        n_contexts=args.contexts,
+        window=args.window,
+        dim=args.dim,
+        max_depth=args.depth,
+    )
     path = clusterlearn.write_paths(rows, args.output)
     n_clusters = len({b for b, _, _ in rows})
-    print(f"{len(rows)} words in {n_clusters} leaves learned in {time.perf_counter() - t0:.1f} s; "
-          f"written to {path}")
+    print(
+        f"{len(rows)} words in {n_clusters} leaves learned in {time.perf_counter() - t0:.1f} s; "
+        f"written to {path}"
+    )
     return 0
 
 
 def register(sub):
-    p = sub.add_parser("clusters", help="learn word clusters from unlabelled text",
-                       description=__doc__.split("\n\n", 1)[1])
-    p.add_argument("sources", nargs="+",
-                   help="registered corpus names (their train and dev text) or text files")
-    p.add_argument("-o", "--output", required=True, help="cluster file to write (Brown paths format)")
+    p = sub.add_parser(
+        "clusters",
+        help="learn word clusters from unlabelled text",
+        description=__doc__.split("\n\n", 1)[1],
+    )
+    p.add_argument(
+        "sources",
+        nargs="+",
+        help="registered corpus names (their train and dev text) or text files",
+    )
+    p.add_argument(
+        "-o", "--output", required=True, help="cluster file to write (Brown paths format)"
+    )
     case = p.add_mutually_exclusive_group()
-    case.add_argument("--lowercase", dest="lowercase", action="store_true", default=True,
-                      help="cluster lower-cased words (default)")
-    case.add_argument("--cased", dest="lowercase", action="store_false", help="keep the words' case")
-    p.add_argument("--max-words", type=int, default=50000, help="cluster at most this many frequent words")
+    case.add_argument(
+        "--lowercase",
+        dest="lowercase",
+        action="store_true",
+        default=True,
+        help="cluster lower-cased words (default)",
+    )
+    case.add_argument(
+        "--cased", dest="lowercase", action="store_false", help="keep the words' case"
+    )
+    p.add_argument(
+        "--max-words", type=int, default=50000, help="cluster at most this many frequent words"
+    )
     p.add_argument("--min-count", type=int, default=2, help="ignore rarer words")
     p.add_argument("--contexts", type=int, default=3000, help="number of context words")
     p.add_argument("--window", type=int, default=2, help="context offsets -W..-1, 1..W")

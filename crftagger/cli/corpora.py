@@ -134,8 +134,10 @@ def cmd_download(args) -> int:
     except download.DownloadError as exc:
         from crftagger.errors import UserError
 
-        raise UserError(f"{exc} (nothing was written; try again, or fetch the file by hand "
-                        f"and check it with `crftagger corpora verify {info.name}`)") from exc
+        raise UserError(
+            f"{exc} (nothing was written; try again, or fetch the file by hand "
+            f"and check it with `crftagger corpora verify {info.name}`)"
+        ) from exc
     for r in results:
         print(f"  {r.action:10s} {r.path}")
     return 0

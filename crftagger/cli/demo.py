@@ -43,33 +43,52 @@ def run(args) -> int:
 
     splits = synthetic.make_splits(args.n_train, args.n_dev, args.n_test, seed=args.seed)
     n_tok = sum(len(s) for s in splits.train)
-    out.write(f"Synthetic personal-data corpus (seed {args.seed}): {len(splits.train)} training, "
-              f"{len(splits.dev)} dev and {len(splits.test)} held-out test sentences "
-              f"({n_tok} training tokens), made in {time.perf_counter() - t0:.1f} s\n")
+    out.write(
+        f"Synthetic personal-data corpus (seed {args.seed}): {len(splits.train)} training, "
+        f"{len(splits.dev)} dev and {len(splits.test)} held-out test sentences "
+        f"({n_tok} training tokens), made in {time.perf_counter() - t0:.1f} s\n"
+    )
     t1 = time.perf_counter()
-    tagger = Tagger.train(splits.train, "pii", label_column="ner", scheme="iob2",
-                          train_scheme="bioes", dev=splits.dev or None, progress=args.progress,
-                          threads=args.threads, **params)
+    tagger = Tagger.train(
+        splits.train,
+        "pii",
+        label_column="ner",
+        scheme="iob2",
+        train_scheme="bioes",
+        dev=splits.dev or None,
+        progress=args.progress,
+        threads=args.threads,
+        **params,
+    )
     log = tagger.info["training_log"]
-    out.write(f"Trained a CRF (feature set 'pii', BIOES inside, {len(tagger.labels)} labels, "
-              f"{tagger.model.n_features} features) in {time.perf_counter() - t1:.1f} s, "
-              f"{len(log)} L-BFGS iterations\n")
+    out.write(
+        f"Trained a CRF (feature set 'pii', BIOES inside, {len(tagger.labels)} labels, "
+        f"{tagger.model.n_features} features) in {time.perf_counter() - t1:.1f} s, "
+        f"{len(log)} L-BFGS iterations\n"
+    )
     ev = tagger.evaluate(splits.test, label_column="ner")
     tagger.info["scores"]["test"] = ev.summary()
     out.write("\nHeld-out test set (conlleval report):\n")
     out.write(ev.report(confusion=False))
-    out.write("\nMasking personal data in new sentences (templates and values never seen in training):\n")
+    out.write(
+        "\nMasking personal data in new sentences (templates and values never seen in training):\n"
+    )
     for s in synthetic.examples(args.examples, seed=args.seed + 1):
         text = s.meta["text"]
         found = tagger.spans(s.tokens)
         masked = mask_text(text, found, synthetic.token_spans(text))
         out.write(f"\n  original: {text}\n  masked:   {masked}\n")
         if found:
-            out.write("  spans:    " + "; ".join(f"{sp.type} {sp.text!r} p={sp.confidence:.3f}"
-                                              for sp in found) + "\n")
+            out.write(
+                "  spans:    "
+                + "; ".join(f"{sp.type} {sp.text!r} p={sp.confidence:.3f}" for sp in found)
+                + "\n"
+            )
     if args.output:
         tagger.save(args.output)
-        out.write(f"\nModel written to {args.output} (try: crftagger tag -m {args.output} --spans)\n")
+        out.write(
+            f"\nModel written to {args.output} (try: crftagger tag -m {args.output} --spans)\n"
+        )
     out.write(f"\nDone in {time.perf_counter() - t0:.1f} s.\n")
     return 0
 
@@ -87,13 +106,24 @@ def _run_corpus(args, params, out, t0) -> int:
     test = load(args.corpus, test_split, data_dir)
     if args.n_test:
         test = test[: args.n_test]
-    feature_set = {"ner": "ner", "chunk": "chunk", "pos": "pos", "slots": "slots"}.get(info.task, "ner")
-    out.write(f"{info.title}: {len(train)} training and {len(test)} {test_split} sentences "
-              f"(feature set '{feature_set}')\n")
+    feature_set = {"ner": "ner", "chunk": "chunk", "pos": "pos", "slots": "slots"}.get(
+        info.task, "ner"
+    )
+    out.write(
+        f"{info.title}: {len(train)} training and {len(test)} {test_split} sentences "
+        f"(feature set '{feature_set}')\n"
+    )
     t1 = time.perf_counter()
-    tagger = Tagger.train(train, feature_set, label_column=info.label_column, scheme=info.scheme,
-                          train_scheme="bioes" if info.scheme else None, progress=args.progress,
-                          threads=args.threads, **params)
+    tagger = Tagger.train(
+        train,
+        feature_set,
+        label_column=info.label_column,
+        scheme=info.scheme,
+        train_scheme="bioes" if info.scheme else None,
+        progress=args.progress,
+        threads=args.threads,
+        **params,
+    )
     out.write(f"Trained in {time.perf_counter() - t1:.1f} s\n")
     ev = tagger.evaluate(test, label_column=info.label_column)
     out.write(f"\n{test_split} set (conlleval report):\n")
@@ -110,15 +140,28 @@ def _run_corpus(args, params, out, t0) -> int:
 
 
 def register(sub):
-    p = sub.add_parser("demo", help="train and evaluate a personal-data tagger on generated data",
-                       description=__doc__.split("\n\n", 1)[1])
-    p.add_argument("--corpus", default=None, help="use this registered corpus instead of generated data")
+    p = sub.add_parser(
+        "demo",
+        help="train and evaluate a personal-data tagger on generated data",
+        description=__doc__.split("\n\n", 1)[1],
+    )
+    p.add_argument(
+        "--corpus", default=None, help="use this registered corpus instead of generated data"
+    )
     p.add_argument("--data-dir", default=argparse.SUPPRESS, help="folder holding the corpora")
-    p.add_argument("--n-train", type=int, default=None,
-                   help="training sentences (default: 2000 generated; all of --corpus)")
+    p.add_argument(
+        "--n-train",
+        type=int,
+        default=None,
+        help="training sentences (default: 2000 generated; all of --corpus)",
+    )
     p.add_argument("--n-dev", type=int, default=200, help="generated dev sentences (default 200)")
-    p.add_argument("--n-test", type=int, default=None,
-                   help="test sentences (default: 500 generated; all of --corpus)")
+    p.add_argument(
+        "--n-test",
+        type=int,
+        default=None,
+        help="test sentences (default: 500 generated; all of --corpus)",
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of the generated corpus (default 0)")
     p.add_argument("--examples", type=int, default=5, help="example sentences shown (default 5)")
     p.add_argument("--c1", type=float, default=0.05)

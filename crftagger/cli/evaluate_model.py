@@ -17,10 +17,15 @@ def add_model_arguments(p) -> None:
     g.add_argument("--model", "-m", default=None, help="model file written by `crftagger train`")
     g.add_argument("--corpus", default=None, help="registered corpus to evaluate on")
     g.add_argument("--split", default="test", help="split of --corpus (default: test)")
-    g.add_argument("--columns", default=None,
-                   help="with FILE: its column names, comma-separated (default: word, the feature "
-                        "set's columns, then the gold tags)")
-    g.add_argument("--label-column", default=None, help="gold tag column (default: the corpus' or the last)")
+    g.add_argument(
+        "--columns",
+        default=None,
+        help="with FILE: its column names, comma-separated (default: word, the feature "
+        "set's columns, then the gold tags)",
+    )
+    g.add_argument(
+        "--label-column", default=None, help="gold tag column (default: the corpus' or the last)"
+    )
     g.add_argument("--limit", type=int, default=None, help="score only the first N sentences")
     g.add_argument("--data-dir", default=argparse.SUPPRESS, help="folder holding the corpora")
 
@@ -40,11 +45,16 @@ def run_model(args) -> int:
         where = f"{args.corpus} {args.split}"
     else:
         if args.file in (None, "-"):
-            raise ValueError("--model needs --corpus NAME (with --split) or a CoNLL file to evaluate")
+            raise ValueError(
+                "--model needs --corpus NAME (with --split) or a CoNLL file to evaluate"
+            )
         from crftagger.corpora import read_conll
 
-        cols = ([c.strip() for c in args.columns.split(",")] if args.columns
-                else ["word", *tagger.feature_set.columns, "gold"])
+        cols = (
+            [c.strip() for c in args.columns.split(",")]
+            if args.columns
+            else ["word", *tagger.feature_set.columns, "gold"]
+        )
         sentences = list(read_conll(args.file, cols))
         label_column = args.label_column or cols[-1]
         where = args.file

@@ -37,14 +37,18 @@ def transition_table(model) -> str:
     width = max(7, *(len(x) for x in labels))
     lines = ["prev\\cur".ljust(width) + " " + " ".join(lab.rjust(width) for lab in labels)]
     for i, a in enumerate(labels):
-        cells = [(f"{T[i, j]:+.3f}" if mask[i, j] else ".").rjust(width) for j in range(len(labels))]
+        cells = [
+            (f"{T[i, j]:+.3f}" if mask[i, j] else ".").rjust(width) for j in range(len(labels))
+        ]
         lines.append(a.ljust(width) + " " + " ".join(cells))
     return "\n".join(lines) + "\n"
 
 
 def trigram_lines(model, top: int) -> list[str]:
     """The ``top`` largest trigram weights by magnitude of a second-order model, one per line."""
-    feats = sorted(model.trigram_features_.items(), key=lambda kv: (-abs(kv[1]), kv[0][1:], str(kv[0][0])))
+    feats = sorted(
+        model.trigram_features_.items(), key=lambda kv: (-abs(kv[1]), kv[0][1:], str(kv[0][0]))
+    )
     return [f"  {x or '<s>'} {a} -> {b}: {v:+.3f}" for (x, a, b), v in feats[:top] if v != 0]
 
 
@@ -64,10 +68,14 @@ def cluster_lines(tagger) -> list[str]:
     for key, names in users.items():
         table = tagger.clusters.get(key)
         if table is not None:
-            lines.append(f"word clusters:  {len(table):,} words embedded (sha256 {key[:16]}...), read by "
-                         f"{', '.join(names)}; from {table.source or paths[key]}")
+            lines.append(
+                f"word clusters:  {len(table):,} words embedded (sha256 {key[:16]}...), read by "
+                f"{', '.join(names)}; from {table.source or paths[key]}"
+            )
         else:
-            lines.append(f"word clusters:  not embedded, read from {paths[key]} by {', '.join(names)}")
+            lines.append(
+                f"word clusters:  not embedded, read from {paths[key]} by {', '.join(names)}"
+            )
     return lines
 
 
@@ -84,47 +92,63 @@ def run(args) -> int:
     meta = container.read_header(args.model)
     m = t.model
     out = sys.stdout
-    out.write(f"model file:     {args.model} ({os.path.getsize(args.model):,} bytes, format "
-              f"{meta['format_version']}, written {meta.get('created')} by crftagger "
-              f"{meta.get('library_version')})\n")
+    out.write(
+        f"model file:     {args.model} ({os.path.getsize(args.model):,} bytes, format "
+        f"{meta['format_version']}, written {meta.get('created')} by crftagger "
+        f"{meta.get('library_version')})\n"
+    )
     out.write(f"versions:       {json.dumps(meta.get('versions', {}), sort_keys=True)}\n")
     fs = t.feature_set
-    out.write(f"feature set:    {fs.name} v{fs.version} ({len(fs.templates)} templates"
-              f"{', columns ' + ','.join(fs.columns) if fs.columns else ''})\n")
+    out.write(
+        f"feature set:    {fs.name} v{fs.version} ({len(fs.templates)} templates"
+        f"{', columns ' + ','.join(fs.columns) if fs.columns else ''})\n"
+    )
     for line in cluster_lines(t):
         out.write(line + "\n")
     if t.tag_dictionary is not None:
         td = t.tag_dictionary
         readers = [n for n in fs.used_extractors() if fs.extractor_def(n)["kind"] == "tagdict"]
         ambiguous = sum(1 for c in td.counts.values() if len(c) > 1)
-        out.write(f"tag dictionary: {len(td):,} words ({ambiguous:,} with more than one label, "
-                  f"{'lower-cased' if td.lowercase else 'cased'}), read by {', '.join(readers)}\n")
+        out.write(
+            f"tag dictionary: {len(td):,} words ({ambiguous:,} with more than one label, "
+            f"{'lower-cased' if td.lowercase else 'cased'}), read by {', '.join(readers)}\n"
+        )
         if td.spans is not None:
             multi = sum(1 for p in td.spans if len(p) > 1)
             out.write(f"span phrases:   {len(td.spans):,} ({multi:,} of more than one word)\n")
     out.write(f"scheme:         {t.scheme} (model labels in {t.model_scheme})\n")
     out.write(f"CRF order:      {getattr(m, 'order', 1)}\n")
     nz = int(np.count_nonzero(m.w))
-    out.write(f"size:           {len(t.labels)} labels, {len(m.attributes):,} attributes, "
-              f"{m.n_features:,} features ({nz:,} non-zero weights)\n")
+    out.write(
+        f"size:           {len(t.labels)} labels, {len(m.attributes):,} attributes, "
+        f"{m.n_features:,} features ({nz:,} non-zero weights)\n"
+    )
     info = t.info
     if info.get("corpus") or info.get("imported_from"):
-        out.write(f"trained on:     {info.get('corpus') or info.get('imported_from')} "
-                  f"({info.get('n_sentences', '?')} sentences)\n")
+        out.write(
+            f"trained on:     {info.get('corpus') or info.get('imported_from')} "
+            f"({info.get('n_sentences', '?')} sentences)\n"
+        )
     if info.get("training"):
         out.write(f"training:       {json.dumps(info['training'], sort_keys=True)}\n")
     for name, s in (info.get("scores") or {}).items():
-        out.write(f"{name + ' scores:':15} {json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in s.items()}, sort_keys=True)}\n")
+        out.write(
+            f"{name + ' scores:':15} {json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in s.items()}, sort_keys=True)}\n"
+        )
     out.write("labels:         " + " ".join(t.labels) + "\n")
     if args.explain:
         tokens = args.explain.split()
         pos = args.position
-        out.write(f"\nexplaining token {pos} ({tokens[pos] if 0 <= pos < len(tokens) else '?'}) of: "
-                  f"{args.explain}\n")
+        out.write(
+            f"\nexplaining token {pos} ({tokens[pos] if 0 <= pos < len(tokens) else '?'}) of: "
+            f"{args.explain}\n"
+        )
         for d in t.explain(tokens, pos, top=args.top)[: args.labels_shown]:
             mark = "*" if d["predicted"] else " "
-            out.write(f"{mark} {d['label']:12} total {d['total']:+8.3f}  emission {d['emission']:+8.3f}  "
-                      f"p={d['marginal']:.4f}")
+            out.write(
+                f"{mark} {d['label']:12} total {d['total']:+8.3f}  emission {d['emission']:+8.3f}  "
+                f"p={d['marginal']:.4f}"
+            )
             if d["transition_in"]:
                 out.write(f"  from {d['transition_in'][0]} {d['transition_in'][1]:+.3f}")
             if d["transition_out"]:
@@ -139,20 +163,31 @@ def run(args) -> int:
     out.write("\ntransition weights (rows previous, columns current; '.' = not a feature):\n")
     out.write(transition_table(m))
     if getattr(m, "order", 1) == 2:
-        out.write(f"\nsecond order: {m.space.n_states} label pairs (with the sentence start <s>), "
-                  f"{m.space.n_edges} trigram weights; the {args.top} largest by magnitude "
-                  "(label before previous, previous -> current):\n")
+        out.write(
+            f"\nsecond order: {m.space.n_states} label pairs (with the sentence start <s>), "
+            f"{m.space.n_edges} trigram weights; the {args.top} largest by magnitude "
+            "(label before previous, previous -> current):\n"
+        )
         out.write("\n".join(trigram_lines(m, args.top)) + "\n")
     return 0
 
 
 def register(sub):
-    p = sub.add_parser("inspect", help="show what a model file holds",
-                       description=__doc__.split("\n\n", 1)[1])
+    p = sub.add_parser(
+        "inspect", help="show what a model file holds", description=__doc__.split("\n\n", 1)[1]
+    )
     p.add_argument("model", help="model file written by `crftagger train`")
     p.add_argument("--top", type=int, default=10, help="features listed per label (default 10)")
-    p.add_argument("--explain", default=None, metavar="SENTENCE",
-                   help="a white-space tokenised sentence to explain")
-    p.add_argument("--position", type=int, default=0, help="token of --explain to explain (default 0)")
-    p.add_argument("--labels-shown", type=int, default=5, help="labels shown by --explain (default 5)")
+    p.add_argument(
+        "--explain",
+        default=None,
+        metavar="SENTENCE",
+        help="a white-space tokenised sentence to explain",
+    )
+    p.add_argument(
+        "--position", type=int, default=0, help="token of --explain to explain (default 0)"
+    )
+    p.add_argument(
+        "--labels-shown", type=int, default=5, help="labels shown by --explain (default 5)"
+    )
     p.set_defaults(func=run)

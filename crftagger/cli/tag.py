@@ -40,8 +40,9 @@ def read_tokens(lines: Iterable[str], name: str) -> Iterator[tuple[list[str], di
         yield line.split(), {}, None, lineno
 
 
-def read_conll_stream(lines: Iterable[str], name: str, columns: list[str]
-                      ) -> Iterator[tuple[list[str], dict, list[str], int]]:
+def read_conll_stream(
+    lines: Iterable[str], name: str, columns: list[str]
+) -> Iterator[tuple[list[str], dict, list[str], int]]:
     """Sentences of a CoNLL stream: ``(tokens, {column: values}, raw lines, first line number)``."""
     n_fields = first = None
     start = 0
@@ -93,12 +94,14 @@ def read_jsonl(lines: Iterable[str], name: str) -> Iterator[tuple[list[str], dic
             toks, extra = obj, {}
         if not isinstance(toks, list) or not all(isinstance(t, str) for t in toks):
             raise TagInputError(
-                f"{name}:{lineno}: expected a list of token strings or an object with \"tokens\", "
+                f'{name}:{lineno}: expected a list of token strings or an object with "tokens", '
                 f"found {line.strip()[:60]!r}"
             )
         for k, v in extra.items():
             if len(v) != len(toks):
-                raise TagInputError(f"{name}:{lineno}: column {k!r} has {len(v)} values for {len(toks)} tokens")
+                raise TagInputError(
+                    f"{name}:{lineno}: column {k!r} has {len(v)} values for {len(toks)} tokens"
+                )
         yield toks, extra, None, lineno
 
 
@@ -113,9 +116,18 @@ def _batches(items: Iterator, size: int) -> Iterator[list]:
         yield batch
 
 
-def tag_stream(tagger, lines: Iterable[str], out, *, name: str = "<stdin>", input_format: str = "tokens",
-               output_format: str | None = None, columns: list[str] | None = None, spans: bool = False,
-               batch_size: int = 256) -> int:
+def tag_stream(
+    tagger,
+    lines: Iterable[str],
+    out,
+    *,
+    name: str = "<stdin>",
+    input_format: str = "tokens",
+    output_format: str | None = None,
+    columns: list[str] | None = None,
+    spans: bool = False,
+    batch_size: int = 256,
+) -> int:
     """Tag every sentence of ``lines`` and write the answers to ``out``; return the count."""
     from crftagger.api.tagger import TaggerInputError
     from crftagger.corpora import Sentence
@@ -137,7 +149,7 @@ def tag_stream(tagger, lines: Iterable[str], out, *, name: str = "<stdin>", inpu
                 f"{name}: the model reads the input column(s) {', '.join(needed)} besides the words, "
                 f"which plain token lines do not have; give them with --input-format conll "
                 f"--columns word,{','.join(needed)} or --input-format jsonl "
-                f"(objects with \"tokens\" and {', '.join(repr(c) for c in needed)})"
+                f'(objects with "tokens" and {", ".join(repr(c) for c in needed)})'
             )
         reader = read_tokens(lines, name)
     n = 0
@@ -167,15 +179,23 @@ def _sentence_of(exc) -> tuple[int, str]:
     m = re.match(r"sentence (\d+)(: )?", text)
     if not m:
         return 0, text
-    return int(m.group(1)), text[m.end():] if m.group(2) else text
+    return int(m.group(1)), text[m.end() :] if m.group(2) else text
 
 
 def _write(out, fmt: str, toks, tags, raw, spans) -> None:
     if fmt == "jsonl":
         obj = {"tokens": toks, "tags": tags}
         if spans is not None:
-            obj["spans"] = [{"type": s.type, "start": s.start, "end": s.end,
-                             "confidence": round(s.confidence, 6), "text": s.text} for s in spans]
+            obj["spans"] = [
+                {
+                    "type": s.type,
+                    "start": s.start,
+                    "end": s.end,
+                    "confidence": round(s.confidence, 6),
+                    "text": s.text,
+                }
+                for s in spans
+            ]
         out.write(json.dumps(obj, ensure_ascii=False) + "\n")
         return
     if fmt == "conll":
@@ -203,33 +223,63 @@ def run(args) -> int:
     if args.input in (None, "-"):
         # typed input is answered line by line; piped input in batches
         batch_size = 1 if sys.stdin.isatty() else args.batch_size
-        tag_stream(tagger, sys.stdin, sys.stdout, name="<stdin>", input_format=args.input_format,
-                   output_format=args.output_format, columns=columns, spans=args.spans,
-                   batch_size=batch_size)
+        tag_stream(
+            tagger,
+            sys.stdin,
+            sys.stdout,
+            name="<stdin>",
+            input_format=args.input_format,
+            output_format=args.output_format,
+            columns=columns,
+            spans=args.spans,
+            batch_size=batch_size,
+        )
         return 0
     with open(args.input, encoding="utf-8") as fh:
         try:
-            tag_stream(tagger, fh, sys.stdout, name=args.input, input_format=args.input_format,
-                       output_format=args.output_format, columns=columns, spans=args.spans,
-                       batch_size=args.batch_size)
+            tag_stream(
+                tagger,
+                fh,
+                sys.stdout,
+                name=args.input,
+                input_format=args.input_format,
+                output_format=args.output_format,
+                columns=columns,
+                spans=args.spans,
+                batch_size=args.batch_size,
+            )
         except UnicodeDecodeError as exc:
             raise TagInputError(f"{args.input}: not UTF-8 text ({exc})") from None
     return 0
 
 
 def register(sub):
-    p = sub.add_parser("tag", help="tag text with a trained model (stdin to stdout)",
-                       description=__doc__.split("\n\n", 1)[1].split("\n\n")[0])
+    p = sub.add_parser(
+        "tag",
+        help="tag text with a trained model (stdin to stdout)",
+        description=__doc__.split("\n\n", 1)[1].split("\n\n")[0],
+    )
     p.add_argument("-m", "--model", required=True, help="model file written by `crftagger train`")
     p.add_argument("input", nargs="?", default=None, help="input file (default: stdin)")
     p.add_argument("--input-format", "-f", choices=("tokens", "conll", "jsonl"), default="tokens")
     p.add_argument("--output-format", choices=("inline", "tags", "conll", "jsonl"), default=None)
-    p.add_argument("--columns", default=None,
-                   help="CoNLL input column names, comma-separated, tokens first (default: "
-                        "word plus the columns the feature set reads)")
-    p.add_argument("--spans", action="store_true", help="also write the spans with their confidences")
-    p.add_argument("--batch-size", type=int, default=256, help="sentences tagged together (default 256)")
-    p.add_argument("--o-bias", type=float, default=None,
-                   help="score added to the outside label O at every token: negative finds more spans "
-                        "(recall up), positive fewer (default: the model's, normally 0)")
+    p.add_argument(
+        "--columns",
+        default=None,
+        help="CoNLL input column names, comma-separated, tokens first (default: "
+        "word plus the columns the feature set reads)",
+    )
+    p.add_argument(
+        "--spans", action="store_true", help="also write the spans with their confidences"
+    )
+    p.add_argument(
+        "--batch-size", type=int, default=256, help="sentences tagged together (default 256)"
+    )
+    p.add_argument(
+        "--o-bias",
+        type=float,
+        default=None,
+        help="score added to the outside label O at every token: negative finds more spans "
+        "(recall up), positive fewer (default: the model's, normally 0)",
+    )
     p.set_defaults(func=run)

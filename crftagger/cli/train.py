@@ -20,10 +20,18 @@ import time
 def add_crf_arguments(p) -> None:
     """The CRF options shared by ``train`` and ``demo``."""
     g = p.add_argument_group("CRF training (CRFsuite's parameter names)")
-    g.add_argument("--engine", choices=("numba", "crfsuite"), default="numba",
-                   help="who trains the weights (default: numba)")
-    g.add_argument("--algorithm", default="lbfgs", choices=("lbfgs", "l2sgd", "ap", "pa", "arow"),
-                   help="training algorithm (pa and arow need --engine crfsuite)")
+    g.add_argument(
+        "--engine",
+        choices=("numba", "crfsuite"),
+        default="numba",
+        help="who trains the weights (default: numba)",
+    )
+    g.add_argument(
+        "--algorithm",
+        default="lbfgs",
+        choices=("lbfgs", "l2sgd", "ap", "pa", "arow"),
+        help="training algorithm (pa and arow need --engine crfsuite)",
+    )
     g.add_argument("--c1", type=float, default=None, help="L1 coefficient (lbfgs; OWL-QN when > 0)")
     g.add_argument("--c2", type=float, default=None, help="L2 coefficient of ||w||^2")
     g.add_argument("--max-iterations", type=int, default=None)
@@ -31,19 +39,33 @@ def add_crf_arguments(p) -> None:
     g.add_argument("--period", type=int, default=None)
     g.add_argument("--delta", type=float, default=None)
     g.add_argument("--num-memories", type=int, default=None)
-    g.add_argument("--linesearch", default=None, choices=("MoreThuente", "Backtracking", "StrongBacktracking"))
+    g.add_argument(
+        "--linesearch", default=None, choices=("MoreThuente", "Backtracking", "StrongBacktracking")
+    )
     g.add_argument("--max-linesearch", type=int, default=None)
     g.add_argument("--min-freq", type=float, default=None, help="drop features rarer than this")
     g.add_argument("--all-possible-states", action="store_true")
     g.add_argument("--all-possible-transitions", action="store_true")
-    g.add_argument("--threads", type=int, default=None, help="numba threads (results do not depend on it)")
+    g.add_argument(
+        "--threads", type=int, default=None, help="numba threads (results do not depend on it)"
+    )
 
 
 def crf_params(args) -> dict:
     """The CRF parameters that were given on the command line."""
     out = {"algorithm": args.algorithm}
-    for name in ("c1", "c2", "max_iterations", "epsilon", "period", "delta", "num_memories",
-                 "linesearch", "max_linesearch", "min_freq"):
+    for name in (
+        "c1",
+        "c2",
+        "max_iterations",
+        "epsilon",
+        "period",
+        "delta",
+        "num_memories",
+        "linesearch",
+        "max_linesearch",
+        "min_freq",
+    ):
         v = getattr(args, name)
         if v is not None:
             out[name] = v
@@ -95,21 +117,45 @@ def run(args) -> int:
         train = load(source, "train", getattr(args, "data_dir", None))
         label_column = label_column or info.label_column
         dev_spec = args.dev if args.dev is not None else ("dev" if "dev" in info.splits else None)
-        dev = load(source, dev_spec, getattr(args, "data_dir", None)) if dev_spec and dev_spec != "none" else None
-        test_spec = args.test if args.test is not None else ("test" if "test" in info.splits else None)
-        test = load(source, test_spec, getattr(args, "data_dir", None)) if test_spec and test_spec != "none" else None
+        dev = (
+            load(source, dev_spec, getattr(args, "data_dir", None))
+            if dev_spec and dev_spec != "none"
+            else None
+        )
+        test_spec = (
+            args.test if args.test is not None else ("test" if "test" in info.splits else None)
+        )
+        test = (
+            load(source, test_spec, getattr(args, "data_dir", None))
+            if test_spec and test_spec != "none"
+            else None
+        )
         if scheme == "auto":
             scheme = info.scheme
-        feature_set = args.feature_set or {"ner": "ner", "chunk": "chunk", "pos": "pos",
-                                           "slots": "slots"}.get(info.task, "ner")
+        feature_set = args.feature_set or {
+            "ner": "ner",
+            "chunk": "chunk",
+            "pos": "pos",
+            "slots": "slots",
+        }.get(info.task, "ner")
     elif args.recipe is True:
-        raise ValueError(f"--recipe: {args.data[0]!r} is not a registered corpus; name the recipe to "
-                         "train your own data with (--recipe CORPUS, see `crftagger corpora list`)")
+        raise ValueError(
+            f"--recipe: {args.data[0]!r} is not a registered corpus; name the recipe to "
+            "train your own data with (--recipe CORPUS, see `crftagger corpora list`)"
+        )
     else:
         train = read_files(args.data, args.columns, "training data")
         label_column = _label_column(train, label_column)
-        dev = read_files([args.dev], args.columns, "--dev") if args.dev not in (None, "none") else None
-        test = read_files([args.test], args.columns, "--test") if args.test not in (None, "none") else None
+        dev = (
+            read_files([args.dev], args.columns, "--dev")
+            if args.dev not in (None, "none")
+            else None
+        )
+        test = (
+            read_files([args.test], args.columns, "--test")
+            if args.test not in (None, "none")
+            else None
+        )
         feature_set = args.feature_set or "ner"
     if args.limit:
         train = train[: args.limit]
@@ -128,21 +174,36 @@ def run(args) -> int:
     if feature_params:
         feature_set = {"name": feature_set, **feature_params}
     if recipe is not None and not _is_corpus(recipe):
-        raise ValueError(f"--recipe: {recipe!r} is not a registered corpus (see `crftagger corpora list`)")
+        raise ValueError(
+            f"--recipe: {recipe!r} is not a registered corpus (see `crftagger corpora list`)"
+        )
     progress = args.progress if args.progress is not None else sys.stderr.isatty()
     start = time.perf_counter()
     tagger = Tagger.train(
-        train, feature_set, recipe=recipe, scheme=scheme, train_scheme=args.train_scheme, dev=dev,
-        label_column=label_column, data_dir=getattr(args, "data_dir", None), engine=args.engine,
-        threads=args.threads, progress=progress, order=args.order, **params,
+        train,
+        feature_set,
+        recipe=recipe,
+        scheme=scheme,
+        train_scheme=args.train_scheme,
+        dev=dev,
+        label_column=label_column,
+        data_dir=getattr(args, "data_dir", None),
+        engine=args.engine,
+        threads=args.threads,
+        progress=progress,
+        order=args.order,
+        **params,
     )
     seconds = time.perf_counter() - start
     tagger.info["corpus"] = source
     out = sys.stdout
     log = tagger.info.get("training_log") or []
-    print(f"trained on {tagger.info['n_sentences']} sentences ({tagger.info['n_tokens']} tokens) in "
-          f"{seconds:.1f} s: {len(log)} iterations, {len(tagger.labels)} labels, "
-          f"{len(tagger.model.attributes)} attributes, {tagger.model.n_features} features", file=out)
+    print(
+        f"trained on {tagger.info['n_sentences']} sentences ({tagger.info['n_tokens']} tokens) in "
+        f"{seconds:.1f} s: {len(log)} iterations, {len(tagger.labels)} labels, "
+        f"{len(tagger.model.attributes)} attributes, {tagger.model.n_features} features",
+        file=out,
+    )
     if dev is not None:
         _print_scores("dev", tagger.info["scores"]["dev"], out)
     if test is not None:
@@ -165,45 +226,95 @@ def _literal(v: str):
 
 def _print_scores(name: str, s: dict, out) -> None:
     if "f1" not in s:  # plain tags (part of speech): no spans to score
-        print(f"{name}: token accuracy {100 * s['accuracy']:.2f} on {s['n_sentences']} sentences", file=out)
+        print(
+            f"{name}: token accuracy {100 * s['accuracy']:.2f} on {s['n_sentences']} sentences",
+            file=out,
+        )
         return
     strict = f", strict F1 {100 * s['strict_f1']:.2f}" if "strict_f1" in s else ""
-    print(f"{name}: F1 {100 * s['f1']:.2f} (precision {100 * s['precision']:.2f}, recall "
-          f"{100 * s['recall']:.2f}){strict}, token accuracy {100 * s['accuracy']:.2f} "
-          f"on {s['n_sentences']} sentences", file=out)
+    print(
+        f"{name}: F1 {100 * s['f1']:.2f} (precision {100 * s['precision']:.2f}, recall "
+        f"{100 * s['recall']:.2f}){strict}, token accuracy {100 * s['accuracy']:.2f} "
+        f"on {s['n_sentences']} sentences",
+        file=out,
+    )
 
 
 def register(sub):
-    p = sub.add_parser("train", help="train a tagger on a corpus or CoNLL files",
-                       description=__doc__.split("\n\n", 1)[1])
+    p = sub.add_parser(
+        "train",
+        help="train a tagger on a corpus or CoNLL files",
+        description=__doc__.split("\n\n", 1)[1],
+    )
     p.add_argument("data", nargs="+", help="a registered corpus name, or CoNLL files")
     p.add_argument("-o", "--output", required=True, help="model file to write")
-    p.add_argument("--columns", default=None,
-                   help="column names of CoNLL files, comma-separated (e.g. word,pos,ner)")
-    p.add_argument("--label-column", default=None, help="column to predict (default: the corpus' or the last)")
-    p.add_argument("--feature-set", default=None,
-                   help="named feature set: ner, pii, chunk, pos, slots, crfsuite-chunking "
-                        "(default: by the corpus task, else ner)")
-    p.add_argument("--feature-param", action="append", metavar="NAME=VALUE",
-                   help="parameter of the feature set, e.g. columns=pos,chunk or gazetteers=false")
-    p.add_argument("--scheme", default="auto",
-                   help="tag scheme of the data: auto (default), none, iob1, iob2, ioe1, ioe2, bioes, bilou, io")
-    p.add_argument("--train-scheme", default=None, help="train on tags converted to this scheme (e.g. bioes)")
-    p.add_argument("--dev", default=None, help="dev split name or file (default: the corpus' dev split; 'none')")
-    p.add_argument("--test", default=None, help="test split name or file scored at the end ('none')")
-    p.add_argument("--limit", type=int, default=None, help="use only the first N training sentences")
-    p.add_argument("--order", type=int, choices=(1, 2), default=None,
-                   help="1: first-order CRF (default); 2: second-order CRF, transitions over label "
-                        "triples (numba engine, lbfgs only)")
-    p.add_argument("--recipe", nargs="?", const=True, default=None, metavar="CORPUS",
-                   help="train with the tuned recipe of a registered corpus (crftagger.recipes: feature "
-                        "set with learned word clusters, training scheme, CRF order, c1/c2, iterations, "
-                        "O bias), the settings `crftagger benchmark` measures: --recipe alone for the "
-                        "corpus being trained, --recipe CORPUS for your own files with that corpus' "
-                        "columns; options given explicitly override it")
+    p.add_argument(
+        "--columns",
+        default=None,
+        help="column names of CoNLL files, comma-separated (e.g. word,pos,ner)",
+    )
+    p.add_argument(
+        "--label-column", default=None, help="column to predict (default: the corpus' or the last)"
+    )
+    p.add_argument(
+        "--feature-set",
+        default=None,
+        help="named feature set: ner, pii, chunk, pos, slots, crfsuite-chunking "
+        "(default: by the corpus task, else ner)",
+    )
+    p.add_argument(
+        "--feature-param",
+        action="append",
+        metavar="NAME=VALUE",
+        help="parameter of the feature set, e.g. columns=pos,chunk or gazetteers=false",
+    )
+    p.add_argument(
+        "--scheme",
+        default="auto",
+        help="tag scheme of the data: auto (default), none, iob1, iob2, ioe1, ioe2, bioes, bilou, io",
+    )
+    p.add_argument(
+        "--train-scheme", default=None, help="train on tags converted to this scheme (e.g. bioes)"
+    )
+    p.add_argument(
+        "--dev",
+        default=None,
+        help="dev split name or file (default: the corpus' dev split; 'none')",
+    )
+    p.add_argument(
+        "--test", default=None, help="test split name or file scored at the end ('none')"
+    )
+    p.add_argument(
+        "--limit", type=int, default=None, help="use only the first N training sentences"
+    )
+    p.add_argument(
+        "--order",
+        type=int,
+        choices=(1, 2),
+        default=None,
+        help="1: first-order CRF (default); 2: second-order CRF, transitions over label "
+        "triples (numba engine, lbfgs only)",
+    )
+    p.add_argument(
+        "--recipe",
+        nargs="?",
+        const=True,
+        default=None,
+        metavar="CORPUS",
+        help="train with the tuned recipe of a registered corpus (crftagger.recipes: feature "
+        "set with learned word clusters, training scheme, CRF order, c1/c2, iterations, "
+        "O bias), the settings `crftagger benchmark` measures: --recipe alone for the "
+        "corpus being trained, --recipe CORPUS for your own files with that corpus' "
+        "columns; options given explicitly override it",
+    )
     p.add_argument("--data-dir", default=argparse.SUPPRESS, help="folder holding the corpora")
     add_crf_arguments(p)
-    p.add_argument("--progress", dest="progress", action="store_true", default=None,
-                   help="show a progress bar (default: when stderr is a terminal)")
+    p.add_argument(
+        "--progress",
+        dest="progress",
+        action="store_true",
+        default=None,
+        help="show a progress bar (default: when stderr is a terminal)",
+    )
     p.add_argument("--no-progress", dest="progress", action="store_false")
     p.set_defaults(func=run)

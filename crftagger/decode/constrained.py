@@ -109,7 +109,9 @@ class Constraints:
 
     @property
     def unconstrained(self) -> bool:
-        return bool(self.allowed_trans.all() and self.allowed_start.all() and self.allowed_end.all())
+        return bool(
+            self.allowed_trans.all() and self.allowed_start.all() and self.allowed_end.all()
+        )
 
     def is_valid(self, path: Sequence[int]) -> bool:
         """Whether the label-id sequence ``path`` is allowed (empty sequences are)."""
@@ -162,7 +164,9 @@ def build_constraints(labels: Sequence[str], scheme: str | None) -> Constraints:
         ).reshape(L, L)
         start = np.array([pair_allowed(None, b) for b in parsed], dtype=np.uint8)
         end = np.array([pair_allowed(a, None) for a in parsed], dtype=np.uint8)
-    boundary = np.array([[is_boundary(a, b) for b in parsed] for a in parsed], dtype=bool).reshape(L, L)
+    boundary = np.array([[is_boundary(a, b) for b in parsed] for a in parsed], dtype=bool).reshape(
+        L, L
+    )
     typed = np.array([p is not None for p in parsed], dtype=bool)
     continues = ~boundary & typed[:, None] & typed[None, :]
     return Constraints(
@@ -178,8 +182,9 @@ def build_constraints(labels: Sequence[str], scheme: str | None) -> Constraints:
     )
 
 
-def compatible_labels(tag: str, labels: Sequence[str], tag_scheme: str | None,
-                      label_scheme: str | None) -> list[int]:
+def compatible_labels(
+    tag: str, labels: Sequence[str], tag_scheme: str | None, label_scheme: str | None
+) -> list[int]:
     """Ids of the model labels that a tag written in another scheme may stand for.
 
     A tag of the output scheme (``B-PER`` in IOB2) matches the model labels
@@ -212,8 +217,21 @@ def compatible_labels(tag: str, labels: Sequence[str], tag_scheme: str | None,
 
 
 @njit
-def decode_batch(seq_ptr, item_ptr, attr_ids, attr_vals, feat_ptr, feat_label, w, L,
-                 allowed_trans, allowed_start, allowed_end, out, bias=None):
+def decode_batch(
+    seq_ptr,
+    item_ptr,
+    attr_ids,
+    attr_vals,
+    feat_ptr,
+    feat_label,
+    w,
+    L,
+    allowed_trans,
+    allowed_start,
+    allowed_end,
+    out,
+    bias=None,
+):
     """Best allowed label sequence of every sequence (constrained Viterbi, serial).
 
     For each sequence ``s`` with items ``i0 = seq_ptr[s] .. i1 = seq_ptr[s+1]``:
@@ -300,8 +318,13 @@ class Lattice:
         ``{position: label ids allowed there}`` (forced decoding).
     """
 
-    def __init__(self, E: np.ndarray, Tr: np.ndarray, constraints: Constraints,
-                 fixed: Mapping[int, Iterable[int]] | None = None):
+    def __init__(
+        self,
+        E: np.ndarray,
+        Tr: np.ndarray,
+        constraints: Constraints,
+        fixed: Mapping[int, Iterable[int]] | None = None,
+    ):
         E = np.ascontiguousarray(E, dtype=np.float64)
         Tr = np.ascontiguousarray(Tr, dtype=np.float64)
         T, L = E.shape
@@ -313,7 +336,9 @@ class Lattice:
         allowed = np.ones((T, L), dtype=np.uint8)
         for t, ids in (fixed or {}).items():
             if not 0 <= t < T:
-                raise DecodingError(f"forced label at position {t}, outside the sentence of {T} tokens")
+                raise DecodingError(
+                    f"forced label at position {t}, outside the sentence of {T} tokens"
+                )
             row = np.zeros(L, dtype=np.uint8)
             row[list(ids)] = 1
             allowed[t] = row
@@ -321,8 +346,14 @@ class Lattice:
         self.Ec = np.empty((T, L))
         self.Trc = np.empty((L, L))
         kernels.constrain_lattice(
-            E, Tr, constraints.allowed_trans, constraints.allowed_start, constraints.allowed_end,
-            allowed, self.Ec, self.Trc,
+            E,
+            Tr,
+            constraints.allowed_trans,
+            constraints.allowed_start,
+            constraints.allowed_end,
+            allowed,
+            self.Ec,
+            self.Trc,
         )
         self._fb = None
 
@@ -351,11 +382,17 @@ class Lattice:
         return path, float(score)
 
     def _no_path_message(self) -> str:
-        fixed = {t: [self.constraints.labels[j] for j in np.flatnonzero(row)]
-                 for t, row in enumerate(self.allowed_labels) if not row.all()}
+        fixed = {
+            t: [self.constraints.labels[j] for j in np.flatnonzero(row)]
+            for t, row in enumerate(self.allowed_labels)
+            if not row.all()
+        }
         scheme = self.constraints.scheme or "no scheme"
-        return (f"no label sequence allowed by {scheme} agrees with the forced labels {fixed}"
-                if fixed else f"no label sequence is allowed by {scheme} for these labels")
+        return (
+            f"no label sequence allowed by {scheme} agrees with the forced labels {fixed}"
+            if fixed
+            else f"no label sequence is allowed by {scheme} for these labels"
+        )
 
     def kbest(self, k: int) -> list[tuple[np.ndarray, float, float]]:
         """Up to ``k`` best allowed paths as ``(path int32[T], score, probability)``.

@@ -140,7 +140,9 @@ class AttributeSequences:
             ("attr_vals", self.attr_vals, np.float64),
         ):
             if arr.dtype != dt or arr.ndim != 1:
-                raise ValueError(f"{name}: expected 1-d {np.dtype(dt).name}, found {arr.ndim}-d {arr.dtype}")
+                raise ValueError(
+                    f"{name}: expected 1-d {np.dtype(dt).name}, found {arr.ndim}-d {arr.dtype}"
+                )
             if not arr.flags.c_contiguous:
                 raise ValueError(f"{name}: expected a C-contiguous array")
         if len(self.seq_ptr) < 1 or self.seq_ptr[0] != 0 or self.seq_ptr[-1] != self.n_items:
@@ -161,7 +163,9 @@ class AttributeSequences:
             )
         if not np.all(np.isfinite(self.attr_vals)):
             bad = int(np.flatnonzero(~np.isfinite(self.attr_vals))[0])
-            raise ValueError(f"attribute value #{bad} is {self.attr_vals[bad]}; values must be finite")
+            raise ValueError(
+                f"attribute value #{bad} is {self.attr_vals[bad]}; values must be finite"
+            )
         if len(self.attr_ids) and self.attr_ids.min() < -1:
             raise ValueError("attribute ids must be >= -1 (-1 marks an unknown attribute)")
         if n_attributes is not None and len(self.attr_ids) and self.attr_ids.max() >= n_attributes:
@@ -170,9 +174,17 @@ class AttributeSequences:
             )
         if self.y is not None:
             if self.y.dtype != np.int32 or self.y.shape != (self.n_items,):
-                raise ValueError(f"y: expected int32[{self.n_items}], found {self.y.dtype}{list(self.y.shape)}")
-            if n_labels is not None and len(self.y) and (self.y.min() < 0 or self.y.max() >= n_labels):
-                raise ValueError(f"label ids must lie in [0, {n_labels}), found {self.y.min()}..{self.y.max()}")
+                raise ValueError(
+                    f"y: expected int32[{self.n_items}], found {self.y.dtype}{list(self.y.shape)}"
+                )
+            if (
+                n_labels is not None
+                and len(self.y)
+                and (self.y.min() < 0 or self.y.max() >= n_labels)
+            ):
+                raise ValueError(
+                    f"label ids must lie in [0, {n_labels}), found {self.y.min()}..{self.y.max()}"
+                )
 
 
 AttrDict = Mapping[str, float] | Sequence[str]
@@ -207,7 +219,9 @@ def encode_dicts(
             try:
                 yseq = next(y_iter)
             except StopIteration:
-                raise ValueError(f"y has fewer sequences than X (ran out at sequence {s})") from None
+                raise ValueError(
+                    f"y has fewer sequences than X (ran out at sequence {s})"
+                ) from None
             if len(yseq) != len(xseq):
                 raise ValueError(
                     f"sequence {s}: X has {len(xseq)} items but y has {len(yseq)} labels"
@@ -262,11 +276,11 @@ def decode_dicts(data: AttributeSequences, attributes: Vocabulary) -> list[list[
     items = []
     for i in range(data.n_items):
         d: dict[str, float] = {}
-        for a, v in zip(ids[ip[i]:ip[i + 1]], vals[ip[i]:ip[i + 1]], strict=True):
+        for a, v in zip(ids[ip[i] : ip[i + 1]], vals[ip[i] : ip[i + 1]], strict=True):
             if a >= 0:
                 d[names[a]] = d.get(names[a], 0.0) + v
         items.append(d)
-    return [items[sp[s]:sp[s + 1]] for s in range(data.n_sequences)]
+    return [items[sp[s] : sp[s + 1]] for s in range(data.n_sequences)]
 
 
 def _as_numpy(arr: array, dtype) -> np.ndarray:

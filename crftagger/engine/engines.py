@@ -66,8 +66,9 @@ class ProgressCallback:
         self.records.append(rec)
         if self.bar is not None:
             self.bar.update(1)
-            self.bar.set_postfix({k: round(v, 4) for k, v in rec.items() if k != "iteration"},
-                                 refresh=False)
+            self.bar.set_postfix(
+                {k: round(v, 4) for k, v in rec.items() if k != "iteration"}, refresh=False
+            )
         return rec.get("dev_f1", rec.get("dev_accuracy"))
 
     def merge_into(self, log: list[dict]) -> list[dict]:
@@ -99,9 +100,21 @@ class NumbaEngine:
 
     name = "numba"
 
-    def train(self, data: AttributeSequences, labels: Vocabulary, attributes: Vocabulary, *,
-              algorithm: str, options: dict, features: dict, order: int = 1, threads=None,
-              dev: AttributeSequences | None = None, dev_scorer=None, progress: bool = False):
+    def train(
+        self,
+        data: AttributeSequences,
+        labels: Vocabulary,
+        attributes: Vocabulary,
+        *,
+        algorithm: str,
+        options: dict,
+        features: dict,
+        order: int = 1,
+        threads=None,
+        dev: AttributeSequences | None = None,
+        dev_scorer=None,
+        progress: bool = False,
+    ):
         """Train on ``data`` (label ids in ``data.y``); return ``(model, log)``.
 
         ``features`` holds ``min_freq``, ``all_possible_states`` and
@@ -119,10 +132,15 @@ class NumbaEngine:
         trainer_opts = {k: opts.pop(k) for k in list(opts) if k.startswith("calibration_")}
         try:
             model.fit(
-                data, algorithm=algorithm, threads=threads, callback=cb,
+                data,
+                algorithm=algorithm,
+                threads=threads,
+                callback=cb,
                 all_possible_states=bool(features.get("all_possible_states")),
                 all_possible_transitions=bool(features.get("all_possible_transitions")),
-                min_freq=float(features.get("min_freq") or 0.0), **opts, **trainer_opts,
+                min_freq=float(features.get("min_freq") or 0.0),
+                **opts,
+                **trainer_opts,
             )
         finally:
             if bar is not None:
@@ -136,9 +154,20 @@ class CRFsuiteEngine:
 
     name = "crfsuite"
 
-    def train(self, X: list, y: list, *, algorithm: str, options: dict, features: dict,
-              dev: tuple[list, list] | None = None, verbose: bool = False, model_filename=None,
-              keep_tempfiles: bool = False, trainer_cls=None):
+    def train(
+        self,
+        X: list,
+        y: list,
+        *,
+        algorithm: str,
+        options: dict,
+        features: dict,
+        dev: tuple[list, list] | None = None,
+        verbose: bool = False,
+        model_filename=None,
+        keep_tempfiles: bool = False,
+        trainer_cls=None,
+    ):
         """Train on attribute dicts ``X`` and label strings ``y``; return ``(bytes, log, path, n_features)``.
 
         ``path`` is the model file when it is kept (``model_filename`` or

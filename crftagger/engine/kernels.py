@@ -125,7 +125,7 @@ def emissions(item_ptr, attr_ids, attr_vals, i0, i1, feat_ptr, feat_label, w, ou
 @njit
 def transition_view(w, n_features, n_labels):
     """``w[K:K+L*L]`` viewed as ``Tr float64[L, L]`` indexed ``[prev, cur]`` (no copy)."""
-    return w[n_features:n_features + n_labels * n_labels].reshape((n_labels, n_labels))
+    return w[n_features : n_features + n_labels * n_labels].reshape((n_labels, n_labels))
 
 
 # --------------------------------------------------------------------------- log space
@@ -618,7 +618,9 @@ def viterbi(E, Tr, path):
 
 
 @njit
-def constrain_lattice(E, Tr, allowed_trans, allowed_start, allowed_end, allowed_labels, E_out, Tr_out):
+def constrain_lattice(
+    E, Tr, allowed_trans, allowed_start, allowed_end, allowed_labels, E_out, Tr_out
+):
     """Rewrite the score lattice so that forbidden choices score ``-inf``.
 
     ``E_out[t, l] = E[t, l]`` if ``allowed_labels[t, l]`` (and
@@ -842,8 +844,24 @@ def predict_batch(seq_ptr, item_ptr, attr_ids, attr_vals, feat_ptr, feat_label, 
 
 
 @njit
-def _scaled_chunk(seq_ptr, s0, s1, item_ptr, attr_ids, attr_vals, feat_ptr, feat_label, w,
-                  Tr, exp_tr, exp_tr_t, shift, marginals, marg_out, logz_out):
+def _scaled_chunk(
+    seq_ptr,
+    s0,
+    s1,
+    item_ptr,
+    attr_ids,
+    attr_vals,
+    feat_ptr,
+    feat_label,
+    w,
+    Tr,
+    exp_tr,
+    exp_tr_t,
+    shift,
+    marginals,
+    marg_out,
+    logz_out,
+):
     """Forward-backward over the sequences ``s0 .. s1-1`` with its own workspace.
 
     With ``marginals`` the unary marginals go to ``marg_out[i0:i1]`` (float64[N, L],
@@ -864,7 +882,16 @@ def _scaled_chunk(seq_ptr, s0, s1, item_ptr, attr_ids, attr_vals, feat_ptr, feat
         emissions(item_ptr, attr_ids, attr_vals, i0, i1, feat_ptr, feat_label, w, E)
         if marginals:
             marginals_into(
-                E[: i1 - i0], Tr, exp_tr, exp_tr_t, shift, exp_e, alpha, beta, scale, marg_out[i0:i1]
+                E[: i1 - i0],
+                Tr,
+                exp_tr,
+                exp_tr_t,
+                shift,
+                exp_e,
+                alpha,
+                beta,
+                scale,
+                marg_out[i0:i1],
             )
         else:
             logz_out[s] = log_partition(
@@ -886,8 +913,24 @@ def marginals_batch(seq_ptr, item_ptr, attr_ids, attr_vals, feat_ptr, feat_label
     no_logz = np.empty(0)
     for c in prange((S + BATCH_CHUNK - 1) // BATCH_CHUNK):
         s0 = c * BATCH_CHUNK
-        _scaled_chunk(seq_ptr, s0, min(S, s0 + BATCH_CHUNK), item_ptr, attr_ids, attr_vals,
-                      feat_ptr, feat_label, w, Tr, exp_tr, exp_tr_t, shift, True, out, no_logz)
+        _scaled_chunk(
+            seq_ptr,
+            s0,
+            min(S, s0 + BATCH_CHUNK),
+            item_ptr,
+            attr_ids,
+            attr_vals,
+            feat_ptr,
+            feat_label,
+            w,
+            Tr,
+            exp_tr,
+            exp_tr_t,
+            shift,
+            True,
+            out,
+            no_logz,
+        )
 
 
 @njit_parallel
@@ -904,5 +947,21 @@ def logz_batch(seq_ptr, item_ptr, attr_ids, attr_vals, feat_ptr, feat_label, w, 
     no_marg = np.empty((0, L))
     for c in prange((S + BATCH_CHUNK - 1) // BATCH_CHUNK):
         s0 = c * BATCH_CHUNK
-        _scaled_chunk(seq_ptr, s0, min(S, s0 + BATCH_CHUNK), item_ptr, attr_ids, attr_vals,
-                      feat_ptr, feat_label, w, Tr, exp_tr, exp_tr_t, shift, False, no_marg, out)
+        _scaled_chunk(
+            seq_ptr,
+            s0,
+            min(S, s0 + BATCH_CHUNK),
+            item_ptr,
+            attr_ids,
+            attr_vals,
+            feat_ptr,
+            feat_label,
+            w,
+            Tr,
+            exp_tr,
+            exp_tr_t,
+            shift,
+            False,
+            no_marg,
+            out,
+        )

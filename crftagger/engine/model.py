@@ -193,20 +193,26 @@ def _check_index_arrays(feat_ptr, feat_label, trans_mask, n_attributes: int, n_l
     feat_label = np.ascontiguousarray(feat_label, dtype=np.int32)
     trans_mask = np.ascontiguousarray(trans_mask, dtype=np.uint8)
     if feat_ptr.shape != (A + 1,):
-        raise ModelError(f"feat_ptr: expected int64[{A + 1}] for {A} attributes, found shape {feat_ptr.shape}")
+        raise ModelError(
+            f"feat_ptr: expected int64[{A + 1}] for {A} attributes, found shape {feat_ptr.shape}"
+        )
     if feat_ptr[0] != 0 or feat_ptr[-1] != len(feat_label) or np.any(np.diff(feat_ptr) < 0):
         raise ModelError(
             f"feat_ptr must be non-decreasing from 0 to len(feat_label)={len(feat_label)}, "
             f"found {feat_ptr[0]}..{feat_ptr[-1]}"
         )
     if len(feat_label) and (feat_label.min() < 0 or feat_label.max() >= L):
-        raise ModelError(f"feat_label values must lie in [0, {L}), found {feat_label.min()}..{feat_label.max()}")
+        raise ModelError(
+            f"feat_label values must lie in [0, {L}), found {feat_label.min()}..{feat_label.max()}"
+        )
     if len(feat_label) > 1:
         same_attr = np.repeat(np.arange(A), np.diff(feat_ptr))
         bad = (same_attr[1:] == same_attr[:-1]) & (feat_label[1:] <= feat_label[:-1])
         if bad.any():
             k = int(np.flatnonzero(bad)[0]) + 1
-            raise ModelError(f"feat_label must be strictly increasing within each attribute (feature #{k})")
+            raise ModelError(
+                f"feat_label must be strictly increasing within each attribute (feature #{k})"
+            )
     if trans_mask.shape != (L * L,):
         raise ModelError(f"trans_mask: expected uint8[{L * L}], found shape {trans_mask.shape}")
     if np.any(trans_mask > 1):
@@ -297,7 +303,9 @@ class LinearChainCRF:
         trans_mask: np.ndarray | None = None,
     ):
         if not isinstance(labels, Vocabulary) or not isinstance(attributes, Vocabulary):
-            raise ModelError("labels and attributes must be crftagger.engine.encoding.Vocabulary objects")
+            raise ModelError(
+                "labels and attributes must be crftagger.engine.encoding.Vocabulary objects"
+            )
         self.labels = labels
         self.attributes = attributes
         self.training_log: list[dict] = []
@@ -315,7 +323,9 @@ class LinearChainCRF:
         L, A = len(self.labels), len(self.attributes)
         if L < 1:
             raise ModelError("the label vocabulary is empty")
-        feat_ptr, feat_label, trans_mask = _check_index_arrays(feat_ptr, feat_label, trans_mask, A, L)
+        feat_ptr, feat_label, trans_mask = _check_index_arrays(
+            feat_ptr, feat_label, trans_mask, A, L
+        )
         w = np.ascontiguousarray(w, dtype=np.float64)
         K = len(feat_label)
         if w.shape != (K + L * L,):
@@ -325,7 +335,12 @@ class LinearChainCRF:
             raise ModelError(f"w[{bad}] is {w[bad]}; weights must be finite")
         if np.any(w[K:][trans_mask == 0] != 0):
             raise ModelError("transition weights outside trans_mask must be 0")
-        self.feat_ptr, self.feat_label, self.w, self.trans_mask = feat_ptr, feat_label, w, trans_mask
+        self.feat_ptr, self.feat_label, self.w, self.trans_mask = (
+            feat_ptr,
+            feat_label,
+            w,
+            trans_mask,
+        )
 
     @property
     def fitted(self) -> bool:
@@ -360,7 +375,7 @@ class LinearChainCRF:
         """Transition weights, float64[L, L] indexed ``[previous, current]`` (a view of ``w``)."""
         self._require_fitted()
         L = self.n_labels
-        return self.w[len(self.feat_label):].reshape(L, L)
+        return self.w[len(self.feat_label) :].reshape(L, L)
 
     @property
     def state_features_(self) -> dict[tuple[str, str], float]:
@@ -370,7 +385,9 @@ class LinearChainCRF:
         A, Lv = self.attributes.items, self.labels.items
         return {
             (A[a], Lv[lab]): float(v)
-            for a, lab, v in zip(attrs.tolist(), self.feat_label.tolist(), self.state_weights.tolist(), strict=True)
+            for a, lab, v in zip(
+                attrs.tolist(), self.feat_label.tolist(), self.state_weights.tolist(), strict=True
+            )
         }
 
     @property
@@ -393,7 +410,11 @@ class LinearChainCRF:
         data.check(n_attributes=len(self.attributes), n_labels=self.n_labels if need_y else None)
         if need_y and data.y is None:
             raise ModelError("labels are needed (data.y is None)")
-        if data.y is not None and len(data.y) and (data.y.min() < 0 or data.y.max() >= self.n_labels):
+        if (
+            data.y is not None
+            and len(data.y)
+            and (data.y.min() < 0 or data.y.max() >= self.n_labels)
+        ):
             raise ModelError(
                 f"label ids must lie in [0, {self.n_labels}), found {data.y.min()}..{data.y.max()}"
             )
@@ -444,8 +465,14 @@ class LinearChainCRF:
         if algorithm not in _TRAINER_NAMES or not hasattr(_train, _TRAINER_NAMES[algorithm]):
             raise ModelError(f"unknown algorithm {algorithm!r}; expected one of {ALGORITHMS}")
         given = dict(
-            c1=c1, c2=c2, max_iterations=max_iterations, epsilon=epsilon, period=period,
-            delta=delta, num_memories=num_memories, linesearch=linesearch,
+            c1=c1,
+            c2=c2,
+            max_iterations=max_iterations,
+            epsilon=epsilon,
+            period=period,
+            delta=delta,
+            num_memories=num_memories,
+            linesearch=linesearch,
             max_linesearch=max_linesearch,
         )
         given = {k: v for k, v in given.items() if v is not None}
@@ -459,7 +486,9 @@ class LinearChainCRF:
         data = self._check_data(data, need_y=True)
         L, A = self.n_labels, len(self.attributes)
         index = FeatureIndex.build(
-            data, A, L,
+            data,
+            A,
+            L,
             all_possible_states=all_possible_states,
             all_possible_transitions=all_possible_transitions,
             min_freq=min_freq,
@@ -481,9 +510,11 @@ class LinearChainCRF:
         self.training_status = result.status
         self.n_evaluations = result.n_evaluations
         self.training_params = dict(
-            algorithm=result.algorithm, **result.params,
+            algorithm=result.algorithm,
+            **result.params,
             all_possible_states=bool(all_possible_states),
-            all_possible_transitions=bool(all_possible_transitions), min_freq=float(min_freq),
+            all_possible_transitions=bool(all_possible_transitions),
+            min_freq=float(min_freq),
         )
         return self
 
@@ -493,11 +524,16 @@ class LinearChainCRF:
 
     def _install(self, index: FeatureIndex, w: np.ndarray) -> None:
         """Install the trained weights ``w`` laid out on ``index``."""
-        w[index.n_state_features:][index.trans_mask == 0] = 0.0
+        w[index.n_state_features :][index.trans_mask == 0] = 0.0
         self.set_parameters(index.feat_ptr, index.feat_label, w, index.trans_mask)
 
-    def decode_with(self, w: np.ndarray, data: AttributeSequences, constraints=None,
-                    out: np.ndarray | None = None) -> np.ndarray:
+    def decode_with(
+        self,
+        w: np.ndarray,
+        data: AttributeSequences,
+        constraints=None,
+        out: np.ndarray | None = None,
+    ) -> np.ndarray:
         """Labels of ``data`` under the weights ``w`` of the training in progress (int32[N]).
 
         ``w`` is laid out on the feature index of the running :meth:`fit`
@@ -518,13 +554,33 @@ class LinearChainCRF:
             return out
         if constraints is None:
             seq_ptr, _ = _nonempty_seq_ptr(data.seq_ptr)
-            kernels.predict_batch(seq_ptr, data.item_ptr, data.attr_ids, data.attr_vals,
-                                    index.feat_ptr, index.feat_label, w, self.n_labels, out)
+            kernels.predict_batch(
+                seq_ptr,
+                data.item_ptr,
+                data.attr_ids,
+                data.attr_vals,
+                index.feat_ptr,
+                index.feat_label,
+                w,
+                self.n_labels,
+                out,
+            )
         else:
             c = constraints
-            constrained.decode_batch(data.seq_ptr, data.item_ptr, data.attr_ids, data.attr_vals,
-                                  index.feat_ptr, index.feat_label, w, self.n_labels,
-                                  c.allowed_trans, c.allowed_start, c.allowed_end, out)
+            constrained.decode_batch(
+                data.seq_ptr,
+                data.item_ptr,
+                data.attr_ids,
+                data.attr_vals,
+                index.feat_ptr,
+                index.feat_label,
+                w,
+                self.n_labels,
+                c.allowed_trans,
+                c.allowed_start,
+                c.allowed_end,
+                out,
+            )
         return out
 
     def _weights_in_index(self, index: FeatureIndex) -> np.ndarray:
@@ -536,12 +592,18 @@ class LinearChainCRF:
         new_codes = index.state_codes()
         pos = np.searchsorted(old_codes, new_codes)
         pos = np.minimum(pos, max(len(old_codes) - 1, 0))
-        hit = (len(old_codes) > 0) & (old_codes[pos] == new_codes) if len(old_codes) else np.zeros(K, bool)
+        hit = (
+            (len(old_codes) > 0) & (old_codes[pos] == new_codes)
+            if len(old_codes)
+            else np.zeros(K, bool)
+        )
         w[:K][hit] = self.state_weights[pos[hit]]
         w[K:] = self.transition_weights.ravel() * index.trans_mask
         return w
 
-    def reindexed(self, labels: Vocabulary, attributes: Vocabulary, index: FeatureIndex) -> LinearChainCRF:
+    def reindexed(
+        self, labels: Vocabulary, attributes: Vocabulary, index: FeatureIndex
+    ) -> LinearChainCRF:
         """This model's weights laid out on other vocabularies and another feature index.
 
         Features are matched by attribute and label names; a feature of
@@ -571,7 +633,9 @@ class LinearChainCRF:
         trans = np.zeros(L_new * L_new)
         trans[ok] = self.transition_weights[p[ok], c[ok]]
         w[K:] = trans
-        return LinearChainCRF(labels, attributes, index.feat_ptr, index.feat_label, w, index.trans_mask)
+        return LinearChainCRF(
+            labels, attributes, index.feat_ptr, index.feat_label, w, index.trans_mask
+        )
 
     def pruned(self) -> LinearChainCRF:
         """A copy without the state features whose weight is exactly 0.
@@ -597,29 +661,42 @@ class LinearChainCRF:
             return self
         new_id = np.cumsum(kept_attr) - 1  # old attribute id -> new id (where kept)
         feat_ptr = np.zeros(int(kept_attr.sum()) + 1, dtype=np.int64)
-        np.cumsum(np.bincount(new_id[feat_attr[keep]], minlength=len(feat_ptr) - 1), out=feat_ptr[1:])
+        np.cumsum(
+            np.bincount(new_id[feat_attr[keep]], minlength=len(feat_ptr) - 1), out=feat_ptr[1:]
+        )
         items = self.attributes.items
         attributes = Vocabulary.from_list([items[a] for a in np.flatnonzero(kept_attr).tolist()])
         if self.attributes.frozen:
             attributes.freeze()
-        model = self._replace_state_features(attributes, feat_ptr, self.feat_label[keep],
-                                             self.state_weights[keep])
-        for name in ("training_seconds", "training_cpu_seconds", "training_status",
-                     "n_evaluations", "training_params"):
+        model = self._replace_state_features(
+            attributes, feat_ptr, self.feat_label[keep], self.state_weights[keep]
+        )
+        for name in (
+            "training_seconds",
+            "training_cpu_seconds",
+            "training_status",
+            "n_evaluations",
+            "training_params",
+        ):
             if hasattr(self, name):
                 setattr(model, name, getattr(self, name))
         return model
 
     def _replace_state_features(self, attributes, feat_ptr, feat_label, state_w):
         """A model with other state features and these transitions (labels shared)."""
-        w = np.concatenate([state_w, self.w[self.n_state_features:]])
-        return LinearChainCRF(self.labels, attributes, feat_ptr, feat_label, w, self.trans_mask.copy())
+        w = np.concatenate([state_w, self.w[self.n_state_features :]])
+        return LinearChainCRF(
+            self.labels, attributes, feat_ptr, feat_label, w, self.trans_mask.copy()
+        )
 
     def _as_index(self) -> FeatureIndex:
         L = self.n_labels
         return FeatureIndex(
-            self.feat_ptr, self.feat_label, self.trans_mask,
-            np.zeros(len(self.feat_label)), np.zeros(L * L),
+            self.feat_ptr,
+            self.feat_label,
+            self.trans_mask,
+            np.zeros(len(self.feat_label)),
+            np.zeros(L * L),
         )
 
     # ------------------------------------------------------------------ model files
@@ -641,8 +718,12 @@ class LinearChainCRF:
 
         self._require_fitted()
         m = self.pruned() if prune else self
-        fields = {"kind": self.MODEL_KIND, "n_labels": m.n_labels,
-                  "n_attributes": len(m.attributes), "n_state_features": m.n_state_features}
+        fields = {
+            "kind": self.MODEL_KIND,
+            "n_labels": m.n_labels,
+            "n_attributes": len(m.attributes),
+            "n_state_features": m.n_state_features,
+        }
         if header:
             fields["user"] = dict(header)
         return container.save(path, m.arrays(), fields)
@@ -662,7 +743,9 @@ class LinearChainCRF:
     @classmethod
     def from_arrays(cls, arrays: dict, where: str = "model") -> LinearChainCRF:
         """A fitted model from the blocks of :meth:`arrays` (checked; errors name ``where``)."""
-        missing = {"labels", "attributes", "feat_ptr", "feat_label", "w", cls.MASK_BLOCK} - set(arrays)
+        missing = {"labels", "attributes", "feat_ptr", "feat_label", "w", cls.MASK_BLOCK} - set(
+            arrays
+        )
         if missing:
             raise ModelError(f"{where}: missing blocks {sorted(missing)}")
         try:
@@ -671,8 +754,14 @@ class LinearChainCRF:
         except ValueError as exc:
             raise ModelError(f"{where}: {exc}") from None
         try:
-            return cls(labels, attributes, arrays["feat_ptr"], arrays["feat_label"], arrays["w"],
-                       arrays[cls.MASK_BLOCK])
+            return cls(
+                labels,
+                attributes,
+                arrays["feat_ptr"],
+                arrays["feat_label"],
+                arrays["w"],
+                arrays[cls.MASK_BLOCK],
+            )
         except ModelError as exc:
             raise ModelError(f"{where}: {exc}") from None
 
@@ -683,7 +772,9 @@ class LinearChainCRF:
 
         arrays, fields = container.load(path)
         if fields.get("kind") != cls.MODEL_KIND:
-            raise ModelError(f"{path}: model kind {fields.get('kind')!r}, expected {cls.MODEL_KIND!r}")
+            raise ModelError(
+                f"{path}: model kind {fields.get('kind')!r}, expected {cls.MODEL_KIND!r}"
+            )
         return build_model(arrays, cls.MODEL_KIND, where=str(path))
 
     # ------------------------------------------------------------------ inference
@@ -724,8 +815,9 @@ class LinearChainCRF:
         logz[kept] = out
         return logz
 
-    def decode(self, data: AttributeSequences, constraints=None, threads: int | None = None,
-               bias=None) -> np.ndarray:
+    def decode(
+        self, data: AttributeSequences, constraints=None, threads: int | None = None, bias=None
+    ) -> np.ndarray:
         """Best labels of every item allowed by ``constraints`` (:class:`~crftagger.decode.constrained.Constraints`),
         int32[N]; ``-1`` throughout a sequence without an allowed path. ``bias float64[L]`` is
         added to the emission scores of every position."""
@@ -738,16 +830,30 @@ class LinearChainCRF:
         if bias is not None:
             bias = np.ascontiguousarray(bias, dtype=np.float64)
             if bias.shape != (self.n_labels,) or not np.all(np.isfinite(bias)):
-                raise ModelError(f"bias: expected {self.n_labels} finite numbers, found shape {bias.shape}")
+                raise ModelError(
+                    f"bias: expected {self.n_labels} finite numbers, found shape {bias.shape}"
+                )
 
         self._require_fitted()
         data = self._check_data(data)
         out = np.empty(data.n_items, dtype=np.int32)
         c = constraints
         if data.n_items:
-            constrained.decode_batch(data.seq_ptr, data.item_ptr, data.attr_ids, data.attr_vals, self.feat_ptr,
-                                  self.feat_label, self.w, self.n_labels, c.allowed_trans, c.allowed_start,
-                                  c.allowed_end, out, bias)
+            constrained.decode_batch(
+                data.seq_ptr,
+                data.item_ptr,
+                data.attr_ids,
+                data.attr_vals,
+                self.feat_ptr,
+                self.feat_label,
+                self.w,
+                self.n_labels,
+                c.allowed_trans,
+                c.allowed_start,
+                c.allowed_end,
+                out,
+                bias,
+            )
         return out
 
     def lattice(self, E: np.ndarray, constraints, fixed=None):
@@ -760,8 +866,17 @@ class LinearChainCRF:
         """Run a batch kernel of :mod:`crftagger.engine.kernels` over the non-empty sequences of ``data``."""
         seq_ptr, _ = _nonempty_seq_ptr(data.seq_ptr)
         with numba_threads(threads):
-            kernel(seq_ptr, data.item_ptr, data.attr_ids, data.attr_vals,
-                   self.feat_ptr, self.feat_label, self.w, self.n_labels, out)
+            kernel(
+                seq_ptr,
+                data.item_ptr,
+                data.attr_ids,
+                data.attr_vals,
+                self.feat_ptr,
+                self.feat_label,
+                self.w,
+                self.n_labels,
+                out,
+            )
 
     def sequence_scores(self, data: AttributeSequences) -> np.ndarray:
         """Unnormalised score of the given labels of every sequence, float64[S].
@@ -846,6 +961,7 @@ def build_model(arrays, kind: str, where: str = "model") -> LinearChainCRF:
 #: Trainer function of each algorithm in crftagger.engine.optimisers.
 _TRAINER_NAMES = {"lbfgs": "lbfgs", "l2sgd": "sgd_l2", "ap": "averaged_perceptron"}
 
+
 def _log_record(entry) -> dict:
     """One training-log entry as a flat dict (iteration, loss, active_features, seconds, ...)."""
     rec = {
@@ -869,12 +985,23 @@ def _run_trainer(train, algorithm, data, index, w0, params, callback, options):
         from crftagger.engine.objective import Objective
 
         objective = Objective(
-            data, index.feat_ptr, index.feat_label, L,
-            c2=params.pop("c2", 1.0), trans_mask=index.trans_mask,
+            data,
+            index.feat_ptr,
+            index.feat_label,
+            L,
+            c2=params.pop("c2", 1.0),
+            trans_mask=index.trans_mask,
         )
         return train.lbfgs(objective, w0, callback=callback, **params, **options)
     fn = getattr(train, _TRAINER_NAMES[algorithm])
     return fn(
-        data, index.feat_ptr, index.feat_label, L,
-        trans_mask=index.trans_mask, w0=w0, callback=callback, **params, **options,
+        data,
+        index.feat_ptr,
+        index.feat_label,
+        L,
+        trans_mask=index.trans_mask,
+        w0=w0,
+        callback=callback,
+        **params,
+        **options,
     )

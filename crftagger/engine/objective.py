@@ -144,8 +144,26 @@ def _scatter_state(item_ptr, attr_ids, attr_vals, i0, T, feat_ptr, feat_label, P
 
 @njit
 def _sequence_expectations(
-    item_ptr, attr_ids, attr_vals, i0, i1, feat_ptr, feat_label, w, Tr, exp_tr, exp_tr_t,
-    shift, E, exp_e, alpha, beta, scale, acc, g, g_trans,
+    item_ptr,
+    attr_ids,
+    attr_vals,
+    i0,
+    i1,
+    feat_ptr,
+    feat_label,
+    w,
+    Tr,
+    exp_tr,
+    exp_tr_t,
+    shift,
+    E,
+    exp_e,
+    alpha,
+    beta,
+    scale,
+    acc,
+    g,
+    g_trans,
 ):
     """Add the expected feature counts of one sequence; return its ``log Z``.
 
@@ -172,8 +190,24 @@ def _sequence_expectations(
 
 @njit_parallel
 def nll_grad(
-    w, seq_ptr, item_ptr, attr_ids, attr_vals, feat_ptr, feat_label, L, observed, c2,
-    trans_mask, chunks, grad, chunk_grad, work, work_t, work_ll, chunk_logz,
+    w,
+    seq_ptr,
+    item_ptr,
+    attr_ids,
+    attr_vals,
+    feat_ptr,
+    feat_label,
+    L,
+    observed,
+    c2,
+    trans_mask,
+    chunks,
+    grad,
+    chunk_grad,
+    work,
+    work_t,
+    work_ll,
+    chunk_logz,
 ):
     """Negative log-likelihood plus L2 term, and its gradient (written to ``grad``).
 
@@ -234,9 +268,26 @@ def nll_grad(
         lz = 0.0
         for s in range(chunks[c], chunks[c + 1]):
             lz += _sequence_expectations(
-                item_ptr, attr_ids, attr_vals, seq_ptr[s], seq_ptr[s + 1], feat_ptr,
-                feat_label, w, Tr, exp_tr, exp_tr_t, shift, work[c, 0], work[c, 1],
-                work[c, 2], work[c, 3], work_t[c], acc, g, g_trans,
+                item_ptr,
+                attr_ids,
+                attr_vals,
+                seq_ptr[s],
+                seq_ptr[s + 1],
+                feat_ptr,
+                feat_label,
+                w,
+                Tr,
+                exp_tr,
+                exp_tr_t,
+                shift,
+                work[c, 0],
+                work[c, 1],
+                work[c, 2],
+                work[c, 3],
+                work_t[c],
+                acc,
+                g,
+                g_trans,
             )
         for i in range(L):
             for j in range(L):
@@ -269,8 +320,23 @@ def nll_grad(
 
 @njit
 def add_sequence_gradient(
-    s, seq_ptr, item_ptr, attr_ids, attr_vals, y, feat_ptr, feat_label, L, trans_mask, w,
-    w_scale, coef, target, work, work_t, work_ll,
+    s,
+    seq_ptr,
+    item_ptr,
+    attr_ids,
+    attr_vals,
+    y,
+    feat_ptr,
+    feat_label,
+    L,
+    trans_mask,
+    w,
+    w_scale,
+    coef,
+    target,
+    work,
+    work_t,
+    work_ll,
 ):
     """Add ``coef * (expected - observed)`` of sequence ``s`` to ``target``; return its loss.
 
@@ -357,9 +423,17 @@ def add_sequence_gradient(
 
 def _check_features(feat_ptr, feat_label, n_labels, n_attributes=None):
     if not isinstance(feat_ptr, np.ndarray) or feat_ptr.dtype != np.int64 or feat_ptr.ndim != 1:
-        raise ObjectiveInputError(f"feat_ptr: expected a 1-d int64 array, found {getattr(feat_ptr, 'dtype', type(feat_ptr))}")
-    if not isinstance(feat_label, np.ndarray) or feat_label.dtype != np.int32 or feat_label.ndim != 1:
-        raise ObjectiveInputError(f"feat_label: expected a 1-d int32 array, found {getattr(feat_label, 'dtype', type(feat_label))}")
+        raise ObjectiveInputError(
+            f"feat_ptr: expected a 1-d int64 array, found {getattr(feat_ptr, 'dtype', type(feat_ptr))}"
+        )
+    if (
+        not isinstance(feat_label, np.ndarray)
+        or feat_label.dtype != np.int32
+        or feat_label.ndim != 1
+    ):
+        raise ObjectiveInputError(
+            f"feat_label: expected a 1-d int32 array, found {getattr(feat_label, 'dtype', type(feat_label))}"
+        )
     if len(feat_ptr) < 1 or feat_ptr[0] != 0 or feat_ptr[-1] != len(feat_label):
         raise ObjectiveInputError(
             f"feat_ptr must start at 0 and end at K={len(feat_label)}, found "
@@ -368,7 +442,9 @@ def _check_features(feat_ptr, feat_label, n_labels, n_attributes=None):
     if np.any(np.diff(feat_ptr) < 0):
         raise ObjectiveInputError("feat_ptr must be non-decreasing")
     if n_attributes is not None and len(feat_ptr) != n_attributes + 1:
-        raise ObjectiveInputError(f"feat_ptr has {len(feat_ptr)} entries, expected A+1={n_attributes + 1}")
+        raise ObjectiveInputError(
+            f"feat_ptr has {len(feat_ptr)} entries, expected A+1={n_attributes + 1}"
+        )
     if n_labels < 1:
         raise ObjectiveInputError(f"n_labels must be >= 1, found {n_labels}")
     if len(feat_label) and (feat_label.min() < 0 or feat_label.max() >= n_labels):
@@ -388,7 +464,9 @@ def _check_features(feat_ptr, feat_label, n_labels, n_attributes=None):
             )
 
 
-def check_problem(data: AttributeSequences, feat_ptr, feat_label, n_labels, trans_mask=None, need_y=True):
+def check_problem(
+    data: AttributeSequences, feat_ptr, feat_label, n_labels, trans_mask=None, need_y=True
+):
     """Validate a corpus against a feature index; return ``trans_mask`` as uint8[L*L]."""
     n_labels = int(n_labels)
     _check_features(feat_ptr, feat_label, n_labels)
@@ -399,7 +477,9 @@ def check_problem(data: AttributeSequences, feat_ptr, feat_label, n_labels, tran
         trans_mask = np.ones(n_labels * n_labels, dtype=np.uint8)
     trans_mask = np.asarray(trans_mask)
     if trans_mask.size != n_labels * n_labels:
-        raise ObjectiveInputError(f"trans_mask has {trans_mask.size} entries, expected L*L={n_labels * n_labels}")
+        raise ObjectiveInputError(
+            f"trans_mask has {trans_mask.size} entries, expected L*L={n_labels * n_labels}"
+        )
     return np.ascontiguousarray(trans_mask.reshape(-1) != 0, dtype=np.uint8)
 
 
@@ -463,7 +543,17 @@ class Objective:
     observed : float64[K + L*L]
     """
 
-    def __init__(self, data, feat_ptr, feat_label, n_labels, c2=0.0, trans_mask=None, threads=None, n_chunks=None):
+    def __init__(
+        self,
+        data,
+        feat_ptr,
+        feat_label,
+        n_labels,
+        c2=0.0,
+        trans_mask=None,
+        threads=None,
+        n_chunks=None,
+    ):
         self.trans_mask = check_problem(data, feat_ptr, feat_label, n_labels, trans_mask)
         c2 = float(c2)
         if not (np.isfinite(c2) and c2 >= 0):
@@ -491,7 +581,14 @@ class Objective:
         C = len(self.chunks) - 1
         tmax = max(int(data.lengths().max()) if S else 1, 1)
         self.observed = observed_counts(
-            data.seq_ptr, data.item_ptr, data.attr_ids, data.attr_vals, data.y, feat_ptr, feat_label, L
+            data.seq_ptr,
+            data.item_ptr,
+            data.attr_ids,
+            data.attr_vals,
+            data.y,
+            feat_ptr,
+            feat_label,
+            L,
         )
         self._chunk_grad = np.zeros((C, self.n_params))
         self._work = np.zeros((C, 4, tmax, L))
@@ -510,9 +607,24 @@ class Objective:
             numba.set_num_threads(self.threads)
         try:
             f = nll_grad(
-                w, d.seq_ptr, d.item_ptr, d.attr_ids, d.attr_vals, self.feat_ptr, self.feat_label,
-                self.n_labels, self.observed, self.c2, self.trans_mask, self.chunks, grad,
-                self._chunk_grad, self._work, self._work_t, self._work_ll, self._chunk_logz,
+                w,
+                d.seq_ptr,
+                d.item_ptr,
+                d.attr_ids,
+                d.attr_vals,
+                self.feat_ptr,
+                self.feat_label,
+                self.n_labels,
+                self.observed,
+                self.c2,
+                self.trans_mask,
+                self.chunks,
+                grad,
+                self._chunk_grad,
+                self._work,
+                self._work_t,
+                self._work_ll,
+                self._chunk_logz,
             )
         finally:
             if self.threads is not None:

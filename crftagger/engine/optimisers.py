@@ -236,8 +236,9 @@ def _dcstep(stx, fx, dx, sty, fy, dy, stp, fp, dp, brackt, stpmin, stpmax):
     return stx, fx, dx, sty, fy, dy, stpf, brackt
 
 
-def more_thuente(phi, f0, g0, stp, max_linesearch=20, ftol=1e-4, gtol=0.9, xtol=1e-16,
-                 stpmin=1e-20, stpmax=1e20):
+def more_thuente(
+    phi, f0, g0, stp, max_linesearch=20, ftol=1e-4, gtol=0.9, xtol=1e-16, stpmin=1e-20, stpmax=1e20
+):
     """More-Thuente line search for the strong Wolfe conditions.
 
     ``phi(stp) -> (f, dg)`` evaluates the objective and its directional
@@ -297,13 +298,25 @@ def more_thuente(phi, f0, g0, stp, max_linesearch=20, ftol=1e-4, gtol=0.9, xtol=
             stmin = stp_new + 1.1 * (stp_new - stx)
             stmax = stp_new + 4.0 * (stp_new - stx)
         stp = max(stpmin, min(stpmax, stp_new))
-        if (brackt and (stp <= stmin or stp >= stmax)) or (brackt and stmax - stmin <= xtol * stmax):
+        if (brackt and (stp <= stmin or stp >= stmax)) or (
+            brackt and stmax - stmin <= xtol * stmax
+        ):
             stp = stx
     return False, stp, max_linesearch
 
 
-def backtracking(phi, f0, g0, stp, max_linesearch=20, ftol=1e-4, wolfe=0.9, strong=False,
-                 stpmin=1e-20, stpmax=1e20):
+def backtracking(
+    phi,
+    f0,
+    g0,
+    stp,
+    max_linesearch=20,
+    ftol=1e-4,
+    wolfe=0.9,
+    strong=False,
+    stpmin=1e-20,
+    stpmax=1e20,
+):
     """Backtracking line search (libLBFGS): Armijo, then the (strong) Wolfe condition.
 
     The step is halved while ``f > f0 + ftol stp g0`` (or the strong Wolfe
@@ -503,10 +516,12 @@ def lbfgs(
     else:
         x = check_weights(w0, len(np.asarray(w0)), "w0").copy()
         if hasattr(objective, "n_params") and len(x) != objective.n_params:
-            raise TrainingError(f"w0 has {len(x)} entries, the objective expects {objective.n_params}")
+            raise TrainingError(
+                f"w0 has {len(x)} entries, the objective expects {objective.n_params}"
+            )
     mask = getattr(objective, "trans_mask", None)
     if mask is not None and hasattr(objective, "n_features"):
-        x[objective.n_features:][np.asarray(mask) == 0] = 0.0
+        x[objective.n_features :][np.asarray(mask) == 0] = 0.0
 
     start_eval = getattr(objective, "n_evaluations", None)
     n_eval = 0
@@ -517,9 +532,16 @@ def lbfgs(
         f, g = objective(w)
         return float(f), np.array(g, dtype=np.float64)  # own copy: callers may reuse buffers
 
-    params = dict(c1=c1, max_iterations=max_iterations, epsilon=epsilon, period=period,
-                  delta=delta, num_memories=num_memories, linesearch=linesearch,
-                  max_linesearch=max_linesearch)
+    params = dict(
+        c1=c1,
+        max_iterations=max_iterations,
+        epsilon=epsilon,
+        period=period,
+        delta=delta,
+        num_memories=num_memories,
+        linesearch=linesearch,
+        max_linesearch=max_linesearch,
+    )
     log: list[IterationLog] = []
     f, g = evaluate(x)
     F = f + c1 * l1_norm(x) if c1 > 0 else f
@@ -557,6 +579,7 @@ def lbfgs(
             if ok:
                 x, f, g, F = xn, fn, gn, Fn
         else:
+
             def phi(stp, xp=xp, d=d, trial=trial):
                 xn = axpy(xp, stp, d)
                 fn, gn = evaluate(xn)
@@ -581,11 +604,17 @@ def lbfgs(
         xnorm = vnorm(x)
         gnorm = vnorm(pg)
         score, stop = run_callback(k, x, F)
-        log.append(IterationLog(
-            iteration=k, loss=F, active_features=int(np.count_nonzero(x)),
-            seconds=time.perf_counter() - t_start, n_evaluations=n_eval, score=score,
-            info=dict(step=step, linesearch_trials=n_trials, gnorm=gnorm, xnorm=xnorm),
-        ))
+        log.append(
+            IterationLog(
+                iteration=k,
+                loss=F,
+                active_features=int(np.count_nonzero(x)),
+                seconds=time.perf_counter() - t_start,
+                n_evaluations=n_eval,
+                score=score,
+                info=dict(step=step, linesearch_trials=n_trials, gnorm=gnorm, xnorm=xnorm),
+            )
+        )
         history.append(F)
         if stop:
             status = "callback"
@@ -628,8 +657,25 @@ def lbfgs(
 
 
 @njit
-def perceptron_epoch(order, seq_ptr, item_ptr, attr_ids, attr_vals, y, feat_ptr, feat_label, L,
-                     trans_mask, w, u, c, E, delta, back, path):
+def perceptron_epoch(
+    order,
+    seq_ptr,
+    item_ptr,
+    attr_ids,
+    attr_vals,
+    y,
+    feat_ptr,
+    feat_label,
+    L,
+    trans_mask,
+    w,
+    u,
+    c,
+    E,
+    delta,
+    back,
+    path,
+):
     """One epoch of the averaged structured perceptron; returns ``(n_wrong, loss, c)``.
 
     For each sequence ``s`` in ``order``: ``z = viterbi(w)``; if ``z != y_s``,
@@ -714,7 +760,7 @@ def _prepare(data, feat_ptr, feat_label, n_labels, trans_mask, w0):
     L = int(n_labels)
     D = len(feat_label) + L * L
     w = np.zeros(D) if w0 is None else check_weights(w0, D, "w0").copy()
-    w[len(feat_label):][mask == 0] = 0.0
+    w[len(feat_label) :][mask == 0] = 0.0
     return mask, L, D, w
 
 
@@ -756,16 +802,37 @@ def averaged_perceptron(
         if shuffle:
             rng.shuffle(order)
         n_wrong, loss, c = perceptron_epoch(
-            order, data.seq_ptr, data.item_ptr, data.attr_ids, data.attr_vals, data.y, feat_ptr,
-            feat_label, L, mask, w, u, c, E, delta, back, path,
+            order,
+            data.seq_ptr,
+            data.item_ptr,
+            data.attr_ids,
+            data.attr_vals,
+            data.y,
+            feat_ptr,
+            feat_label,
+            L,
+            mask,
+            w,
+            u,
+            c,
+            E,
+            delta,
+            back,
+            path,
         )
         avg = w - u / c
         score, stop = run_callback(epoch, avg, float(loss))
-        log.append(IterationLog(
-            iteration=epoch, loss=float(loss), active_features=int(np.count_nonzero(avg)),
-            seconds=time.perf_counter() - t_start, n_evaluations=epoch, score=score,
-            info=dict(wrong_labels=int(n_wrong), error_rate=n_wrong / N),
-        ))
+        log.append(
+            IterationLog(
+                iteration=epoch,
+                loss=float(loss),
+                active_features=int(np.count_nonzero(avg)),
+                seconds=time.perf_counter() - t_start,
+                n_evaluations=epoch,
+                score=score,
+                info=dict(wrong_labels=int(n_wrong), error_rate=n_wrong / N),
+            )
+        )
         if stop:
             status = "callback"
             break
@@ -780,8 +847,25 @@ def averaged_perceptron(
 
 
 @njit
-def sgd_epoch(order, seq_ptr, item_ptr, attr_ids, attr_vals, y, feat_ptr, feat_label, L,
-              trans_mask, w, lam, t0, t, work, work_t, work_ll):
+def sgd_epoch(
+    order,
+    seq_ptr,
+    item_ptr,
+    attr_ids,
+    attr_vals,
+    y,
+    feat_ptr,
+    feat_label,
+    L,
+    trans_mask,
+    w,
+    lam,
+    t0,
+    t,
+    work,
+    work_t,
+    work_ll,
+):
     """One epoch of L2-regularised SGD with lazy decay; returns ``(loss, t)``.
 
     For each sequence ``s`` in ``order``::
@@ -804,8 +888,23 @@ def sgd_epoch(order, seq_ptr, item_ptr, attr_ids, attr_vals, y, feat_ptr, feat_l
         decay *= 1.0 - eta * lam
         gain = eta / decay
         loss += add_sequence_gradient(
-            order[idx], seq_ptr, item_ptr, attr_ids, attr_vals, y, feat_ptr, feat_label, L,
-            trans_mask, w, decay, -gain, w, work, work_t, work_ll,
+            order[idx],
+            seq_ptr,
+            item_ptr,
+            attr_ids,
+            attr_vals,
+            y,
+            feat_ptr,
+            feat_label,
+            L,
+            trans_mask,
+            w,
+            decay,
+            -gain,
+            w,
+            work,
+            work_t,
+            work_ll,
         )
         t += 1.0
         if decay < 1e-9:
@@ -822,8 +921,21 @@ def _sgd_workspaces(data, L):
     return np.zeros((4, tmax, L)), np.zeros(tmax), np.zeros((4, L, L))
 
 
-def calibrate_eta(data, feat_ptr, feat_label, L, mask, w0, c2, order, eta=0.1, rate=2.0,
-                  samples=1000, candidates=10, max_trials=20):
+def calibrate_eta(
+    data,
+    feat_ptr,
+    feat_label,
+    L,
+    mask,
+    w0,
+    c2,
+    order,
+    eta=0.1,
+    rate=2.0,
+    samples=1000,
+    candidates=10,
+    max_trials=20,
+):
     """Choose the initial learning rate of :func:`sgd_l2` as CRFsuite's calibration does.
 
     On the first ``samples`` sequences of ``order``, starting from ``w0``,
@@ -844,8 +956,21 @@ def calibrate_eta(data, feat_ptr, feat_label, L, mask, w0, c2, order, eta=0.1, r
     init = 0.0
     for s in sample:
         init += add_sequence_gradient(
-            int(s), data.seq_ptr, data.item_ptr, data.attr_ids, data.attr_vals, data.y, feat_ptr,
-            feat_label, L, mask, tmp, 1.0, 0.0, tmp, *ws,
+            int(s),
+            data.seq_ptr,
+            data.item_ptr,
+            data.attr_ids,
+            data.attr_vals,
+            data.y,
+            feat_ptr,
+            feat_label,
+            L,
+            mask,
+            tmp,
+            1.0,
+            0.0,
+            tmp,
+            *ws,
         )
     init += c2 * n / N * vdot(w0, w0)
     best_eta, best_loss = eta, math.inf
@@ -855,9 +980,23 @@ def calibrate_eta(data, feat_ptr, feat_label, L, mask, w0, c2, order, eta=0.1, r
     trials = 1
     while left > 0 or not decreasing:
         w = w0.copy()
-        loss, _t = sgd_epoch(sample, data.seq_ptr, data.item_ptr, data.attr_ids, data.attr_vals,
-                             data.y, feat_ptr, feat_label, L, mask, w, lam,
-                             max(1.0 / (lam * cur), 2.0), 0.0, *ws)
+        loss, _t = sgd_epoch(
+            sample,
+            data.seq_ptr,
+            data.item_ptr,
+            data.attr_ids,
+            data.attr_vals,
+            data.y,
+            feat_ptr,
+            feat_label,
+            L,
+            mask,
+            w,
+            lam,
+            max(1.0 / (lam * cur), 2.0),
+            0.0,
+            *ws,
+        )
         loss += c2 * n / N * vdot(w, w)
         ok = math.isfinite(loss) and loss < init
         if ok:
@@ -909,7 +1048,9 @@ def sgd_l2(
     mask, L, D, w = _prepare(data, feat_ptr, feat_label, n_labels, trans_mask, w0)
     c2 = _nonneg_float("c2", c2)
     if c2 <= 0:
-        raise TrainingError(f"sgd_l2 needs c2 > 0 (its learning rate is 1 / (lambda (t0 + t)), lambda = 2 c2 / N), found {c2}")
+        raise TrainingError(
+            f"sgd_l2 needs c2 > 0 (its learning rate is 1 / (lambda (t0 + t)), lambda = 2 c2 / N), found {c2}"
+        )
     max_iterations = _positive_int("max_iterations", max_iterations)
     period = _positive_int("period", period)
     delta = _nonneg_float("delta", delta)
@@ -922,9 +1063,21 @@ def sgd_l2(
     order = np.arange(S, dtype=np.int64)
     rng.shuffle(order)
     if eta0 is None:
-        eta0 = calibrate_eta(data, feat_ptr, feat_label, L, mask, w, c2, order,
-                             calibration_eta, calibration_rate, calibration_samples,
-                             calibration_candidates, calibration_max_trials)
+        eta0 = calibrate_eta(
+            data,
+            feat_ptr,
+            feat_label,
+            L,
+            mask,
+            w,
+            c2,
+            order,
+            calibration_eta,
+            calibration_rate,
+            calibration_samples,
+            calibration_candidates,
+            calibration_max_trials,
+        )
     else:
         eta0 = _nonneg_float("eta0", eta0)
         if eta0 <= 0:
@@ -939,19 +1092,40 @@ def sgd_l2(
     for epoch in range(1, max_iterations + 1):
         t_start = time.perf_counter()
         rng.shuffle(order)
-        loss, t = sgd_epoch(order, data.seq_ptr, data.item_ptr, data.attr_ids, data.attr_vals,
-                            data.y, feat_ptr, feat_label, L, mask, w, lam, t0, t, *ws)
+        loss, t = sgd_epoch(
+            order,
+            data.seq_ptr,
+            data.item_ptr,
+            data.attr_ids,
+            data.attr_vals,
+            data.y,
+            feat_ptr,
+            feat_label,
+            L,
+            mask,
+            w,
+            lam,
+            t0,
+            t,
+            *ws,
+        )
         loss += c2 * vdot(w, w)
         losses.append(loss)
         if loss < best_loss:
             best_w[:] = w
             best_loss, best_epoch = loss, epoch
         score, stop = run_callback(epoch, w.copy(), loss)
-        log.append(IterationLog(
-            iteration=epoch, loss=loss, active_features=int(np.count_nonzero(w)),
-            seconds=time.perf_counter() - t_start, n_evaluations=epoch, score=score,
-            info=dict(eta=1.0 / (lam * (t0 + t))),
-        ))
+        log.append(
+            IterationLog(
+                iteration=epoch,
+                loss=loss,
+                active_features=int(np.count_nonzero(w)),
+                seconds=time.perf_counter() - t_start,
+                n_evaluations=epoch,
+                score=score,
+                info=dict(eta=1.0 / (lam * (t0 + t))),
+            )
+        )
         if stop:
             status = "callback"
             break
@@ -961,6 +1135,14 @@ def sgd_l2(
         if epoch > period and (losses[epoch - 1 - period] - loss) / loss < delta:
             status = "delta"
             break
-    params = dict(c2=c2, max_iterations=max_iterations, period=period, delta=delta, eta0=eta0,
-                  t0=t0, seed=seed, best_epoch=best_epoch)
+    params = dict(
+        c2=c2,
+        max_iterations=max_iterations,
+        period=period,
+        delta=delta,
+        eta0=eta0,
+        t0=t0,
+        seed=seed,
+        best_epoch=best_epoch,
+    )
     return TrainResult(best_w, log, status, "l2sgd", len(log), params)

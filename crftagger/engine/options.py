@@ -20,16 +20,39 @@ LINESEARCHES = ("MoreThuente", "Backtracking", "StrongBacktracking")
 NUMBA_ALGORITHMS = ("lbfgs", "l2sgd", "ap")
 CRFSUITE_ALGORITHMS = ("lbfgs", "l2sgd", "ap", "pa", "arow")
 ALIASES = {
-    "lbfgs": "lbfgs", "l2sgd": "l2sgd", "ap": "ap", "averaged-perceptron": "ap",
-    "pa": "pa", "passive-aggressive": "pa", "arow": "arow",
+    "lbfgs": "lbfgs",
+    "l2sgd": "l2sgd",
+    "ap": "ap",
+    "averaged-perceptron": "ap",
+    "pa": "pa",
+    "passive-aggressive": "pa",
+    "arow": "arow",
 }
 
 #: Options each algorithm takes (CRFsuite's lists).
 ALGORITHM_OPTIONS = {
-    "lbfgs": ("c1", "c2", "max_iterations", "num_memories", "epsilon", "period", "delta",
-              "linesearch", "max_linesearch"),
-    "l2sgd": ("c2", "max_iterations", "period", "delta", "calibration_eta", "calibration_rate",
-              "calibration_samples", "calibration_candidates", "calibration_max_trials"),
+    "lbfgs": (
+        "c1",
+        "c2",
+        "max_iterations",
+        "num_memories",
+        "epsilon",
+        "period",
+        "delta",
+        "linesearch",
+        "max_linesearch",
+    ),
+    "l2sgd": (
+        "c2",
+        "max_iterations",
+        "period",
+        "delta",
+        "calibration_eta",
+        "calibration_rate",
+        "calibration_samples",
+        "calibration_candidates",
+        "calibration_max_trials",
+    ),
     "ap": ("max_iterations", "epsilon"),
     "pa": ("max_iterations", "epsilon", "pa_type", "c", "error_sensitive", "averaging"),
     "arow": ("max_iterations", "epsilon", "variance", "gamma"),
@@ -72,8 +95,10 @@ def check_algorithm(algorithm, engine: str, order: int = 1) -> str:
     if isinstance(order, bool) or order not in (1, 2):
         raise CRFError(f"order must be 1 or 2, found {order!r}")
     if order == 2 and (engine != "numba" or name != "lbfgs"):
-        raise CRFError(f"order=2 needs engine='numba' and algorithm 'lbfgs', found engine={engine!r}, "
-                       f"algorithm {name!r}")
+        raise CRFError(
+            f"order=2 needs engine='numba' and algorithm 'lbfgs', found engine={engine!r}, "
+            f"algorithm {name!r}"
+        )
     return name
 
 
@@ -96,8 +121,11 @@ def check_options(algorithm: str, given: dict) -> dict:
                 raise CRFError(f"linesearch must be one of {LINESEARCHES}, found {v!r}")
         elif isinstance(v, bool) and name not in _FLAGS:
             raise CRFError(f"{name} must be a number, found {v!r}")
-        elif (not isinstance(v, (bool, int, float, np.integer, np.floating)) or not math.isfinite(v)
-              or v < 0):
+        elif (
+            not isinstance(v, (bool, int, float, np.integer, np.floating))
+            or not math.isfinite(v)
+            or v < 0
+        ):
             raise CRFError(f"{name} must be a finite number >= 0, found {v!r}")
         out[name] = v
     return out
@@ -106,7 +134,11 @@ def check_options(algorithm: str, given: dict) -> dict:
 def check_min_freq(min_freq) -> float:
     if min_freq is None:
         return 0.0
-    if isinstance(min_freq, bool) or not isinstance(min_freq, (int, float)) or not math.isfinite(min_freq):
+    if (
+        isinstance(min_freq, bool)
+        or not isinstance(min_freq, (int, float))
+        or not math.isfinite(min_freq)
+    ):
         raise CRFError(f"min_freq must be a finite number, found {min_freq!r}")
     return float(min_freq)
 

@@ -123,16 +123,20 @@ class PairSpace:
             raise ModelError("the label vocabulary is empty")
         mask = np.ascontiguousarray(pair_mask).ravel()
         if mask.shape != ((L + 1) * L,):
-            raise ModelError(f"pair_mask: expected (L+1)*L = {(L + 1) * L} flags, found shape {np.shape(pair_mask)}")
+            raise ModelError(
+                f"pair_mask: expected (L+1)*L = {(L + 1) * L} flags, found shape {np.shape(pair_mask)}"
+            )
         if not np.all((mask == 0) | (mask == 1)):
             raise ModelError("pair_mask: flags must be 0 or 1")
         mask = mask.astype(np.uint8)
-        if not mask[L * L:].any():
+        if not mask[L * L :].any():
             raise ModelError("pair_mask: no starting pair (BOS, label) is a state")
         states = np.flatnonzero(mask)
         if len(states) > MAX_PAIR_STATES:
-            raise ModelError(f"{len(states)} pair states, more than the {MAX_PAIR_STATES} a second-order "
-                             "model may have (use a first-order model for this label set)")
+            raise ModelError(
+                f"{len(states)} pair states, more than the {MAX_PAIR_STATES} a second-order "
+                "model may have (use a first-order model for this label set)"
+            )
         pair_a, pair_b = states // L, states % L
         state_of = -np.ones((L + 1) * L, dtype=np.int64)
         state_of[states] = np.arange(len(states))
@@ -148,13 +152,23 @@ class PairSpace:
             to.append(np.full(len(xs), s))
             big.append(np.full(len(xs), a * L + b))
             tri.append((xs * L + a) * L + b)
+
         def cat(parts):
             if not parts:
                 return np.zeros(0, dtype=np.int64)
             return np.ascontiguousarray(np.concatenate(parts).astype(np.int64))
 
-        return cls(L, mask, pair_a.astype(np.int64), pair_b.astype(np.int64), state_of,
-                   cat(frm), cat(to), cat(big), cat(tri))
+        return cls(
+            L,
+            mask,
+            pair_a.astype(np.int64),
+            pair_b.astype(np.int64),
+            state_of,
+            cat(frm),
+            cat(to),
+            cat(big),
+            cat(tri),
+        )
 
     @classmethod
     def from_labels(cls, y, seq_ptr, n_labels: int, all_pairs: bool = False) -> PairSpace:
@@ -287,8 +301,9 @@ def pair_viterbi(PE, T, pair_b, edge_from, edge_to, ew, path, delta, back):
 
 
 @njit
-def _pair_expectations(E, T, pair_a, pair_b, bos, edge_from, edge_to, ew, exp_edge,
-                       XE, PE, al, be, sc, U, ge, coef):
+def _pair_expectations(
+    E, T, pair_a, pair_b, bos, edge_from, edge_to, ew, exp_edge, XE, PE, al, be, sc, U, ge, coef
+):
     """Add ``coef`` * the edge marginals of one sequence to ``ge``; label marginals to ``U[:T]``.
 
     Unconstrained lattice (training). Scaled probability space first
@@ -335,7 +350,9 @@ def _pair_expectations(E, T, pair_a, pair_b, bos, edge_from, edge_to, ew, exp_ed
             for s in range(S):
                 be[t, s] = 0.0
             for e in range(nE):
-                be[t, edge_from[e]] += exp_edge[e] * XE[t + 1, pair_b[edge_to[e]]] * be[t + 1, edge_to[e]]
+                be[t, edge_from[e]] += (
+                    exp_edge[e] * XE[t + 1, pair_b[edge_to[e]]] * be[t + 1, edge_to[e]]
+                )
             z = 0.0
             for s in range(S):
                 z += al[t, s] * be[t, s]
@@ -348,7 +365,12 @@ def _pair_expectations(E, T, pair_a, pair_b, bos, edge_from, edge_to, ew, exp_ed
         for t in range(1, T):
             zt = 0.0
             for e in range(nE):
-                zt += al[t - 1, edge_from[e]] * exp_edge[e] * XE[t, pair_b[edge_to[e]]] * be[t, edge_to[e]]
+                zt += (
+                    al[t - 1, edge_from[e]]
+                    * exp_edge[e]
+                    * XE[t, pair_b[edge_to[e]]]
+                    * be[t, edge_to[e]]
+                )
             if not (zt > 0.0 and zt < np.inf):
                 ok = False
                 break
@@ -356,10 +378,21 @@ def _pair_expectations(E, T, pair_a, pair_b, bos, edge_from, edge_to, ew, exp_ed
         for t in range(1, T):
             zt = 0.0
             for e in range(nE):
-                zt += al[t - 1, edge_from[e]] * exp_edge[e] * XE[t, pair_b[edge_to[e]]] * be[t, edge_to[e]]
+                zt += (
+                    al[t - 1, edge_from[e]]
+                    * exp_edge[e]
+                    * XE[t, pair_b[edge_to[e]]]
+                    * be[t, edge_to[e]]
+                )
             f = coef / zt
             for e in range(nE):
-                ge[e] += f * al[t - 1, edge_from[e]] * exp_edge[e] * XE[t, pair_b[edge_to[e]]] * be[t, edge_to[e]]
+                ge[e] += (
+                    f
+                    * al[t - 1, edge_from[e]]
+                    * exp_edge[e]
+                    * XE[t, pair_b[edge_to[e]]]
+                    * be[t, edge_to[e]]
+                )
         for t in range(T):
             for j in range(L):
                 U[t, j] = 0.0
@@ -372,8 +405,11 @@ def _pair_expectations(E, T, pair_a, pair_b, bos, edge_from, edge_to, ew, exp_ed
     # log-space fallback
     for t in range(T):
         for s in range(S):
-            PE[t, s] = E[t, pair_b[s]] if (t > 0 and pair_a[s] != bos) or (t == 0 and pair_a[s] == bos) \
+            PE[t, s] = (
+                E[t, pair_b[s]]
+                if (t > 0 and pair_a[s] != bos) or (t == 0 and pair_a[s] == bos)
                 else NEG_INF
+            )
     log_z = pair_forward_log(PE, T, edge_from, edge_to, ew, al)
     pair_backward_log(PE, T, edge_from, edge_to, ew, be)
     for t in range(1, T):
@@ -392,8 +428,25 @@ def _pair_expectations(E, T, pair_a, pair_b, bos, edge_from, edge_to, ew, exp_ed
 
 
 @njit_parallel
-def nll_grad2(w, seq_ptr, item_ptr, attr_ids, attr_vals, feat_ptr, feat_label, L,
-              pair_a, pair_b, edge_from, edge_to, ew, chunks, chunk_g, chunk_ge, chunk_logz):
+def nll_grad2(
+    w,
+    seq_ptr,
+    item_ptr,
+    attr_ids,
+    attr_vals,
+    feat_ptr,
+    feat_label,
+    L,
+    pair_a,
+    pair_b,
+    edge_from,
+    edge_to,
+    ew,
+    chunks,
+    chunk_g,
+    chunk_ge,
+    chunk_logz,
+):
     """``sum_s log Z(x_s)``; the expected state-feature counts and edge marginals per chunk.
 
     Chunk ``c`` covers the sequences ``chunks[c] .. chunks[c+1]-1`` and owns
@@ -427,8 +480,25 @@ def nll_grad2(w, seq_ptr, item_ptr, attr_ids, attr_vals, feat_ptr, feat_label, L
             if T == 0:
                 continue
             emissions(item_ptr, attr_ids, attr_vals, i0, i1, feat_ptr, feat_label, w, E)
-            lz += _pair_expectations(E, T, pair_a, pair_b, L, edge_from, edge_to, ew, exp_edge,
-                                     XE, PE, al, be, sc, U, ge, 1.0)
+            lz += _pair_expectations(
+                E,
+                T,
+                pair_a,
+                pair_b,
+                L,
+                edge_from,
+                edge_to,
+                ew,
+                exp_edge,
+                XE,
+                PE,
+                al,
+                be,
+                sc,
+                U,
+                ge,
+                1.0,
+            )
             _scatter_state(item_ptr, attr_ids, attr_vals, i0, T, feat_ptr, feat_label, U, 1.0, g)
         chunk_logz[c] = lz
     total = 0.0
@@ -438,8 +508,25 @@ def nll_grad2(w, seq_ptr, item_ptr, attr_ids, attr_vals, feat_ptr, feat_label, L
 
 
 @njit_parallel
-def decode_batch2(seq_ptr, item_ptr, attr_ids, attr_vals, feat_ptr, feat_label, w, L,
-                  pair_b, edge_from, edge_to, ew, first, inner, last, bias, out):
+def decode_batch2(
+    seq_ptr,
+    item_ptr,
+    attr_ids,
+    attr_vals,
+    feat_ptr,
+    feat_label,
+    w,
+    L,
+    pair_b,
+    edge_from,
+    edge_to,
+    ew,
+    first,
+    inner,
+    last,
+    bias,
+    out,
+):
     """Best allowed label sequence of every sequence (``-1`` throughout one without a path).
 
     ``bias float64[L]`` is added to the emission scores of every position.
@@ -469,8 +556,25 @@ def decode_batch2(seq_ptr, item_ptr, attr_ids, attr_vals, feat_ptr, feat_label, 
 
 
 @njit_parallel
-def marginals_batch2(seq_ptr, item_ptr, attr_ids, attr_vals, feat_ptr, feat_label, w, L,
-                     pair_b, edge_from, edge_to, ew, first, inner, last, out, logz):
+def marginals_batch2(
+    seq_ptr,
+    item_ptr,
+    attr_ids,
+    attr_vals,
+    feat_ptr,
+    feat_label,
+    w,
+    L,
+    pair_b,
+    edge_from,
+    edge_to,
+    ew,
+    first,
+    inner,
+    last,
+    out,
+    logz,
+):
     """Label marginals ``out[item, label]`` and ``logz[s]`` of every sequence (log space)."""
     n = seq_ptr.shape[0] - 1
     S = pair_b.shape[0]
@@ -517,15 +621,28 @@ class SecondOrderObjective:
     keeps them at exactly 0.
     """
 
-    def __init__(self, data: AttributeSequences, feat_ptr, feat_label, space: PairSpace, c2: float = 0.0,
-                 n_chunks: int | None = None):
+    def __init__(
+        self,
+        data: AttributeSequences,
+        feat_ptr,
+        feat_label,
+        space: PairSpace,
+        c2: float = 0.0,
+        n_chunks: int | None = None,
+    ):
         c2 = float(c2)
         if not (np.isfinite(c2) and c2 >= 0):
             raise ModelError(f"c2 must be a finite number >= 0, found {c2}")
         if data.y is None:
             raise ModelError("labels are needed (data.y is None)")
         L = space.n_labels
-        self.data, self.feat_ptr, self.feat_label, self.space, self.c2 = data, feat_ptr, feat_label, space, c2
+        self.data, self.feat_ptr, self.feat_label, self.space, self.c2 = (
+            data,
+            feat_ptr,
+            feat_label,
+            space,
+            c2,
+        )
         self.n_labels = L
         self.n_features = K = len(feat_label)
         self.n_params = K + L * L + (L + 1) * L * L
@@ -545,8 +662,9 @@ class SecondOrderObjective:
     def _observed(self) -> np.ndarray:
         d, L, K = self.data, self.n_labels, self.n_features
         obs = np.zeros(self.n_params)
-        first = observed_counts(d.seq_ptr, d.item_ptr, d.attr_ids, d.attr_vals, d.y, self.feat_ptr,
-                                self.feat_label, L)
+        first = observed_counts(
+            d.seq_ptr, d.item_ptr, d.attr_ids, d.attr_vals, d.y, self.feat_ptr, self.feat_label, L
+        )
         obs[: K + L * L] = first
         y = d.y.astype(np.int64)
         pos_in_seq = np.arange(len(y)) - np.repeat(d.seq_ptr[:-1], np.diff(d.seq_ptr))
@@ -559,9 +677,25 @@ class SecondOrderObjective:
         w = check_weights(w, self.n_params)
         d, sp, K, L = self.data, self.space, self.n_features, self.n_labels
         ew = sp.edge_weights(w, K)
-        lz = nll_grad2(w, d.seq_ptr, d.item_ptr, d.attr_ids, d.attr_vals, self.feat_ptr, self.feat_label, L,
-                       sp.pair_a, sp.pair_b, sp.edge_from, sp.edge_to, ew, self.chunks, self._chunk_g,
-                       self._chunk_ge, self._chunk_logz)
+        lz = nll_grad2(
+            w,
+            d.seq_ptr,
+            d.item_ptr,
+            d.attr_ids,
+            d.attr_vals,
+            self.feat_ptr,
+            self.feat_label,
+            L,
+            sp.pair_a,
+            sp.pair_b,
+            sp.edge_from,
+            sp.edge_to,
+            ew,
+            self.chunks,
+            self._chunk_g,
+            self._chunk_ge,
+            self._chunk_logz,
+        )
         grad = np.zeros(self.n_params)
         for c in range(len(self._chunk_g)):  # chunk order: independent of the threads
             grad[:K] += self._chunk_g[c]
@@ -592,8 +726,15 @@ class SecondOrderCRF(LinearChainCRF):
     MASK_BLOCK = "pair_mask"
     order = 2
 
-    def __init__(self, labels: Vocabulary, attributes: Vocabulary, feat_ptr=None, feat_label=None, w=None,
-                 pair_mask=None):
+    def __init__(
+        self,
+        labels: Vocabulary,
+        attributes: Vocabulary,
+        feat_ptr=None,
+        feat_label=None,
+        w=None,
+        pair_mask=None,
+    ):
         self.space = None
         self.pair_mask = None
         super().__init__(labels, attributes, feat_ptr, feat_label, w, pair_mask)
@@ -603,19 +744,28 @@ class SecondOrderCRF(LinearChainCRF):
         if L < 1:
             raise ModelError("the label vocabulary is empty")
         space = PairSpace.from_mask(pair_mask, L)
-        feat_ptr, feat_label, trans_mask = _check_index_arrays(feat_ptr, feat_label, space.bigram_mask, A, L)
+        feat_ptr, feat_label, trans_mask = _check_index_arrays(
+            feat_ptr, feat_label, space.bigram_mask, A, L
+        )
         w = np.ascontiguousarray(w, dtype=np.float64)
         K = len(feat_label)
         D = K + L * L + (L + 1) * L * L
         if w.shape != (D,):
-            raise ModelError(f"w: expected float64[K + L*L + (L+1)*L*L] = [{D}], found shape {w.shape}")
+            raise ModelError(
+                f"w: expected float64[K + L*L + (L+1)*L*L] = [{D}], found shape {w.shape}"
+            )
         if not np.all(np.isfinite(w)):
             bad = int(np.flatnonzero(~np.isfinite(w))[0])
             raise ModelError(f"w[{bad}] is {w[bad]}; weights must be finite")
         active = np.concatenate([space.bigram_mask, space.trigram_mask])
         if np.any(w[K:][active == 0] != 0):
             raise ModelError("transition weights outside the pair states must be 0")
-        self.feat_ptr, self.feat_label, self.w, self.trans_mask = feat_ptr, feat_label, w, trans_mask
+        self.feat_ptr, self.feat_label, self.w, self.trans_mask = (
+            feat_ptr,
+            feat_label,
+            w,
+            trans_mask,
+        )
         self.pair_mask, self.space = space.pair_mask, space
 
     @property
@@ -628,14 +778,14 @@ class SecondOrderCRF(LinearChainCRF):
         """Bigram weights ``B``, float64[L, L] ``[previous, current]`` (a view of ``w``)."""
         self._require_fitted()
         L, K = self.n_labels, len(self.feat_label)
-        return self.w[K:K + L * L].reshape(L, L)
+        return self.w[K : K + L * L].reshape(L, L)
 
     @property
     def trigram_weights(self) -> np.ndarray:
         """Trigram weights ``G``, float64[L+1, L, L] ``[prev2 (L = BOS), prev, cur]`` (a view of ``w``)."""
         self._require_fitted()
         L, K = self.n_labels, len(self.feat_label)
-        return self.w[K + L * L:].reshape(L + 1, L, L)
+        return self.w[K + L * L :].reshape(L + 1, L, L)
 
     @property
     def trigram_features_(self) -> dict[tuple[str | None, str, str], float]:
@@ -655,12 +805,16 @@ class SecondOrderCRF(LinearChainCRF):
 
     def _train(self, train, algorithm, data, index, w0, params, callback, options):
         if algorithm != "lbfgs":
-            raise ModelError(f"second-order models train with algorithm 'lbfgs' only, not {algorithm!r}")
-        space = PairSpace.from_labels(data.y, data.seq_ptr, self.n_labels,
-                                      all_pairs=bool(self._all_possible_transitions))
+            raise ModelError(
+                f"second-order models train with algorithm 'lbfgs' only, not {algorithm!r}"
+            )
+        space = PairSpace.from_labels(
+            data.y, data.seq_ptr, self.n_labels, all_pairs=bool(self._all_possible_transitions)
+        )
         params = dict(params)
-        objective = SecondOrderObjective(data, index.feat_ptr, index.feat_label, space,
-                                         c2=params.pop("c2", 1.0))
+        objective = SecondOrderObjective(
+            data, index.feat_ptr, index.feat_label, space, c2=params.pop("c2", 1.0)
+        )
         self._pending_space = space
         return train.lbfgs(objective, w0, callback=callback, **params, **options)
 
@@ -679,7 +833,9 @@ class SecondOrderCRF(LinearChainCRF):
         default the states are the pairs seen in ``data``.
         """
         if algorithm != "lbfgs":
-            raise ModelError(f"second-order models train with algorithm 'lbfgs' only, not {algorithm!r}")
+            raise ModelError(
+                f"second-order models train with algorithm 'lbfgs' only, not {algorithm!r}"
+            )
         if kwargs.get("warm_start") and self.fitted:
             raise ModelError("warm_start is not available for second-order models")
         self._all_possible_transitions = kwargs.get("all_possible_transitions", False)
@@ -688,12 +844,16 @@ class SecondOrderCRF(LinearChainCRF):
         return self
 
     def reindexed(self, labels, attributes, index):
-        raise ModelError("a second-order model cannot be re-indexed onto a first-order feature index")
+        raise ModelError(
+            "a second-order model cannot be re-indexed onto a first-order feature index"
+        )
 
     def _replace_state_features(self, attributes, feat_ptr, feat_label, state_w):
         K = self.n_state_features
         w = np.concatenate([state_w, self.w[K:]])
-        return SecondOrderCRF(self.labels, attributes, feat_ptr, feat_label, w, self.pair_mask.copy())
+        return SecondOrderCRF(
+            self.labels, attributes, feat_ptr, feat_label, w, self.pair_mask.copy()
+        )
 
     # ------------------------------------------------------------------ files
     def arrays(self) -> dict:
@@ -701,16 +861,17 @@ class SecondOrderCRF(LinearChainCRF):
         out["pair_mask"] = self.pair_mask
         return out
 
-
     # ------------------------------------------------------------------ inference
     def _masks(self, constraints=None):
         if constraints is None:
             return self.space.open_masks()
-        return self.space.state_masks(constraints.allowed_trans, constraints.allowed_start,
-                                      constraints.allowed_end)
+        return self.space.state_masks(
+            constraints.allowed_trans, constraints.allowed_start, constraints.allowed_end
+        )
 
-    def decode(self, data: AttributeSequences, constraints=None, threads: int | None = None,
-               bias=None) -> np.ndarray:
+    def decode(
+        self, data: AttributeSequences, constraints=None, threads: int | None = None, bias=None
+    ) -> np.ndarray:
         """Best (allowed) labels of every item, int32[N]; ``-1`` throughout a sequence without a path.
 
         ``bias float64[L]`` is added to the emission scores of every position.
@@ -723,9 +884,25 @@ class SecondOrderCRF(LinearChainCRF):
             first, inner, last = self._masks(constraints)
             ew = self.space.edge_weights(self.w, self.n_state_features)
             with numba_threads(threads):
-                decode_batch2(data.seq_ptr, data.item_ptr, data.attr_ids, data.attr_vals, self.feat_ptr,
-                              self.feat_label, self.w, self.n_labels, self.space.pair_b,
-                              self.space.edge_from, self.space.edge_to, ew, first, inner, last, bias, out)
+                decode_batch2(
+                    data.seq_ptr,
+                    data.item_ptr,
+                    data.attr_ids,
+                    data.attr_vals,
+                    self.feat_ptr,
+                    self.feat_label,
+                    self.w,
+                    self.n_labels,
+                    self.space.pair_b,
+                    self.space.edge_from,
+                    self.space.edge_to,
+                    ew,
+                    first,
+                    inner,
+                    last,
+                    bias,
+                    out,
+                )
         return out
 
     def decode_with(self, w, data, constraints=None, out=None) -> np.ndarray:
@@ -740,12 +917,29 @@ class SecondOrderCRF(LinearChainCRF):
             if constraints is None:
                 first, inner, last = space.open_masks()
             else:
-                first, inner, last = space.state_masks(constraints.allowed_trans, constraints.allowed_start,
-                                                       constraints.allowed_end)
+                first, inner, last = space.state_masks(
+                    constraints.allowed_trans, constraints.allowed_start, constraints.allowed_end
+                )
             ew = space.edge_weights(w, self.index.n_state_features)
-            decode_batch2(data.seq_ptr, data.item_ptr, data.attr_ids, data.attr_vals, self.index.feat_ptr,
-                          self.index.feat_label, w, self.n_labels, space.pair_b, space.edge_from,
-                          space.edge_to, ew, first, inner, last, np.zeros(self.n_labels), out)
+            decode_batch2(
+                data.seq_ptr,
+                data.item_ptr,
+                data.attr_ids,
+                data.attr_vals,
+                self.index.feat_ptr,
+                self.index.feat_label,
+                w,
+                self.n_labels,
+                space.pair_b,
+                space.edge_from,
+                space.edge_to,
+                ew,
+                first,
+                inner,
+                last,
+                np.zeros(self.n_labels),
+                out,
+            )
         return out
 
     def predict(self, data: AttributeSequences, threads: int | None = None) -> np.ndarray:
@@ -761,9 +955,25 @@ class SecondOrderCRF(LinearChainCRF):
             first, inner, last = self._masks(None)
             ew = self.space.edge_weights(self.w, self.n_state_features)
             with numba_threads(threads):
-                marginals_batch2(data.seq_ptr, data.item_ptr, data.attr_ids, data.attr_vals, self.feat_ptr,
-                                 self.feat_label, self.w, self.n_labels, self.space.pair_b,
-                                 self.space.edge_from, self.space.edge_to, ew, first, inner, last, out, logz)
+                marginals_batch2(
+                    data.seq_ptr,
+                    data.item_ptr,
+                    data.attr_ids,
+                    data.attr_vals,
+                    self.feat_ptr,
+                    self.feat_label,
+                    self.w,
+                    self.n_labels,
+                    self.space.pair_b,
+                    self.space.edge_from,
+                    self.space.edge_to,
+                    ew,
+                    first,
+                    inner,
+                    last,
+                    out,
+                    logz,
+                )
         return out, logz
 
     def predict_marginals(self, data: AttributeSequences, threads: int | None = None) -> np.ndarray:
@@ -815,12 +1025,15 @@ def pair_constraints(space: PairSpace, constraints):
 
     L, S = space.n_labels, space.n_states
     b = space.pair_b
-    first, inner, last = space.state_masks(constraints.allowed_trans, constraints.allowed_start,
-                                           constraints.allowed_end)
+    first, inner, last = space.state_masks(
+        constraints.allowed_trans, constraints.allowed_start, constraints.allowed_end
+    )
     trans = np.zeros((S, S), dtype=np.uint8)
     trans[space.edge_from, space.edge_to] = inner[space.edge_to]
-    names = tuple(("<s>" if a == L else constraints.labels[a]) + ">" + constraints.labels[c]
-                  for a, c in zip(space.pair_a.tolist(), b.tolist(), strict=True))
+    names = tuple(
+        ("<s>" if a == L else constraints.labels[a]) + ">" + constraints.labels[c]
+        for a, c in zip(space.pair_a.tolist(), b.tolist(), strict=True)
+    )
     return Constraints(
         labels=names,
         scheme=constraints.scheme,
@@ -938,5 +1151,11 @@ def model_class(order: int):
     return model.model_class(model.model_kind(order))
 
 
-__all__ = ["PairSpace", "SecondOrderCRF", "SecondOrderObjective", "PairLattice", "model_class",
-           "MAX_PAIR_STATES"]
+__all__ = [
+    "PairSpace",
+    "SecondOrderCRF",
+    "SecondOrderObjective",
+    "PairLattice",
+    "model_class",
+    "MAX_PAIR_STATES",
+]

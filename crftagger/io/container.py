@@ -81,9 +81,17 @@ _MAX_HEADER = 1 << 31
 ALLOWED_DTYPES = frozenset(
     np.dtype(t).newbyteorder("<").str
     for t in (
-        np.bool_, np.int8, np.int16, np.int32, np.int64,
-        np.uint8, np.uint16, np.uint32, np.uint64,
-        np.float32, np.float64,
+        np.bool_,
+        np.int8,
+        np.int16,
+        np.int32,
+        np.int64,
+        np.uint8,
+        np.uint16,
+        np.uint32,
+        np.uint64,
+        np.float32,
+        np.float64,
     )
 )
 
@@ -216,8 +224,13 @@ def save(
             add_block({"name": name, "kind": "strings", "role": "blob", **extra}, parts[0])
             if len(parts) == 2:
                 add_block(
-                    {"name": name, "kind": "strings", "role": "offsets", "dtype": "<i8",
-                     "shape": [len(value) + 1]},
+                    {
+                        "name": name,
+                        "kind": "strings",
+                        "role": "offsets",
+                        "dtype": "<i8",
+                        "shape": [len(value) + 1],
+                    },
                     parts[1],
                 )
             continue
@@ -326,14 +339,20 @@ def _read_preamble_and_header(path: Path, f) -> tuple[dict, int, int]:
     f.seek(0)
     raw = f.read(_PREAMBLE.size)
     if len(raw) < _PREAMBLE.size:
-        raise _fail(path, "file too short for a model file", f"{size} bytes",
-                    f"at least {_PREAMBLE.size} bytes")
+        raise _fail(
+            path,
+            "file too short for a model file",
+            f"{size} bytes",
+            f"at least {_PREAMBLE.size} bytes",
+        )
     sig, version, reserved, hlen = _PREAMBLE.unpack(raw)
     if sig != SIGNATURE:
         raise _fail(path, "signature", repr(sig), f"{SIGNATURE!r} (not a crftagger model file)")
     if version > FORMAT_VERSION:
         raise _fail(
-            path, "format version", version,
+            path,
+            "format version",
+            version,
             f"at most {FORMAT_VERSION}: the file was written by a newer crftagger; upgrade "
             f"crftagger (this is {__version__}) to read it",
         )
@@ -342,23 +361,37 @@ def _read_preamble_and_header(path: Path, f) -> tuple[dict, int, int]:
     if reserved != 0:
         raise _fail(path, "reserved preamble field", reserved, 0)
     if hlen > min(_MAX_HEADER, size - _PREAMBLE.size):
-        raise _fail(path, "header length", f"{hlen} bytes (file has {size} bytes)",
-                    f"at most {size - _PREAMBLE.size} bytes (is the file truncated?)")
+        raise _fail(
+            path,
+            "header length",
+            f"{hlen} bytes (file has {size} bytes)",
+            f"at most {size - _PREAMBLE.size} bytes (is the file truncated?)",
+        )
     head = f.read(hlen)
     try:
         meta = json.loads(head.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise _fail(path, "JSON header", f"unreadable JSON ({exc})", "a valid JSON header") from None
+        raise _fail(
+            path, "JSON header", f"unreadable JSON ({exc})", "a valid JSON header"
+        ) from None
     if not isinstance(meta, dict):
         raise _fail(path, "JSON header", type(meta).__name__, "a JSON object")
     if _canonical(meta) != head:
-        raise _fail(path, "JSON header", "a non-canonical serialisation (edited or corrupted)",
-                    "the canonical form written by crftagger")
+        raise _fail(
+            path,
+            "JSON header",
+            "a non-canonical serialisation (edited or corrupted)",
+            "the canonical form written by crftagger",
+        )
     if meta.get("magic") != MAGIC:
         raise _fail(path, "header magic", repr(meta.get("magic")), repr(MAGIC))
     if meta.get("format_version") != version:
-        raise _fail(path, "header format_version", repr(meta.get("format_version")),
-                    f"{version} as in the preamble")
+        raise _fail(
+            path,
+            "header format_version",
+            repr(meta.get("format_version")),
+            f"{version} as in the preamble",
+        )
     stored = meta.pop("header_sha256", None)
     actual = hashlib.sha256(_canonical(meta)).hexdigest()
     if stored != actual:
@@ -389,11 +422,19 @@ def _check_blocks(path: Path, meta: dict, payload_nbytes: int) -> list[dict]:
         if not (type(off) is int and type(nb) is int and off >= 0 and nb >= 0):
             raise _fail(path, f"{where} offset/nbytes", f"{off!r}/{nb!r}", "non-negative integers")
         if off % ALIGN or off < end:
-            raise _fail(path, f"{where} offset", off,
-                        f"a multiple of {ALIGN} at or after {end} (end of the previous block)")
+            raise _fail(
+                path,
+                f"{where} offset",
+                off,
+                f"a multiple of {ALIGN} at or after {end} (end of the previous block)",
+            )
         if off + nb > payload_nbytes:
-            raise _fail(path, f"{where} extent", f"bytes {off}..{off + nb}",
-                        f"within the {payload_nbytes}-byte payload")
+            raise _fail(
+                path,
+                f"{where} extent",
+                f"bytes {off}..{off + nb}",
+                f"within the {payload_nbytes}-byte payload",
+            )
         end = off + nb
         role = b.get("role")
         if not (kind == "strings" and role == "offsets"):  # offsets share their blob's name
@@ -408,15 +449,28 @@ def _check_blocks(path: Path, meta: dict, payload_nbytes: int) -> list[dict]:
                 raise _fail(path, f"{where} shape", repr(shape), "a list of non-negative integers")
             want = math.prod(shape) * np.dtype(dtype).itemsize
             if want != nb:
-                raise _fail(path, f"{where} size", f"{nb} bytes",
-                            f"{want} bytes for dtype {dtype} and shape {shape}")
+                raise _fail(
+                    path,
+                    f"{where} size",
+                    f"{nb} bytes",
+                    f"{want} bytes for dtype {dtype} and shape {shape}",
+                )
             if kind == "strings":
                 prev = blocks[i - 1] if i else {}
-                if dtype != "<i8" or len(shape) != 1 or prev.get("name") != name or \
-                        prev.get("role") != "blob" or prev.get("layout") != "offsets" or \
-                        shape[0] != prev.get("count", -2) + 1:
-                    raise _fail(path, f"{where} offsets", f"dtype {dtype} shape {shape}",
-                                "int64[count + 1] right after an 'offsets'-layout blob")
+                if (
+                    dtype != "<i8"
+                    or len(shape) != 1
+                    or prev.get("name") != name
+                    or prev.get("role") != "blob"
+                    or prev.get("layout") != "offsets"
+                    or shape[0] != prev.get("count", -2) + 1
+                ):
+                    raise _fail(
+                        path,
+                        f"{where} offsets",
+                        f"dtype {dtype} shape {shape}",
+                        "int64[count + 1] right after an 'offsets'-layout blob",
+                    )
         elif kind == "strings" and role == "blob":
             layout, count = b.get("layout"), b.get("count")
             if layout not in ("nul-joined", "offsets"):
@@ -425,13 +479,24 @@ def _check_blocks(path: Path, meta: dict, payload_nbytes: int) -> list[dict]:
                 raise _fail(path, f"{where} count", repr(count), "a non-negative integer")
             if layout == "offsets":
                 nxt = blocks[i + 1] if i + 1 < len(blocks) else {}
-                if not (isinstance(nxt, dict) and nxt.get("name") == name
-                        and nxt.get("role") == "offsets"):
-                    raise _fail(path, where, "an 'offsets' blob without its offsets block",
-                                "the offsets block right after it")
+                if not (
+                    isinstance(nxt, dict)
+                    and nxt.get("name") == name
+                    and nxt.get("role") == "offsets"
+                ):
+                    raise _fail(
+                        path,
+                        where,
+                        "an 'offsets' blob without its offsets block",
+                        "the offsets block right after it",
+                    )
         else:
-            raise _fail(path, f"{where} kind/role", f"{kind!r}/{role!r}",
-                        "'array', or 'strings' with role 'blob' or 'offsets'")
+            raise _fail(
+                path,
+                f"{where} kind/role",
+                f"{kind!r}/{role!r}",
+                "'array', or 'strings' with role 'blob' or 'offsets'",
+            )
     return blocks
 
 
@@ -448,13 +513,20 @@ def _decode_strings(path: Path, b: dict, blob: memoryview, offsets: np.ndarray |
             return items
         o = offsets
         if o[0] != 0 or o[-1] != len(blob) or (len(o) > 1 and np.any(np.diff(o) < 0)):
-            raise _fail(path, f"{where} offsets", f"{o[0]}..{o[-1]} (or decreasing)",
-                        f"non-decreasing from 0 to {len(blob)}")
+            raise _fail(
+                path,
+                f"{where} offsets",
+                f"{o[0]}..{o[-1]} (or decreasing)",
+                f"non-decreasing from 0 to {len(blob)}",
+            )
         ol = o.tolist()
-        return [str(blob[a:e], "utf-8", "surrogatepass") for a, e in zip(ol[:-1], ol[1:], strict=True)]
+        return [
+            str(blob[a:e], "utf-8", "surrogatepass") for a, e in zip(ol[:-1], ol[1:], strict=True)
+        ]
     except UnicodeDecodeError as exc:
-        raise _fail(path, where, f"invalid UTF-8 ({exc.reason} at byte {exc.start})",
-                    "UTF-8 text") from None
+        raise _fail(
+            path, where, f"invalid UTF-8 ({exc.reason} at byte {exc.start})", "UTF-8 text"
+        ) from None
 
 
 def read_header(path: str | os.PathLike) -> dict:
@@ -510,38 +582,46 @@ def _load_from(f, path) -> tuple[dict[str, np.ndarray | list[str]], dict]:
     if type(nbytes) is not int or nbytes < 0:
         raise _fail(path, "payload_nbytes", repr(nbytes), "a non-negative integer")
     if size != start + nbytes:
-        raise _fail(path, "file size", f"{size} bytes",
-                    f"{start + nbytes} bytes (header + payload)"
-                    + (": the file is truncated" if size < start + nbytes else ""))
+        raise _fail(
+            path,
+            "file size",
+            f"{size} bytes",
+            f"{start + nbytes} bytes (header + payload)"
+            + (": the file is truncated" if size < start + nbytes else ""),
+        )
     blocks = _check_blocks(path, meta, nbytes)
     # Blocks sit at multiples of 64 in the payload; start the payload on a
     # 64-byte boundary in memory too, so every array is 64-byte aligned.
     raw = np.empty(nbytes + ALIGN, dtype=np.uint8)
     shift = _pad(raw.ctypes.data)
-    payload = raw[shift: shift + nbytes]
+    payload = raw[shift : shift + nbytes]
     got = f.readinto(memoryview(payload)) if nbytes else 0
     if got != nbytes:
         raise _fail(path, "payload", f"{got} bytes", f"{nbytes} bytes")
     digest = hashlib.sha256(payload).hexdigest()
     if digest != meta.get("payload_sha256"):
-        raise _fail(path, "payload checksum", repr(meta.get("payload_sha256")),
-                    f"{digest!r}: the data are corrupted")
+        raise _fail(
+            path,
+            "payload checksum",
+            repr(meta.get("payload_sha256")),
+            f"{digest!r}: the data are corrupted",
+        )
     fields = meta.get("fields")
     if not isinstance(fields, dict):
         raise _fail(path, "header 'fields'", type(fields).__name__, "an object")
     mv = memoryview(payload)
     out: dict[str, np.ndarray | list[str]] = {}
     for i, b in enumerate(blocks):
-        sl = payload[b["offset"]: b["offset"] + b["nbytes"]]
+        sl = payload[b["offset"] : b["offset"] + b["nbytes"]]
         if b["kind"] == "array":
             out[b["name"]] = sl.view(np.dtype(b["dtype"])).reshape(b["shape"])
         elif b["role"] == "blob":
             offsets = None
             if b["layout"] == "offsets":
                 nb = blocks[i + 1]
-                offsets = payload[nb["offset"]: nb["offset"] + nb["nbytes"]].view("<i8")
+                offsets = payload[nb["offset"] : nb["offset"] + nb["nbytes"]].view("<i8")
             out[b["name"]] = _decode_strings(
-                path, b, mv[b["offset"]: b["offset"] + b["nbytes"]], offsets
+                path, b, mv[b["offset"] : b["offset"] + b["nbytes"]], offsets
             )
     return out, fields
 
@@ -560,8 +640,14 @@ def dump_text(path: str | os.PathLike, out: str | os.PathLike) -> Path:
     """
     arrays, fields = load(path)
     meta = read_header(path)
-    lines = [_TEXT_SIGNATURE, json.dumps({"format_version": meta["format_version"],
-                                          "fields": fields}, sort_keys=True, ensure_ascii=False)]
+    lines = [
+        _TEXT_SIGNATURE,
+        json.dumps(
+            {"format_version": meta["format_version"], "fields": fields},
+            sort_keys=True,
+            ensure_ascii=False,
+        ),
+    ]
     for name, value in arrays.items():
         if isinstance(value, list):
             lines.append(f"@strings {json.dumps(name)} {len(value)}")
@@ -594,8 +680,10 @@ def load_text(path: str | os.PathLike) -> tuple[dict[str, np.ndarray | list[str]
         head = json.loads(lines[1])
         fields = head["fields"]
     except (IndexError, KeyError, json.JSONDecodeError) as exc:
-        raise ModelFileError(f"{path}, line 2: found an unreadable header ({exc}), "
-                             "expected a JSON object with 'fields'") from None
+        raise ModelFileError(
+            f"{path}, line 2: found an unreadable header ({exc}), "
+            "expected a JSON object with 'fields'"
+        ) from None
     arrays: dict[str, np.ndarray | list[str]] = {}
     i = 2
     while i < len(lines):
@@ -604,7 +692,7 @@ def load_text(path: str | os.PathLike) -> tuple[dict[str, np.ndarray | list[str]
         try:
             if parts[0] == "@strings" and len(parts) == 3:
                 name, n = json.loads(parts[1]), int(parts[2])
-                values = [json.loads(s) for s in lines[i + 1: i + 1 + n]]
+                values = [json.loads(s) for s in lines[i + 1 : i + 1 + n]]
                 if len(values) != n or not all(isinstance(v, str) for v in values):
                     raise ValueError(f"{len(values)} strings, expected {n}")
                 arrays[name] = values
@@ -614,7 +702,7 @@ def load_text(path: str | os.PathLike) -> tuple[dict[str, np.ndarray | list[str]
                     raise ValueError(f"dtype {dtype!r}, expected one of {sorted(ALLOWED_DTYPES)}")
                 dims = parts[3].strip("[]")
                 shape = tuple(int(d) for d in dims.split(",")) if dims else ()
-                body = lines[i + 1: i + 1 + n]
+                body = lines[i + 1 : i + 1 + n]
                 if len(body) != n or math.prod(shape) != n:
                     raise ValueError(f"{len(body)} values for shape {list(shape)}, expected {n}")
                 dt = np.dtype(dtype)

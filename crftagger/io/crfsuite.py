@@ -103,31 +103,43 @@ class CRFsuiteModel:
 def _read_cqdb(buf: bytes, off: int, expected: int, what: str, path: str) -> list[str]:
     """Strings of a CQDB database at byte offset ``off``, in id order."""
     if off + _CQDB_HEADER.size > len(buf):
-        raise CRFsuiteModelError(f"{path}: {what} database offset {off} lies beyond the file ({len(buf)} bytes)")
+        raise CRFsuiteModelError(
+            f"{path}: {what} database offset {off} lies beyond the file ({len(buf)} bytes)"
+        )
     magic, size, _flag, _byteorder, n, bwd_off = _CQDB_HEADER.unpack_from(buf, off)
     if magic != b"CQDB":
-        raise CRFsuiteModelError(f"{path}: {what} database at offset {off}: found magic {magic!r}, expected b'CQDB'")
+        raise CRFsuiteModelError(
+            f"{path}: {what} database at offset {off}: found magic {magic!r}, expected b'CQDB'"
+        )
     if n != expected:
-        raise CRFsuiteModelError(f"{path}: {what} database holds {n} strings, the header says {expected}")
+        raise CRFsuiteModelError(
+            f"{path}: {what} database holds {n} strings, the header says {expected}"
+        )
     end = off + size
     if end > len(buf) or off + bwd_off + 4 * n > end:
-        raise CRFsuiteModelError(f"{path}: {what} database (offset {off}, size {size}) is truncated")
+        raise CRFsuiteModelError(
+            f"{path}: {what} database (offset {off}, size {size}) is truncated"
+        )
     ptrs = np.frombuffer(buf, dtype="<u4", count=n, offset=off + bwd_off)
     out: list[str] = []
     for i, p in enumerate(ptrs.tolist()):
         rec = off + p
         if rec + 8 > end:
-            raise CRFsuiteModelError(f"{path}: {what} #{i}: record offset {p} lies outside the database")
+            raise CRFsuiteModelError(
+                f"{path}: {what} #{i}: record offset {p} lies outside the database"
+            )
         kid, ksize = struct.unpack_from("<iI", buf, rec)
         if kid != i or ksize < 1 or rec + 8 + ksize > end:
             raise CRFsuiteModelError(
                 f"{path}: {what} #{i}: malformed record (id {kid}, length {ksize}) at offset {rec}"
             )
-        raw = buf[rec + 8: rec + 8 + ksize - 1]
+        raw = buf[rec + 8 : rec + 8 + ksize - 1]
         try:
             out.append(raw.decode("utf-8"))
         except UnicodeDecodeError as exc:
-            raise CRFsuiteModelError(f"{path}: {what} #{i} is not valid UTF-8: {raw[:40]!r}") from exc
+            raise CRFsuiteModelError(
+                f"{path}: {what} #{i} is not valid UTF-8: {raw[:40]!r}"
+            ) from exc
     return out
 
 
@@ -136,11 +148,27 @@ def read_crfsuite_model(path: str | os.PathLike) -> CRFsuiteModel:
     path = str(path)
     buf = Path(path).read_bytes()
     if len(buf) < _HEADER.size:
-        raise CRFsuiteModelError(f"{path}: {len(buf)} bytes, too short for a CRFsuite model (header is 48 bytes)")
-    (magic, size, mtype, version, _nf, n_labels, n_attrs,
-     off_feat, off_labels, off_attrs, _off_lref, _off_aref) = _HEADER.unpack_from(buf, 0)
+        raise CRFsuiteModelError(
+            f"{path}: {len(buf)} bytes, too short for a CRFsuite model (header is 48 bytes)"
+        )
+    (
+        magic,
+        size,
+        mtype,
+        version,
+        _nf,
+        n_labels,
+        n_attrs,
+        off_feat,
+        off_labels,
+        off_attrs,
+        _off_lref,
+        _off_aref,
+    ) = _HEADER.unpack_from(buf, 0)
     if magic != MAGIC:
-        raise CRFsuiteModelError(f"{path}: found magic {magic!r}, expected {MAGIC!r} (not a CRFsuite model)")
+        raise CRFsuiteModelError(
+            f"{path}: found magic {magic!r}, expected {MAGIC!r} (not a CRFsuite model)"
+        )
     if mtype != MODEL_TYPE or version != VERSION:
         raise CRFsuiteModelError(
             f"{path}: model type {mtype!r} version {version}, expected {MODEL_TYPE!r} version {VERSION}"
@@ -151,7 +179,9 @@ def read_crfsuite_model(path: str | os.PathLike) -> CRFsuiteModel:
         raise CRFsuiteModelError(f"{path}: feature chunk offset {off_feat} lies beyond the file")
     chunk, csize, n_feat = struct.unpack_from("<4sII", buf, off_feat)
     if chunk != b"FEAT":
-        raise CRFsuiteModelError(f"{path}: feature chunk at offset {off_feat}: found {chunk!r}, expected b'FEAT'")
+        raise CRFsuiteModelError(
+            f"{path}: feature chunk at offset {off_feat}: found {chunk!r}, expected b'FEAT'"
+        )
     if 12 + n_feat * _FEATURE.itemsize > csize or off_feat + csize > len(buf):
         raise CRFsuiteModelError(f"{path}: feature chunk of {n_feat} features is truncated")
     feats = np.frombuffer(buf, dtype=_FEATURE, count=n_feat, offset=off_feat + 12)
@@ -163,7 +193,9 @@ def read_crfsuite_model(path: str | os.PathLike) -> CRFsuiteModel:
     weight = feats["weight"].astype(np.float64)
     if np.any((ftype != STATE) & (ftype != TRANSITION)):
         k = int(np.flatnonzero((ftype != STATE) & (ftype != TRANSITION))[0])
-        raise CRFsuiteModelError(f"{path}: feature #{k} has type {ftype[k]}, expected 0 (state) or 1 (transition)")
+        raise CRFsuiteModelError(
+            f"{path}: feature #{k} has type {ftype[k]}, expected 0 (state) or 1 (transition)"
+        )
     src_limit = np.where(ftype == STATE, n_attrs, n_labels)
     bad = (src >= src_limit) | (dst >= n_labels)
     if bad.any():
