@@ -59,6 +59,9 @@ class FeatureIndex:
     trans_mask: np.ndarray
     state_freq: np.ndarray
     trans_freq: np.ndarray
+    #: The label-pair states of a second-order training (a
+    #: :class:`~crftagger.engine.second_order.PairSpace`); None for first order.
+    pairs: object | None = None
 
     @property
     def n_attributes(self) -> int:
@@ -292,6 +295,8 @@ class LinearChainCRF:
 
     #: Markov order of the label chain (2 for :class:`~crftagger.engine.second_order.SecondOrderCRF`).
     order = 1
+    #: The trainers this model takes.
+    TRAINERS: tuple[str, ...] = NUMBA_ALGORITHMS
 
     def __init__(
         self,
@@ -464,6 +469,13 @@ class LinearChainCRF:
 
         if algorithm not in _TRAINER_NAMES or not hasattr(_train, _TRAINER_NAMES[algorithm]):
             raise ModelError(f"unknown algorithm {algorithm!r}; expected one of {ALGORITHMS}")
+        if algorithm not in self.TRAINERS:
+            raise ModelError(
+                f"order-{self.order} models train with algorithm {' or '.join(map(repr, self.TRAINERS))} "
+                f"only, not {algorithm!r}"
+            )
+        if warm_start and self.fitted and self.order != 1:
+            raise ModelError("warm_start is not available for second-order models")
         given = dict(
             c1=c1,
             c2=c2,
@@ -501,7 +513,17 @@ class LinearChainCRF:
         self.index = index
         start, cpu_start = time.perf_counter(), time.process_time()
         with numba_threads(threads):
-            result = self._train(_train, algorithm, data, index, w0, given, callback, options)
+            result = self._train(
+                _train,
+                algorithm,
+                data,
+                index,
+                w0,
+                given,
+                callback,
+                options,
+                all_pairs=bool(all_possible_transitions),
+            )
         self.training_seconds = time.perf_counter() - start
         #: CPU seconds of the trainer, all threads (CRFsuite times itself with clock()).
         self.training_cpu_seconds = time.process_time() - cpu_start
@@ -515,10 +537,11 @@ class LinearChainCRF:
             all_possible_states=bool(all_possible_states),
             all_possible_transitions=bool(all_possible_transitions),
             min_freq=float(min_freq),
+            order=self.order,
         )
         return self
 
-    def _train(self, train, algorithm, data, index, w0, params, callback, options):
+    def _train(self, train, algorithm, data, index, w0, params, callback, options, all_pairs=False):
         """Run the trainer of ``algorithm``; return its result."""
         return _run_trainer(train, algorithm, data, index, w0, params, callback, options)
 

@@ -725,6 +725,7 @@ class SecondOrderCRF(LinearChainCRF):
     MODEL_KIND = "crftagger.SecondOrderCRF"
     MASK_BLOCK = "pair_mask"
     order = 2
+    TRAINERS = ("lbfgs",)
 
     def __init__(
         self,
@@ -737,6 +738,8 @@ class SecondOrderCRF(LinearChainCRF):
     ):
         self.space = None
         self.pair_mask = None
+        #: ``(constraints, pair constraints, state transitions)`` of the last lattice built
+        self._pair_cache = None
         super().__init__(labels, attributes, feat_ptr, feat_label, w, pair_mask)
 
     def set_parameters(self, feat_ptr, feat_label, w, pair_mask) -> None:
@@ -767,6 +770,7 @@ class SecondOrderCRF(LinearChainCRF):
             trans_mask,
         )
         self.pair_mask, self.space = space.pair_mask, space
+        self._pair_cache = None
 
     @property
     def n_features(self) -> int:
@@ -800,53 +804,26 @@ class SecondOrderCRF(LinearChainCRF):
         return out
 
     # ------------------------------------------------------------------ training
-    def _weights_in_index(self, index):
-        raise ModelError("warm_start is not available for second-order models")
+    def _train(self, train, algorithm, data, index, w0, params, callback, options, all_pairs=False):
+        """L-BFGS on the second-order objective; the pair states go on ``index.pairs``.
 
-    def _train(self, train, algorithm, data, index, w0, params, callback, options):
-        if algorithm != "lbfgs":
-            raise ModelError(
-                f"second-order models train with algorithm 'lbfgs' only, not {algorithm!r}"
-            )
-        space = PairSpace.from_labels(
-            data.y, data.seq_ptr, self.n_labels, all_pairs=bool(self._all_possible_transitions)
-        )
+        ``all_pairs`` (``all_possible_transitions``) makes every label pair a
+        state; otherwise the states are the pairs seen in ``data``.
+        """
+        space = PairSpace.from_labels(data.y, data.seq_ptr, self.n_labels, all_pairs=all_pairs)
+        index.pairs = space
         params = dict(params)
         objective = SecondOrderObjective(
             data, index.feat_ptr, index.feat_label, space, c2=params.pop("c2", 1.0)
         )
-        self._pending_space = space
         return train.lbfgs(objective, w0, callback=callback, **params, **options)
 
     def _install(self, index, w) -> None:
-        space = self._pending_space
+        space = index.pairs
         K = index.n_state_features
         active = np.concatenate([space.bigram_mask, space.trigram_mask])
         w[K:][active == 0] = 0.0
         self.set_parameters(index.feat_ptr, index.feat_label, w, space.pair_mask)
-        del self._pending_space
-
-    def fit(self, data, algorithm: str = "lbfgs", **kwargs):
-        """Train as :meth:`LinearChainCRF.fit <crftagger.engine.model.LinearChainCRF.fit>` (``lbfgs`` only).
-
-        ``all_possible_transitions=True`` makes every label pair a state; by
-        default the states are the pairs seen in ``data``.
-        """
-        if algorithm != "lbfgs":
-            raise ModelError(
-                f"second-order models train with algorithm 'lbfgs' only, not {algorithm!r}"
-            )
-        if kwargs.get("warm_start") and self.fitted:
-            raise ModelError("warm_start is not available for second-order models")
-        self._all_possible_transitions = kwargs.get("all_possible_transitions", False)
-        super().fit(data, algorithm, **kwargs)
-        self.training_params["order"] = 2
-        return self
-
-    def reindexed(self, labels, attributes, index):
-        raise ModelError(
-            "a second-order model cannot be re-indexed onto a first-order feature index"
-        )
 
     def _replace_state_features(self, attributes, feat_ptr, feat_label, state_w):
         K = self.n_state_features
@@ -907,8 +884,8 @@ class SecondOrderCRF(LinearChainCRF):
 
     def decode_with(self, w, data, constraints=None, out=None) -> np.ndarray:
         """Labels of ``data`` under the weights ``w`` of the training in progress (see the base class)."""
-        space = getattr(self, "_pending_space", None)
-        if self.index is None or space is None:
+        space = None if self.index is None else self.index.pairs
+        if space is None:
             raise ModelError("decode_with needs the feature index of a training in progress")
         w = np.ascontiguousarray(w, dtype=np.float64)
         if out is None:
@@ -1064,15 +1041,15 @@ class PairLattice:
         E = np.ascontiguousarray(E, dtype=np.float64)
         if E.ndim != 2 or E.shape[1] != sp.n_labels:
             raise DecodingError(f"lattice shapes disagree: E {E.shape}, {sp.n_labels} labels")
-        key = id(constraints)
-        cache = model.__dict__.setdefault("_pair_cache", {})
-        if key not in cache or cache[key][0] is not constraints:
+        cache = model._pair_cache
+        if cache is None or cache[0] is not constraints:
+            # the pair constraints and the state transitions, reused while the
+            # same constraints object (a tagger's) keeps asking
             S = sp.n_states
             Tr = np.zeros((S, S))
             Tr[sp.edge_from, sp.edge_to] = sp.edge_weights(model.w, model.n_state_features)
-            cache.clear()
-            cache[key] = (constraints, pair_constraints(sp, constraints), Tr)
-        _, self.pc, Tr = cache[key]
+            cache = model._pair_cache = (constraints, pair_constraints(sp, constraints), Tr)
+        _, self.pc, Tr = cache
         pfixed = None
         if fixed:
             pfixed = {}
