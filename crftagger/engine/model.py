@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -61,7 +62,7 @@ class FeatureIndex:
     trans_freq: np.ndarray
     #: The label-pair states of a second-order training (a
     #: :class:`~crftagger.engine.second_order.PairSpace`); None for first order.
-    pairs: object | None = None
+    pairs: Any = None
 
     @property
     def n_attributes(self) -> int:

@@ -739,7 +739,7 @@ class SecondOrderCRF(LinearChainCRF):
         self.space = None
         self.pair_mask = None
         #: ``(constraints, pair constraints, state transitions)`` of the last lattice built
-        self._pair_cache = None
+        self._pair_cache: tuple | None = None
         super().__init__(labels, attributes, feat_ptr, feat_label, w, pair_mask)
 
     def set_parameters(self, feat_ptr, feat_label, w, pair_mask) -> None:
@@ -884,8 +884,9 @@ class SecondOrderCRF(LinearChainCRF):
 
     def decode_with(self, w, data, constraints=None, out=None) -> np.ndarray:
         """Labels of ``data`` under the weights ``w`` of the training in progress (see the base class)."""
-        space = None if self.index is None else self.index.pairs
-        if space is None:
+        index = self.index
+        space = None if index is None else index.pairs
+        if index is None or space is None:
             raise ModelError("decode_with needs the feature index of a training in progress")
         w = np.ascontiguousarray(w, dtype=np.float64)
         if out is None:
@@ -897,14 +898,14 @@ class SecondOrderCRF(LinearChainCRF):
                 first, inner, last = space.state_masks(
                     constraints.allowed_trans, constraints.allowed_start, constraints.allowed_end
                 )
-            ew = space.edge_weights(w, self.index.n_state_features)
+            ew = space.edge_weights(w, index.n_state_features)
             decode_batch2(
                 data.seq_ptr,
                 data.item_ptr,
                 data.attr_ids,
                 data.attr_vals,
-                self.index.feat_ptr,
-                self.index.feat_label,
+                index.feat_ptr,
+                index.feat_label,
                 w,
                 self.n_labels,
                 space.pair_b,
