@@ -16,17 +16,17 @@ from crftagger.errors import CRFError
 pytest.importorskip("pycrfsuite")
 
 
-def NumbaBackend(**params):
+def numba_crf(**params):
     return CRF(engine="numba", **params)
 
 
-def CRFsuiteBackend(**params):
+def crfsuite_crf(**params):
     return CRF(engine="crfsuite", **params)
 
 
-NumbaBackend.engine = "numba"
-CRFsuiteBackend.engine = "crfsuite"
-ENGINES = [NumbaBackend, CRFsuiteBackend]
+numba_crf.engine = "numba"
+crfsuite_crf.engine = "crfsuite"
+ENGINES = [numba_crf, crfsuite_crf]
 
 
 def window_attributes(sent):
@@ -64,7 +64,7 @@ TINY_Y = [["P", "Q"], ["P"], ["Q", "Q", "P"]]
 # ----------------------------------------------------------------------------- crfsuite engine
 def test_crfsuite_engine_fit_predict_and_log(chunks):
     X, y, Xh, yh = chunks
-    be = CRFsuiteBackend(c2=1.0, max_iterations=30).fit(X[:200], y[:200], Xh[:50], yh[:50])
+    be = crfsuite_crf(c2=1.0, max_iterations=30).fit(X[:200], y[:200], Xh[:50], yh[:50])
     assert be.classes_[0] == y[0][0]
     assert len(be.training_log_) == 30
     losses = [r["loss"] for r in be.training_log_]
@@ -156,8 +156,8 @@ def test_get_engine():
 
 def test_engines_agree_after_training(chunks):
     X, y, Xh, yh = chunks
-    ours = NumbaBackend(c2=1.0).fit(X, y)
-    ref = CRFsuiteBackend(c2=1.0).fit(X, y)
+    ours = numba_crf(c2=1.0).fit(X, y)
+    ref = crfsuite_crf(c2=1.0).fit(X, y)
     assert ours.classes_ == ref.classes_
     assert ours.n_features_ == ref.n_features_
     # same optimiser and stopping rule on the same objective
@@ -178,8 +178,8 @@ def test_engines_agree_after_training(chunks):
 )
 def test_engines_build_the_same_features(chunks, options):
     X, y, _, _ = chunks
-    ours = NumbaBackend(c2=1.0, max_iterations=2, **options).fit(X[:150], y[:150])
-    ref = CRFsuiteBackend(c2=1.0, max_iterations=2, **options).fit(X[:150], y[:150])
+    ours = numba_crf(c2=1.0, max_iterations=2, **options).fit(X[:150], y[:150])
+    ref = crfsuite_crf(c2=1.0, max_iterations=2, **options).fit(X[:150], y[:150])
     assert ours.n_features_ == ref.n_features_
 
 
@@ -196,8 +196,8 @@ def test_dev_scores_in_both_logs(chunks):
 def test_engines_agree_with_l1(chunks):
     # OWL-QN (c1 > 0) follows the same path as CRFsuite's: same loss, same sparsity
     X, y, Xh, _ = chunks
-    ours = NumbaBackend(c1=0.5, c2=0.01, max_iterations=50).fit(X[:300], y[:300])
-    ref = CRFsuiteBackend(c1=0.5, c2=0.01, max_iterations=50).fit(X[:300], y[:300])
+    ours = numba_crf(c1=0.5, c2=0.01, max_iterations=50).fit(X[:300], y[:300])
+    ref = crfsuite_crf(c1=0.5, c2=0.01, max_iterations=50).fit(X[:300], y[:300])
     assert ours.final_loss_ == pytest.approx(ref.final_loss_, rel=1e-3)
     n_ours = ours.training_log_[-1]["active_features"]
     n_ref = ref.training_log_[-1]["active_features"]

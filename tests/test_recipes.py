@@ -140,3 +140,41 @@ def test_train_recipe_needs_a_registered_corpus(tmp_path, capsys):
 def test_cluster_text_is_train_and_dev_only(corpus):
     for name in recipes.RECIPES[corpus].cluster_text:
         assert "train" in get(name).splits
+
+
+def test_train_recipe_on_your_own_files(data_dir, tmp_path, capsys):
+    """`--recipe CORPUS` trains a user's own CoNLL file with that corpus' recipe, through
+    the same Tagger.train(recipe=...) path as the corpus itself."""
+    from crftagger.corpora import load, write_conll
+
+    own = tmp_path / "own.conll"
+    write_conll(load("atis", "train", data_dir)[:120], own)
+    model = tmp_path / "own.model"
+    args = [
+        "--data-dir",
+        str(data_dir),
+        "train",
+        str(own),
+        "--recipe",
+        "atis",
+        "--max-iterations",
+        "3",
+        "--no-progress",
+        "-o",
+        str(model),
+    ]
+    assert main(args) == 0
+    t = Tagger.load(model)
+    r = recipes.recipe("atis")
+    tr = t.info["training"]
+    assert t.info["recipe"] == "atis" and t.info["corpus"] is None
+    assert (tr["c1"], tr["c2"], tr["max_iterations"]) == (r.c1, r.c2, 3)
+    assert t.feature_set.name == "slots" and t.feature_set.params.get("clusters")
+    # the same through the API, and an unknown recipe is a clear error
+    direct = Tagger.train(
+        load("atis", "train", data_dir)[:120], recipe="atis", max_iterations=3, data_dir=data_dir
+    )
+    assert direct.info["recipe"] == "atis" and direct.info["training"]["c2"] == r.c2
+    assert direct.feature_set.name == "slots" and direct.labels == t.labels
+    assert main(["train", str(own), "--recipe", "nope", "-o", str(tmp_path / "m")]) == 1
+    assert "nope" in capsys.readouterr().err

@@ -162,7 +162,7 @@ def run(args) -> int:
         out.write(f"  {lab}: " + ", ".join(f"{a} {w:+.3f}" for a, w in feats) + "\n")
     out.write("\ntransition weights (rows previous, columns current; '.' = not a feature):\n")
     out.write(transition_table(m))
-    if getattr(m, "order", 1) == 2:
+    if m.order == 2:
         out.write(
             f"\nsecond order: {m.space.n_states} label pairs (with the sentence start <s>), "
             f"{m.space.n_edges} trigram weights; the {args.top} largest by magnitude "
