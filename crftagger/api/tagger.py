@@ -49,6 +49,7 @@ import numpy as np
 from crftagger.decode import constrained
 from crftagger.engine.encoding import AttributeSequences, Vocabulary
 from crftagger.errors import TaggerError, TaggerInputError
+from crftagger.text.doc import TextMixin
 
 FORMAT = "crftagger.Tagger"
 FORMAT_VERSION = 1
@@ -156,7 +157,7 @@ def _guess_scheme(tag_seqs: Sequence[Sequence[str]]) -> str | None:
 # --------------------------------------------------------------------------- the tagger
 
 
-class Tagger:
+class Tagger(TextMixin):
     """A trained sequence tagger (see the module docstring).
 
     Parameters
@@ -180,6 +181,13 @@ class Tagger:
     tag_dictionary : TagDictionary, optional
         The table of the feature set's ``tagdict`` extractors (learned from
         the training labels, :mod:`crftagger.features.tagdict`).
+    output_scheme : str, optional
+        The scheme of the tags that :meth:`tag`, :meth:`nbest` and documents
+        answer in (default ``"iob2"`` when the labels are span tags, whatever
+        the training corpus used; see :attr:`output_scheme`).
+    tokenizer : Tokenizer, str or dict, optional
+        How raw text is cut into sentences and tokens for :meth:`parse`
+        (:mod:`crftagger.text.tokenize`; default ``"treebank"``).
     """
 
     def __init__(
@@ -192,8 +200,11 @@ class Tagger:
         clusters: Mapping | None = None,
         o_bias: float = 0.0,
         tag_dictionary=None,
+        output_scheme: str | None = "default",
+        tokenizer=None,
     ):
         from crftagger import schemes
+        from crftagger.text.tokenize import get_tokenizer
 
         if not getattr(model, "fitted", False):
             raise TaggerError("the model is not fitted")
@@ -211,6 +222,41 @@ class Tagger:
         self._tr = np.ascontiguousarray(model.transition_weights)
         self._o_bias = 0.0
         self.o_bias = o_bias
+        self._output_scheme: str | None = None
+        self.output_scheme = output_scheme
+        try:
+            self.tokenizer = get_tokenizer(tokenizer)
+        except ValueError as exc:
+            raise TaggerError(str(exc)) from None
+
+    @property
+    def output_scheme(self) -> str | None:
+        """The scheme of the answers of :meth:`tag`, :meth:`nbest`, :meth:`parse` (``"iob2"``
+        by default for span tags; ``None`` for plain tags such as POS).
+
+        Setting ``"default"`` restores the default; any scheme of
+        :mod:`crftagger.schemes` can be set when the labels are span tags.
+        :meth:`evaluate` always scores in the corpus scheme (:attr:`scheme`).
+        """
+        return self._output_scheme
+
+    @output_scheme.setter
+    def output_scheme(self, value) -> None:
+        from crftagger import schemes
+
+        if self.scheme is None:
+            if value not in (None, "default"):
+                raise TaggerError(
+                    f"output_scheme {value!r}: the model's labels are not span tags of a scheme"
+                )
+            self._output_scheme = None
+            return
+        if value in ("default", None):
+            value = "iob2"
+        try:
+            self._output_scheme = schemes.get_scheme(value).name
+        except (KeyError, ValueError) as exc:
+            raise TaggerError(f"output_scheme: {exc}") from None
 
     @property
     def o_bias(self) -> float:
@@ -278,6 +324,8 @@ class Tagger:
         progress: bool = False,
         order: int | None = None,
         o_bias: float | None = None,
+        tokenizer=None,
+        output_scheme: str | None = "default",
         **crf_params,
     ) -> Tagger:
         """Train a tagger.
@@ -326,6 +374,13 @@ class Tagger:
             1 (the default unless the recipe says otherwise): first-order CRF; 2: second-order CRF
             (:class:`~crftagger.engine.second_order.SecondOrderCRF`, transitions over
             label triples; ``engine="numba"`` and ``algorithm="lbfgs"`` only).
+        tokenizer : str, dict or Tokenizer, optional
+            How :meth:`parse` cuts raw text (:mod:`crftagger.text.tokenize`):
+            default the registered corpus' (``tweet`` for WNUT-17, else
+            ``treebank``), with the abbreviations of the training tokens
+            (``Corp.``, ``U.S.``) added to its sentence splitter.
+        output_scheme : str, optional
+            Scheme of the answers (:attr:`output_scheme`; default IOB2 for span tags).
         **crf_params
             :class:`crftagger.CRF` parameters (``algorithm``, ``c1``, ``c2``,
             ``max_iterations``, ``all_possible_transitions``, ...).
@@ -445,6 +500,16 @@ class Tagger:
         }
         if model is None:
             raise TaggerError("training produced no model")
+        from crftagger.text.tokenize import corpus_tokenizer, get_tokenizer, learn_abbreviations
+
+        if tokenizer is None or isinstance(tokenizer, str):
+            try:
+                tokenizer = get_tokenizer(
+                    tokenizer or corpus_tokenizer(corpus_name or recipe_name),
+                    abbreviations=learn_abbreviations(tokens),
+                )
+            except ValueError as exc:
+                raise TaggerError(str(exc)) from None
         tagger = cls(
             model,
             fs,
@@ -452,6 +517,8 @@ class Tagger:
             model_scheme=model_scheme,
             info=info,
             tag_dictionary=fx.tag_dictionary,
+            output_scheme=output_scheme,
+            tokenizer=tokenizer,
         )
         if model.attributes is fx.attributes:
             tagger._extractor = fx
@@ -541,12 +608,15 @@ class Tagger:
             )
         return out
 
-    def _to_output(self, tags: list[str]) -> list[str]:
-        if self.model_scheme == self.scheme or not tags:
+    def _to_output(self, tags: list[str], scheme: str | None = "output") -> list[str]:
+        """Model-scheme tags in ``scheme`` (default: :attr:`output_scheme`)."""
+        if scheme == "output":
+            scheme = self._output_scheme
+        if scheme is None or self.model_scheme == scheme or not tags:
             return tags
         from crftagger import schemes
 
-        return schemes.convert(tags, self.model_scheme, self.scheme, lossy_ok=True)
+        return schemes.convert(tags, self.model_scheme, scheme, lossy_ok=True)
 
     def _lattice(self, sentence, fixed=None) -> constrained.Lattice:
         return next(self._lattices([sentence], fixed))
@@ -591,7 +661,7 @@ class Tagger:
             ids = set()
             for w in wanted:
                 found = constrained.compatible_labels(
-                    w, self.labels, self.scheme, self.model_scheme
+                    w, self.labels, self._output_scheme, self.model_scheme
                 )
                 if not found:
                     raise TaggerInputError(
@@ -603,27 +673,66 @@ class Tagger:
         return out
 
     # ------------------------------------------------------------------ tagging
-    def tag(self, x, fixed: Mapping[int, str] | None = None):
+    def tag(self, x, fixed: Mapping[int, str] | None = None, output_scheme: str | None = "output"):
         """Tags of one sentence (a list of str) or of a list of sentences.
 
-        ``fixed={position: tag}`` (one sentence only) forces those tags (a tag
-        of the output scheme, or a list of allowed tags) and decodes the best
-        valid sequence that agrees with them; :class:`DecodingError` when none does.
+        The tags are in :attr:`output_scheme` (IOB2 by default), or in the
+        scheme named by ``output_scheme`` (e.g. ``tagger.scheme``, the
+        training corpus' own). ``fixed={position: tag}`` (one sentence only)
+        forces those tags (a tag of :attr:`output_scheme`, or a list of
+        allowed tags) and decodes the best valid sequence that agrees with
+        them; :class:`DecodingError` when none does.
         """
+        if output_scheme != "output" and output_scheme is not None and self.scheme is not None:
+            from crftagger import schemes
+
+            output_scheme = schemes.get_scheme(output_scheme).name
         sentences, single = self._batch(x)
         if fixed:
             if not single:
                 raise TaggerInputError("fixed labels are given for one sentence at a time")
             path, _ = self._lattice(sentences[0], fixed).best()
-            return self._to_output([self.labels[i] for i in path])
+            return self._to_output([self.labels[i] for i in path], output_scheme)
         data = self.encode(sentences)
         ids = self._decode_ids(data)
         names = np.asarray(self.labels, dtype=object)
         sp = data.seq_ptr
         out = [
-            self._to_output(names[ids[sp[s] : sp[s + 1]]].tolist()) for s in range(data.n_sequences)
+            self._to_output(names[ids[sp[s] : sp[s + 1]]].tolist(), output_scheme)
+            for s in range(data.n_sequences)
         ]
         return out[0] if single else out
+
+    def _annotate(self, sentences: list) -> list[tuple[list[str], list[TaggedSpan]]]:
+        """Output-scheme tags and spans (with confidences) of each sentence, decoded once."""
+        needed = [c for c in self.feature_set.columns]
+        for i, s in enumerate(sentences):
+            cols = getattr(s, "columns", None)
+            missing = [c for c in needed if not cols or c not in cols]
+            if missing:
+                raise TaggerError(
+                    f"sentence {i}: the model reads the column(s) {', '.join(missing)} besides "
+                    "the words, which raw text does not have; tag raw text through a "
+                    "crftagger.Pipeline whose earlier taggers predict them"
+                )
+        if not self.constraints.span_labels:
+            return [(tags, []) for tags in self.tag(sentences)]
+        out = []
+        for s, lat in zip(sentences, self._lattices(sentences), strict=True):
+            path, _ = lat.best()
+            toks = _tokens_of(s)
+            found = [
+                TaggedSpan(
+                    sp.type,
+                    sp.start,
+                    sp.end,
+                    lat.span_probability(sp.type, sp.start, sp.end),
+                    " ".join(toks[sp.start : sp.end]),
+                )
+                for sp in constrained.spans_of(path.tolist(), self.constraints)
+            ]
+            out.append((self._to_output([self.labels[i] for i in path]), found))
+        return out
 
     def spans(self, x, fixed: Mapping[int, str] | None = None):
         """Spans of the best valid tagging with their confidences.
@@ -782,7 +891,7 @@ class Tagger:
             _toks, gold = self._split_labelled(
                 sentences, label_column or self.info.get("label_column"), "evaluation"
             )
-        pred = self.tag(sentences) if sentences else []
+        pred = self.tag(sentences, output_scheme=self.scheme) if sentences else []
         return Evaluation([list(g) for g in gold], pred, self.scheme)
 
     # ------------------------------------------------------------------ files
@@ -799,6 +908,8 @@ class Tagger:
             "scheme": self.scheme,
             "model_scheme": self.model_scheme,
             "o_bias": self._o_bias,
+            "output_scheme": self._output_scheme,
+            "tokenizer": self.tokenizer.to_dict(),
             "info": _jsonable(self.info),
         }
 
@@ -961,6 +1072,8 @@ class Tagger:
                 o_bias=fields.get("o_bias", 0.0),
                 clusters=clusters,
                 tag_dictionary=tag_dictionary,
+                output_scheme=fields.get("output_scheme", "default"),
+                tokenizer=fields.get("tokenizer"),
             )
         except ModelError as exc:
             raise TaggerError(str(exc)) from None
