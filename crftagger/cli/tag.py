@@ -2,6 +2,10 @@
 
 Input formats (``--input-format``):
 
+``text``
+    raw text, one document per line (``--whole-file``: the whole input is
+    one document); the model's tokeniser splits it into sentences and
+    tokens with character offsets (:mod:`crftagger.text`).
 ``tokens`` (default)
     one sentence per line, tokens separated by white space; an empty line
     is an empty sentence (answered by an empty line).
@@ -9,21 +13,39 @@ Input formats (``--input-format``):
     one token per line, columns separated by white space (the token first,
     then the columns the feature set reads, named by ``--columns``); a blank
     line ends a sentence. Every token line must have as many columns as the
-    first one.
+    first one. A ``-DOCSTART-`` line opens a document (so document-level
+    features see the same documents as ``evaluate`` does) and is written
+    back with an ``O`` tag; ``--doc-column NAME`` names a column of
+    ``--columns`` that holds a document id instead.
+``conllu``
+    CoNLL-U (``# newdoc`` opens a document); the answers are written as a
+    tag column appended to each word line.
 ``jsonl``
-    one JSON value per line: a list of tokens, or an object with ``"tokens"``
-    and any extra columns (``{"tokens": [...], "pos": [...]}``).
+    one JSON value per line: a list of tokens, or an object with ``"tokens"``,
+    any extra columns (``{"tokens": [...], "pos": [...]}``) and optionally
+    ``"doc_id"``.
 
-Output (``--output-format``, default by input: ``inline`` for tokens,
-``conll`` for CoNLL, ``jsonl`` for JSON lines): ``inline`` writes
-``token/TAG`` pairs, ``tags`` only the tags, ``conll`` the input line plus a
-tag column, ``jsonl`` an object with ``tokens``, ``tags`` and, with
-``--spans``, ``spans``. With ``--spans`` and a text output, each sentence is
-followed by one line per span: ``#span<TAB>start<TAB>end<TAB>type<TAB>confidence<TAB>text``
-(end-exclusive token offsets; confidence = probability of exactly that span).
+Output (``--output-format``; default ``jsonl`` for text and JSON lines,
+``inline`` for tokens, ``conll`` for CoNLL and CoNLL-U): ``jsonl`` writes an
+object per document (text: ``text``, ``tokens`` with ``start``/``end``
+character offsets and tags, ``sentences``, ``spans`` with label, character
+and token offsets, text and confidence) or per sentence (``tokens``,
+``tags`` and, with ``--spans``, ``spans``); ``inline`` writes text with
+spans bracketed (``[PER Barack Obama] visited ...``) for text input and
+``token/TAG`` pairs for tokens; ``tags`` only the tags; ``conll`` one token
+per line with its tag. With ``--spans`` and a sentence text output, each
+sentence is followed by one line per span:
+``#span<TAB>start<TAB>end<TAB>type<TAB>confidence<TAB>text`` (end-exclusive
+token offsets; confidence = probability of exactly that span).
 
-Sentences are read and answered in batches (``--batch-size``), so a large
-input streams through in constant memory.
+Tags come out in IOB2 (``--output-scheme`` for another), whatever scheme the
+training corpus used. ``--marginals`` adds every label's probability per
+token (the model's labels), ``--nbest K`` the K best taggings of each
+sentence with their probabilities (``conll`` output: ``# k probability``
+before each, as ``crf_test -n``).
+
+Sentences are read and answered in batches (``--batch-size``, whole
+documents at a time), so a large input streams through in bounded memory.
 """
 
 from __future__ import annotations
@@ -31,31 +53,64 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 
 from crftagger.errors import TagInputError
 
 
-def read_tokens(lines: Iterable[str], name: str) -> Iterator[tuple[list[str], dict, None, int]]:
+@dataclass
+class Item:
+    """A sentence to tag, or a line to write back as it is (``raw`` without tokens)."""
+
+    tokens: list[str] | None
+    columns: dict = field(default_factory=dict)
+    raw: list[str] | None = None
+    line: int = 0
+    doc_id: str | None = None
+    passthrough: str | None = None
+
+
+def read_tokens(lines: Iterable[str], name: str) -> Iterator[Item]:
     for lineno, line in enumerate(lines, 1):
-        yield line.split(), {}, None, lineno
+        yield Item(line.split(), line=lineno)
 
 
 def read_conll_stream(
-    lines: Iterable[str], name: str, columns: list[str]
-) -> Iterator[tuple[list[str], dict, list[str], int]]:
-    """Sentences of a CoNLL stream: ``(tokens, {column: values}, raw lines, first line number)``."""
+    lines: Iterable[str], name: str, columns: list[str], doc_column: str | None = None
+) -> Iterator[Item]:
+    """Sentences of a CoNLL stream, with ``-DOCSTART-`` lines passed through as document boundaries."""
+    from crftagger.corpora.conll import DOCSTART, is_docstart
+
     n_fields = first = None
     start = 0
+    doc_id: str | None = None
+    n_docs = 0
     toks: list[str] = []
     cols: dict[str, list[str]] = {}
     raw: list[str] = []
+    doc_index = columns.index(doc_column) if doc_column else None
+
+    def sentence() -> Item:
+        did = doc_id
+        if doc_index is not None:
+            did = cols.pop(doc_column)[0]  # type: ignore[arg-type]
+        return Item(toks, cols, raw, start, did)
+
     for lineno, line in enumerate(lines, 1):
         line = line.rstrip("\r\n")
         fields = line.split()
         if not fields:
             if toks:
-                yield toks, cols, raw, start
+                yield sentence()
                 toks, cols, raw = [], {}, []
+            continue
+        if fields[0] == DOCSTART and is_docstart(line.strip()):
+            if toks:
+                yield sentence()
+                toks, cols, raw = [], {}, []
+            doc_id = f"doc-{n_docs}"
+            n_docs += 1
+            yield Item(None, line=lineno, passthrough=line)
             continue
         if not toks:
             start = lineno
@@ -71,15 +126,66 @@ def read_conll_stream(
                 f"{name}:{lineno}: found {len(fields)} fields; expected {n_fields} as on line {first} "
                 "(every token line has the same number of columns)"
             )
+        if doc_index is not None and toks and fields[doc_index] != cols[doc_column][0]:
+            raise TagInputError(
+                f"{name}:{lineno}: document id {fields[doc_index]!r} changes inside a sentence "
+                f"(the sentence started on line {start} in document {cols[doc_column][0]!r})"
+            )
         toks.append(fields[0])
         for i, c in enumerate(columns[1:], 1):
             cols.setdefault(c, []).append(fields[i])
         raw.append(line)
     if toks:
-        yield toks, cols, raw, start
+        yield sentence()
 
 
-def read_jsonl(lines: Iterable[str], name: str) -> Iterator[tuple[list[str], dict, None, int]]:
+def read_conllu_stream(lines: Iterable[str], name: str) -> Iterator[Item]:
+    """Sentences of a CoNLL-U stream (word lines only; comments, ranges and empty nodes
+    written back as they are)."""
+    toks: list[str] = []
+    raw: list[str] = []
+    keep: list[str] = []
+    start = 0
+    doc_id: str | None = None
+    n_docs = 0
+    for lineno, line in enumerate(lines, 1):
+        line = line.rstrip("\r\n")
+        if not line.strip():
+            if toks or keep:
+                yield Item(toks, {}, raw, start, doc_id, passthrough="\n".join(keep) or None)
+                toks, raw, keep = [], [], []
+            continue
+        if not toks and not keep:
+            start = lineno
+        if line.startswith("#"):
+            if line.lstrip("# ").startswith("newdoc"):
+                doc_id = f"doc-{n_docs}"
+                n_docs += 1
+            if toks:
+                raise TagInputError(f"{name}:{lineno}: a comment line inside a sentence")
+            keep.append(line)
+            continue
+        fields = line.split("\t")
+        if len(fields) != 10:
+            raise TagInputError(
+                f"{name}:{lineno}: found {len(fields)} tab-separated fields; expected the 10 of "
+                "CoNLL-U (ID FORM LEMMA UPOS XPOS FEATS HEAD DEPREL DEPS MISC)"
+            )
+        tid = fields[0]
+        if "-" in tid or "." in tid:
+            raw.append(line)  # multiword token ranges and empty nodes get no tag
+            continue
+        if not tid.isdigit():
+            raise TagInputError(f"{name}:{lineno}: ID {tid!r} is not a word index")
+        if not fields[1] or fields[1].split() != [fields[1]]:
+            raise TagInputError(f"{name}:{lineno}: FORM {fields[1]!r} is empty or has white space")
+        toks.append(fields[1])
+        raw.append(line)
+    if toks or keep:
+        yield Item(toks, {}, raw, start, doc_id, passthrough="\n".join(keep) or None)
+
+
+def read_jsonl(lines: Iterable[str], name: str) -> Iterator[Item]:
     for lineno, line in enumerate(lines, 1):
         if not line.strip():
             continue
@@ -87,8 +193,14 @@ def read_jsonl(lines: Iterable[str], name: str) -> Iterator[tuple[list[str], dic
             obj = json.loads(line)
         except ValueError as exc:
             raise TagInputError(f"{name}:{lineno}: not valid JSON ({exc})") from None
+        doc_id = None
         if isinstance(obj, dict):
             toks = obj.get("tokens")
+            doc_id = obj.get("doc_id")
+            if doc_id is not None and not isinstance(doc_id, (str, int)):
+                raise TagInputError(
+                    f"{name}:{lineno}: doc_id must be a string or an integer, found {doc_id!r}"
+                )
             extra = {k: v for k, v in obj.items() if k != "tokens" and isinstance(v, list)}
         else:
             toks, extra = obj, {}
@@ -102,18 +214,46 @@ def read_jsonl(lines: Iterable[str], name: str) -> Iterator[tuple[list[str], dic
                 raise TagInputError(
                     f"{name}:{lineno}: column {k!r} has {len(v)} values for {len(toks)} tokens"
                 )
-        yield toks, extra, None, lineno
+        yield Item(toks, extra, None, lineno, None if doc_id is None else str(doc_id))
 
 
-def _batches(items: Iterator, size: int) -> Iterator[list]:
-    batch = []
+def _batches(items: Iterator[Item], size: int) -> Iterator[list[Item]]:
+    """Batches of about ``size`` sentences that never cut a document in two."""
+    batch: list[Item] = []
+    n = 0
+    last = None
     for it in items:
-        batch.append(it)
-        if len(batch) >= size:
+        boundary = it.doc_id is None or it.doc_id != last or it.tokens is None
+        if n >= size and boundary:
             yield batch
-            batch = []
+            batch, n = [], 0
+        batch.append(it)
+        if it.tokens is not None:
+            n += 1
+            last = it.doc_id
+        else:
+            last = None
     if batch:
         yield batch
+
+
+def _check_output(input_format, output_format, marginals, nbest):
+    text_outputs = {
+        "text": ("jsonl", "inline", "conll"),
+        "tokens": ("inline", "tags", "jsonl"),
+        "jsonl": ("jsonl", "inline", "tags"),
+        "conll": ("conll", "jsonl", "inline", "tags"),
+        "conllu": ("conll", "jsonl", "inline", "tags"),
+    }[input_format]
+    if output_format not in text_outputs:
+        raise TagInputError(
+            f"--output-format {output_format} does not go with --input-format {input_format}; "
+            f"expected one of {', '.join(text_outputs)}"
+        )
+    if (marginals or nbest) and output_format in ("inline", "tags"):
+        raise TagInputError(
+            f"--marginals and --nbest are written in the jsonl and conll outputs, not {output_format}"
+        )
 
 
 def tag_stream(
@@ -127,20 +267,58 @@ def tag_stream(
     columns: list[str] | None = None,
     spans: bool = False,
     batch_size: int = 256,
+    output_scheme: str | None = None,
+    marginals: bool = False,
+    nbest: int = 0,
+    whole_file: bool = False,
+    doc_column: str | None = None,
 ) -> int:
-    """Tag every sentence of ``lines`` and write the answers to ``out``; return the count."""
-    from crftagger.api.tagger import TaggerInputError
-    from crftagger.corpora import Sentence
-    from crftagger.features.extractor import FeatureInputError
-
+    """Tag every sentence (or document) of ``lines`` and write the answers to ``out``; return the count."""
     if output_format is None:
-        output_format = {"tokens": "inline", "conll": "conll", "jsonl": "jsonl"}[input_format]
-    if output_format == "conll" and input_format != "conll":
-        raise TagInputError("--output-format conll needs --input-format conll")
+        output_format = {
+            "text": "jsonl",
+            "tokens": "inline",
+            "conll": "conll",
+            "conllu": "conll",
+            "jsonl": "jsonl",
+        }[input_format]
+    _check_output(input_format, output_format, marginals, nbest)
+    if isinstance(nbest, bool) or not isinstance(nbest, int) or nbest < 0:
+        raise TagInputError(f"--nbest: expected a positive number of taggings, found {nbest!r}")
+    if output_scheme is not None:
+        from crftagger.errors import TaggerError
+
+        try:
+            tagger.output_scheme = output_scheme
+        except TaggerError as exc:
+            raise TagInputError(f"--output-scheme: {exc}") from None
+    spans = spans and bool(tagger.constraints.span_labels)
     needed = list(tagger.feature_set.columns)
+    conllu_field = None
+    if input_format == "conllu":
+        if marginals:
+            raise TagInputError("--marginals with CoNLL-U input: use --output-format jsonl")
+        conllu_field = {"upos": 3, "xpos": 4}.get(tagger.info.get("label_column"), 9)
+    if input_format == "text":
+        return _tag_texts(
+            tagger, lines, out, name, output_format, batch_size, marginals, nbest, whole_file
+        )
+    if doc_column and input_format != "conll":
+        raise TagInputError("--doc-column goes with --input-format conll")
     if input_format == "conll":
         cols = columns or ["word", *needed]
-        reader = read_conll_stream(lines, name, cols)
+        if doc_column and doc_column not in cols[1:]:
+            raise TagInputError(
+                f"--doc-column {doc_column!r} is not one of the --columns {','.join(cols)}"
+            )
+        reader = read_conll_stream(lines, name, cols, doc_column)
+    elif input_format == "conllu":
+        if needed:
+            raise TagInputError(
+                f"{name}: the model reads the column(s) {', '.join(needed)} besides the words; "
+                "CoNLL-U input gives the words only"
+            )
+        reader = read_conllu_stream(lines, name)
     elif input_format == "jsonl":
         reader = read_jsonl(lines, name)
     else:
@@ -154,20 +332,49 @@ def tag_stream(
         reader = read_tokens(lines, name)
     n = 0
     for batch in _batches(reader, batch_size):
-        sents = [Sentence(tokens=t, columns=c) if c or needed else t for t, c, _raw, _line in batch]
-        try:
-            tags = tagger.tag(sents) if sents else []
-            found = tagger.spans(sents) if spans else None
-        except (TaggerInputError, FeatureInputError) as exc:
-            k, detail = _sentence_of(exc)
-            k = min(k, len(batch) - 1)
-            raise TagInputError(f"{name}:{batch[k][3]}: sentence {n + k + 1}: {detail}") from None
-        for k, ((toks, _cols, raw, _line), seq) in enumerate(zip(batch, tags, strict=True)):
-            sp = found[k] if found is not None else None
-            _write(out, output_format, toks, seq, raw, sp)
-        n += len(batch)
+        items = [it for it in batch if it.tokens is not None]
+        answers = _answer(tagger, items, name, n, spans, marginals, nbest, needed)
+        k = 0
+        for it in batch:
+            if it.tokens is None:
+                if output_format == "conll" and it.passthrough is not None:
+                    sep = "\t" if "\t" in it.passthrough else " "
+                    out.write(f"{it.passthrough}{sep}O\n\n")
+                elif output_format == "jsonl" and it.passthrough is not None:
+                    out.write(json.dumps({"docstart": it.passthrough}) + "\n")
+                continue
+            if it.passthrough is not None and output_format == "conll":
+                out.write(it.passthrough + "\n")
+            _write(out, output_format, it, *answers[k], conllu_field=conllu_field)
+            k += 1
+        n += len(items)
         out.flush()
     return n
+
+
+def _answer(tagger, items, name, n, spans, marginals, nbest, needed):
+    """``(tags, spans or None, marginals or None, nbest or None)`` of every sentence item."""
+    from crftagger.api.tagger import TaggerInputError
+    from crftagger.corpora import Sentence
+    from crftagger.features.extractor import FeatureInputError
+
+    sents = [
+        Sentence(tokens=it.tokens, columns=it.columns, doc_id=it.doc_id)
+        if it.columns or needed or it.doc_id is not None
+        else it.tokens
+        for it in items
+    ]
+    try:
+        tags = tagger.tag(sents) if sents else []
+        found = tagger.spans(sents) if spans and sents else [None] * len(sents)
+        marg = _marginals(tagger, sents) if marginals and sents else [None] * len(sents)
+        best = [tagger.nbest(s, nbest) if s and len(s) else [] for s in sents] if nbest else None
+    except (TaggerInputError, FeatureInputError) as exc:
+        k, detail = _sentence_of(exc)
+        k = min(k, len(items) - 1)
+        raise TagInputError(f"{name}:{items[k].line}: sentence {n + k + 1}: {detail}") from None
+    best = best if best is not None else [None] * len(sents)
+    return list(zip(tags, found, marg, best, strict=True))
 
 
 def _sentence_of(exc) -> tuple[int, str]:
@@ -176,15 +383,29 @@ def _sentence_of(exc) -> tuple[int, str]:
     import re
 
     text = str(exc)
-    m = re.match(r"sentence (\d+)(: )?", text)
+    m = re.match(r"sentence (\d+)(: |, )?", text)
     if not m:
         return 0, text
     return int(m.group(1)), text[m.end() :] if m.group(2) else text
 
 
-def _write(out, fmt: str, toks, tags, raw, spans) -> None:
+def _marginals(tagger, sents) -> list[list[tuple[str, dict]]]:
+    """Per sentence, per token: the model label on the best path and every model label's marginal."""
+    rows = tagger.marginals(sents)
+    best = tagger.tag(sents, output_scheme=None)
+    return [list(zip(b, r, strict=True)) for b, r in zip(best, rows, strict=True)]
+
+
+def _marginal_rows(marg) -> list[dict]:
+    return [{lab: round(p, 6) for lab, p in row.items()} for _best, row in marg]
+
+
+def _write(out, fmt: str, it: Item, tags, spans, marg, best, conllu_field=None) -> None:
+    toks = it.tokens
     if fmt == "jsonl":
-        obj = {"tokens": toks, "tags": tags}
+        obj: dict = {"tokens": toks, "tags": tags}
+        if it.doc_id is not None:
+            obj["doc_id"] = it.doc_id
         if spans is not None:
             obj["spans"] = [
                 {
@@ -196,16 +417,19 @@ def _write(out, fmt: str, toks, tags, raw, spans) -> None:
                 }
                 for s in spans
             ]
+        if marg is not None:
+            obj["marginals"] = _marginal_rows(marg)
+        if best is not None:
+            obj["nbest"] = [{"tags": c.tags, "probability": round(c.probability, 6)} for c in best]
         out.write(json.dumps(obj, ensure_ascii=False) + "\n")
         return
     if fmt == "conll":
-        for line, tag in zip(raw, tags, strict=True):
-            sep = "\t" if "\t" in line else " "
-            out.write(f"{line}{sep}{tag}\n")
+        raw = it.raw if it.raw is not None else list(toks or [])
+        _write_conll(out, raw, tags, marg, best, conllu_field)
     elif fmt == "tags":
         out.write(" ".join(tags) + "\n")
     else:
-        out.write(" ".join(f"{t}/{g}" for t, g in zip(toks, tags, strict=True)) + "\n")
+        out.write(" ".join(f"{t}/{g}" for t, g in zip(toks or [], tags, strict=True)) + "\n")
     if spans is not None:
         for s in spans:
             out.write(f"#span\t{s.start}\t{s.end}\t{s.type}\t{s.confidence:.6f}\t{s.text}\n")
@@ -213,43 +437,197 @@ def _write(out, fmt: str, toks, tags, raw, spans) -> None:
         out.write("\n")
 
 
-def run(args) -> int:
-    from crftagger.api.tagger import Tagger
+def _write_conll(out, raw: list[str], tags, marg, best, conllu_field=None) -> None:
+    """Token lines with a tag column; CoNLL-U word lines get the tag in field ``conllu_field``
+    (UPOS, XPOS, or ``Tag=`` in MISC), ranges and empty nodes are written as read."""
+    words = [line for line in raw if conllu_field is None or not _is_conllu_extra(line)]
+    if best is not None:
+        for k, cand in enumerate(best):
+            out.write(f"# {k} {cand.probability:.6f}\n")
+            _conll_lines(out, raw, cand.tags, None, conllu_field)
+            if k + 1 < len(best):
+                out.write("\n")
+        return
+    if len(words) != len(tags):  # pragma: no cover - the readers keep them aligned
+        raise TagInputError(f"{len(words)} token lines for {len(tags)} tags")
+    _conll_lines(out, raw, tags, marg, conllu_field)
 
-    tagger = Tagger.load(args.model)
+
+def _conll_lines(out, raw, tags, marg, conllu_field=None) -> None:
+    k = 0
+    for line in raw:
+        sep = "\t" if "\t" in line else " "
+        if conllu_field is not None:
+            fields = line.split("\t")
+            if not _is_conllu_extra(line):
+                if conllu_field == 9:
+                    misc = [] if fields[9] == "_" else fields[9].split("|")
+                    fields[9] = "|".join(
+                        [*(m for m in misc if not m.startswith("Tag=")), f"Tag={tags[k]}"]
+                    )
+                else:
+                    fields[conllu_field] = tags[k]
+                k += 1
+            out.write("\t".join(fields) + "\n")
+            continue
+        tag = tags[k]
+        if marg is not None:
+            best, row = marg[k]
+            cells = [f"{tag}/{row[best]:.6f}"] + [f"{lab}/{p:.6f}" for lab, p in row.items()]
+            out.write(f"{line}{sep}{sep.join(cells)}\n")
+        else:
+            out.write(f"{line}{sep}{tag}\n")
+        k += 1
+
+
+def _is_conllu_extra(line: str) -> bool:
+    fields = line.split("\t")
+    return len(fields) == 10 and ("-" in fields[0] or "." in fields[0])
+
+
+# --------------------------------------------------------------------------- raw text
+
+
+def _documents(lines: Iterable[str], name: str, whole_file: bool) -> Iterator[tuple[int, str]]:
+    if whole_file:
+        yield 1, "".join(lines)
+        return
+    for lineno, line in enumerate(lines, 1):
+        yield lineno, line.rstrip("\n").removesuffix("\r")
+
+
+def _tag_texts(tagger, lines, out, name, fmt, batch_size, marginals, nbest, whole_file) -> int:
+    from crftagger.errors import TaggerError
+
+    written = [0]
+    pending: list[tuple[int, str]] = []
+
+    def flush():
+        try:
+            docs = tagger._docs([t for _l, t in pending])
+        except TaggerError as exc:
+            raise TagInputError(f"{name}:{pending[0][0]}: {exc}") from None
+        for (lineno, _t), doc in zip(pending, docs, strict=True):
+            _write_doc(out, fmt, tagger, doc, marginals, nbest, lineno, whole_file, written[0])
+            written[0] += 1
+        out.flush()
+
+    # a batch of documents holds about batch_size sentences
+    for lineno, text in _documents(lines, name, whole_file):
+        pending.append((lineno, text))
+        if len(pending) >= max(1, batch_size // 8):
+            flush()
+            pending = []
+    if pending:
+        flush()
+    return written[0]
+
+
+def _write_doc(out, fmt, tagger, doc, marginals, nbest, lineno, whole_file, index) -> None:
+    extra_m = extra_n = None
+    if marginals or nbest:
+        sents = [[t.text for t in toks] for toks in doc.sentence_tokens()]
+        if marginals:
+            extra_m = _marginals(tagger, sents) if sents else []
+        if nbest:
+            extra_n = [tagger.nbest(s, nbest) for s in sents]
+    if fmt == "jsonl":
+        obj = doc.to_dict()
+        if not whole_file:
+            obj = {"line": lineno, **obj}
+        for s in obj["spans"]:
+            s["confidence"] = round(s["confidence"], 6)
+        if extra_m is not None:
+            rows = [r for sent in extra_m for r in _marginal_rows(sent)]
+            for tok, row in zip(obj["tokens"], rows, strict=True):
+                tok["marginals"] = row
+        if extra_n is not None:
+            for sent, cands in zip(obj["sentences"], extra_n, strict=True):
+                sent["nbest"] = [
+                    {"tags": c.tags, "probability": round(c.probability, 6)} for c in cands
+                ]
+        out.write(json.dumps(obj, ensure_ascii=False) + "\n")
+        return
+    if fmt == "inline":
+        out.write(doc.inline() + ("" if whole_file else "\n"))
+        return
+    # conll: a -DOCSTART- line between documents (conlleval reads it as a boundary)
+    if index > 0:
+        out.write("-DOCSTART-\tO\n\n")
+    for j, toks in enumerate(doc.sentence_tokens()):
+        raw = [f"{t.text}\t{t.start}\t{t.end}" for t in toks]
+        _write_conll(
+            out,
+            raw,
+            [t.tag for t in toks],
+            extra_m[j] if extra_m is not None else None,
+            extra_n[j] if extra_n is not None else None,
+        )
+        out.write("\n")
+
+
+# --------------------------------------------------------------------------- command
+
+
+def _read_lines(fh, name: str) -> Iterator[str]:
+    """Lines of a binary stream decoded as UTF-8, an invalid byte named by line and column."""
+    for lineno, raw in enumerate(fh, 1):
+        if isinstance(raw, str):  # a text stream (already decoded)
+            yield raw
+            continue
+        try:
+            yield raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise TagInputError(
+                f"{name}:{lineno}: byte {raw[exc.start : exc.start + 1]!r} at column "
+                f"{exc.start + 1} is not UTF-8 text; expected UTF-8"
+            ) from None
+
+
+def load_model(path, feature_set=None):
+    """A tagger (or pipeline) from a crftagger model file, or from a CRFsuite file with ``feature_set``."""
+    try:
+        from crftagger.io.open import open_tagger
+    except ImportError:  # pragma: no cover - older layouts
+        from crftagger.api.tagger import Tagger
+
+        return Tagger.load(path)
+    return open_tagger(path, feature_set=feature_set)
+
+
+def run(args) -> int:
+    tagger = load_model(args.model, getattr(args, "feature_set", None))
     if args.o_bias is not None:
         tagger.o_bias = args.o_bias
     columns = [c.strip() for c in args.columns.split(",")] if args.columns else None
+    opts = dict(
+        input_format=args.input_format,
+        output_format=args.output_format,
+        columns=columns,
+        spans=args.spans,
+        output_scheme=args.output_scheme,
+        marginals=args.marginals,
+        nbest=args.nbest,
+        whole_file=args.whole_file,
+        doc_column=args.doc_column,
+    )
+    if args.whole_file and args.input_format != "text":
+        raise TagInputError("--whole-file goes with --input-format text")
     if args.input in (None, "-"):
         # typed input is answered line by line; piped input in batches
         batch_size = 1 if sys.stdin.isatty() else args.batch_size
+        lines = _read_lines(getattr(sys.stdin, "buffer", sys.stdin), "<stdin>")
+        tag_stream(tagger, lines, sys.stdout, name="<stdin>", batch_size=batch_size, **opts)
+        return 0
+    with open(args.input, "rb") as fh:
         tag_stream(
             tagger,
-            sys.stdin,
+            _read_lines(fh, args.input),
             sys.stdout,
-            name="<stdin>",
-            input_format=args.input_format,
-            output_format=args.output_format,
-            columns=columns,
-            spans=args.spans,
-            batch_size=batch_size,
+            name=args.input,
+            batch_size=args.batch_size,
+            **opts,
         )
-        return 0
-    with open(args.input, encoding="utf-8") as fh:
-        try:
-            tag_stream(
-                tagger,
-                fh,
-                sys.stdout,
-                name=args.input,
-                input_format=args.input_format,
-                output_format=args.output_format,
-                columns=columns,
-                spans=args.spans,
-                batch_size=args.batch_size,
-            )
-        except UnicodeDecodeError as exc:
-            raise TagInputError(f"{args.input}: not UTF-8 text ({exc})") from None
     return 0
 
 
@@ -261,8 +639,18 @@ def register(sub):
     )
     p.add_argument("-m", "--model", required=True, help="model file written by `crftagger train`")
     p.add_argument("input", nargs="?", default=None, help="input file (default: stdin)")
-    p.add_argument("--input-format", "-f", choices=("tokens", "conll", "jsonl"), default="tokens")
+    p.add_argument(
+        "--input-format",
+        "-f",
+        choices=("text", "tokens", "conll", "conllu", "jsonl"),
+        default="tokens",
+    )
     p.add_argument("--output-format", choices=("inline", "tags", "conll", "jsonl"), default=None)
+    p.add_argument(
+        "--whole-file",
+        action="store_true",
+        help="with --input-format text: the whole input is one document (default: one per line)",
+    )
     p.add_argument(
         "--columns",
         default=None,
@@ -270,7 +658,28 @@ def register(sub):
         "word plus the columns the feature set reads)",
     )
     p.add_argument(
+        "--doc-column",
+        default=None,
+        help="a column of --columns holding a document id (CoNLL input without -DOCSTART- lines)",
+    )
+    p.add_argument(
         "--spans", action="store_true", help="also write the spans with their confidences"
+    )
+    p.add_argument(
+        "--output-scheme",
+        default=None,
+        help="scheme of the tags written (default iob2 for span tags; bioes, iob1, ...)",
+    )
+    p.add_argument(
+        "--marginals", action="store_true", help="write every label's probability per token"
+    )
+    p.add_argument(
+        "--nbest", type=int, default=0, metavar="K", help="write the K best taggings per sentence"
+    )
+    p.add_argument(
+        "--feature-set",
+        default=None,
+        help="for a CRFsuite model file: the feature set that computes its attributes",
     )
     p.add_argument(
         "--batch-size", type=int, default=256, help="sentences tagged together (default 256)"
