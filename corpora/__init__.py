@@ -18,6 +18,7 @@ from crftagger.corpora.conll import (
     write_conll,
 )
 from crftagger.corpora.conllu import conllu_counts, read_conllu, write_conllu
+from crftagger.corpora.detect import detect_format, swapped_columns
 from crftagger.corpora.registry import (
     CorpusInfo,
     CorpusNotFoundError,
@@ -27,6 +28,7 @@ from crftagger.corpora.registry import (
     load,
     names,
 )
+from crftagger.corpora.split import carve_dev
 
 __all__ = [
     "DOCSTART",
@@ -35,8 +37,10 @@ __all__ = [
     "CorpusNotFoundError",
     "Document",
     "Sentence",
+    "carve_dev",
     "conllu_counts",
     "corpus_text",
+    "detect_format",
     "get",
     "iterate",
     "load",
@@ -45,6 +49,7 @@ __all__ = [
     "read_conll",
     "read_conll_documents",
     "read_conllu",
+    "swapped_columns",
     "write_conll",
     "write_conllu",
 ]

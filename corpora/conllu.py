@@ -54,6 +54,10 @@ class _Block:
     line: int = 0
     doc_id: str | None = None
     newdoc: bool = False
+    #: the text of the block's lines, in input order (only when asked for)
+    lines: list[str] = field(default_factory=list)
+    #: the line number of every word (syntactic word) line
+    word_lines: list[int] = field(default_factory=list)
 
 
 def _parse_comment(text: str) -> tuple[str, str]:
@@ -66,7 +70,30 @@ def _parse_comment(text: str) -> tuple[str, str]:
 
 def _blocks(path, encoding: str = "utf-8") -> Iterator[_Block]:
     """Yield the sentence blocks of a CoNLL-U file, validating as it goes."""
-    source = path_str(path)
+    return _blocks_from(iter_lines(path, encoding), path_str(path))
+
+
+def _numbered(lines: Iterable[str]) -> Iterator[tuple[int, str]]:
+    """``(line_number, text)`` of text lines, their line ends (``\\n``, ``\\r\\n``) removed."""
+    for number, text in enumerate(lines, 1):
+        if number == 1 and text.startswith("\ufeff"):
+            text = text[1:]  # a byte-order mark decoded with the first line
+        if text.endswith("\n"):
+            text = text[:-1]
+        if text.endswith("\r"):
+            text = text[:-1]
+        yield number, text
+
+
+def _blocks_from(
+    numbered: Iterable[tuple[int, str]], source: str, keep_lines: bool = False
+) -> Iterator[_Block]:
+    """Yield the sentence blocks of numbered CoNLL-U lines (``source`` names them in errors).
+
+    With ``keep_lines`` each block also holds the text of its lines (comments,
+    word lines, multiword ranges and empty nodes) in input order.
+    """
+    raw: list[str] = []
     doc_id: str | None = None
     n_docs = 0
     comments: list[tuple[str, str]] = []
@@ -87,9 +114,11 @@ def _blocks(path, encoding: str = "utf-8") -> Iterator[_Block]:
         return b
 
     last_line = 0
-    for number, text in iter_lines(path, encoding):
+    for number, text in numbered:
         if not text.strip(BLANK_CHARS):
             if block is not None:
+                if keep_lines:
+                    block.lines, raw = raw, []
                 yield finish(block)
                 block = None
             elif comments:
@@ -102,6 +131,8 @@ def _blocks(path, encoding: str = "utf-8") -> Iterator[_Block]:
                 )
             continue
         last_line = number
+        if keep_lines:
+            raw.append(text)
         if text.startswith("#"):
             if block is not None:
                 raise CorpusFormatError(
@@ -157,6 +188,7 @@ def _blocks(path, encoding: str = "utf-8") -> Iterator[_Block]:
                     f"ID {next_word} (word ids run 1, 2, 3 ... within a sentence)",
                 )
             block.words.append(fields)
+            block.word_lines.append(number)
             next_word += 1
             continue
         a, dash, b = tid.partition("-")
@@ -185,6 +217,8 @@ def _blocks(path, encoding: str = "utf-8") -> Iterator[_Block]:
             "an integer (word), a range like 3-4 (multiword token) or a decimal like 8.1 (empty node)",
         )
     if block is not None:
+        if keep_lines:
+            block.lines = raw
         yield finish(block)
     elif comments:
         raise CorpusFormatError(
@@ -204,7 +238,23 @@ def _meta(comments: list[tuple[str, str]]) -> dict[str, str]:
     return meta
 
 
-def _sentence(block: _Block, source: str, multiword: str, keep=COLUMNS) -> Sentence:
+def _check_label(block: _Block, source: str, label: str) -> None:
+    """A value in field ``label`` of every syntactic word (``_`` means unspecified)."""
+    k = FIELDS.index(label)
+    for fields, number in zip(block.words, block.word_lines, strict=True):
+        if fields[k] == "_":
+            raise CorpusFormatError(
+                source,
+                number,
+                f"word without {label.upper()}",
+                f"'_' in the {label.upper()} field of word {fields[0]} ({fields[1]!r})",
+                f"a {label.upper()} value on every word, which are the labels here",
+            )
+
+
+def _sentence(block: _Block, source: str, multiword: str, keep=COLUMNS, label=None) -> Sentence:
+    if label is not None:
+        _check_label(block, source, label)
     words = block.words
     if multiword == "surface" and block.ranges:
         rows: list[list[str]] = []
@@ -245,6 +295,7 @@ def read_conllu(
     multiword: str = "words",
     columns: Sequence[str] | None = None,
     encoding: str = "utf-8",
+    label: str | None = None,
 ) -> Iterator[Sentence]:
     """Stream the sentences of a CoNLL-U file.
 
@@ -260,6 +311,9 @@ def read_conllu(
         for a tagger's labels (default: all nine).
     encoding
         Text encoding (default UTF-8).
+    label
+        A field that every syntactic word must specify (not ``_``), e.g.
+        ``"upos"`` for the labels of a tagger's training data.
 
     Yields
     ------
@@ -273,19 +327,77 @@ def read_conllu(
     ------
     CorpusFormatError
         On a line without ten tab-separated fields, an empty field, an ID out of
-        sequence or malformed, a misplaced range or comment, or undecodable bytes.
+        sequence or malformed, a misplaced range or comment, undecodable bytes,
+        or a ``_`` in the ``label`` field.
     """
     if multiword not in ("words", "surface"):
         raise ValueError(f"multiword must be 'words' or 'surface', not {multiword!r}")
-    keep = COLUMNS
-    if columns is not None:
-        keep = tuple(columns)
-        unknown = [c for c in keep if c not in COLUMNS]
-        if unknown:
-            raise ValueError(f"unknown CoNLL-U columns {unknown}; expected some of {COLUMNS}")
+    keep = _keep(columns)
+    _check_label_name(label)
     source = path_str(path)
     for block in _blocks(path, encoding):
-        yield _sentence(block, source, multiword, keep)
+        yield _sentence(block, source, multiword, keep, label)
+
+
+def _keep(columns: Sequence[str] | None) -> tuple[str, ...]:
+    if columns is None:
+        return COLUMNS
+    keep = tuple(columns)
+    unknown = [c for c in keep if c not in COLUMNS]
+    if unknown:
+        raise ValueError(f"unknown CoNLL-U columns {unknown}; expected some of {COLUMNS}")
+    return keep
+
+
+def _check_label_name(label: str | None) -> None:
+    if label is not None and label not in COLUMNS:
+        raise ValueError(f"unknown CoNLL-U label field {label!r}; expected one of {COLUMNS}")
+
+
+def iter_sentences(
+    lines: Iterable[str],
+    name: str = "<stdin>",
+    *,
+    multiword: str = "words",
+    columns: Sequence[str] | None = None,
+    with_lines: bool = False,
+    label: str | None = None,
+) -> Iterator:
+    """Stream the sentences of CoNLL-U text lines (a text stream, ``sys.stdin``, a list).
+
+    The streaming twin of :func:`read_conllu` for input that is not a file
+    on disk, such as what ``crftagger tag`` reads: the same rules, views
+    (``multiword``) and errors, and ``name`` stands for the file in them and
+    in each sentence's ``source``; ``line`` is the 1-based line of the
+    sentence's first token line.
+
+    Parameters
+    ----------
+    lines
+        Text lines, with or without their line ends (``\\n`` or ``\\r\\n``).
+    name
+        What errors and ``Sentence.source`` call the input.
+    multiword, columns, label
+        As :func:`read_conllu`.
+    with_lines
+        Yield ``(sentence, lines)`` pairs instead, ``lines`` being the text of
+        the sentence's comment, word, multiword-range and empty-node lines in
+        input order: what a writer needs to write the sentence back with
+        an answer per word (range and empty-node lines carry no word of the
+        ``"words"`` view).
+
+    Raises
+    ------
+    CorpusFormatError
+        As :func:`read_conllu`, naming ``name`` and the line.
+    """
+    if multiword not in ("words", "surface"):
+        raise ValueError(f"multiword must be 'words' or 'surface', not {multiword!r}")
+    keep = _keep(columns)
+    _check_label_name(label)
+    for block in _blocks_from(_numbered(lines), name, keep_lines=with_lines):
+        sent = _sentence(block, name, multiword, keep, label)
+        yield (sent, block.lines) if with_lines else sent
 
 
 def conllu_counts(path, encoding: str = "utf-8", label_field: str | None = None):
