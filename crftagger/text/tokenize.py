@@ -64,6 +64,10 @@ _BLANK = re.compile(r"\n[^\S\n]*\n\s*")
 _LINE = re.compile(r"\r?\n\s*")
 _WORD_BEFORE = re.compile(r"(\S+)$")
 _NON_SPACE = re.compile(r"\S+")
+_KEEP_WHOLE = re.compile(
+    r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+(?<![.])"
+    r"|(?<!\S)(?:https?://|www\.)[^\s<>\"]+?(?=[.,;:!?)\]\"']*(?:\s|$))"
+)
 
 
 def corpus_tokenizer(corpus: str | None) -> str:
@@ -113,7 +117,7 @@ class SentenceSplitter:
             if not _NEXT.match(text, end):
                 continue
             if text[m.start()] == "." and m.group().startswith(".") and len(m.group()) == 1:
-                before = _WORD_BEFORE.search(text, 0, m.end())
+                before = _WORD_BEFORE.search(text, max(0, m.end() - 64), m.end())
                 if before is not None and self._is_abbreviation(before.group(1)):
                     continue
             cuts.add(end)
@@ -156,11 +160,29 @@ class Tokenizer:
         if not isinstance(text, str):
             raise TaggerInputError(f"expected text as a str, found {type(text).__name__}")
         out: list[Offsets] = []
-        for s0, s1 in self.splitter.split(text):
+        for s0, s1 in self._pieces(text):
             toks = [(s0 + a, s0 + b) for a, b in self._tokens(text[s0:s1])]
             for i in range(0, len(toks), self.max_tokens):
                 out.append(toks[i : i + self.max_tokens])
         return out
+
+    def _pieces(self, text: str, limit: int = 20_000) -> Iterable[tuple[int, int]]:
+        """The splitter's sentences, one over ``limit`` characters cut at white space (a
+        tokeniser's regular expressions then never see more than ``limit`` characters)."""
+        for s0, s1 in self.splitter.split(text):
+            while s1 - s0 > limit:
+                cut = text.rfind(" ", s0 + 1, s0 + limit)
+                if cut <= s0:
+                    m = re.compile(r"\s").search(text, s0 + limit, s1)
+                    cut = m.start() if m else s1
+                if cut >= s1:
+                    break
+                yield s0, cut
+                s0 = cut + 1
+                while s0 < s1 and text[s0].isspace():
+                    s0 += 1
+            if s1 > s0:
+                yield s0, s1
 
     def to_dict(self) -> dict:
         return {
@@ -209,6 +231,19 @@ class TreebankTokenizer(Tokenizer):
         self._tb = TreebankWordTokenizer()
 
     def _tokens(self, text: str) -> Offsets:
+        # e-mail addresses and URLs stay whole (the Treebank rules would cut them at "@" and ":")
+        out: Offsets = []
+        pos = 0
+        for m in _KEEP_WHOLE.finditer(text):
+            out.extend((pos + a, pos + b) for a, b in self._treebank(text[pos : m.start()]))
+            out.append(m.span())
+            pos = m.end()
+        out.extend((pos + a, pos + b) for a, b in self._treebank(text[pos:]))
+        return out
+
+    def _treebank(self, text: str) -> Offsets:
+        if not text.strip():
+            return []
         try:
             return [(s, e) for s, e in self._tb.span_tokenize(text) if e > s]
         except ValueError:
