@@ -18,7 +18,7 @@ from crftagger.corpora.conll import (
     write_conll,
 )
 from crftagger.corpora.conllu import conllu_counts, read_conllu, write_conllu
-from crftagger.corpora.detect import detect_format, swapped_columns
+from crftagger.corpora.detect import detect_format, swapped_columns, swapped_evidence
 from crftagger.corpora.registry import (
     CorpusInfo,
     CorpusNotFoundError,
@@ -50,6 +50,7 @@ __all__ = [
     "read_conll_documents",
     "read_conllu",
     "swapped_columns",
+    "swapped_evidence",
     "write_conll",
     "write_conllu",
 ]

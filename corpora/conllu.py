@@ -193,8 +193,8 @@ def _blocks_from(
             continue
         a, dash, b = tid.partition("-")
         if dash and a.isdigit() and b.isdigit():
-            a, b = int(a), int(b)
-            if a != next_word or b < a or a <= range_end:
+            first, last = int(a), int(b)
+            if first != next_word or last < first or first <= range_end:
                 raise CorpusFormatError(
                     source,
                     number,
@@ -202,8 +202,8 @@ def _blocks_from(
                     f"ID {tid} before word {next_word}",
                     f"a range {next_word}-N (N >= {next_word}) placed just before the words it covers",
                 )
-            block.ranges.append((a, b, fields))
-            range_end = b
+            block.ranges.append((first, last, fields))
+            range_end = last
             continue
         a, dot, b = tid.partition(".")
         if dot and a.isdigit() and b.isdigit():

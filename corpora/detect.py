@@ -131,13 +131,13 @@ def _examples(values: Counter, k: int = 4) -> str:
     return ", ".join(repr(v) for v, _ in values.most_common(k))
 
 
-def swapped_columns(
-    sentences: Sequence,
-    label_column: str,
-    names: Sequence[str] | None = None,
-    source: str | None = None,
+def swapped_evidence(
+    sentences: Sequence, label_column: str, shown: str | None = None
 ) -> str | None:
-    """Why the token and label columns of ``sentences`` look swapped, or ``None``.
+    """What makes the token and label columns of ``sentences`` look swapped, or ``None``.
+
+    ``shown`` is how the message names the label column (default: ``the
+    label column 'NAME'``).
 
     The tokens look like tags and the labels like words when either
 
@@ -152,9 +152,7 @@ def swapped_columns(
 
     Real text has thousands of distinct words, and tag sets have tens of
     tags (45 for the Penn Treebank, 17 for UPOS, 9 for CoNLL-2003), so an
-    ordinary file meets neither. ``names`` are the column names in file order
-    (``word`` the tokens); the message suggests the ``--columns`` that read
-    the file the other way round.
+    ordinary file meets neither.
     """
     tokens: Counter = Counter()
     labels: Counter = Counter()
@@ -165,21 +163,40 @@ def swapped_columns(
     if n == 0 or not labels:
         return None
     d_tok, d_lab = len(tokens), len(labels)
+    shown = shown or f"the label column {label_column!r}"
     tag_tok, tag_lab = _share(tokens, TAG), _share(labels, TAG)
     wordy = sum(1 for v in labels if _LETTER.search(v) and not TAG.fullmatch(v)) / d_lab
     if n >= 20 and tag_tok >= 0.9 and tag_lab < 0.5 and d_lab >= 20 and wordy >= 0.5:
         why = (
             f"{100 * tag_tok:.0f}% of the values of the token column are span tags "
-            f"({_examples(tokens)}), while the label column {label_column!r} holds {d_lab} "
+            f"({_examples(tokens)}), while {shown} holds {d_lab} "
             f"distinct values that read like words ({_examples(labels)})"
         )
     elif n >= 1000 and d_tok <= 100 and d_lab >= max(200, 10 * d_tok):
         why = (
             f"the token column takes only {d_tok} distinct values over {n} tokens "
-            f"({_examples(tokens)}), while the label column {label_column!r} takes {d_lab} "
+            f"({_examples(tokens)}), while {shown} takes {d_lab} "
             f"({_examples(labels)})"
         )
     else:
+        return None
+    return why
+
+
+def swapped_columns(
+    sentences: Sequence,
+    label_column: str,
+    names: Sequence[str] | None = None,
+    source: str | None = None,
+) -> str | None:
+    """The message for a file whose columns look swapped (:func:`swapped_evidence`), or ``None``.
+
+    ``names`` are the column names in file order (``word`` the tokens;
+    default the first sentence's); the message suggests the ``--columns``
+    that read the file the other way round.
+    """
+    why = swapped_evidence(sentences, label_column)
+    if why is None:
         return None
     first = sentences[0]
     names = list(names) if names is not None else first.column_names()

@@ -94,6 +94,22 @@ def _check_count(fields, n_fields, first_line, lineno, name):
     return n_fields, first_line
 
 
+def _not_conllu(path) -> None:
+    """A CoNLL-U file has no predicted tags: say so rather than fail on its comment lines."""
+    from crftagger.corpora.detect import detect_format
+
+    try:
+        found = detect_format(path)
+    except ValueError:
+        return  # undecodable bytes: read_conlleval names them
+    if found == "conllu":
+        raise EvalFormatError(
+            f"{path}: found CoNLL-U (ten tab-separated fields per word); expected conlleval's "
+            "'token ... gold predicted' lines. To score a model on this file, give "
+            "--model MODEL (the gold labels are --label upos or xpos)"
+        )
+
+
 def run(args) -> int:
     from crftagger import metrics
 
@@ -101,6 +117,12 @@ def run(args) -> int:
         from crftagger.cli.evaluate_model import run_model
 
         return run_model(args)
+    for name in ("format", "label"):
+        value = getattr(args, name, None)
+        if value not in (None, "auto"):
+            raise ValueError(
+                f"--{name} goes with --model (it reads the gold labels of a model's test file)"
+            )
     if args.strict and not args.scheme:
         raise ValueError(
             "--strict needs --scheme (one of io, iob1, iob2, ioe1, ioe2, bioes, bilou)"
@@ -115,6 +137,7 @@ def run(args) -> int:
     if args.file in (None, "-"):
         gold, pred = read_conlleval(sys.stdin, "<stdin>", delimiter, args.docstart)
     else:
+        _not_conllu(args.file)
         with open(args.file, encoding="utf-8") as fh:
             try:
                 gold, pred = read_conlleval(fh, args.file, delimiter, args.docstart)

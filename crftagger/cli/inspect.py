@@ -8,6 +8,12 @@ every label and the transition table (rows: previous label, columns: current
 label); for a second-order model also the label pairs it decodes over and its
 largest trigram weights. ``--explain "a tokenised sentence" --position I`` shows which
 attributes and transitions pushed each label at one token.
+
+CRFsuite model files (written by CRFsuite, python-crfsuite or
+sklearn-crfsuite; told apart by their first bytes) are read by crftagger's
+own reader: their labels, size, largest state weights and transition table.
+They do not record how their attributes were computed, so ``--explain``
+needs ``--feature-set``.
 """
 
 from __future__ import annotations
@@ -79,6 +85,84 @@ def cluster_lines(tagger) -> list[str]:
     return lines
 
 
+def _weights(out, m, top: int) -> None:
+    out.write(f"\ntop {top} state features per label (attribute, weight):\n")
+    for lab, feats in top_features(m, top).items():
+        out.write(f"  {lab}: " + ", ".join(f"{a} {w:+.3f}" for a, w in feats) + "\n")
+    out.write("\ntransition weights (rows previous, columns current; '.' = not a feature):\n")
+    out.write(transition_table(m))
+
+
+def _explain(out, t, args) -> None:
+    tokens = args.explain.split()
+    pos = args.position
+    out.write(
+        f"\nexplaining token {pos} ({tokens[pos] if 0 <= pos < len(tokens) else '?'}) of: "
+        f"{args.explain}\n"
+    )
+    for d in t.explain(tokens, pos, top=args.top)[: args.labels_shown]:
+        mark = "*" if d["predicted"] else " "
+        out.write(
+            f"{mark} {d['label']:12} total {d['total']:+8.3f}  emission {d['emission']:+8.3f}  "
+            f"p={d['marginal']:.4f}"
+        )
+        if d["transition_in"]:
+            out.write(f"  from {d['transition_in'][0]} {d['transition_in'][1]:+.3f}")
+        if d["transition_out"]:
+            out.write(f"  to {d['transition_out'][0]} {d['transition_out'][1]:+.3f}")
+        out.write("\n")
+        for name, v, wk, c in d["attributes"]:
+            out.write(f"      {c:+8.3f} = {v:g} x {wk:+.3f}  {name}\n")
+
+
+def run_crfsuite(args) -> int:
+    """``inspect`` of a CRFsuite model file."""
+    import os
+
+    import numpy as np
+
+    from crftagger.io.crfsuite import VERSION
+    from crftagger.io.open import open_crfsuite, read_crfsuite
+
+    raw, m = read_crfsuite(args.model)
+    fs_arg = getattr(args, "feature_set", None)
+    t = open_crfsuite(args.model, fs_arg) if fs_arg is not None else None
+    if args.explain and t is None:
+        raise ValueError(
+            f"{args.model}: --explain computes a sentence's attributes, which a CRFsuite model "
+            "file does not say how to do; give --feature-set (a name, a feature-set JSON file "
+            "or a template file)"
+        )
+    out = sys.stdout
+    out.write(
+        f"model file:     {args.model} ({os.path.getsize(args.model):,} bytes, CRFsuite crf1d "
+        f"model version {VERSION}, as written by CRFsuite, python-crfsuite and sklearn-crfsuite)\n"
+    )
+    if t is None:
+        out.write(
+            "feature set:    not recorded in CRFsuite files (give --feature-set to explain or "
+            "tag with one)\n"
+        )
+    else:
+        fs = t.feature_set
+        out.write(
+            f"feature set:    {fs.name} v{fs.version} ({len(fs.templates)} templates), given\n"
+        )
+    n_state = int(np.count_nonzero(raw.feature_type == 0))
+    out.write("CRF order:      1\n")
+    out.write(
+        f"size:           {len(raw.labels)} labels, {len(raw.attributes):,} attributes, "
+        f"{m.n_features:,} features ({n_state:,} state features and "
+        f"{len(raw.weight) - n_state:,} transitions with non-zero weights)\n"
+    )
+    out.write("labels:         " + " ".join(raw.labels) + "\n")
+    if t is not None and args.explain:
+        _explain(out, t, args)
+        return 0
+    _weights(out, m, args.top)
+    return 0
+
+
 def run(args) -> int:
     import json
     import os
@@ -87,7 +171,15 @@ def run(args) -> int:
 
     from crftagger.api.tagger import Tagger
     from crftagger.io import container
+    from crftagger.io.open import model_format
 
+    if model_format(args.model) == "crfsuite":
+        return run_crfsuite(args)
+    if getattr(args, "feature_set", None) is not None:
+        raise ValueError(
+            f"{args.model}: a crftagger model file carries its own feature set; --feature-set "
+            "is for CRFsuite model files"
+        )
     t = Tagger.load(args.model)
     meta = container.read_header(args.model)
     m = t.model
@@ -137,31 +229,9 @@ def run(args) -> int:
         )
     out.write("labels:         " + " ".join(t.labels) + "\n")
     if args.explain:
-        tokens = args.explain.split()
-        pos = args.position
-        out.write(
-            f"\nexplaining token {pos} ({tokens[pos] if 0 <= pos < len(tokens) else '?'}) of: "
-            f"{args.explain}\n"
-        )
-        for d in t.explain(tokens, pos, top=args.top)[: args.labels_shown]:
-            mark = "*" if d["predicted"] else " "
-            out.write(
-                f"{mark} {d['label']:12} total {d['total']:+8.3f}  emission {d['emission']:+8.3f}  "
-                f"p={d['marginal']:.4f}"
-            )
-            if d["transition_in"]:
-                out.write(f"  from {d['transition_in'][0]} {d['transition_in'][1]:+.3f}")
-            if d["transition_out"]:
-                out.write(f"  to {d['transition_out'][0]} {d['transition_out'][1]:+.3f}")
-            out.write("\n")
-            for name, v, wk, c in d["attributes"]:
-                out.write(f"      {c:+8.3f} = {v:g} x {wk:+.3f}  {name}\n")
+        _explain(out, t, args)
         return 0
-    out.write(f"\ntop {args.top} state features per label (attribute, weight):\n")
-    for lab, feats in top_features(m, args.top).items():
-        out.write(f"  {lab}: " + ", ".join(f"{a} {w:+.3f}" for a, w in feats) + "\n")
-    out.write("\ntransition weights (rows previous, columns current; '.' = not a feature):\n")
-    out.write(transition_table(m))
+    _weights(out, m, args.top)
     if m.order == 2:
         out.write(
             f"\nsecond order: {m.space.n_states} label pairs (with the sentence start <s>), "
@@ -176,7 +246,15 @@ def register(sub):
     p = sub.add_parser(
         "inspect", help="show what a model file holds", description=__doc__.split("\n\n", 1)[1]
     )
-    p.add_argument("model", help="model file written by `crftagger train`")
+    p.add_argument(
+        "model", help="model file written by `crftagger train`, or a CRFsuite model file"
+    )
+    p.add_argument(
+        "--feature-set",
+        default=None,
+        help="for a CRFsuite model file: the feature set that computes its attributes (for "
+        "--explain)",
+    )
     p.add_argument("--top", type=int, default=10, help="features listed per label (default 10)")
     p.add_argument(
         "--explain",

@@ -1,13 +1,21 @@
-"""``crftagger train``: train a tagger on a registered corpus or on CoNLL files.
+"""``crftagger train``: train a tagger on a registered corpus or on CoNLL or CoNLL-U files.
 
 The training data are a registered corpus name (its ``train`` split; see
-``crftagger corpora list``) or CoNLL column files (``--columns`` names the
-columns, the labels being ``--label-column``, default the last one). The
-development data (``--dev``: a split name of the corpus, or a file) are
-scored after every iteration: the progress bar shows the training loss and
-the dev span F1 (token accuracy for tags without a scheme). ``--test`` adds
-a final score on another split or file. Everything ends up in the model file
-(``-o``), which ``crftagger tag``, ``evaluate --model`` and ``inspect`` read.
+``crftagger corpora list``), CoNLL column files (``--columns`` names the
+columns, the labels being ``--label-column``, default the last one) or
+CoNLL-U files (the syntactic words, labelled with ``--label upos`` or
+``xpos``; multiword-token ranges and empty nodes are skipped). Each file's
+format is read from its content unless ``--format`` says it. A CoNLL file
+whose token column looks like tags and label column like words (a tag-first
+file such as MIT Movie's) stops with the ``--columns`` to give. The
+development data (``--dev``: a split name of the corpus, or a file; or
+``--dev-fraction F``: every n-th training sentence) are scored after every
+iteration: the progress bar shows the training loss and the dev span F1
+(token accuracy for tags without a scheme). ``--test`` adds a final score
+on another split or file. ``--template FILE`` trains the features of a
+CRF++ or CRFsuite template file. Everything ends up in the model file
+(``-o``, the templates included), which ``crftagger tag``, ``evaluate
+--model`` and ``inspect`` read.
 """
 
 from __future__ import annotations
@@ -76,14 +84,52 @@ def crf_params(args) -> dict:
     return out
 
 
-def read_files(paths, columns: str | None, what: str) -> list:
-    """Sentences of CoNLL files (``columns``: comma-separated names, the tokens named ``word``)."""
-    from crftagger.corpora import read_conll
+#: ``--label`` values: the CoNLL-U fields a tagger can learn.
+CONLLU_LABELS = ("upos", "xpos")
+
+
+def conllu_label(args) -> str:
+    """The CoNLL-U field to predict: ``--label``, else a ``--label-column`` of upos/xpos, else UPOS."""
+    label = getattr(args, "label", None)
+    given = getattr(args, "label_column", None)
+    if label is None and given is not None:
+        if given not in CONLLU_LABELS:
+            raise ValueError(
+                f"--label-column {given}: CoNLL-U input labels words with one of its fields; "
+                f"expected --label {' or --label '.join(CONLLU_LABELS)}"
+            )
+        label = given
+    return label or "upos"
+
+
+def read_files(
+    paths, columns: str | None, what: str, fmt: str | None = None, label: str | None = None
+) -> list:
+    """Sentences of CoNLL or CoNLL-U files.
+
+    ``fmt``: ``conll``, ``conllu`` or ``None``/``auto`` (each file's content
+    decides, see :func:`crftagger.corpora.detect.detect_format`). CoNLL files
+    have the columns ``columns`` (comma-separated names, the tokens named
+    ``word``); CoNLL-U files give their syntactic words (FORM) with the field
+    ``label`` (``upos`` or ``xpos``, default UPOS) as the only column.
+    """
+    from crftagger.corpora import read_conll, read_conllu
+    from crftagger.corpora.detect import resolve_format
 
     cols = tuple(c.strip() for c in columns.split(",")) if columns else None
     out = []
     for path in paths:
-        out.extend(read_conll(path, cols))
+        found = resolve_format(path, fmt, ("conll", "conllu"))
+        if found == "conllu":
+            if cols is not None:
+                raise ValueError(
+                    f"{path}: --columns names the columns of CoNLL files; CoNLL-U has fixed "
+                    f"fields: choose the label with --label {'|'.join(CONLLU_LABELS)}"
+                )
+            lab = label or "upos"
+            out.extend(read_conllu(path, columns=(lab,), label=lab))
+        else:
+            out.extend(read_conll(path, cols))
     if not out:
         raise ValueError(f"{what}: no sentence in {', '.join(map(str, paths))}")
     return out
@@ -98,6 +144,72 @@ def _label_column(sentences, given: str | None) -> str:
     return cols[-1]
 
 
+def check_columns(sentences, label_column: str, paths, columns: str | None) -> None:
+    """Stop when the token and label columns look swapped (a tag-first file read word-first)."""
+    from crftagger.corpora.detect import swapped_columns
+
+    names = [c.strip() for c in columns.split(",")] if columns else None
+    where = ", ".join(map(str, paths))
+    problem = swapped_columns(sentences, label_column, names, source=where)
+    if problem:
+        raise ValueError(problem + " (--no-column-check trains as the columns are)")
+
+
+def template_feature_set(path, sentences, label_column: str):
+    """The feature set of a CRF++ or CRFsuite template file over the columns of ``sentences``.
+
+    CRF++ column 0 (``%x[row,0]``) is the token; columns 1, 2, ... are the
+    other input columns in file order, the label column left out (for
+    CoNLL-U, the word is the only input column). CRFsuite-style templates
+    (``w[0]``, ``pos[-1]|pos[0]``) name the columns.
+    """
+    import os
+
+    from crftagger.errors import TemplateError
+    from crftagger.features import FeatureSet
+
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"--template: no file {path}")
+    first = sentences[0]
+    extra = [] if first.token_column == "form" else [c for c in first.columns if c != label_column]
+    fs = FeatureSet.from_file(path, columns=extra)
+    for name in fs.used_extractors():
+        d = fs.extractor_def(name)
+        if d["kind"] != "column":
+            continue
+        if "index" in d and int(d["index"]) > len(extra):
+            raise TemplateError(
+                f"{path}: a template reads column {d['index']} (%x[ROW,{d['index']}]); the training "
+                f"data have {len(extra)} input column(s) besides the token"
+                + (f" ({', '.join(extra)})" if extra else "")
+                + f" and the label column {label_column!r}; expected column 0"
+                + (f" to {len(extra)}" if extra else " (the token)")
+            )
+        if "column" in d and d["column"] not in extra:
+            raise TemplateError(
+                f"{path}: a template reads the column {d['column']!r}; the training data have "
+                + (f"the input columns {', '.join(extra)}" if extra else "no input column")
+                + f" besides the token and the label column {label_column!r}"
+            )
+    return fs
+
+
+def carve(train: list, fraction, out) -> tuple[list, list]:
+    """``(train, dev)`` with every n-th sentence of ``train`` as dev (:func:`crftagger.corpora.carve_dev`)."""
+    from crftagger.corpora import carve_dev
+
+    try:
+        rest, dev = carve_dev(train, fraction)
+    except ValueError as exc:
+        raise ValueError(f"--dev-fraction: {exc}") from None
+    print(
+        f"dev: {len(dev)} of the {len(train)} training sentences (--dev-fraction {fraction}), "
+        f"training on the other {len(rest)}",
+        file=out,
+    )
+    return rest, dev
+
+
 def _is_corpus(name: str) -> bool:
     from crftagger.corpora import registry
 
@@ -110,13 +222,30 @@ def run(args) -> int:
     source = args.data[0] if len(args.data) == 1 and _is_corpus(args.data[0]) else None
     scheme = None if args.scheme == "none" else args.scheme
     label_column = args.label_column
+    out = sys.stdout
+    fmt = getattr(args, "format", None)
+    if args.dev_fraction is not None and args.dev not in (None, "none"):
+        raise ValueError(
+            f"give either --dev ({args.dev}) or --dev-fraction ({args.dev_fraction}), not both"
+        )
+    if args.template and (args.feature_set or args.feature_param):
+        raise ValueError(
+            "--template gives the feature set; it does not go with --feature-set or --feature-param"
+        )
     if source is not None:
         from crftagger.corpora import load, registry
 
+        if fmt not in (None, "auto") or args.label is not None:
+            raise ValueError(
+                f"--format and --label are for your own files; the registered corpus {source!r} "
+                "has its own format (--label-column picks another of its label columns)"
+            )
         info = registry.get(source)
         train = load(source, "train", getattr(args, "data_dir", None))
         label_column = label_column or info.label_column
         dev_spec = args.dev if args.dev is not None else ("dev" if "dev" in info.splits else None)
+        if args.dev_fraction is not None:
+            dev_spec = None
         dev = (
             load(source, dev_spec, getattr(args, "data_dir", None))
             if dev_spec and dev_spec != "none"
@@ -144,26 +273,41 @@ def run(args) -> int:
             "train your own data with (--recipe CORPUS, see `crftagger corpora list`)"
         )
     else:
-        train = read_files(args.data, args.columns, "training data")
+        label = conllu_label(args)
+        train = read_files(args.data, args.columns, "training data", fmt, label)
+        conllu = train[0].token_column == "form"
+        if conllu:
+            label_column = label
+        elif args.label is not None:
+            raise ValueError(
+                f"--label {args.label} picks a CoNLL-U field; {args.data[0]} is a CoNLL file: "
+                "name its label column with --label-column"
+            )
         label_column = _label_column(train, label_column)
+        if not conllu and not args.no_column_check:
+            check_columns(train, label_column, args.data, args.columns)
         dev = (
-            read_files([args.dev], args.columns, "--dev")
+            read_files([args.dev], args.columns, "--dev", fmt, label)
             if args.dev not in (None, "none")
             else None
         )
         test = (
-            read_files([args.test], args.columns, "--test")
+            read_files([args.test], args.columns, "--test", fmt, label)
             if args.test not in (None, "none")
             else None
         )
-        feature_set = args.feature_set or "ner"
+        feature_set = args.feature_set or ("pos" if conllu else "ner")
     if args.limit:
         train = train[: args.limit]
+    if args.dev_fraction is not None:
+        train, dev = carve(train, args.dev_fraction, out)
+    if args.template:
+        feature_set = template_feature_set(args.template, train, label_column)
     params = dict(crf_params(args))
     recipe = None
     if args.recipe is not None:
         recipe = source if args.recipe is True else args.recipe
-        if args.feature_set is None and not args.feature_param:
+        if args.feature_set is None and not args.feature_param and not args.template:
             feature_set = None  # the recipe's
     feature_params = {}
     for kv in args.feature_param or ():
@@ -196,7 +340,8 @@ def run(args) -> int:
     )
     seconds = time.perf_counter() - start
     tagger.info["corpus"] = source
-    out = sys.stdout
+    if args.dev_fraction is not None:
+        tagger.info["dev_fraction"] = args.dev_fraction
     log = tagger.info.get("training_log") or []
     print(
         f"trained on {tagger.info['n_sentences']} sentences ({tagger.info['n_tokens']} tokens) in "
@@ -213,6 +358,16 @@ def run(args) -> int:
     path = tagger.save(args.output)
     print(f"model written to {path}", file=out)
     return 0
+
+
+def _fraction(text: str) -> float:
+    from crftagger.corpora.split import dev_fraction
+
+    try:
+        dev_fraction(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return float(text)
 
 
 def _literal(v: str):
@@ -246,7 +401,20 @@ def register(sub):
         help="train a tagger on a corpus or CoNLL files",
         description=__doc__.split("\n\n", 1)[1],
     )
-    p.add_argument("data", nargs="+", help="a registered corpus name, or CoNLL files")
+    p.add_argument("data", nargs="+", help="a registered corpus name, or CoNLL or CoNLL-U files")
+    p.add_argument(
+        "--format",
+        choices=("auto", "conll", "conllu"),
+        default="auto",
+        help="format of the files: auto (default: read from each file's content), conll "
+        "(a token per line, columns named by --columns) or conllu",
+    )
+    p.add_argument(
+        "--label",
+        choices=CONLLU_LABELS,
+        default=None,
+        help="CoNLL-U: the field to predict, upos (default) or xpos",
+    )
     p.add_argument("-o", "--output", required=True, help="model file to write")
     p.add_argument(
         "--columns",
@@ -282,7 +450,29 @@ def register(sub):
         help="dev split name or file (default: the corpus' dev split; 'none')",
     )
     p.add_argument(
+        "--dev-fraction",
+        type=_fraction,
+        default=None,
+        metavar="F",
+        help="score on a dev split carved from the training data instead: every n-th "
+        "sentence for F = 1/n (0.1: every 10th, as the benchmark carves corpora without a dev "
+        "split), other fractions spread evenly; trained on the rest",
+    )
+    p.add_argument(
         "--test", default=None, help="test split name or file scored at the end ('none')"
+    )
+    p.add_argument(
+        "--template",
+        default=None,
+        metavar="FILE",
+        help="feature templates instead of a named feature set: a CRF++ file (U01:%%x[-1,0]/"
+        "%%x[0,0] lines, B) or CRFsuite names (w[-1]|w[0], one per line); CRF++ column 0 is the "
+        "token, 1, 2, ... the other columns in file order without the label; saved in the model",
+    )
+    p.add_argument(
+        "--no-column-check",
+        action="store_true",
+        help="train even when the token column looks like tags and the label column like words",
     )
     p.add_argument(
         "--limit", type=int, default=None, help="use only the first N training sentences"
