@@ -548,6 +548,7 @@ class Pipeline(TextMixin):
         folds: int = FOLDS,
         *,
         dev=None,
+        limit: int | None = None,
         data_dir=None,
         threads: int | None = None,
         progress: bool = False,
@@ -573,6 +574,8 @@ class Pipeline(TextMixin):
         dev : list or str, optional
             Dev sentences or a split name of ``corpus``, scored by every step on the
             columns the earlier steps predict (each tagger's ``info["scores"]["dev"]``).
+        limit : int, optional
+            Train on the first ``limit`` training sentences only.
         log : callable, optional
             Called with a line of text as each model is trained.
         **train_params
@@ -601,6 +604,10 @@ class Pipeline(TextMixin):
                 raise TaggerError("dev as a split name needs a corpus name")
             if steps is None:
                 raise TaggerError("steps: give the steps to train for your own sentences")
+        if limit is not None:
+            if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+                raise TaggerError(f"limit: expected a positive integer, found {limit!r}")
+            sents = sents[:limit]
         plan = [Step.of(s, f"step {i}") for i, s in enumerate(steps)]
         if not plan:
             raise TaggerError("steps: expected at least one step")
