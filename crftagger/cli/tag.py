@@ -89,11 +89,12 @@ def read_conll_stream(
     cols: dict[str, list[str]] = {}
     raw: list[str] = []
     doc_index = columns.index(doc_column) if doc_column else None
+    dcol: str = doc_column or ""
 
     def sentence() -> Item:
         did = doc_id
         if doc_index is not None:
-            did = cols.pop(doc_column)[0]  # type: ignore[arg-type]
+            did = cols.pop(dcol)[0]
         return Item(toks, cols, raw, start, did)
 
     for lineno, line in enumerate(lines, 1):
@@ -126,10 +127,10 @@ def read_conll_stream(
                 f"{name}:{lineno}: found {len(fields)} fields; expected {n_fields} as on line {first} "
                 "(every token line has the same number of columns)"
             )
-        if doc_index is not None and toks and fields[doc_index] != cols[doc_column][0]:
+        if doc_index is not None and toks and fields[doc_index] != cols[dcol][0]:
             raise TagInputError(
                 f"{name}:{lineno}: document id {fields[doc_index]!r} changes inside a sentence "
-                f"(the sentence started on line {start} in document {cols[doc_column][0]!r})"
+                f"(the sentence started on line {start} in document {cols[dcol][0]!r})"
             )
         toks.append(fields[0])
         for i, c in enumerate(columns[1:], 1):
@@ -345,7 +346,8 @@ def tag_stream(
                 continue
             if it.passthrough is not None and output_format == "conll":
                 out.write(it.passthrough + "\n")
-            _write(out, output_format, it, *answers[k], conllu_field=conllu_field)
+            tags, found, marg, best = answers[k]
+            _write(out, output_format, it, tags, found, marg, best, conllu_field)
             k += 1
         n += len(items)
         out.flush()

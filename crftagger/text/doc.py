@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from crftagger.errors import TaggerInputError
 
@@ -142,7 +143,7 @@ class Doc:
 class TextMixin:
     """``__call__`` / ``parse`` / ``pipe`` over ``self.tokenizer`` and ``self._annotate``."""
 
-    tokenizer = None
+    tokenizer: Any = None
 
     def _annotate(self, sentences: list) -> list[tuple[list[str], list]]:
         raise NotImplementedError
