@@ -106,7 +106,7 @@ def read_gold(args, tagger) -> tuple[list, str]:
         if args.label is None and args.label_column is None and trained in CONLLU_LABELS:
             label = trained
         else:
-            label = conllu_label(args)
+            label = conllu_label(args.label, args.label_column)
         return list(read_conllu(args.file, columns=(label,), label=label)), label
     if args.label is not None:
         raise ValueError(

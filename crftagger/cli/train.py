@@ -88,10 +88,9 @@ def crf_params(args) -> dict:
 CONLLU_LABELS = ("upos", "xpos")
 
 
-def conllu_label(args) -> str:
-    """The CoNLL-U field to predict: ``--label``, else a ``--label-column`` of upos/xpos, else UPOS."""
-    label = getattr(args, "label", None)
-    given = getattr(args, "label_column", None)
+def conllu_label(label: str | None, given: str | None) -> str:
+    """The CoNLL-U field to predict: ``label`` (``--label``), else a ``given`` ``--label-column``
+    of upos/xpos, else UPOS."""
     if label is None and given is not None:
         if given not in CONLLU_LABELS:
             raise ValueError(
@@ -103,7 +102,12 @@ def conllu_label(args) -> str:
 
 
 def read_files(
-    paths, columns: str | None, what: str, fmt: str | None = None, label: str | None = None
+    paths,
+    columns: str | None,
+    what: str,
+    fmt: str | None = None,
+    label: str | None = None,
+    label_column: str | None = None,
 ) -> list:
     """Sentences of CoNLL or CoNLL-U files.
 
@@ -111,7 +115,8 @@ def read_files(
     decides, see :func:`crftagger.corpora.detect.detect_format`). CoNLL files
     have the columns ``columns`` (comma-separated names, the tokens named
     ``word``); CoNLL-U files give their syntactic words (FORM) with the field
-    ``label`` (``upos`` or ``xpos``, default UPOS) as the only column.
+    ``label`` (``upos`` or ``xpos``; else ``label_column`` when it is one of
+    them; default UPOS) as the only column.
     """
     from crftagger.corpora import read_conll, read_conllu
     from crftagger.corpora.detect import resolve_format
@@ -126,7 +131,7 @@ def read_files(
                     f"{path}: --columns names the columns of CoNLL files; CoNLL-U has fixed "
                     f"fields: choose the label with --label {'|'.join(CONLLU_LABELS)}"
                 )
-            lab = label or "upos"
+            lab = conllu_label(label, label_column)
             out.extend(read_conllu(path, columns=(lab,), label=lab))
         else:
             out.extend(read_conll(path, cols))
@@ -273,11 +278,11 @@ def run(args) -> int:
             "train your own data with (--recipe CORPUS, see `crftagger corpora list`)"
         )
     else:
-        label = conllu_label(args)
-        train = read_files(args.data, args.columns, "training data", fmt, label)
+        label = args.label
+        train = read_files(args.data, args.columns, "training data", fmt, label, label_column)
         conllu = train[0].token_column == "form"
         if conllu:
-            label_column = label
+            label_column = label = conllu_label(label, label_column)
         elif args.label is not None:
             raise ValueError(
                 f"--label {args.label} picks a CoNLL-U field; {args.data[0]} is a CoNLL file: "
@@ -287,12 +292,12 @@ def run(args) -> int:
         if not conllu and not args.no_column_check:
             check_columns(train, label_column, args.data, args.columns)
         dev = (
-            read_files([args.dev], args.columns, "--dev", fmt, label)
+            read_files([args.dev], args.columns, "--dev", fmt, label, label_column)
             if args.dev not in (None, "none")
             else None
         )
         test = (
-            read_files([args.test], args.columns, "--test", fmt, label)
+            read_files([args.test], args.columns, "--test", fmt, label, label_column)
             if args.test not in (None, "none")
             else None
         )
