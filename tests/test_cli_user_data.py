@@ -280,6 +280,11 @@ def test_train_stops_on_a_tag_first_file_and_suggests_the_columns(data_dir, tmp_
     labels = Tagger.load(model).labels
     assert "O" in labels and all(lab == "O" or lab[:2] in ("B-", "I-") for lab in labels)
     assert len(labels) <= 17
+    # scoring the same file without saying it is tag-first: stopped the same way
+    code, out, err = _run(["evaluate", "--model", model, f], capsys)
+    assert code == 1 and "--columns gold,word" in err and "--no-column-check scores" in err, err
+    code, out, err = _run(["evaluate", "--model", model, f, "--columns", "gold,word"], capsys)
+    assert code == 0 and "FB1" in out, err
     small = _tag_first(data_dir / "mit_restaurant" / "train.txt", tmp_path / "small.bio", 60)
     code, out, err = _run(
         ["train", small, "-o", model, "--no-column-check", "--max-iterations", "1",

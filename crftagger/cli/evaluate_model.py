@@ -37,7 +37,9 @@ def add_model_arguments(p) -> None:
         "set's columns, then the gold tags)",
     )
     g.add_argument(
-        "--label-column", default=None, help="gold tag column (default: the corpus' or the last)"
+        "--label-column",
+        default=None,
+        help="gold tag column (default: the corpus', or the last column besides word)",
     )
     g.add_argument(
         "--format",
@@ -119,7 +121,10 @@ def read_gold(args, tagger) -> tuple[list, str]:
         else ["word", *tagger.feature_set.columns, "gold"]
     )
     sentences = list(read_conll(args.file, cols))
-    label_column = args.label_column or cols[-1]
+    others = [c for c in cols if c != "word"]
+    if not args.label_column and not others:
+        raise ValueError(f"--columns {','.join(cols)}: no gold column besides the words (word)")
+    label_column = args.label_column or others[-1]  # the last column that is not the tokens
     if sentences and not args.no_column_check:
-        check_columns(sentences, label_column, [args.file], ",".join(cols))
+        check_columns(sentences, label_column, [args.file], ",".join(cols), "scores")
     return sentences, label_column

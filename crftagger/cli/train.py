@@ -149,7 +149,9 @@ def _label_column(sentences, given: str | None) -> str:
     return cols[-1]
 
 
-def check_columns(sentences, label_column: str, paths, columns: str | None) -> None:
+def check_columns(
+    sentences, label_column: str, paths, columns: str | None, verb: str = "trains"
+) -> None:
     """Stop when the token and label columns look swapped (a tag-first file read word-first)."""
     from crftagger.corpora.detect import swapped_columns
 
@@ -157,7 +159,7 @@ def check_columns(sentences, label_column: str, paths, columns: str | None) -> N
     where = ", ".join(map(str, paths))
     problem = swapped_columns(sentences, label_column, names, source=where)
     if problem:
-        raise ValueError(problem + " (--no-column-check trains as the columns are)")
+        raise ValueError(problem + f" (--no-column-check {verb} as the columns are)")
 
 
 def template_feature_set(path, sentences, label_column: str):
