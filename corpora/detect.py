@@ -32,7 +32,7 @@ from crftagger.corpora.conll import is_docstart
 
 #: Formats :func:`detect_format` names.
 FORMATS = ("conllu", "conll", "text")
-#: Lines read by :func:`detect_format` (non-blank lines, after skipping none).
+#: Non-blank lines :func:`detect_format` reads from the start of a file.
 SAMPLE_LINES = 500
 #: Token lines with a constant field count (two or more) that make a file CoNLL without a blank line.
 MIN_LINES = 5
