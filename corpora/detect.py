@@ -43,6 +43,10 @@ TAG = re.compile(r"O|[BIESLU][-_]\S+")
 _LETTER = re.compile(r"[^\W\d_]")
 
 
+MAX_SENTENCE_LINES = 250
+"""A run of more non-blank lines than this is text, not a CoNLL sentence."""
+
+
 def sniff(lines: Iterable[str]) -> str:
     """The format of text lines (see the module docstring): ``"conllu"``, ``"conll"`` or ``"text"``."""
     n_conllu = n_other = n_lines = 0
@@ -76,6 +80,10 @@ def sniff(lines: Iterable[str]) -> str:
         return "conllu"
     if docstart:
         return "conll"
+    if longest_block > MAX_SENTENCE_LINES:
+        # no blank line for that long: lines of text that happen to hold as many words
+        # each, not a sentence of one-token lines
+        return "text"
     if len(counts) == 1:
         (n_fields,) = counts
         if n_fields >= 2 and (blank_after_token or n_lines >= MIN_LINES):

@@ -86,7 +86,7 @@ def test_clusters_command_refuses_bad_text(tmp_path, capsys):
     bad.write_bytes(b"fine line\n\xff\xfe broken\n")
     assert main(["clusters", str(bad), "-o", str(tmp_path / "o.txt")]) == 1
     err = capsys.readouterr().err
-    assert "bad.txt, line 2" in err and "utf-8" in err
+    assert "bad.txt:2" in err and "utf-8" in err
     empty = tmp_path / "empty.txt"
     empty.write_text("\n \n")
     assert main(["clusters", str(empty), "-o", str(tmp_path / "o.txt")]) == 1

@@ -260,7 +260,7 @@ def test_random_weights_never_give_an_invalid_sequence(vocab_and_words, scheme, 
         np.ones(L * L, dtype=np.uint8),
     )
     out_scheme = answer or scheme
-    t = Tagger(model, "pii", scheme=out_scheme, model_scheme=scheme)
+    t = Tagger(model, "pii", scheme=out_scheme, model_scheme=scheme, output_scheme=out_scheme)
     sents = [[str(x) for x in rng.choice(words, size=int(rng.integers(1, 12)))] for _ in range(8)]
     for seq in t.tag(sents):
         schemes.validate(seq, out_scheme)
