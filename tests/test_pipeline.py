@@ -272,3 +272,27 @@ def test_from_files_and_the_build_command(trained, dev_sents, tmp_path, capsys):
     )
     with pytest.raises(TaggerError, match="reads the column"):
         args.func(args)
+
+
+def test_tag_command_reads_raw_text_through_a_saved_pipeline(
+    trained, tmp_path, capsys, monkeypatch
+):
+    import io
+    import json
+
+    from crftagger import cli
+
+    pipe, _ = trained
+    path = tmp_path / "pipe.crftagger"
+    pipe.save(path)
+    text = "Germany's representative to the European Union met Peter Smith in Brussels."
+    monkeypatch.setattr("sys.stdin", io.StringIO(text + "\n"))
+    assert cli.main(["tag", "-m", str(path), "-f", "text"]) == 0
+    obj = json.loads(capsys.readouterr().out)
+    want = pipe(text)
+    assert [t["tag"] for t in obj["tokens"]] == want.tags and len(want.tags) > 5
+    for sp in obj["spans"]:
+        assert text[sp["start"] : sp["end"]] == sp["text"]
+    assert [(s["label"], s["start"], s["end"]) for s in obj["spans"]] == [
+        (s.label, s.start, s.end) for s in want.spans
+    ]

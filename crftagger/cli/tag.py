@@ -286,20 +286,26 @@ def tag_stream(
     _check_output(input_format, output_format, marginals, nbest)
     if isinstance(nbest, bool) or not isinstance(nbest, int) or nbest < 0:
         raise TagInputError(f"--nbest: expected a positive number of taggings, found {nbest!r}")
+    # a Pipeline answers through its last tagger and reads words only
+    final = getattr(tagger, "final", tagger)
+    if final is not tagger and (marginals or nbest):
+        raise TagInputError(
+            "--marginals and --nbest are answered by a single tagger, not a pipeline"
+        )
     if output_scheme is not None:
         from crftagger.errors import TaggerError
 
         try:
-            tagger.output_scheme = output_scheme
+            final.output_scheme = output_scheme
         except TaggerError as exc:
             raise TagInputError(f"--output-scheme: {exc}") from None
-    spans = spans and bool(tagger.constraints.span_labels)
-    needed = list(tagger.feature_set.columns)
+    spans = spans and bool(final.constraints.span_labels)
+    needed = list(tagger.feature_set.columns) if final is tagger else []
     conllu_field = None
     if input_format == "conllu":
         if marginals:
             raise TagInputError("--marginals with CoNLL-U input: use --output-format jsonl")
-        conllu_field = {"upos": 3, "xpos": 4}.get(tagger.info.get("label_column"), 9)
+        conllu_field = {"upos": 3, "xpos": 4}.get(final.info.get("label_column"), 9)
     if input_format == "text":
         return _tag_texts(
             tagger, lines, out, name, output_format, batch_size, marginals, nbest, whole_file
@@ -600,7 +606,7 @@ def load_model(path, feature_set=None):
 def run(args) -> int:
     tagger = load_model(args.model, getattr(args, "feature_set", None))
     if args.o_bias is not None:
-        tagger.o_bias = args.o_bias
+        getattr(tagger, "final", tagger).o_bias = args.o_bias
     columns = [c.strip() for c in args.columns.split(",")] if args.columns else None
     opts = dict(
         input_format=args.input_format,
