@@ -81,6 +81,7 @@ def main(argv=None) -> int:
     from crftagger.corpora import load
 
     t_start = time.perf_counter()
+    commit = _commit()  # the code that runs, before anyone commits during the run
     train = load("conll2003", "train")
     if args.limit:
         train = train[: args.limit]
@@ -149,7 +150,7 @@ def main(argv=None) -> int:
         + (f" --limit {args.limit}" if args.limit else "")
         + "` (do not edit by hand).",
         "",
-        f"- commit: `{_commit()}`; date {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}; "
+        f"- commit: `{commit}` (at the start of the run); date {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}; "
         f"total time {total / 60:.1f} min",
         f"- machine: {os.cpu_count()} cores, {platform.platform()}, Python "
         f"{platform.python_version()}, NUMBA_NUM_THREADS={os.environ.get('NUMBA_NUM_THREADS', 'unset')}",
