@@ -329,3 +329,37 @@ def test_tag_bad_text_input_is_a_clear_error(pii_model, capsys, monkeypatch, tmp
     objs = [json.loads(line) for line in out.splitlines()]
     assert len(objs) == 2 and objs[1]["tokens"] == []
     assert [t["text"] for t in objs[0]["tokens"]] == ["\x00\x01", "ctrl", "\x7f"]
+
+
+def test_tag_conllu_writes_the_tags_back_into_valid_conllu(
+    pii_model, pii_tagger, capsys, monkeypatch
+):
+    rows = [
+        "# newdoc id = d1",
+        "# text = Write to Anna Smith",
+        "1\tWrite\twrite\tVERB\tVB\t_\t0\troot\t_\t_",
+        "2\tto\tto\tADP\tIN\t_\t3\tcase\t_\tSpaceAfter=No",
+        "3-4\tAnnaSmith\t_\t_\t_\t_\t_\t_\t_\t_",
+        "3\tAnna\tAnna\tPROPN\tNNP\t_\t1\tobl\t_\t_",
+        "4\tSmith\tSmith\tPROPN\tNNP\t_\t3\tflat\t_\t_",
+        "",
+    ]
+    code, out, err = _run(
+        ["tag", "-m", str(pii_model), "-f", "conllu"], capsys, "\n".join(rows) + "\n", monkeypatch
+    )
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[:2] == rows[:2] and lines[4] == rows[4]  # comments and the range as read
+    words = [
+        line.split("\t")
+        for line in lines
+        if line and line[0].isdigit() and "-" not in line.split("\t")[0]
+    ]
+    assert all(len(f) == 10 for f in words)
+    got = [f[9].split("|")[-1].removeprefix("Tag=") for f in words]
+    assert got == pii_tagger.tag(["Write", "to", "Anna", "Smith"])
+    assert words[1][9].startswith("SpaceAfter=No|Tag=")
+    code, _, err = _run(
+        ["tag", "-m", str(pii_model), "-f", "conllu"], capsys, "1\tWrite\twrite\n\n", monkeypatch
+    )
+    assert code == 1 and "<stdin>:1" in err and "Traceback" not in err

@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,8 +50,8 @@ from crftagger.api.tagger import FORMAT as TAGGER_FORMAT
 from crftagger.api.tagger import (
     Evaluation,
     Tagger,
-    _is_sentence,
     _jsonable,
+    as_batch,
     check_sentence,
 )
 from crftagger.errors import CrftaggerError, TaggerError, TaggerInputError
@@ -330,13 +330,7 @@ class Pipeline(TextMixin):
 
     # ------------------------------------------------------------------ tagging
     def _batch(self, x) -> tuple[list, bool]:
-        if _is_sentence(x):
-            return [x], True
-        if isinstance(x, str) or not isinstance(x, Iterable):
-            raise TaggerInputError(
-                f"expected a list of tokens or a list of sentences, found {type(x).__name__}"
-            )
-        return list(x), False
+        return as_batch(x)
 
     @staticmethod
     def _sentences(sentences: Sequence) -> list[Sentence]:

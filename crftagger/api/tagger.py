@@ -96,6 +96,17 @@ def _tokens_of(sent) -> list[str]:
     return [tok[0] if isinstance(tok, tuple) else tok for tok in sent]
 
 
+def as_batch(x) -> tuple[list, bool]:
+    """``(sentences, single)`` from one sentence or a list of sentences."""
+    if _is_sentence(x):
+        return [x], True
+    if isinstance(x, str) or not isinstance(x, Iterable):
+        raise TaggerInputError(
+            f"expected a list of tokens or a list of sentences, found {type(x).__name__}"
+        )
+    return list(x), False
+
+
 def check_sentence(sent, index: int = 0) -> list[str]:
     """Return the tokens of ``sent``; raise :class:`TaggerInputError` for a bad token."""
     if isinstance(sent, str):
@@ -580,14 +591,7 @@ class Tagger(TextMixin):
 
     # ------------------------------------------------------------------ encoding
     def _batch(self, x) -> tuple[list, bool]:
-        """``(sentences, single)`` from one sentence or a list of sentences."""
-        if _is_sentence(x):
-            return [x], True
-        if isinstance(x, str) or not isinstance(x, Iterable):
-            raise TaggerInputError(
-                f"expected a list of tokens or a list of sentences, found {type(x).__name__}"
-            )
-        return list(x), False
+        return as_batch(x)
 
     def encode(self, sentences: Sequence) -> AttributeSequences:
         """Attribute arrays of checked sentences (unknown attributes dropped)."""
@@ -703,36 +707,37 @@ class Tagger(TextMixin):
         ]
         return out[0] if single else out
 
+    def _check_raw_text(self) -> None:
+        if self.feature_set.columns:
+            raise TaggerError(
+                f"the model reads the column(s) {', '.join(self.feature_set.columns)} besides "
+                "the words, which raw text does not have; tag raw text through a "
+                "crftagger.Pipeline whose earlier taggers predict them"
+            )
+
     def _annotate(self, sentences: list) -> list[tuple[list[str], list[TaggedSpan]]]:
         """Output-scheme tags and spans (with confidences) of each sentence, decoded once."""
-        needed = [c for c in self.feature_set.columns]
-        for i, s in enumerate(sentences):
-            cols = getattr(s, "columns", None)
-            missing = [c for c in needed if not cols or c not in cols]
-            if missing:
-                raise TaggerError(
-                    f"sentence {i}: the model reads the column(s) {', '.join(missing)} besides "
-                    "the words, which raw text does not have; tag raw text through a "
-                    "crftagger.Pipeline whose earlier taggers predict them"
-                )
         if not self.constraints.span_labels:
             return [(tags, []) for tags in self.tag(sentences)]
         out = []
         for s, lat in zip(sentences, self._lattices(sentences), strict=True):
             path, _ = lat.best()
-            toks = _tokens_of(s)
-            found = [
-                TaggedSpan(
-                    sp.type,
-                    sp.start,
-                    sp.end,
-                    lat.span_probability(sp.type, sp.start, sp.end),
-                    " ".join(toks[sp.start : sp.end]),
-                )
-                for sp in constrained.spans_of(path.tolist(), self.constraints)
-            ]
-            out.append((self._to_output([self.labels[i] for i in path]), found))
+            out.append((self._to_output([self.labels[i] for i in path]), self._spans(s, lat, path)))
         return out
+
+    def _spans(self, sentence, lat, path) -> list[TaggedSpan]:
+        """The spans of ``path`` with their probabilities in ``lat``."""
+        toks = _tokens_of(sentence)
+        return [
+            TaggedSpan(
+                sp.type,
+                sp.start,
+                sp.end,
+                lat.span_probability(sp.type, sp.start, sp.end),
+                " ".join(toks[sp.start : sp.end]),
+            )
+            for sp in constrained.spans_of(path.tolist(), self.constraints)
+        ]
 
     def spans(self, x, fixed: Mapping[int, str] | None = None):
         """Spans of the best valid tagging with their confidences.
@@ -748,19 +753,7 @@ class Tagger(TextMixin):
         out = []
         for s, lat in zip(sentences, self._lattices(sentences, fixed), strict=True):
             path, _ = lat.best()
-            toks = _tokens_of(s)
-            out.append(
-                [
-                    TaggedSpan(
-                        sp.type,
-                        sp.start,
-                        sp.end,
-                        lat.span_probability(sp.type, sp.start, sp.end),
-                        " ".join(toks[sp.start : sp.end]),
-                    )
-                    for sp in constrained.spans_of(path.tolist(), self.constraints)
-                ]
-            )
+            out.append(self._spans(s, lat, path))
         return out[0] if single else out
 
     def span_confidence(self, tokens, type_: str, start: int, end: int) -> float:

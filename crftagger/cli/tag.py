@@ -141,49 +141,12 @@ def read_conll_stream(
 
 
 def read_conllu_stream(lines: Iterable[str], name: str) -> Iterator[Item]:
-    """Sentences of a CoNLL-U stream (word lines only; comments, ranges and empty nodes
-    written back as they are)."""
-    toks: list[str] = []
-    raw: list[str] = []
-    keep: list[str] = []
-    start = 0
-    doc_id: str | None = None
-    n_docs = 0
-    for lineno, line in enumerate(lines, 1):
-        line = line.rstrip("\r\n")
-        if not line.strip():
-            if toks or keep:
-                yield Item(toks, {}, raw, start, doc_id, passthrough="\n".join(keep) or None)
-                toks, raw, keep = [], [], []
-            continue
-        if not toks and not keep:
-            start = lineno
-        if line.startswith("#"):
-            if line.lstrip("# ").startswith("newdoc"):
-                doc_id = f"doc-{n_docs}"
-                n_docs += 1
-            if toks:
-                raise TagInputError(f"{name}:{lineno}: a comment line inside a sentence")
-            keep.append(line)
-            continue
-        fields = line.split("\t")
-        if len(fields) != 10:
-            raise TagInputError(
-                f"{name}:{lineno}: found {len(fields)} tab-separated fields; expected the 10 of "
-                "CoNLL-U (ID FORM LEMMA UPOS XPOS FEATS HEAD DEPREL DEPS MISC)"
-            )
-        tid = fields[0]
-        if "-" in tid or "." in tid:
-            raw.append(line)  # multiword token ranges and empty nodes get no tag
-            continue
-        if not tid.isdigit():
-            raise TagInputError(f"{name}:{lineno}: ID {tid!r} is not a word index")
-        if not fields[1] or fields[1].split() != [fields[1]]:
-            raise TagInputError(f"{name}:{lineno}: FORM {fields[1]!r} is empty or has white space")
-        toks.append(fields[1])
-        raw.append(line)
-    if toks or keep:
-        yield Item(toks, {}, raw, start, doc_id, passthrough="\n".join(keep) or None)
+    """Sentences of a CoNLL-U stream (:func:`crftagger.corpora.conllu.iter_sentences`), each
+    with its comment, range and empty-node lines to write back as they are."""
+    from crftagger.corpora.conllu import iter_sentences
+
+    for sent, raw in iter_sentences(lines, name, with_lines=True):
+        yield Item(sent.tokens, {}, list(raw), sent.line or 0, sent.doc_id)
 
 
 def read_jsonl(lines: Iterable[str], name: str) -> Iterator[Item]:
@@ -350,8 +313,6 @@ def tag_stream(
                 elif output_format == "jsonl" and it.passthrough is not None:
                     out.write(json.dumps({"docstart": it.passthrough}) + "\n")
                 continue
-            if it.passthrough is not None and output_format == "conll":
-                out.write(it.passthrough + "\n")
             tags, found, marg, best = answers[k]
             _write(out, output_format, it, tags, found, marg, best, conllu_field)
             k += 1
@@ -373,8 +334,11 @@ def _answer(tagger, items, name, n, spans, marginals, nbest, needed):
         for it in items
     ]
     try:
-        tags = tagger.tag(sents) if sents else []
-        found = tagger.spans(sents) if spans and sents else [None] * len(sents)
+        if spans and sents:  # tags and spans from one decoding
+            pairs = tagger._annotate(sents)
+            tags, found = [t for t, _f in pairs], [f for _t, f in pairs]
+        else:
+            tags, found = (tagger.tag(sents) if sents else []), [None] * len(sents)
         marg = _marginals(tagger, sents) if marginals and sents else [None] * len(sents)
         best = [tagger.nbest(s, nbest) if s and len(s) else [] for s in sents] if nbest else None
     except (TaggerInputError, FeatureInputError) as exc:
@@ -448,7 +412,7 @@ def _write(out, fmt: str, it: Item, tags, spans, marg, best, conllu_field=None) 
 def _write_conll(out, raw: list[str], tags, marg, best, conllu_field=None) -> None:
     """Token lines with a tag column; CoNLL-U word lines get the tag in field ``conllu_field``
     (UPOS, XPOS, or ``Tag=`` in MISC), ranges and empty nodes are written as read."""
-    words = [line for line in raw if conllu_field is None or not _is_conllu_extra(line)]
+    words = [line for line in raw if conllu_field is None or _is_conllu_word(line)]
     if best is not None:
         for k, cand in enumerate(best):
             out.write(f"# {k} {cand.probability:.6f}\n")
@@ -467,12 +431,11 @@ def _conll_lines(out, raw, tags, marg, conllu_field=None) -> None:
         sep = "\t" if "\t" in line else " "
         if conllu_field is not None:
             fields = line.split("\t")
-            if not _is_conllu_extra(line):
+            if _is_conllu_word(line):
                 if conllu_field == 9:
                     misc = [] if fields[9] == "_" else fields[9].split("|")
-                    fields[9] = "|".join(
-                        [*(m for m in misc if not m.startswith("Tag=")), f"Tag={tags[k]}"]
-                    )
+                    misc = [m for m in misc if not m.startswith("Tag=")]
+                    fields[9] = "|".join([*misc, f"Tag={tags[k]}"])
                 else:
                     fields[conllu_field] = tags[k]
                 k += 1
@@ -488,9 +451,12 @@ def _conll_lines(out, raw, tags, marg, conllu_field=None) -> None:
         k += 1
 
 
-def _is_conllu_extra(line: str) -> bool:
-    fields = line.split("\t")
-    return len(fields) == 10 and ("-" in fields[0] or "." in fields[0])
+def _is_conllu_word(line: str) -> bool:
+    """A CoNLL-U word line (not a comment, a multiword range or an empty node)."""
+    if line.startswith("#"):
+        return False
+    tid = line.split("\t", 1)[0]
+    return "-" not in tid and "." not in tid
 
 
 # --------------------------------------------------------------------------- raw text

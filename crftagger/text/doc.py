@@ -148,6 +148,9 @@ class TextMixin:
     def _annotate(self, sentences: list) -> list[tuple[list[str], list]]:
         raise NotImplementedError
 
+    def _check_raw_text(self) -> None:
+        """Raise when this tagger cannot read raw text (the default: it can)."""
+
     def _text_tokenizer(self):
         from crftagger.text.tokenize import get_tokenizer
 
@@ -179,6 +182,7 @@ class TextMixin:
     def _docs(self, texts: list[str]) -> list[Doc]:
         from crftagger.sentence import Sentence
 
+        self._check_raw_text()
         tokenizer = self._text_tokenizer()
         offsets, sents = [], []
         for k, text in enumerate(texts):
