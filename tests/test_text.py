@@ -113,6 +113,10 @@ def test_long_input_is_cut_into_bounded_sentences():
     text = " ".join(["word"] * 1234)
     sents = tok.sentences(text)
     assert max(map(len, sents)) == 50 and sum(map(len, sents)) == 1234
+    # a run of 25,000 characters without white space stays one token
+    text = "x" * 25_000 + " y z"
+    toks = get_tokenizer("whitespace").tokenize(text)
+    assert [(a, b) for a, b in toks] == [(0, 25_000), (25_001, 25_002), (25_003, 25_004)]
 
 
 def test_tokenizer_settings_are_checked():

@@ -64,6 +64,7 @@ _BLANK = re.compile(r"\n[^\S\n]*\n\s*")
 _LINE = re.compile(r"\r?\n\s*")
 _WORD_BEFORE = re.compile(r"(\S+)$")
 _NON_SPACE = re.compile(r"\S+")
+_SPACE = re.compile(r"\s")
 _KEEP_WHOLE = re.compile(
     r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+(?<![.])"
     r"|(?<!\S)(?:https?://|www\.)[^\s<>\"]+?(?=[.,;:!?)\]\"']*(?:\s|$))"
@@ -173,7 +174,7 @@ class Tokenizer:
             while s1 - s0 > limit:
                 cut = text.rfind(" ", s0 + 1, s0 + limit)
                 if cut <= s0:
-                    m = re.compile(r"\s").search(text, s0 + limit, s1)
+                    m = _SPACE.search(text, s0 + limit, s1)
                     cut = m.start() if m else s1
                 if cut >= s1:
                     break
