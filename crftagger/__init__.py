@@ -2,11 +2,11 @@
 
 __version__ = "0.1.0"
 
-__all__ = ["CRF", "Tagger", "__version__"]
+__all__ = ["CRF", "Pipeline", "Tagger", "__version__"]
 
 
 def __getattr__(name: str):
-    # CRF and Tagger load numpy, numba and the engines: import them on first use
+    # CRF, Tagger and Pipeline load numpy, numba and the engines: import them on first use
     # so that `import crftagger` (and `crftagger --help`) stays fast.
     if name == "CRF":
         from crftagger.api.crf import CRF
@@ -16,4 +16,8 @@ def __getattr__(name: str):
         from crftagger.api.tagger import Tagger
 
         return Tagger
+    if name == "Pipeline":
+        from crftagger.api.pipeline import Pipeline
+
+        return Pipeline
     raise AttributeError(f"module 'crftagger' has no attribute {name!r}")

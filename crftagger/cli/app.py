@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "crftagger.cli.train",
     "crftagger.cli.tag",
     "crftagger.cli.pipeline",
+    "crftagger.cli.extract",
     "crftagger.cli.inspect",
     "crftagger.cli.demo",
 )
