@@ -89,68 +89,99 @@ def words_only_model(path: Path):
     return t
 
 
+def _set_tokenizer(model, tokenizer) -> None:
+    """Give ``model`` (a Tagger, or a Pipeline through its final tagger) ``tokenizer``."""
+    getattr(model, "final", model).tokenizer = tokenizer
+
+
+def measure(model, test, repeat: int) -> list[tuple]:
+    """Rows ``(input, P, R, F1, chars/s, tokens/s)`` of ``model`` on gold tokens and on text."""
+    from crftagger.schemes import extract_spans as scheme_spans
+    from crftagger.text.tokenize import get_tokenizer
+
+    rows = []
+    sents = [s for s in test if s.tokens]
+    gold_pred, gold_all, times = set(), set(), []
+    found: list = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        found = model.spans(sents)
+        times.append(time.perf_counter() - t0)
+    n_tokens = sum(len(s) for s in sents)
+    for k, (s, f) in enumerate(zip(sents, found, strict=True)):
+        gold_all |= {(sp.type, k, sp.start, sp.end) for sp in scheme_spans(s.columns["ner"], None)}
+        gold_pred |= {(sp.type, k, sp.start, sp.end) for sp in f}
+    p, r, f_ = f1(gold_all, gold_pred)
+    rows.append(("gold tokens", p, r, f_, None, n_tokens / statistics.median(times)))
+    base = model.tokenizer.to_dict()
+    try:
+        for layout, sep, lines in (("text, paragraph", " ", False), ("text, lines", "\n", True)):
+            docs = documents(test, sep)
+            _set_tokenizer(model, get_tokenizer({**base, "lines": lines}))
+            times, out = [], []
+            for _ in range(repeat):
+                t0 = time.perf_counter()
+                out = list(model.pipe([d for d, _g in docs], batch_size=16))
+                times.append(time.perf_counter() - t0)
+            gold, pred = set(), set()
+            for k, ((_text, g), doc) in enumerate(zip(docs, out, strict=True)):
+                gold |= {(k, *x) for x in g}
+                pred |= {(k, sp.label, sp.start, sp.end) for sp in doc.spans}
+            p, r, f_ = f1(gold, pred)
+            sec = statistics.median(times)
+            n_chars = sum(len(d) for d, _g in docs)
+            n_tok = sum(len(doc) for doc in out)
+            rows.append((layout, p, r, f_, n_chars / sec, n_tok / sec))
+    finally:
+        _set_tokenizer(model, get_tokenizer(base))
+    return rows
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument(
         "--model", default=str(Path.home() / ".cache/crftagger/conll2003-words.crftagger")
     )
+    ap.add_argument(
+        "--pipeline",
+        help="also measure a saved POS -> chunk -> NER Pipeline "
+        "(benchmarks/pipeline.py --save FILE)",
+    )
     ap.add_argument("--out", default=str(Path(__file__).with_name("text_path.md")))
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args(argv)
     from crftagger.corpora import load
-    from crftagger.text.tokenize import get_tokenizer
 
-    tagger = words_only_model(Path(args.model))
     test = load("conll2003", "test")
-    rows = []
-    # gold tokens
-    sents = [s for s in test if s.tokens]
-    gold_pred, gold_all, times = set(), set(), []
-    for _ in range(args.repeat):
-        t0 = time.perf_counter()
-        found = tagger.spans(sents)
-        times.append(time.perf_counter() - t0)
-    n_tokens = sum(len(s) for s in sents)
-    for k, (s, f) in enumerate(zip(sents, found, strict=True)):
-        from crftagger.schemes import extract_spans as scheme_spans
+    models = [(f"words only ({Path(args.model).name})", words_only_model(Path(args.model)))]
+    if args.pipeline:
+        from crftagger.api.pipeline import Pipeline
 
-        gold_all |= {(sp.type, k, sp.start, sp.end) for sp in scheme_spans(s.columns["ner"], None)}
-        gold_pred |= {(sp.type, k, sp.start, sp.end) for sp in f}
-    p, r, f_ = f1(gold_all, gold_pred)
-    tok_s = statistics.median(times)
-    rows.append(("gold tokens", p, r, f_, None, n_tokens / tok_s))
-    base = tagger.tokenizer.to_dict()
-    for layout, sep, lines in (("text, paragraph", " ", False), ("text, lines", "\n", True)):
-        docs = documents(test, sep)
-        tagger.tokenizer = get_tokenizer({**base, "lines": lines})
-        times, out = [], []
-        for _ in range(args.repeat):
-            t0 = time.perf_counter()
-            out = list(tagger.pipe([d for d, _g in docs], batch_size=16))
-            times.append(time.perf_counter() - t0)
-        gold, pred = set(), set()
-        for k, ((_text, g), doc) in enumerate(zip(docs, out, strict=True)):
-            gold |= {(k, *x) for x in g}
-            pred |= {(k, sp.label, sp.start, sp.end) for sp in doc.spans}
-        p, r, f_ = f1(gold, pred)
-        sec = statistics.median(times)
-        n_chars = sum(len(d) for d, _g in docs)
-        n_tok = sum(len(doc) for doc in out)
-        rows.append((layout, p, r, f_, n_chars / sec, n_tok / sec))
-    tagger.tokenizer = get_tokenizer(base)
+        models.append((f"pipeline ({Path(args.pipeline).name})", Pipeline.load(args.pipeline)))
+    rows = [(name, *row) for name, m in models for row in measure(m, test, args.repeat)]
     lines_out = [
         "# CoNLL-2003 test: gold tokens vs raw text",
         "",
-        f"Model: {args.model} (CoNLL-2003 recipe, words only). Command: `python benchmarks/text_path.py`.",
-        f"Median of {args.repeat} runs, same process; spans with confidences on both paths.",
+        "Models: the CoNLL-2003 recipe reading words only"
+        + (
+            "; the POS -> chunk -> NER pipeline of `benchmarks/pipeline.py` (its NER step reads "
+            "the POS and chunk columns its own taggers predict)"
+            if args.pipeline
+            else ""
+        )
+        + ". Command: `python benchmarks/text_path.py"
+        + (" --pipeline FILE" if args.pipeline else "")
+        + "`.",
+        f"Median of {args.repeat} runs, same process; spans with confidences on every path.",
         "",
-        "| input | precision | recall | span F1 | characters/s | tokens/s |",
-        "|---|---|---|---|---|---|",
+        "| model | input | precision | recall | span F1 | characters/s | tokens/s |",
+        "|---|---|---|---|---|---|---|",
     ]
-    for name, p, r, f_, cps, tps in rows:
+    for model, name, p, r, f_, cps, tps in rows:
         c = "-" if cps is None else f"{cps:,.0f}"
         lines_out.append(
-            f"| {name} | {100 * p:.2f} | {100 * r:.2f} | {100 * f_:.2f} | {c} | {tps:,.0f} |"
+            f"| {model} | {name} | {100 * p:.2f} | {100 * r:.2f} | {100 * f_:.2f} | {c} "
+            f"| {tps:,.0f} |"
         )
     Path(args.out).write_text("\n".join(lines_out) + "\n")
     print("\n".join(lines_out))
