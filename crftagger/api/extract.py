@@ -93,7 +93,7 @@ class _Summary:
             c[text] += 1
 
     def record(self) -> dict:
-        labels = {}
+        labels: dict[str, dict[str, object]] = {}
         for label in sorted(self.counts):
             c = self.texts[label]
             labels[label] = {
@@ -103,7 +103,7 @@ class _Summary:
             }
             if len(c) >= MAX_DISTINCT:
                 labels[label]["distinct_capped"] = True
-        rec = {"type": "document", "doc": self.doc.id}
+        rec: dict[str, object] = {"type": "document", "doc": self.doc.id}
         if self.doc.source is not None:
             rec["source"] = self.doc.source
         if self.doc.line is not None:

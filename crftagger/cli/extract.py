@@ -121,8 +121,6 @@ def register(sub):
         default=200_000,
         help="a long document is tagged in chunks of about this many characters",
     )
-    p.add_argument(
-        "--feature-set", default=None, help="the feature set of a CRFsuite model file"
-    )
+    p.add_argument("--feature-set", default=None, help="the feature set of a CRFsuite model file")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary line")
     p.set_defaults(func=run)
