@@ -148,23 +148,47 @@ class Analyzer:
     def pattern_detections(self, text: str) -> list[Detection]:
         return [d for r in self.recognizers for d in r.analyze(text)]
 
-    def crf_detections(self, text: str) -> list[Detection]:
-        if self.tagger is None or not text.strip():
-            return []
+    def _from_doc(self, doc) -> list[Detection]:
         out = []
-        for sp in self.tagger(text).spans:
+        for sp in doc.spans:
             type_ = self.labels.get(sp.label, sp.label)
             if type_ is not None:
                 out.append(Detection(type_, sp.start, sp.end, sp.text, float(sp.confidence), "crf"))
         return out
 
+    def crf_detections(self, text: str) -> list[Detection]:
+        if self.tagger is None or not text.strip():
+            return []
+        return self._from_doc(self.tagger(text))
+
+    def _keep(self, text: str, crf: list[Detection]) -> list[Detection]:
+        found = self.pattern_detections(text) + crf
+        kept = [d for d in found if d.score >= self.threshold(d.type)]
+        return resolve_overlaps(kept, self._order)
+
     def candidates(self, text: str) -> list[Detection]:
         """Every detection above its threshold, overlaps not resolved."""
-        if not isinstance(text, str):
-            raise PIIError(f"text: found {type(text).__name__}; expected str")
+        _check_text(text)
         found = self.pattern_detections(text) + self.crf_detections(text)
         return [d for d in found if d.score >= self.threshold(d.type)]
 
     def analyze(self, text: str) -> list[Detection]:
         """The detections kept by the overlap rule, sorted by start."""
-        return resolve_overlaps(self.candidates(text), self._order)
+        _check_text(text)
+        return self._keep(text, self.crf_detections(text))
+
+    def analyze_many(self, texts: Sequence[str], batch_size: int = 64) -> list[list[Detection]]:
+        """:meth:`analyze` of each text, the tagger run ``batch_size`` texts at a time."""
+        texts = list(texts)
+        for t in texts:
+            _check_text(t)
+        if self.tagger is None:
+            crf: list[list[Detection]] = [[] for _ in texts]
+        else:
+            crf = [self._from_doc(doc) for doc in self.tagger.pipe(texts, batch_size=batch_size)]
+        return [self._keep(t, c) for t, c in zip(texts, crf, strict=True)]
+
+
+def _check_text(text) -> None:
+    if not isinstance(text, str):
+        raise PIIError(f"text: found {type(text).__name__}; expected str")
