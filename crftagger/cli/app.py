@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "crftagger.cli.extract",
     "crftagger.cli.inspect",
     "crftagger.cli.demo",
+    "crftagger.cli.mask",
 )
 
 
