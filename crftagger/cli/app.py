@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "crftagger.cli.tag",
     "crftagger.cli.pipeline",
     "crftagger.cli.extract",
+    "crftagger.cli.serve",
     "crftagger.cli.inspect",
     "crftagger.cli.demo",
     "crftagger.cli.mask",
