@@ -29,6 +29,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 
 from crftagger.pii.analyzer import DEFAULT_LABELS, Analyzer
+from crftagger.pii.masker import PIIMasker
 from crftagger.pii.recognizers import PIIError
 
 #: Detection types scored as another type (the synthetic corpus tags these as ``ID``).
@@ -40,7 +41,7 @@ EVAL_TYPES: dict[str, str] = {
 }
 
 #: Training settings of the default model (those of ``crftagger demo``).
-DEFAULT_PARAMS = {"c1": 0.05, "c2": 0.01, "max_iterations": 100}
+DEFAULT_C1, DEFAULT_C2, DEFAULT_MAX_ITERATIONS = 0.05, 0.01, 100
 
 
 def _iob2_spans(tags: Sequence[str]) -> list[tuple[str, int, int]]:
@@ -128,9 +129,9 @@ def build_model(
     unseen_rate: float = 0.5,
     conll_sentences: int = 0,
     data_dir=None,
-    max_iterations: int = DEFAULT_PARAMS["max_iterations"],
-    c1: float = DEFAULT_PARAMS["c1"],
-    c2: float = DEFAULT_PARAMS["c2"],
+    max_iterations: int = DEFAULT_MAX_ITERATIONS,
+    c1: float = DEFAULT_C1,
+    c2: float = DEFAULT_C2,
     progress: bool = False,
 ):
     """Train the default PII tagger (see the module docstring); returns the :class:`Tagger`.
@@ -245,10 +246,10 @@ def score_spans(
     return out
 
 
-def evaluate(analyzer: Analyzer, sentences, batch_size: int = 64) -> dict:
+def evaluate(analyzer: Analyzer | PIIMasker, sentences, batch_size: int = 64) -> dict:
     """Score ``analyzer`` (or a :class:`PIIMasker`) on synthetic sentences (see :func:`score_spans`)."""
-    analyzer = getattr(analyzer, "analyzer", analyzer)
+    an = analyzer.analyzer if isinstance(analyzer, PIIMasker) else analyzer
     texts = [s.meta["text"] for s in sentences]
-    found = analyzer.analyze_many(texts, batch_size=batch_size)
+    found = an.analyze_many(texts, batch_size=batch_size)
     pred = [[(d.type, d.start, d.end) for d in ds] for ds in found]
     return score_spans([gold_spans(s) for s in sentences], pred)
