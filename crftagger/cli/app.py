@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "crftagger.cli.clusters",
     "crftagger.cli.train",
     "crftagger.cli.tag",
+    "crftagger.cli.slots",
     "crftagger.cli.pipeline",
     "crftagger.cli.extract",
     "crftagger.cli.serve",

@@ -12,8 +12,9 @@ development data (``--dev``: a split name of the corpus, or a file; or
 ``--dev-fraction F``: every n-th training sentence) are scored after every
 iteration: the progress bar shows the training loss and the dev span F1
 (token accuracy for tags without a scheme). ``--test`` adds a final score
-on another split or file. ``--template FILE`` trains the features of a
-CRF++ or CRFsuite template file. Everything ends up in the model file
+on another split or file. ``--task slots`` trains a slot filler (slots and
+intents, :mod:`crftagger.slots`) instead of a tagger. ``--template FILE``
+trains the features of a CRF++ or CRFsuite template file. Everything ends up in the model file
 (``-o``, the templates included), which ``crftagger tag``, ``evaluate
 --model`` and ``inspect`` read.
 """
@@ -224,6 +225,12 @@ def _is_corpus(name: str) -> bool:
 
 
 def run(args) -> int:
+    if getattr(args, "task", "tag") == "slots":
+        from crftagger.cli.slots import train_slots
+
+        return train_slots(args)
+    if getattr(args, "intents", None):
+        raise ValueError("--intents goes with --task slots")
     from crftagger.api.tagger import Tagger
 
     source = args.data[0] if len(args.data) == 1 and _is_corpus(args.data[0]) else None
@@ -423,6 +430,21 @@ def register(sub):
         help="CoNLL-U: the field to predict, upos (default) or xpos",
     )
     p.add_argument("-o", "--output", required=True, help="model file to write")
+    p.add_argument(
+        "--task",
+        choices=("tag", "slots"),
+        default="tag",
+        help="tag (default): a tagger; slots: a slot filler, slot CRF and intent classifier, "
+        "from atis/snips or a file of token<TAB>tag lines with a '# intent = NAME' line before "
+        "each utterance (run it with `crftagger slots -m MODEL`)",
+    )
+    p.add_argument(
+        "--intents",
+        default=None,
+        metavar="FILE",
+        help="--task slots: one intent per line, one line per utterance of the training file "
+        "(instead of '# intent =' lines)",
+    )
     p.add_argument(
         "--columns",
         default=None,

@@ -28,7 +28,7 @@ from crftagger.errors import TaggerError
 #: The token attributes of the bag (``crftagger.features`` template strings).
 BAG_TEMPLATES = ("lw[0]", "lw[0]|lw[1]", "lw[-1]|lw[0]", "p3[0]", "s3[0]", "sshape[0]")
 #: Regularisation values tried on dev (scikit-learn's inverse strength ``C``).
-C_GRID = (0.3, 1.0, 3.0, 10.0, 30.0, 100.0)
+C_GRID = (1.0, 3.0, 10.0, 30.0, 100.0)
 
 
 def intent_feature_set(slot_feature_set=None, cluster_fingerprints: Mapping | None = None):
@@ -141,7 +141,7 @@ class IntentClassifier:
         from sklearn.exceptions import ConvergenceWarning
         from sklearn.linear_model import LogisticRegression
 
-        clf = LogisticRegression(C=C, max_iter=max_iter, tol=1e-6)
+        clf = LogisticRegression(C=C, max_iter=max_iter)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             clf.fit(X, list(y))
@@ -159,7 +159,7 @@ class IntentClassifier:
         C_grid: Sequence[float] = C_GRID,
         feature_set=None,
         clusters: Mapping | None = None,
-        max_iter: int = 2000,
+        max_iter: int = 1000,
     ) -> IntentClassifier:
         """Fit on ``tokens`` (one token list per utterance) and their ``intents``.
 
