@@ -128,6 +128,71 @@ def test_parallel_gradient_bit_identical():
     np.testing.assert_allclose(g3, g1, atol=1e-10)
 
 
+def _sequence_slice(data, s0, s1):
+    """Sequences ``s0 .. s1-1`` of ``data`` as a corpus of their own (pointers from 0)."""
+    i0, i1 = data.seq_ptr[s0], data.seq_ptr[s1]
+    p0, p1 = data.item_ptr[i0], data.item_ptr[i1]
+    return AttributeSequences(
+        data.seq_ptr[s0 : s1 + 1] - i0,
+        data.item_ptr[i0 : i1 + 1] - p0,
+        data.attr_ids[p0:p1].copy(),
+        data.attr_vals[p0:p1].copy(),
+        data.y[i0:i1].copy(),
+    )
+
+
+def test_chunks_one_at_a_time_give_the_same_bits():
+    # the pieces data-parallel training computes on its workers
+    data, feat_ptr, feat_label, L, mask, rng = make_problem(6, S=200, L=4, A=30, max_len=8)
+    K = len(feat_label)
+    D = K + L * L
+    w = rng.normal(size=D)
+    w[K:][mask == 0] = 0.0
+    f_obj = obj.Objective(data, feat_ptr, feat_label, L, c2=0.1, trans_mask=mask, n_chunks=5)
+    f_ref, g_ref = f_obj(w)
+    acc = np.zeros(D)
+    observed = np.zeros(D)
+    logz = []
+    for c in range(len(f_obj.chunks) - 1):
+        part = _sequence_slice(data, f_obj.chunks[c], f_obj.chunks[c + 1])
+        tmax = max(int(part.lengths().max()), 1)
+        g = np.empty(D)
+        logz.append(
+            obj.chunk_nll_grad(
+                w,
+                part.seq_ptr,
+                part.item_ptr,
+                part.attr_ids,
+                part.attr_vals,
+                feat_ptr,
+                feat_label,
+                L,
+                g,
+                np.zeros((4, tmax, L)),
+                np.zeros(tmax),
+                np.zeros((L, L)),
+            )
+        )
+        acc += g
+        obj.add_observed_counts(
+            observed,
+            part.seq_ptr,
+            part.item_ptr,
+            part.attr_ids,
+            part.attr_vals,
+            part.y,
+            feat_ptr,
+            feat_label,
+            L,
+        )
+    assert np.array_equal(observed, f_obj.observed)
+    grad = np.empty(D)
+    f = obj.finish_nll_grad(w, acc, observed, 0.1, f_obj.trans_mask, K, L, np.asarray(logz), grad)
+    assert f == f_ref
+    assert np.array_equal(grad, g_ref)
+    assert np.all(grad[K:][mask == 0] == 0.0)
+
+
 def test_sequence_gradient_sums_to_full_gradient():
     data, feat_ptr, feat_label, L, mask, rng = make_problem(5, S=20)
     K = len(feat_label)

@@ -16,7 +16,9 @@ have gradient exactly 0.
 :func:`nll_grad` runs in parallel over a FIXED partition of the sequences into
 chunks (chosen from the data only, never from the thread count); each chunk
 owns a gradient buffer and the buffers are added in chunk order, so the result
-is bit-identical for any number of threads. The hot path is the scaled
+is bit-identical for any number of threads. The same chunks computed one at a time
+(:func:`chunk_nll_grad`, e.g. on other machines) and finished by
+:func:`finish_nll_grad` give the same bits again. The hot path is the scaled
 probability-space forward-backward; a sequence whose scaling fails falls back
 to the log-space one.
 
@@ -29,6 +31,11 @@ Final signatures::
     nll_grad(w, seq_ptr, item_ptr, attr_ids, attr_vals, feat_ptr, feat_label, L,
              observed, c2, trans_mask, chunks, grad, chunk_grad, work, work_t,
              work_ll, chunk_logz) -> f
+    chunk_nll_grad(w, seq_ptr, item_ptr, attr_ids, attr_vals, feat_ptr, feat_label, L,
+             g, work, work_t, acc) -> sum log Z of the chunk (g written)
+    finish_nll_grad(w, acc, observed, c2, trans_mask, K, L, chunk_logz, grad) -> f
+    add_observed_counts(out, seq_ptr, item_ptr, attr_ids, attr_vals, y, feat_ptr,
+             feat_label, L)
     add_sequence_gradient(s, seq_ptr, item_ptr, attr_ids, attr_vals, y, feat_ptr,
              feat_label, L, trans_mask, w, w_scale, coef, target, work, work_t,
              work_ll) -> loss_s
@@ -110,6 +117,18 @@ def observed_counts(seq_ptr, item_ptr, attr_ids, attr_vals, y, feat_ptr, feat_la
     """
     K = feat_label.shape[0]
     out = np.zeros(K + L * L)
+    add_observed_counts(out, seq_ptr, item_ptr, attr_ids, attr_vals, y, feat_ptr, feat_label, L)
+    return out
+
+
+@njit
+def add_observed_counts(out, seq_ptr, item_ptr, attr_ids, attr_vals, y, feat_ptr, feat_label, L):
+    """Add the counts of :func:`observed_counts` to ``out float64[K + L*L]``, sequence by sequence.
+
+    Applied to consecutive parts of a corpus in order, starting from zeros, it
+    gives :func:`observed_counts` of the whole corpus bit for bit.
+    """
+    K = feat_label.shape[0]
     S = seq_ptr.shape[0] - 1
     for s in range(S):
         for i in range(seq_ptr[s], seq_ptr[s + 1]):
@@ -123,7 +142,6 @@ def observed_counts(seq_ptr, item_ptr, attr_ids, attr_vals, y, feat_ptr, feat_la
                     out[k] += attr_vals[p]
             if i > seq_ptr[s]:
                 out[K + y[i - 1] * L + lab] += 1.0
-    return out
 
 
 @njit
@@ -186,6 +204,136 @@ def _sequence_expectations(
         unary_marginals(alpha, beta, log_z, E[:T])
     _scatter_state(item_ptr, attr_ids, attr_vals, i0, T, feat_ptr, feat_label, E, 1.0, g)
     return log_z
+
+
+@njit
+def chunk_expectations(
+    w,
+    seq_ptr,
+    item_ptr,
+    attr_ids,
+    attr_vals,
+    feat_ptr,
+    feat_label,
+    Tr,
+    exp_tr,
+    exp_tr_t,
+    shift,
+    s0,
+    s1,
+    g,
+    work,
+    work_t,
+    acc,
+):
+    """Expected feature counts of sequences ``s0 .. s1-1`` into ``g``; return their ``sum log Z``.
+
+    ``g float64[K + L*L]`` is zeroed first (one chunk's gradient buffer of
+    :func:`nll_grad`); ``work float64[4, Tmax, L]``, ``work_t float64[Tmax]`` and
+    ``acc float64[L, L]`` are the chunk's workspaces. ``Tr``, ``exp_tr``,
+    ``exp_tr_t`` and ``shift`` come from :func:`transition_view` and
+    :func:`exp_transitions` of ``w``. The sequences are added in order, so a
+    chunk gives the same bits wherever it is computed.
+    """
+    K = feat_label.shape[0]
+    L = Tr.shape[0]
+    for k in range(g.shape[0]):
+        g[k] = 0.0
+    for i in range(L):
+        for j in range(L):
+            acc[i, j] = 0.0
+    g_trans = transition_view(g, K, L)
+    lz = 0.0
+    for s in range(s0, s1):
+        lz += _sequence_expectations(
+            item_ptr,
+            attr_ids,
+            attr_vals,
+            seq_ptr[s],
+            seq_ptr[s + 1],
+            feat_ptr,
+            feat_label,
+            w,
+            Tr,
+            exp_tr,
+            exp_tr_t,
+            shift,
+            work[0],
+            work[1],
+            work[2],
+            work[3],
+            work_t,
+            acc,
+            g,
+            g_trans,
+        )
+    for i in range(L):
+        for j in range(L):
+            g_trans[i, j] += exp_tr[i, j] * acc[i, j]
+    return lz
+
+
+@njit
+def chunk_nll_grad(
+    w, seq_ptr, item_ptr, attr_ids, attr_vals, feat_ptr, feat_label, L, g, work, work_t, acc
+):
+    """One chunk of :func:`nll_grad` on its own: its gradient buffer ``g`` and its ``sum log Z``.
+
+    Every sequence of ``seq_ptr`` is one chunk; shapes as :func:`chunk_expectations`.
+    Summing the buffers of consecutive chunks in order with :func:`finish_nll_grad`
+    gives :func:`nll_grad`'s answer bit for bit (data-parallel training).
+    """
+    K = feat_label.shape[0]
+    Tr = transition_view(w, K, L)
+    exp_tr = np.empty((L, L))
+    exp_tr_t = np.empty((L, L))
+    shift = exp_transitions(Tr, exp_tr, exp_tr_t)
+    return chunk_expectations(
+        w,
+        seq_ptr,
+        item_ptr,
+        attr_ids,
+        attr_vals,
+        feat_ptr,
+        feat_label,
+        Tr,
+        exp_tr,
+        exp_tr_t,
+        shift,
+        0,
+        seq_ptr.shape[0] - 1,
+        g,
+        work,
+        work_t,
+        acc,
+    )
+
+
+@njit
+def finish_nll_grad(w, acc, observed, c2, trans_mask, K, L, chunk_logz, grad):
+    """The end of :func:`nll_grad` from the chunk sums: ``f``, and ``grad`` written.
+
+    ``acc float64[K + L*L]`` is ``sum_c chunk_grad[c]`` added in chunk order
+    starting from zeros; ``chunk_logz float64[C]`` the chunks' ``sum log Z``.
+    ``grad = acc - observed + 2 * c2 * w`` (0 for inactive transitions),
+    ``f = sum_c chunk_logz[c] - w . observed + c2 * ||w||^2``, each sum in
+    the order :func:`nll_grad` takes.
+    """
+    D = K + L * L
+    for k in range(D):
+        grad[k] = acc[k] - observed[k] + 2.0 * c2 * w[k]
+    for ij in range(L * L):
+        if trans_mask[ij] == 0:
+            grad[K + ij] = 0.0
+    f = 0.0
+    for c in range(chunk_logz.shape[0]):
+        f += chunk_logz[c]
+    dot = 0.0
+    sq = 0.0
+    for k in range(D):
+        dot += w[k] * observed[k]
+        sq += w[k] * w[k]
+    return f - dot + c2 * sq
 
 
 @njit_parallel
@@ -257,42 +405,25 @@ def nll_grad(
     exp_tr_t = np.empty((L, L))
     shift = exp_transitions(Tr, exp_tr, exp_tr_t)
     for c in prange(C):
-        g = chunk_grad[c]
-        for k in range(D):
-            g[k] = 0.0
-        acc = work_ll[c]
-        for i in range(L):
-            for j in range(L):
-                acc[i, j] = 0.0
-        g_trans = transition_view(g, K, L)
-        lz = 0.0
-        for s in range(chunks[c], chunks[c + 1]):
-            lz += _sequence_expectations(
-                item_ptr,
-                attr_ids,
-                attr_vals,
-                seq_ptr[s],
-                seq_ptr[s + 1],
-                feat_ptr,
-                feat_label,
-                w,
-                Tr,
-                exp_tr,
-                exp_tr_t,
-                shift,
-                work[c, 0],
-                work[c, 1],
-                work[c, 2],
-                work[c, 3],
-                work_t[c],
-                acc,
-                g,
-                g_trans,
-            )
-        for i in range(L):
-            for j in range(L):
-                g_trans[i, j] += exp_tr[i, j] * acc[i, j]
-        chunk_logz[c] = lz
+        chunk_logz[c] = chunk_expectations(
+            w,
+            seq_ptr,
+            item_ptr,
+            attr_ids,
+            attr_vals,
+            feat_ptr,
+            feat_label,
+            Tr,
+            exp_tr,
+            exp_tr_t,
+            shift,
+            chunks[c],
+            chunks[c + 1],
+            chunk_grad[c],
+            work[c],
+            work_t[c],
+            work_ll[c],
+        )
     # reduce in chunk order; blocks of features in parallel (order within a
     # feature is fixed, so the result does not depend on the thread count)
     n_blocks = (D + REDUCE_BLOCK - 1) // REDUCE_BLOCK
