@@ -14,6 +14,7 @@ requests in flight (for at most ``--graceful-timeout`` seconds). See
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -87,6 +88,11 @@ def run(args) -> int:
         file=sys.stderr,
         flush=True,
     )
+    # uvicorn finishes the requests in flight on SIGTERM / SIGINT, then raises the
+    # signal again for the handler it found: make that one end the command quietly
+    # (exit status 0) instead of killing the process or raising KeyboardInterrupt.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda signum, frame: None)
     if args.workers == 1:
         uvicorn.run(create_app(config, models), **common)
         return 0

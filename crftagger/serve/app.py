@@ -193,14 +193,7 @@ def load_models(config: ServeConfig) -> dict[str, Served]:
 
 
 def _open(path: str, feature_set, open_tagger):
-    try:
-        return open_tagger(path, feature_set=feature_set)
-    except CrftaggerError:
-        try:  # a slot-filling model is a container of its own kind
-            from crftagger.slots import SlotFiller  # type: ignore[attr-defined]
-        except ImportError:
-            raise
-        return SlotFiller.load(path)
+    return open_tagger(path, feature_set=feature_set)
 
 
 def _masker(model, config: ServeConfig):
@@ -316,7 +309,11 @@ class _BodyLimit:
                 length = v
             elif k == b"content-type":
                 ctype = v
-        if scope.get("method") == "POST" and ctype is not None and b"json" not in ctype.lower():
+        if scope.get("method") == "POST" and ctype is None:
+            # a body without a Content-Type is read as JSON
+            scope = dict(scope)
+            scope["headers"] = [*scope.get("headers", []), (b"content-type", b"application/json")]
+        elif scope.get("method") == "POST" and b"json" not in ctype.lower():
             return await _send_error(
                 send,
                 415,

@@ -1,0 +1,287 @@
+"""The HTTP service, tested against real ``crftagger serve`` processes on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+
+from crftagger import Tagger
+from crftagger.corpora import synthetic
+
+TEXTS = [
+    "Dear Anna Smith, please call me back.",
+    "Peter Jones from Acme Bank met Maria Rossi in London on 12/03/2024.",
+    "Nothing to see here.",
+    "Write to jan.novak@example.org today.",
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """A ``crftagger serve`` process started on a free port of 127.0.0.1."""
+
+    def __init__(self, args: list[str]):
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {**os.environ, "NUMBA_NUM_THREADS": "1"}
+        cmd = [sys.executable, "-m", "crftagger", "serve", "--port", str(self.port), *args]
+        self.proc = subprocess.Popen(
+            cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                out, err = self.proc.communicate()
+                raise RuntimeError(f"server exited {self.proc.returncode}: {err}")
+            try:
+                if httpx.get(self.url + "/health", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        self.stop()
+        raise RuntimeError("server did not answer /health within 90 s")
+
+    def post(self, path: str, body, **kw) -> httpx.Response:
+        return httpx.post(self.url + path, json=body, timeout=30, **kw)
+
+    def stop(self) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        for fh in (self.proc.stdout, self.proc.stderr):
+            if fh:
+                fh.close()
+        return self.proc.returncode
+
+
+@pytest.fixture(scope="module")
+def tagger():
+    sents = synthetic.generate(300, seed=7)
+    return Tagger.train(
+        [(s.tokens, s.columns["ner"]) for s in sents], feature_set="pii", max_iterations=30
+    )
+
+
+@pytest.fixture(scope="module")
+def model_file(tmp_path_factory, tagger):
+    path = tmp_path_factory.mktemp("serve") / "pii.crftagger"
+    tagger.save(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def server(model_file):
+    srv = Server(
+        [
+            "-m", str(model_file),
+            "-m", f"second={model_file}",
+            "--max-body-bytes", "20000",
+            "--max-text-chars", "2000",
+            "--max-batch", "8",
+        ]
+    )  # fmt: skip
+    yield srv
+    assert srv.stop() == 0
+
+
+def test_health_models_and_openapi(server, model_file):
+    r = httpx.get(server.url + "/health")
+    assert r.status_code == 200 and r.json() == {"status": "ok", "models": ["pii", "second"]}
+    info = httpx.get(server.url + "/v1/models").json()
+    assert info["default"] == "pii"
+    m = info["models"][0]
+    assert m["file"] == model_file.name and len(m["sha256"]) == 64
+    assert "/v1/tag" in m["endpoints"] and "PER" in m["span_types"]
+    schema = httpx.get(server.url + "/openapi.json").json()
+    assert {"/v1/tag", "/v1/models", "/health", "/v1/mask", "/v1/slots"} <= set(schema["paths"])
+
+
+def test_tag_answers_equal_the_library(server, tagger):
+    r = server.post("/v1/tag", {"text": TEXTS[1]})
+    assert r.status_code == 200
+    assert r.json() == {"model": "pii", "doc": json.loads(tagger(TEXTS[1]).to_json())}
+    r = server.post("/v1/tag", {"texts": TEXTS, "model": "second"})
+    assert r.json()["model"] == "second"
+    assert r.json()["docs"] == [json.loads(d.to_json()) for d in tagger.pipe(TEXTS)]
+    toks = TEXTS[1].replace(".", " .").split()
+    r = server.post("/v1/tag", {"tokens": toks}).json()
+    assert r["tags"] == tagger.tag(toks)
+    assert [(s["label"], s["start"], s["end"]) for s in r["spans"]] == [
+        (s.type, s.start, s.end) for s in tagger.spans(toks)
+    ]
+    r = server.post("/v1/tag", {"sentences": [toks, []]}).json()
+    assert [x["tags"] for x in r["results"]] == [tagger.tag(toks), []]
+
+
+def test_concurrent_requests_are_batched_and_answered_in_order(server, tagger):
+    texts = [f"{t} Call {n}." for n in range(12) for t in TEXTS]
+    expected = [json.loads(d.to_json()) for d in tagger.pipe(texts)]
+    with ThreadPoolExecutor(16) as ex:
+        got = list(ex.map(lambda t: server.post("/v1/tag", {"text": t}).json()["doc"], texts))
+    assert got == expected
+
+
+@pytest.mark.parametrize(
+    "body, status, code",
+    [
+        ({"text": 5}, 422, "invalid_request"),
+        ({"texts": "one"}, 422, "invalid_request"),
+        ({"tokens": ["a", 1]}, 422, "invalid_request"),
+        ({"tokens": ["a b"]}, 422, "invalid_input"),
+        ({"text": "x", "color": "red"}, 422, "invalid_request"),
+        ({}, 422, "invalid_request"),
+        ({"text": "x", "texts": ["y"]}, 422, "invalid_request"),
+        ([1, 2], 422, "invalid_request"),
+        ({"text": "x", "model": "nope"}, 404, "unknown_model"),
+        ({"text": "x", "model": "/etc/passwd"}, 404, "unknown_model"),
+        ({"text": "x" * 2001}, 413, "text_too_large"),
+        ({"texts": ["x"] * 9}, 413, "batch_too_large"),
+        ({"text": "x " * 15000}, 413, "body_too_large"),
+    ],
+)
+def test_bad_requests_get_json_4xx(server, body, status, code):
+    r = server.post("/v1/tag", body)
+    assert r.status_code == status, r.text
+    err = r.json()["error"]
+    assert err["code"] == code and err["message"]
+
+
+def test_protocol_errors(server):
+    r = httpx.post(server.url + "/v1/tag", content=b'{"text": ', timeout=10)
+    assert r.status_code == 400 and r.json()["error"]["code"] == "malformed_json"
+    r = httpx.post(server.url + "/v1/tag", content=b"\xff\xfe", timeout=10)
+    assert r.status_code == 400
+    r = httpx.post(
+        server.url + "/v1/tag", content=b"text=x", headers={"content-type": "text/plain"}
+    )
+    assert r.status_code == 415 and "expected application/json" in r.json()["error"]["message"]
+    assert httpx.get(server.url + "/v1/tag").status_code == 405
+    assert httpx.get(server.url + "/v2/nothing").json()["error"]["code"] == "not_found"
+    r = server.post("/v1/slots", {"text": "book a table"})
+    assert r.status_code == 422 and "does not answer /v1/slots" in r.json()["error"]["message"]
+
+
+def _raw(port: int, data: bytes, read: bool = True, pause: float = 0.0) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        if pause:
+            for i in range(len(data)):
+                s.sendall(data[i : i + 1])
+                time.sleep(pause)
+        else:
+            s.sendall(data)
+        if not read:
+            return b""
+        chunks = []
+        while True:
+            b = s.recv(65536)
+            if not b:
+                break
+            chunks.append(b)
+        return b"".join(chunks)
+
+
+def _request(body: bytes, length: int | None = None) -> bytes:
+    n = len(body) if length is None else length
+    return (
+        b"POST /v1/tag HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Connection: close\r\nContent-Length: " + str(n).encode() + b"\r\n\r\n" + body
+    )
+
+
+def test_faults_leave_the_server_answering(server, tagger):
+    # a thousand malformed requests of every kind
+    bad = [b"{", b"[]", b'{"text": 1}', b'{"texts": [null]}', b"\x00\x01", b'{"text": "x"}}']
+    with httpx.Client(base_url=server.url, timeout=10) as c:
+        statuses = {c.post("/v1/tag", content=bad[i % len(bad)]).status_code for i in range(1000)}
+    assert statuses <= {400, 422}
+    # clients that disconnect mid-body, or before reading the answer
+    for _ in range(20):
+        _raw(server.port, _request(b'{"text": "Anna', length=200), read=False)
+        _raw(server.port, _request(json.dumps({"text": TEXTS[1]}).encode()), read=False)
+    # an oversized body announced up front, and one sent without a length
+    assert b" 413 " in _raw(server.port, _request(b"{}", length=10**9))
+    chunked = (
+        b"POST /v1/tag HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+        + b"".join(b"4e20\r\n" + b" " * 20000 + b"\r\n" for _ in range(3))
+        + b"0\r\n\r\n"
+    )
+    assert b" 413 " in _raw(server.port, chunked)
+    # a slow client does not hold up the others
+    slow_answer: list[bytes] = []
+    body = json.dumps({"text": TEXTS[0]}).encode()
+    th = threading.Thread(
+        target=lambda: slow_answer.append(_raw(server.port, _request(body), pause=0.01))
+    )
+    th.start()
+    time.sleep(0.2)
+    t0 = time.monotonic()
+    r = server.post("/v1/tag", {"text": TEXTS[2]})
+    fast = time.monotonic() - t0
+    th.join(30)
+    assert r.status_code == 200
+    assert th.is_alive() is False and b" 200 " in slow_answer[0]
+    assert json.loads(slow_answer[0].split(b"\r\n\r\n", 1)[1])["doc"]["text"] == TEXTS[0]
+    assert fast < 5  # answered while the slow client was still sending
+    assert server.post("/v1/tag", {"text": TEXTS[1]}).json()["doc"] == json.loads(
+        tagger(TEXTS[1]).to_json()
+    )
+
+
+def test_timeout_and_graceful_shutdown(model_file, tagger):
+    srv = Server(["-m", str(model_file), "--timeout", "0.001", "--graceful-timeout", "20"])
+    try:
+        r = srv.post("/v1/tag", {"texts": [TEXTS[1]] * 200})
+        assert r.status_code == 504 and r.json()["error"]["code"] == "timeout"
+    finally:
+        assert srv.stop() == 0
+    srv = Server(["-m", str(model_file), "--graceful-timeout", "20"])
+    texts = [f"{TEXTS[1]} Number {i}." for i in range(250)]
+    box: list = []
+    th = threading.Thread(target=lambda: box.append(srv.post("/v1/tag", {"texts": texts})))
+    th.start()
+    time.sleep(0.3)  # the request is in flight
+    code = srv.stop()
+    th.join(30)
+    assert code == 0
+    assert box and box[0].status_code == 200
+    assert box[0].json()["docs"] == [json.loads(d.to_json()) for d in tagger.pipe(texts)]
+
+
+def test_bad_command_lines_fail_before_serving(tmp_path, model_file):
+    def run(*args):
+        return subprocess.run(
+            [sys.executable, "-m", "crftagger", "serve", "--port", str(_free_port()), *args],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+
+    r = run("-m", str(tmp_path / "missing.crftagger"))
+    assert r.returncode == 1 and "no such file; expected a model file" in r.stderr
+    assert "Traceback" not in r.stderr
+    r = run("-m", str(model_file), "-m", str(model_file))
+    assert r.returncode == 1 and "already given" in r.stderr
+    r = run("-m", str(model_file), "--max-batch", "0")
+    assert r.returncode == 1 and "max_batch: expected a positive integer" in r.stderr
+    junk = tmp_path / "junk.crftagger"
+    junk.write_bytes(b"not a model")
+    r = run("-m", f"j={junk}")
+    assert r.returncode == 1 and "expected a crftagger model file" in r.stderr
