@@ -159,7 +159,7 @@ class Served:
 
     def describe(self) -> dict:
         labels = list(getattr(self.model, "labels", []) or [])
-        tok = getattr(self.model, "tokenizer", None)
+        tok: Any = getattr(self.model, "tokenizer", None)
         return {
             "name": self.name,
             "kind": self.kind,
@@ -529,7 +529,7 @@ def create_app(config: ServeConfig | None = None, models: dict[str, Served] | No
         kind = one_of(req, ("text", "texts", "tokens", "sentences"))
         s = pick(req.model, "tag")
         if kind in ("text", "texts"):
-            texts = [req.text] if kind == "text" else list(req.texts or [])
+            texts: list[str] = [req.text or ""] if kind == "text" else list(req.texts or [])
             check_texts(texts, kind)
             assert s.batcher is not None
             docs = await timed(s.batcher.submit(texts))
@@ -537,7 +537,9 @@ def create_app(config: ServeConfig | None = None, models: dict[str, Served] | No
             if kind == "text":
                 return {"model": s.name, "doc": dicts[0]}
             return {"model": s.name, "docs": dicts}
-        sents = [req.tokens] if kind == "tokens" else list(req.sentences or [])
+        sents: list[list[str]] = (
+            [list(req.tokens or [])] if kind == "tokens" else list(req.sentences or [])
+        )
         check_texts([" ".join(x) for x in sents], kind)
         for i, toks in enumerate(sents):
             for j, tok in enumerate(toks):
@@ -577,7 +579,7 @@ def create_app(config: ServeConfig | None = None, models: dict[str, Served] | No
     async def slots(req: S.TextsRequest):
         kind = one_of(req, ("text", "texts"))
         s = pick(req.model, "slots")
-        texts = [req.text] if kind == "text" else list(req.texts or [])
+        texts: list[str] = [req.text or ""] if kind == "text" else list(req.texts or [])
         check_texts(texts, kind)
 
         def run():
@@ -592,7 +594,7 @@ def create_app(config: ServeConfig | None = None, models: dict[str, Served] | No
     async def mask(req: S.TextsRequest):
         kind = one_of(req, ("text", "texts"))
         s = pick(req.model, "mask")
-        texts = [req.text] if kind == "text" else list(req.texts or [])
+        texts: list[str] = [req.text or ""] if kind == "text" else list(req.texts or [])
         check_texts(texts, kind)
 
         def run():
