@@ -1,0 +1,321 @@
+"""Slot filling with intents: intent data, the intent classifier, SlotFiller, the CLI."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import numpy as np
+import pytest
+
+from crftagger import cli
+from crftagger.errors import CorpusFormatError
+from crftagger.slots import (
+    IntentClassifier,
+    SlotEvaluation,
+    SlotFiller,
+    frame_accuracy,
+    intents_file,
+    load_split,
+    read_intent_conll,
+    read_intents,
+    read_user_file,
+)
+
+TEXTS = [
+    "Flights from Boston to Denver on Monday",
+    "  show me   the cheapest fare from  dallas to baltimore\tplease ",
+    "what airlines fly from pittsburgh to atlanta",
+    "",
+]
+
+
+# --------------------------------------------------------------------------- intent classifier
+
+
+def _toy():
+    tokens = [
+        ["play", "some", "jazz"],
+        ["play", "the", "song"],
+        ["play", "music", "now"],
+        ["weather", "in", "paris"],
+        ["what", "is", "the", "weather"],
+        ["weather", "tomorrow"],
+        ["book", "a", "table"],
+        ["book", "a", "restaurant", "for", "two"],
+        ["book", "dinner"],
+    ]
+    intents = ["music"] * 3 + ["weather"] * 3 + ["book"] * 3
+    return tokens, intents
+
+
+def test_intent_classifier_learns_a_separable_set_and_numpy_matches_sklearn():
+    tokens, intents = _toy()
+    clf = IntentClassifier.train(tokens, intents, C=10.0)
+    assert [c for c, _p in clf.predict(tokens)] == intents
+    assert clf.predict([["play", "a", "tune"]])[0][0] == "music"
+    X = clf.matrix(tokens)
+    ours = clf.predict_proba(tokens)
+    theirs = clf._sklearn.predict_proba(X)
+    assert list(clf._sklearn.classes_) == clf.classes
+    np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-9)
+    new = [["weather", "in", "rome"], ["unknown", "words", "only"]]
+    np.testing.assert_allclose(
+        clf.predict_proba(new), clf._sklearn.predict_proba(clf.matrix(new)), rtol=0, atol=1e-9
+    )
+    # rebuilt from its stored arrays alone: the same probabilities
+    arrays, header = clf.blocks()
+    again = IntentClassifier.from_blocks(arrays, header, None, "test")
+    np.testing.assert_allclose(again.predict_proba(new), clf.predict_proba(new), rtol=0, atol=1e-12)
+
+
+def test_intent_classifier_two_classes_uses_the_binary_form():
+    tokens, intents = _toy()
+    tokens, intents = tokens[:6], intents[:6]
+    clf = IntentClassifier.train(tokens, intents, C=3.0)
+    assert clf.coef.shape[0] == 1
+    np.testing.assert_allclose(
+        clf.predict_proba(tokens), clf._sklearn.predict_proba(clf.matrix(tokens)), atol=1e-9
+    )
+    assert [c for c, _p in clf.predict(tokens)] == intents
+
+
+def test_intent_C_is_chosen_on_dev():
+    tokens, intents = _toy()
+    clf = IntentClassifier.train(tokens, intents, dev_tokens=tokens[:3], dev_intents=intents[:3])
+    assert set(clf.info["dev_accuracy_by_C"]) and clf.info["C"] in (1.0, 3.0, 10.0, 30.0, 100.0)
+
+
+# --------------------------------------------------------------------------- intent data
+
+
+@pytest.mark.corpora
+def test_atis_intents_line_up_with_the_sentences(data_dir):
+    counts = {"train": 4478, "dev": 500, "test": 893}
+    for split, n in counts.items():
+        sentences, intents = load_split("atis", split)
+        assert len(sentences) == len(intents) == n
+    path = intents_file("atis", "dev")
+    assert path.parts[-3:] == ("raw", "valid", "label")
+    sentences, intents = load_split("atis", "train")
+    assert intents[0] == "atis_flight" and sentences[0].tokens[:4] == ["i", "want", "to", "fly"]
+    assert any("#" in i for i in intents)  # multi-intent labels are kept whole
+
+
+def test_misaligned_intents_file_names_file_and_line(tmp_path):
+    data = tmp_path / "u.txt"
+    data.write_text("a\tO\nb\tO\n\nc\tO\n\nd\tB-x\n")
+    few = tmp_path / "few.label"
+    few.write_text("one\ntwo\n")
+    with pytest.raises(CorpusFormatError) as e:
+        read_user_file(data, few)
+    msg = str(e.value)
+    assert str(few) + ":3" in msg and "fewer intents" in msg and f"{data}:6" in msg
+    many = tmp_path / "many.label"
+    many.write_text("one\ntwo\nthree\nfour\n")
+    with pytest.raises(CorpusFormatError, match=rf"{many}:4: more intents.*'four'"):
+        read_user_file(data, many)
+    blank = tmp_path / "blank.label"
+    blank.write_text("one\n\nthree\n")
+    with pytest.raises(CorpusFormatError, match=rf"{blank}:2: not an intent label"):
+        read_intents(blank)
+    ok = tmp_path / "ok.label"
+    ok.write_text("one\ntwo\nthree\n")
+    sents, intents = read_user_file(data, ok)
+    assert intents == ["one", "two", "three"] and sents[2].columns["tag"] == ["B-x"]
+
+
+def test_intent_comment_file_and_its_errors(tmp_path):
+    good = tmp_path / "g.txt"
+    good.write_text(
+        "# intent = flight\n# id = 7\nflights\tO\n#\tO\nboston\tB-from\n\n"
+        "# intent=fare\nfare\tO\nto\tO\ndenver\tB-to\n"
+    )
+    sents = read_intent_conll(good)
+    assert [s.meta["intent"] for s in sents] == ["flight", "fare"]
+    assert sents[0].tokens == ["flights", "#", "boston"] and sents[0].meta["id"] == "7"
+    assert sents[1].line == 8
+    cases = {
+        "flights\tO\n": ":1: utterance without an intent",
+        "# intent = a\nx\tO\n\nb\tO\n": ":4: utterance without an intent",
+        "# intent = a\n# intent = b\nx\tO\n": ":2: second intent",
+        "# intent = a\nx\tO\ty\n": ":2: wrong column count",
+        "# intent = a b\nx\tO\n": ":1: malformed intent comment",
+        "# intent = a\n\n": ":1: intent without an utterance",
+    }
+    for k, (text, expected) in enumerate(cases.items()):
+        bad = tmp_path / f"bad{k}.txt"
+        bad.write_text(text)
+        with pytest.raises(CorpusFormatError, match=str(bad) + expected):
+            read_intent_conll(bad)
+
+
+# --------------------------------------------------------------------------- frame accuracy
+
+
+def test_frame_accuracy_on_a_hand_made_example():
+    gold_i = ["flight", "fare", "flight", "airline"]
+    pred_i = ["flight", "flight", "flight", "airline"]
+    gold = [
+        ["O", "B-from", "O", "B-to"],  # all right, intent right -> frame right
+        ["O", "B-to", "I-to"],  # slots right, intent wrong -> wrong
+        ["O", "B-from", "I-from", "O"],  # intent right, span too short -> wrong
+        ["O", "O"],  # no slots at all, none predicted -> right
+    ]
+    pred = [
+        ["O", "B-from", "O", "B-to"],
+        ["O", "B-to", "I-to"],
+        ["O", "B-from", "O", "O"],
+        ["O", "O"],
+    ]
+    assert frame_accuracy(gold_i, pred_i, gold, pred) == pytest.approx(2 / 4)
+    ev = SlotEvaluation(gold, pred, gold_i, pred_i)
+    s = ev.summary()
+    assert s["intent_accuracy"] == pytest.approx(3 / 4)
+    assert s["frame_accuracy"] == pytest.approx(2 / 4)
+    # 4 gold spans, 4 predicted, 3 right
+    assert s["slot_precision"] == pytest.approx(3 / 4) and s["slot_recall"] == pytest.approx(3 / 4)
+    # an extra predicted span breaks the frame even when every gold span is found
+    assert frame_accuracy(["a"], ["a"], [["B-x", "O"]], [["B-x", "B-y"]]) == 0.0
+
+
+# --------------------------------------------------------------------------- SlotFiller
+
+
+@pytest.fixture(scope="module")
+def filler(data_dir):
+    train, train_i = load_split("atis", "train")
+    dev, dev_i = load_split("atis", "dev")
+    return SlotFiller.train(
+        train[:400],
+        train_i[:400],
+        dev=dev[:100],
+        dev_intents=dev_i[:100],
+        feature_set="slots",
+        C=10.0,
+        max_iterations=25,
+    )
+
+
+@pytest.mark.corpora
+def test_slot_filler_on_raw_text_gives_exact_offsets(filler):
+    assert filler.lowercase  # ATIS is lower-case: the model reads lower-cased tokens
+    results = filler.parse_many(TEXTS)
+    assert results[0].to_dict() == filler(TEXTS[0]).to_dict()
+    found = 0
+    for text, r in zip(TEXTS, results, strict=True):
+        d = r.to_dict()
+        assert set(d) == {"intent", "intent_confidence", "slots"}
+        for s in d["slots"]:
+            assert set(s) == {"slot", "value", "start", "end", "confidence"}
+            assert text[s["start"] : s["end"]] == s["value"]
+            assert 0.0 < s["confidence"] <= 1.0
+            found += 1
+    assert found >= 4
+    first = {s.slot: s.value for s in results[0].slots}
+    assert first.get("fromloc.city_name") == "Boston" and first.get("toloc.city_name") == "Denver"
+    assert results[0].intent == "atis_flight" and 0.5 < results[0].intent_confidence <= 1.0
+    assert results[3].intent is None and results[3].slots == []
+    toks = filler.parse_tokens("list flights from boston to denver".split())
+    for s in toks.slots:
+        assert toks.text[s.start : s.end] == s.value
+    assert [r.to_dict() for r in filler.pipe(iter(TEXTS), batch_size=2)] == [
+        r.to_dict() for r in results
+    ]
+
+
+@pytest.mark.corpora
+def test_slot_filler_save_load_round_trip(filler, tmp_path):
+    path = filler.save(tmp_path / "atis.crftagger")
+    again = SlotFiller.load(path)
+    assert [r.to_dict() for r in again.parse_many(TEXTS)] == [
+        r.to_dict() for r in filler.parse_many(TEXTS)
+    ]
+    dev, dev_i = load_split("atis", "dev")
+    a = filler.evaluate(dev[100:200], dev_i[100:200]).summary()
+    b = again.evaluate(dev[100:200], dev_i[100:200]).summary()
+    assert a == b and a["n_utterances"] == 100
+    assert again.info["scores"]["dev"] == pytest.approx(filler.info["scores"]["dev"])
+    assert 0.5 < a["intent_accuracy"] <= 1 and 0.5 < a["slot_f1"] <= 1
+    assert a["frame_accuracy"] <= a["intent_accuracy"]
+
+
+# --------------------------------------------------------------------------- command line
+
+
+USER_FILE = """# intent = flight
+flights\tO
+from\tO
+boston\tB-from
+to\tO
+denver\tB-to
+
+# intent = fare
+how\tO
+much\tO
+is\tO
+a\tO
+ticket\tO
+to\tO
+denver\tB-to
+
+# intent = flight
+show\tO
+flights\tO
+from\tO
+dallas\tB-from
+to\tO
+miami\tB-to
+
+# intent = fare
+what\tO
+does\tO
+a\tO
+flight\tO
+from\tO
+boston\tB-from
+cost\tO
+"""
+
+
+def test_cli_train_task_slots_on_a_user_file(tmp_path, capsys, monkeypatch):
+    data = tmp_path / "mine.txt"
+    data.write_text(USER_FILE)
+    model = tmp_path / "mine.crftagger"
+    code = cli.main(
+        [
+            "train",
+            "--task",
+            "slots",
+            str(data),
+            "--dev",
+            str(data),
+            "-o",
+            str(model),
+            "--max-iterations",
+            "30",
+            "--no-progress",
+        ]
+    )
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "dev: slot F1" in out and "intent accuracy" in out and model.is_file()
+    loaded = SlotFiller.load(model)
+    assert loaded.intent_labels == ["fare", "flight"]
+    text = "Flights from Boston to Denver\nhow much is a ticket to miami\n"
+    monkeypatch.setattr("sys.stdin", io.StringIO(text))
+    code = cli.main(["slots", "-m", str(model)])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    lines = [json.loads(x) for x in out.splitlines()]
+    assert len(lines) == 2 and lines[0]["intent"] == "flight" and lines[1]["intent"] == "fare"
+    for src, obj in zip(text.splitlines(), lines, strict=True):
+        for s in obj["slots"]:
+            assert src[s["start"] : s["end"]] == s["value"]
+    assert any(s["slot"] == "from" and s["value"] == "Boston" for s in lines[0]["slots"])
+    # a file without intent lines: the error names the file and the line
+    bad = tmp_path / "bad.txt"
+    bad.write_text("flights\tO\n")
+    code = cli.main(["train", "--task", "slots", str(bad), "-o", str(tmp_path / "x")])
+    _out, err = capsys.readouterr()
+    assert code == 1 and f"{bad}:1" in err and "intent" in err
