@@ -20,6 +20,7 @@ classifier never predicts a combination it has not seen in training.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -92,6 +93,9 @@ class IntentClassifier:
     info : dict, optional
         Training notes (``C``, dev accuracy per ``C``).
     """
+
+    #: The fitted scikit-learn estimator of :meth:`train` (in memory only, never saved).
+    _sklearn: Any = None
 
     def __init__(
         self,
