@@ -572,3 +572,17 @@ def test_cli_build(tmp_path, capsys):
     assert info["built_from"]["synthetic"]["n_train"] == 100 and "ALL" in info["scores_test"]
     rc, _, err = run_cli(["mask", "build"], capsys)
     assert rc == 1 and "found no -o FILE" in err
+
+
+def test_docs_pii_md_runs():
+    import doctest
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "docs" / "pii.md"
+    result = doctest.testfile(
+        str(path),
+        module_relative=False,
+        optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE,
+    )
+    assert result.attempted >= 10
+    assert result.failed == 0
