@@ -313,6 +313,15 @@ def test_cli_train_task_slots_on_a_user_file(tmp_path, capsys, monkeypatch):
         for s in obj["slots"]:
             assert src[s["start"] : s["end"]] == s["value"]
     assert any(s["slot"] == "from" and s["value"] == "Boston" for s in lines[0]["slots"])
+    # `crftagger tag` opens the model's slot tagger (io.open.open_tagger)
+    monkeypatch.setattr("sys.stdin", io.StringIO("flights from boston to denver\n"))
+    code = cli.main(["tag", "-m", str(model), "-f", "text"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    spans = json.loads(out.splitlines()[0])["spans"]
+    assert [(s["label"], s["text"]) for s in spans] == [
+        (s.slot, s.value) for s in loaded.parse("flights from boston to denver").slots
+    ]
     # a file without intent lines: the error names the file and the line
     bad = tmp_path / "bad.txt"
     bad.write_text("flights\tO\n")

@@ -160,8 +160,10 @@ def open_tagger(path, feature_set=None, scheme: str | None = None):
     ----------
     path
         A file written by ``crftagger train`` / :meth:`Tagger.save` (a
-        pipeline file gives its pipeline), or by CRFsuite, python-crfsuite
-        or sklearn-crfsuite. The format is read from the first bytes.
+        pipeline file gives its pipeline; a slot-filler file of ``train
+        --task slots`` its slot tagger, whose intents ``crftagger slots``
+        and :class:`crftagger.slots.SlotFiller` give), or by CRFsuite,
+        python-crfsuite or sklearn-crfsuite. The format is read from the first bytes.
     feature_set
         CRFsuite files only (a crftagger file carries its own): a feature-set
         name, a :class:`~crftagger.features.FeatureSet`, its dict or JSON, or
@@ -194,6 +196,10 @@ def open_tagger(path, feature_set=None, scheme: str | None = None):
         from crftagger.api import pipeline
 
         return pipeline.Pipeline.load(path)
+    if kind_field == "crftagger.SlotFiller":
+        from crftagger.slots import SlotFiller
+
+        return SlotFiller.load(path).tagger
     from crftagger.api.tagger import Tagger
 
     return Tagger.load(path)
