@@ -535,8 +535,8 @@ def create_app(config: ServeConfig | None = None, models: dict[str, Served] | No
             docs = await timed(s.batcher.submit(texts))
             dicts = [d.to_dict() for d in docs]
             if kind == "text":
-                return {"model": s.name, "doc": dicts[0]}
-            return {"model": s.name, "docs": dicts}
+                return _json({"model": s.name, "doc": dicts[0]})
+            return _json({"model": s.name, "docs": dicts})
         sents: list[list[str]] = (
             [list(req.tokens or [])] if kind == "tokens" else list(req.sentences or [])
         )
@@ -572,8 +572,8 @@ def create_app(config: ServeConfig | None = None, models: dict[str, Served] | No
 
         results = await timed(in_thread(s, run))
         if kind == "tokens":
-            return {"model": s.name, **results[0]}
-        return {"model": s.name, "results": results}
+            return _json({"model": s.name, **results[0]})
+        return _json({"model": s.name, "results": results})
 
     @app.post("/v1/slots", response_model=S.SlotsResponse, response_model_exclude_none=True)
     async def slots(req: S.TextsRequest):
@@ -587,8 +587,8 @@ def create_app(config: ServeConfig | None = None, models: dict[str, Served] | No
 
         frames = await timed(in_thread(s, run))
         if kind == "text":
-            return {"model": s.name, "result": frames[0]}
-        return {"model": s.name, "results": frames}
+            return _json({"model": s.name, "result": frames[0]})
+        return _json({"model": s.name, "results": frames})
 
     @app.post("/v1/mask", response_model=S.MaskResponse, response_model_exclude_none=True)
     async def mask(req: S.TextsRequest):
@@ -602,11 +602,22 @@ def create_app(config: ServeConfig | None = None, models: dict[str, Served] | No
 
         out = await timed(in_thread(s, run))
         if kind == "text":
-            return {"model": s.name, "result": out[0]}
-        return {"model": s.name, "results": out}
+            return _json({"model": s.name, "result": out[0]})
+        return _json({"model": s.name, "results": out})
 
     app.state.started = time.time()
     return _BodyLimit(app, config.max_body_bytes) if config.max_body_bytes else app
+
+
+def _json(obj: dict):
+    """A JSON response written straight from ``obj`` (the response models document the
+    shape; validating every token of every answer again would double the cost of a request)."""
+    from starlette.responses import Response
+
+    return Response(
+        json.dumps(obj, ensure_ascii=False, separators=(",", ":")),
+        media_type="application/json",
+    )
 
 
 def _mask_dict(result) -> dict:

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from crftagger.errors import TaggerInputError
@@ -107,8 +107,27 @@ class Doc:
             "tokens": [
                 {"text": t.text, "start": t.start, "end": t.end, "tag": t.tag} for t in self.tokens
             ],
-            "sentences": [asdict(s) for s in self.sentences],
-            "spans": [asdict(s) for s in self.spans],
+            "sentences": [
+                {
+                    "start": s.start,
+                    "end": s.end,
+                    "token_start": s.token_start,
+                    "token_end": s.token_end,
+                }
+                for s in self.sentences
+            ],
+            "spans": [
+                {
+                    "label": s.label,
+                    "start": s.start,
+                    "end": s.end,
+                    "text": s.text,
+                    "token_start": s.token_start,
+                    "token_end": s.token_end,
+                    "confidence": s.confidence,
+                }
+                for s in self.spans
+            ],
         }
 
     def to_json(self, **kwargs) -> str:
