@@ -586,3 +586,28 @@ def test_docs_pii_md_runs():
     )
     assert result.attempted >= 10
     assert result.failed == 0
+
+
+def _naive_resolve(dets):
+    """The overlap rule, the obvious quadratic way."""
+    kept = []
+    for d in sorted(
+        dets, key=lambda d: (not d.validated, d.start - d.end, -d.score, d.start, d.type)
+    ):
+        if d.end > d.start and all(d.end <= k.start or k.end <= d.start for k in kept):
+            kept.append(d)
+    return sorted(kept, key=lambda d: d.start)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 30), st.integers(0, 8), st.sampled_from([0.2, 0.5, 0.9]), st.booleans()
+        ),
+        max_size=15,
+    )
+)
+def test_resolve_overlaps_matches_naive(rows):
+    dets = [det("T", a, a + n, score, validated) for a, n, score, validated in rows]
+    assert resolve_overlaps(dets) == _naive_resolve(dets)

@@ -34,6 +34,7 @@ is kept unless it overlaps one kept before. The result is sorted by start.
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -86,13 +87,17 @@ def resolve_overlaps(
     detections: Sequence[Detection], order: Mapping[str, int] | None = None
 ) -> list[Detection]:
     """Keep non-overlapping detections by the overlap rule (module docstring); sorted by start."""
+    starts: list[int] = []  # the kept detections, sorted by start (they never overlap)
     kept: list[Detection] = []
     for d in sorted(detections, key=lambda d: priority(d, order)):
         if d.end <= d.start:
             continue
-        if all(d.end <= k.start or k.end <= d.start for k in kept):
-            kept.append(d)
-    return sorted(kept, key=lambda d: (d.start, d.end))
+        i = bisect.bisect_right(starts, d.start)
+        if (i > 0 and kept[i - 1].end > d.start) or (i < len(kept) and starts[i] < d.end):
+            continue
+        starts.insert(i, d.start)
+        kept.insert(i, d)
+    return kept
 
 
 class Analyzer:

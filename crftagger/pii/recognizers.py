@@ -7,7 +7,7 @@ type            candidates and validation
                 whole address at most 254, domain labels of letters, digits
                 and inner hyphens, a top-level domain of 2-63 letters
 ``PHONE``       runs of digits, spaces, dots, dashes, brackets and a leading
-                ``+``, parsed by ``phonenumbers.PhoneNumberMatcher`` with the
+                ``+`` (6 to 17 digits), parsed by ``phonenumbers.PhoneNumberMatcher`` with the
                 default region and leniency ``VALID`` (the number must be a
                 valid number of its country)
 ``CREDIT_CARD`` 13 to 19 digits, single spaces or dashes between them; Luhn
@@ -323,6 +323,8 @@ def _phone_finder(region: str | None, leniency: str = "VALID"):
             a, b = m.span()
             if a > 0 and text[a - 1] == "(" and text[a] != "(":
                 a -= 1  # "(555) 123-4567" starting at the bracket
+            if not 6 <= sum(c.isdigit() for c in text[a:b]) <= 17:
+                continue  # no phone number has fewer or more digits (E.164: at most 15)
             for pm in phonenumbers.PhoneNumberMatcher(text[a:b], region, leniency=level):
                 yield a + pm.start, a + pm.end
 
