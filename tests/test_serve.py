@@ -89,11 +89,31 @@ def model_file(tmp_path_factory, tagger):
 
 
 @pytest.fixture(scope="module")
-def server(model_file):
+def filler(data_dir):
+    from crftagger.slots import SlotFiller, load_split
+
+    train, train_i = load_split("atis", "train")
+    return SlotFiller.train(
+        train[:300], train_i[:300], feature_set="slots", C=10.0, max_iterations=20
+    )
+
+
+@pytest.fixture(scope="module")
+def filler_file(tmp_path_factory, filler):
+    path = tmp_path_factory.mktemp("serve") / "atis.crftagger"
+    filler.save(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def server(model_file, filler_file):
     srv = Server(
         [
             "-m", str(model_file),
             "-m", f"second={model_file}",
+            "-m", f"atis={filler_file}",
+            "--mask-operator", "PERSON=pseudonym",
+            "--mask-operator", "DEFAULT=redact:numbered=true",
             "--max-body-bytes", "20000",
             "--max-text-chars", "2000",
             "--max-batch", "8",
@@ -105,7 +125,8 @@ def server(model_file):
 
 def test_health_models_and_openapi(server, model_file):
     r = httpx.get(server.url + "/health")
-    assert r.status_code == 200 and r.json() == {"status": "ok", "models": ["pii", "second"]}
+    assert r.status_code == 200
+    assert r.json() == {"status": "ok", "models": ["pii", "second", "atis"]}
     info = httpx.get(server.url + "/v1/models").json()
     assert info["default"] == "pii"
     m = info["models"][0]
@@ -178,6 +199,47 @@ def test_protocol_errors(server):
     assert httpx.get(server.url + "/v2/nothing").json()["error"]["code"] == "not_found"
     r = server.post("/v1/slots", {"text": "book a table"})
     assert r.status_code == 422 and "does not answer /v1/slots" in r.json()["error"]["message"]
+    assert "models that do: atis" in r.json()["error"]["message"]
+    r = server.post("/v1/mask", {"text": "x", "model": "atis"})
+    assert r.status_code == 422 and "does not answer /v1/mask" in r.json()["error"]["message"]
+
+
+SLOT_TEXTS = ["show me flights from boston to denver on monday", "what is the fare to dallas"]
+
+
+def test_slots_endpoint_equals_the_library(server, filler):
+    info = {m["name"]: m for m in httpx.get(server.url + "/v1/models").json()["models"]}
+    assert "/v1/slots" in info["atis"]["endpoints"] and info["atis"]["kind"] == "SlotFiller"
+    r = server.post("/v1/slots", {"text": SLOT_TEXTS[0], "model": "atis"})
+    assert r.status_code == 200
+    assert r.json()["result"] == json.loads(json.dumps(filler(SLOT_TEXTS[0]).to_dict()))
+    r = server.post("/v1/slots", {"texts": SLOT_TEXTS, "model": "atis"}).json()
+    assert r["results"] == [json.loads(json.dumps(f.to_dict())) for f in filler.pipe(SLOT_TEXTS)]
+    assert r["results"][0]["intent"]
+    for text, frame in zip(SLOT_TEXTS, r["results"], strict=True):
+        for slot in frame["slots"]:
+            assert text[slot["start"] : slot["end"]] == slot["value"]
+
+
+OPS = {"PERSON": "pseudonym", "DEFAULT": "redact:numbered=true"}
+
+
+def test_mask_endpoint(server, tagger):
+    from crftagger.pii import PIIMasker, deanonymize
+
+    text = "Peter Jones wrote to anna.smith@example.org; Peter Jones called 4111 1111 1111 1111."
+    r = server.post("/v1/mask", {"text": text, "reversible": True})
+    assert r.status_code == 200
+    res = r.json()["result"]
+    local = PIIMasker(tagger=tagger, operators=OPS).mask(text)
+    assert res["text"] == local.text
+    assert "anna.smith@example.org" not in res["text"] and "4111" not in res["text"]
+    assert deanonymize(res["text"], res["mapping"]) == text
+    for item in res["items"]:
+        assert text[item["start"] : item["end"]] == item["text"]
+    r = server.post("/v1/mask", {"texts": [text, "Nothing here."]}).json()
+    assert "mapping" not in r["results"][0] and r["results"][1]["text"] == "Nothing here."
+    assert server.post("/v1/mask", {"text": text, "reversible": "yes"}).status_code == 422
 
 
 def _raw(port: int, data: bytes, read: bool = True, pause: float = 0.0) -> bytes:

@@ -16,8 +16,13 @@ browsable at ``/docs``):
     ``"spans"`` (token offsets), ``"sentences": [[...], ...]`` gives
     ``"results"``.
 ``POST /v1/mask``
-    personal data masked (:mod:`crftagger.pii`) with the model's detections
-    and validated patterns, when the ``pii`` module is present.
+    ``{"text": ...}`` or ``{"texts": [...]}`` with personal data masked
+    (:class:`crftagger.pii.PIIMasker`: validated patterns and the model's
+    spans, the operators of ``--mask-operator TYPE=OP``); ``"result"`` holds
+    the masked text and each replaced item with its offsets in the original
+    and in the masked text; ``"reversible": true`` adds the mapping from
+    replacements back to the originals. The texts of one request share their
+    replacements (the same name gets the same pseudonym).
 ``POST /v1/slots``
     intent and slots of each text, for a slot-filling model
     (:class:`crftagger.slots.SlotFiller`).
@@ -193,21 +198,27 @@ def load_models(config: ServeConfig) -> dict[str, Served]:
 
 
 def _open(path: str, feature_set, open_tagger):
+    try:
+        from crftagger.slots import SlotFiller, is_slot_filler
+    except ImportError:  # pragma: no cover - a layout without slot filling
+        return open_tagger(path, feature_set=feature_set)
+    if is_slot_filler(path):
+        return SlotFiller.load(path)
     return open_tagger(path, feature_set=feature_set)
 
 
 def _masker(model, config: ServeConfig):
+    """A :class:`crftagger.pii.PIIMasker` over ``model`` (validated patterns + its spans)."""
     if not hasattr(model, "_docs") or _is_slot_filler(model):
         return None
     try:
-        from crftagger.pii import PIIMasker  # type: ignore[attr-defined]
-    except ImportError:
+        from crftagger.pii import PIIMasker
+    except ImportError:  # pragma: no cover - a layout without the pii module
         return None
-    ops = dict(config.mask_operators) or None
     try:
-        return PIIMasker(tagger=model, operators=ops) if ops else PIIMasker(tagger=model)
-    except (TypeError, ValueError):
-        return None
+        return PIIMasker(tagger=model, operators=dict(config.mask_operators) or None)
+    except CrftaggerError as exc:
+        raise ServeConfigError(f"--mask-operator: {exc}") from None
 
 
 # --------------------------------------------------------------------------- batching
@@ -583,7 +594,7 @@ def create_app(config: ServeConfig | None = None, models: dict[str, Served] | No
         check_texts(texts, kind)
 
         def run():
-            return [s.model.parse(t).to_dict() for t in texts]
+            return [r.to_dict() for r in s.model.parse_many(texts)]
 
         frames = await timed(in_thread(s, run))
         if kind == "text":
@@ -591,14 +602,15 @@ def create_app(config: ServeConfig | None = None, models: dict[str, Served] | No
         return _json({"model": s.name, "results": frames})
 
     @app.post("/v1/mask", response_model=S.MaskResponse, response_model_exclude_none=True)
-    async def mask(req: S.TextsRequest):
+    async def mask(req: S.MaskRequest):
         kind = one_of(req, ("text", "texts"))
         s = pick(req.model, "mask")
         texts: list[str] = [req.text or ""] if kind == "text" else list(req.texts or [])
         check_texts(texts, kind)
 
         def run():
-            return [_mask_dict(s.masker.mask(t)) for t in texts]
+            session = s.masker.session()  # the same original gets the same replacement
+            return [_mask_dict(s.masker.mask(t, session), req.reversible) for t in texts]
 
         out = await timed(in_thread(s, run))
         if kind == "text":
@@ -620,7 +632,8 @@ def _json(obj: dict):
     )
 
 
-def _mask_dict(result) -> dict:
-    if hasattr(result, "to_dict"):
-        return result.to_dict()
-    return {"text": getattr(result, "text", str(result))}
+def _mask_dict(result, reversible: bool) -> dict:
+    out = {"text": result.text, "items": [i.to_dict() for i in result.items]}
+    if reversible:
+        out["mapping"] = dict(result.mapping)
+    return out

@@ -34,6 +34,12 @@ class TextsRequest(_Strict):
     texts: list[str] | None = None
 
 
+class MaskRequest(TextsRequest):
+    """Exactly one of ``text`` or ``texts``; ``reversible`` adds the mapping back."""
+
+    reversible: bool = Field(False, description="also return replacement -> original")
+
+
 class TokenSpan(BaseModel):
     label: str
     start: int = Field(description="first token")
