@@ -91,6 +91,13 @@ def test_credit_card_invalid(number):
     assert found(f"card {number}.", "CREDIT_CARD") == []
 
 
+def test_credit_card_inside_a_run_of_digits():
+    text = "call +44 20 7946 0958 4111 1111 1111 1111 now; 12 5555 5555 5555 4444 3"
+    assert found(text, "CREDIT_CARD") == ["4111 1111 1111 1111", "5555 5555 5555 4444"]
+    text = "call +44 20 7946 0958, card 4111 1111 1111 1111, (202) 456-1111"
+    assert found(text) == ["+44 20 7946 0958", "4111 1111 1111 1111", "(202) 456-1111"]
+
+
 def test_luhn():
     assert R.luhn_valid("79927398713")
     assert not R.luhn_valid("79927398710")

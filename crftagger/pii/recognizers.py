@@ -7,7 +7,7 @@ type            candidates and validation
                 whole address at most 254, domain labels of letters, digits
                 and inner hyphens, a top-level domain of 2-63 letters
 ``PHONE``       runs of digits, spaces, dots, dashes, brackets and a leading
-                ``+`` (6 to 17 digits), parsed by ``phonenumbers.PhoneNumberMatcher`` with the
+                ``+`` (at least 6 digits), parsed by ``phonenumbers.PhoneNumberMatcher`` with the
                 default region and leniency ``VALID`` (the number must be a
                 valid number of its country)
 ``CREDIT_CARD`` 13 to 19 digits, single spaces or dashes between them; Luhn
@@ -47,6 +47,7 @@ import ipaddress
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 from crftagger.errors import CrftaggerError
 
@@ -108,14 +109,22 @@ CARD_ISSUERS: tuple[tuple[str, tuple[tuple[int, int], ...], tuple[int, ...]], ..
 )
 
 
+_CARD_FIRST_DIGITS = frozenset(str(lo)[0] for _, ranges, _ in CARD_ISSUERS for lo, _ in ranges)
+
+
 def card_issuer(digits: str) -> str | None:
     """The issuer whose prefix and length ``digits`` has (None: no known issuer)."""
+    return _issuer(digits[:4], len(digits))
+
+
+@lru_cache(maxsize=4096)
+def _issuer(prefix: str, length: int) -> str | None:
     for name, ranges, lengths in CARD_ISSUERS:
-        if len(digits) not in lengths:
+        if length not in lengths:
             continue
         for lo, hi in ranges:
             n = len(str(lo))
-            if lo <= int(digits[:n]) <= hi:
+            if len(prefix) >= n and prefix[:n].isdigit() and lo <= int(prefix[:n]) <= hi:
                 return name
     return None
 
@@ -213,7 +222,8 @@ _URL_RE = re.compile(
     re.IGNORECASE,
 )
 _URL_TRAIL = ".,;:!?)]}'\""
-_CARD_RE = re.compile(r"(?<![\w-])\d(?:[ -]?\d){12,18}(?![\w-])")
+_DIGIT_RUN_RE = re.compile(r"(?<![\w-])\d+(?:[ -]\d+)*(?![\w-])")
+_DIGIT_GROUP_RE = re.compile(r"\d+")
 _IBAN_RE = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]){8,32}")
 _IPV4_RE = re.compile(r"(?<![\w.])\d{1,3}(?:\.\d{1,3}){3}(?![\w]|\.\d)")
 _IPV6_RE = re.compile(
@@ -284,6 +294,32 @@ def _find_urls(text: str) -> Iterator[tuple[int, int]]:
             yield a, b
 
 
+def _find_cards(text: str) -> Iterator[tuple[int, int]]:
+    """Card numbers inside runs of digit groups (single spaces or dashes between groups).
+
+    At each group, the longest valid number of whole groups starting there is
+    taken, so ``+44 20 7946 0958 4111 1111 1111 1111`` still gives the card.
+    """
+    for run in _DIGIT_RUN_RE.finditer(text):
+        groups = [g.span() for g in _DIGIT_GROUP_RE.finditer(text, run.start(), run.end())]
+        i = 0
+        while i < len(groups):
+            best = None
+            digits = ""
+            if text[groups[i][0]] in _CARD_FIRST_DIGITS:
+                for j in range(i, len(groups)):
+                    digits += text[groups[j][0] : groups[j][1]]
+                    if len(digits) > 19:
+                        break
+                    if len(digits) >= 13 and card_issuer(digits) and luhn_valid(digits):
+                        best = j
+            if best is None:
+                i += 1
+            else:
+                yield groups[i][0], groups[best][1]
+                i = best + 1
+
+
 def _find_ibans(text: str) -> Iterator[tuple[int, int]]:
     for m in _IBAN_RE.finditer(text):
         a = m.start()
@@ -319,12 +355,21 @@ def _phone_finder(region: str | None, leniency: str = "VALID"):
     level = getattr(phonenumbers.Leniency, leniency)
 
     def find(text: str) -> Iterator[tuple[int, int]]:
+        # valid card numbers would win over a phone number inside them: blank them first
+        # (same length, so the offsets hold), which also spares phonenumbers long digit runs
+        cards = list(_find_cards(text))
+        if cards:
+            parts, pos = [], 0
+            for a, b in cards:
+                parts += [text[pos:a], " " * (b - a)]
+                pos = b
+            text = "".join(parts) + text[pos:]
         for m in _PHONE_RE.finditer(text):
             a, b = m.span()
             if a > 0 and text[a - 1] == "(" and text[a] != "(":
                 a -= 1  # "(555) 123-4567" starting at the bracket
-            if not 6 <= sum(c.isdigit() for c in text[a:b]) <= 17:
-                continue  # no phone number has fewer or more digits (E.164: at most 15)
+            if sum(c.isdigit() for c in text[a:b]) < 6:
+                continue  # too few digits for any phone number
             for pm in phonenumbers.PhoneNumberMatcher(text[a:b], region, leniency=level):
                 yield a + pm.start, a + pm.end
 
@@ -367,9 +412,7 @@ def default_recognizers(region: str | None = "US", dates: bool = True) -> list[P
         PatternRecognizer("email", "EMAIL", 1.0, _regex_validated(_EMAIL_RE, email_valid)),
         PatternRecognizer("url", "URL", 0.9, _find_urls),
         PatternRecognizer("phone", "PHONE", 0.9, _phone_finder(region)),
-        PatternRecognizer(
-            "credit_card", "CREDIT_CARD", 1.0, _regex_validated(_CARD_RE, credit_card_valid)
-        ),
+        PatternRecognizer("credit_card", "CREDIT_CARD", 1.0, _find_cards),
         PatternRecognizer("iban", "IBAN", 1.0, _find_ibans),
         PatternRecognizer("ipv4", "IP_ADDRESS", 0.95, _regex_validated(_IPV4_RE, ipv4_valid)),
         PatternRecognizer("ipv6", "IP_ADDRESS", 0.95, _regex_validated(_IPV6_RE, ipv6_valid)),
