@@ -167,6 +167,14 @@ def main(argv=None) -> int:
             f"| {r['corpus']} | this run | {pct(s['slot_f1'])} | {pct(s['intent_accuracy'])} | "
             f"{pct(s['frame_accuracy'])} |"
         )
+    misses = [
+        f"{r['corpus']}: test intent accuracy {pct(r['test']['intent_accuracy'])}, below the "
+        f"goal of {GOALS[r['corpus']]:g} (dev {pct(r['dev']['intent_accuracy'])})"
+        for r in rows
+        if r["corpus"] in GOALS and 100 * r["test"]["intent_accuracy"] < GOALS[r["corpus"]]
+    ]
+    if misses:
+        lines += ["", "## Goals missed", ""] + [f"- {m}" for m in misses]
     Path(args.out).write_text("\n".join(lines) + "\n", encoding="utf-8")
     _log(f"written {args.out}")
     return 0
