@@ -470,7 +470,7 @@ def _partitions(corpus, client, partitions, columns, sep, data_dir) -> tuple[lis
             specs.append(("file", path, None if cols is None else tuple(cols), sep))
         return specs, None
     n = partitions or max(1, len(client.scheduler_info()["workers"]))
-    bounds = [k * len(items) // n for k in range(n + 1)]
+    bounds = _document_cuts(items, n)
     return [
         ("memory", _scatter(client, items[bounds[k] : bounds[k + 1]], broadcast=False))
         for k in range(n)
@@ -506,7 +506,7 @@ def train(
         worker), a list of CoNLL file paths (one partition each, read on the
         workers: they must see the same paths), or training sentences
         (Sentences or ``(tokens, tags)`` pairs, sent to the workers in
-        ``partitions`` slices).
+        ``partitions`` slices cut at document boundaries).
     feature_set, scheme, train_scheme, label_column, tokenizer, output_scheme, o_bias
         As :meth:`Tagger.train <crftagger.api.tagger.Tagger.train>`.
     columns, sep
