@@ -161,8 +161,8 @@ def _run_dask(args, files: list[str], labels) -> int:
             id_field=args.id_field,
             text_field=args.text_field,
         )
-        for i, (records, rep) in enumerate(answers):
-            rep = FileReport(**rep)
+        for i, (records, fields) in enumerate(answers):
+            rep = FileReport(**fields)
             reports.append(rep)
             if rep.error:
                 msg = f"crftagger extract: error: {rep.error}"

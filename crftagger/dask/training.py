@@ -156,7 +156,7 @@ def _encode(part: _Part, fs_dict: dict, scheme: str | None, model_scheme: str | 
     from crftagger.engine.encoding import Vocabulary
 
     tags = part.tags
-    if model_scheme != scheme:
+    if model_scheme != scheme and scheme is not None and model_scheme is not None:
         tags = [schemes.convert(t, scheme, model_scheme, repair="begin") for t in tags]
     fx = _resolve_feature_set(fs_dict).extractor()
     labels = Vocabulary()
@@ -181,6 +181,7 @@ def _renumber(enc: _Encoded, attributes: _Box, labels: _Box) -> AttributeSequenc
     known = ids >= 0
     attr_ids = np.where(known, a_map[np.where(known, ids, 0)], -1).astype(np.int32)
     seq_ptr, _ = _nonempty_seq_ptr(d.seq_ptr)
+    assert d.y is not None
     y = l_map[d.y].astype(np.int32)
     return AttributeSequences(seq_ptr, d.item_ptr, attr_ids, d.attr_vals, y)
 
@@ -188,6 +189,7 @@ def _renumber(enc: _Encoded, attributes: _Box, labels: _Box) -> AttributeSequenc
 def _pair_counts(data: AttributeSequences, L: int) -> tuple:
     """``(codes, freq, binary, trans_freq)``: the state pairs ``attr * L + label`` seen, with the
     sums of their values, and the transition counts, as :meth:`FeatureIndex.build` computes them."""
+    assert data.y is not None
     codes = data.attr_ids.astype(np.int64) * L + np.repeat(
         data.y.astype(np.int64), np.diff(data.item_ptr)
     )
