@@ -118,10 +118,9 @@ def test_dataframe_column(client, model_file, texts):
     try:
         import pandas as pd
     except ImportError:
-        dd = pytest.importorskip("dask.dataframe", reason="pandas is not installed")
-        with pytest.raises(DaskError, match="needs pandas"):
-            tag_dataframe_column(None, "text", model_file)
-        pytest.skip("pandas is not installed")
+        pytest.skip(
+            "pandas is not installed (the error it gives: test_dataframe_needs_pandas_message)"
+        )
     import dask.dataframe as dd
 
     df = pd.DataFrame({"id": range(len(texts)), "text": texts})
@@ -179,16 +178,35 @@ def test_cli_extract_dask_same_records(client, model_file, texts, tmp_path, caps
     docs = [json.loads(x)["doc"] for x in local if '"type": "document"' in x]
     assert docs == [files[0], files[2], files[3]]
     # --parquet: pandas and pyarrow, or a clear error
+    parts = tmp_path / "parts"
+    argv = ["extract", *files, "-m", str(model_file), "--scheduler", address, "-q"]
     try:
-        import pandas  # noqa: F401
+        import pandas as pd
         import pyarrow  # noqa: F401
     except ImportError:
-        code = cli.main(
-            ["extract", files[0], "-m", str(model_file), "--scheduler", address]
-            + ["--parquet", str(tmp_path / "parts")]
+        assert cli.main([*argv, "--parquet", str(parts)]) == 1
+        assert "--parquet needs pandas and pyarrow" in capsys.readouterr()[1]
+        return
+    assert cli.main([*argv, "--parquet", str(parts)]) == 1
+    assert sorted(os.listdir(parts)) == [
+        "part-00000.parquet",
+        "part-00002.parquet",
+        "part-00003.parquet",
+    ]
+    rows = []
+    for name in sorted(os.listdir(parts)):
+        df = pd.read_parquet(parts / name)
+        rows.extend(
+            {k: v for k, v in r.items() if v is not None and v == v} for r in df.to_dict("records")
         )
-        _o, err = capsys.readouterr()
-        assert code == 1 and "--parquet needs pandas and pyarrow" in err
+    want = [json.loads(x) for x in local]
+    for r in want:
+        if "labels" in r:
+            r["labels"] = json.dumps(r["labels"], ensure_ascii=False)
+    assert [r["doc"] for r in rows] == [r["doc"] for r in want]
+    assert [(r["type"], r.get("label"), r.get("start"), r.get("labels")) for r in rows] == [
+        (r["type"], r.get("label"), r.get("start"), r.get("labels")) for r in want
+    ]
 
 
 def test_cli_bad_scheduler_is_a_message(model_file, tmp_path):
