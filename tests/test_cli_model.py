@@ -64,9 +64,13 @@ def test_demo_runs_end_to_end(demo_model):
     code, out, path = demo_model
     assert code == 0
     assert "processed" in out and "FB1" in out  # the conlleval report
-    assert out.count("original:") == 3 and out.count("masked:") == 3
+    # three generated texts and one with a card number, an IBAN and an IP address
+    assert out.count("original:") == 4 and out.count("masked:") == 4
     masked = [line for line in out.splitlines() if line.strip().startswith("masked:")]
     assert any("[" in line and "]" in line for line in masked)
+    assert "Card [CREDIT_CARD], IBAN [IBAN], from [IP_ADDRESS]." in masked[-1]
+    # no corpora on a fresh machine: slot filling says how to get ATIS
+    assert "Slot filling: skipped, ATIS is not here" in out
     assert path.is_file()
 
 

@@ -5,7 +5,8 @@ places, organisations, e-mail addresses, phone numbers, dates, amounts, URLs
 and ID numbers in English template sentences; fixed seed), trains a tagger
 with the ``pii`` feature set on the training part, prints conlleval's report
 on the held-out part (names, places and templates the model never saw), and
-masks the personal data in a few new sentences.
+masks the personal data in a few new raw texts (:class:`crftagger.pii.PIIMasker`:
+the tagger's spans and validated patterns for cards, IBANs, IP addresses...).
 
 With ``--corpus NAME``: trains on that registered corpus' train split (found
 through ``--data-dir`` / ``$CRFTAGGER_DATA``), evaluates on its test split and
@@ -17,18 +18,6 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-
-
-def mask_text(text: str, spans, token_offsets) -> str:
-    """``text`` with the characters of each span replaced by ``[TYPE]``."""
-    out, pos = [], 0
-    for sp in spans:
-        a, b = token_offsets[sp.start][0], token_offsets[sp.end - 1][1]
-        out.append(text[pos:a])
-        out.append(f"[{sp.type}]")
-        pos = b
-    out.append(text[pos:])
-    return "".join(out)
 
 
 def run(args) -> int:
@@ -70,20 +59,9 @@ def run(args) -> int:
     tagger.info["scores"]["test"] = ev.summary()
     out.write("\nHeld-out test set (conlleval report):\n")
     out.write(ev.report(confusion=False))
-    out.write(
-        "\nMasking personal data in new sentences (templates and values never seen in training):\n"
-    )
-    for s in synthetic.examples(args.examples, seed=args.seed + 1):
-        text = s.meta["text"]
-        found = tagger.spans(s.tokens)
-        masked = mask_text(text, found, synthetic.token_spans(text))
-        out.write(f"\n  original: {text}\n  masked:   {masked}\n")
-        if found:
-            out.write(
-                "  spans:    "
-                + "; ".join(f"{sp.type} {sp.text!r} p={sp.confidence:.3f}" for sp in found)
-                + "\n"
-            )
+    _mask_demo(tagger, args, out)
+    if args.slots:
+        _slots_demo(args, out)
     if args.output:
         tagger.save(args.output)
         out.write(
@@ -91,6 +69,78 @@ def run(args) -> int:
         )
     out.write(f"\nDone in {time.perf_counter() - t0:.1f} s.\n")
     return 0
+
+
+def _mask_demo(tagger, args, out) -> None:
+    """Mask raw text with the tagger and the validated patterns (:mod:`crftagger.pii`)."""
+    from crftagger.corpora import synthetic
+    from crftagger.pii import PIIMasker
+
+    masker = PIIMasker(tagger=tagger, operators={"PERSON": "pseudonym", "DEFAULT": "redact"})
+    out.write(
+        "\nMasking personal data in raw text (templates and values never seen in training; "
+        "names get consistent pseudonyms, the rest is redacted):\n"
+    )
+    texts = [s.meta["text"] for s in synthetic.examples(args.examples, seed=args.seed + 1)]
+    texts.append("Card 4111 1111 1111 1111, IBAN GB82 WEST 1234 5698 7654 32, from 192.168.0.12.")
+    session = masker.session()
+    for text in texts:
+        res = masker.mask(text, session)
+        out.write(f"\n  original: {text}\n  masked:   {res.text}\n")
+        if res.items:
+            out.write(
+                "  found:    "
+                + "; ".join(f"{i.type} {i.text!r} ({i.source}, {i.score:.2f})" for i in res.items)
+                + "\n"
+            )
+
+
+SLOT_EXAMPLES = (
+    "show me flights from boston to denver on monday morning",
+    "what is the cheapest fare from new york to san francisco",
+    "i need a ticket to dallas tomorrow on american airlines",
+)
+
+
+def _slots_demo(args, out) -> None:
+    """Slot filling with intents on ATIS (when the corpus is at hand)."""
+    from crftagger.corpora import registry
+    from crftagger.errors import CorpusNotFoundError
+    from crftagger.slots import SlotFiller
+
+    data_dir = getattr(args, "data_dir", None)
+    try:
+        registry.locate(registry.get("atis"), "train", data_dir)
+    except CorpusNotFoundError:
+        out.write(
+            "\nSlot filling: skipped, ATIS is not here (get it with `crftagger corpora download "
+            "atis`, or point --data-dir / $CRFTAGGER_DATA at a folder holding atis/).\n"
+        )
+        return
+    t0 = time.perf_counter()
+    # the plain slots feature set and at most 50 iterations keep the demo short; the
+    # ATIS recipe (crftagger train --task slots atis) scores higher (benchmarks/slots.md)
+    filler = SlotFiller.train(
+        "atis",
+        data_dir=data_dir,
+        recipe=None,
+        feature_set="slots",
+        max_iterations=min(args.max_iterations, 50),
+        threads=args.threads,
+    )
+    ev = filler.evaluate("test", data_dir=data_dir).summary()
+    out.write(
+        f"\nSlot filling with intents (ATIS, trained in {time.perf_counter() - t0:.1f} s): "
+        f"test slot F1 {100 * ev['slot_f1']:.2f}, intent accuracy "
+        f"{100 * ev['intent_accuracy']:.2f}, frame accuracy {100 * ev['frame_accuracy']:.2f}\n"
+    )
+    for text in SLOT_EXAMPLES:
+        r = filler(text).to_dict()
+        slots = ", ".join(f"{x['slot']}={x['value']!r}" for x in r["slots"])
+        out.write(
+            f"\n  text:    {text}\n  intent:  {r['intent']} "
+            f"(p={r['intent_confidence']:.2f})\n  slots:   {slots}\n"
+        )
 
 
 def _run_corpus(args, params, out, t0) -> int:
@@ -170,6 +220,12 @@ def register(sub):
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--progress", action="store_true", help="show a training progress bar")
     p.add_argument("-o", "--output", default=None, help="also save the model there")
+    p.add_argument(
+        "--no-slots",
+        dest="slots",
+        action="store_false",
+        help="leave out slot filling on ATIS (run when the corpus is found)",
+    )
     p.set_defaults(func=_with_defaults)
 
 
