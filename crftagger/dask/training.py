@@ -24,9 +24,10 @@ same sentences (first-order CRF, ``algorithm="lbfgs"``, with or without
    local order.
 5. At every evaluation the weights are sent to the workers, each chunk's
    gradient buffer is computed where the chunk lives
-   (:func:`~crftagger.engine.objective.chunk_nll_grad`) and the buffers are
-   added in chunk order along a chain of tasks (one buffer crosses between
-   workers at each change of worker); the driver finishes the sum
+   (:func:`~crftagger.engine.objective.chunk_nll_grad`; one task per worker
+   for its consecutive chunks, the workers in parallel) and the buffers are
+   added in chunk order along a chain of one task per worker (the running
+   sum crosses from one worker to the next); the driver finishes the sum
    (:func:`~crftagger.engine.objective.finish_nll_grad`) and runs the same
    L-BFGS as local training. Every float operation is the local one in the
    local order, so the weights and the loss of every iteration are the same
@@ -298,14 +299,25 @@ def _chunk_gradient(chunk: _Chunk, w_box: _Box, index: _Box, L: int) -> tuple[fl
     return float(lz), g
 
 
-def _accumulate(prev, part: tuple[float, np.ndarray]) -> tuple[np.ndarray, list]:
-    """``(acc, logz)`` with one more chunk added (``acc`` starts from zeros, as nll_grad's sum)."""
-    lz, g = part
+def _group_gradients(w_box: _Box, index: _Box, L: int, *chunks: _Chunk) -> list:
+    """``[(sum log Z, gradient buffer)]`` of consecutive chunks held by one worker."""
+    return [_chunk_gradient(c, w_box, index, L) for c in chunks]
+
+
+def _accumulate(prev, group: list) -> tuple[np.ndarray, list]:
+    """``(acc, logz)`` with a group's chunks added in order to the sum so far.
+
+    ``acc`` starts from zeros and every buffer is added in chunk order, the
+    sum :func:`~crftagger.engine.objective.nll_grad` forms.
+    """
     if prev is None:
-        acc, logz = np.zeros(len(g)), []
+        acc, logz = np.zeros(len(group[0][1])), []
     else:
-        acc, logz = prev
-    return acc + g, [*logz, lz]
+        acc, logz = prev[0].copy(), list(prev[1])
+    for lz, g in group:
+        acc += g
+        logz.append(lz)
+    return acc, logz
 
 
 # --------------------------------------------------------------------------- driver side
@@ -393,8 +405,13 @@ class DistributedObjective:
 
     def __init__(self, client, chunks, workers, index_future, observed, index, L, c2):
         self.client = client
-        self.chunks = chunks
-        self.workers = workers
+        # consecutive chunks on one worker: one task computes their buffers, one adds them
+        self.groups: list[tuple[str, list]] = []
+        for chunk, where in zip(chunks, workers, strict=True):
+            if self.groups and self.groups[-1][0] == where:
+                self.groups[-1][1].append(chunk)
+            else:
+                self.groups.append((where, [chunk]))
         self.index_future = index_future
         self.observed = observed
         self.n_labels = L
@@ -413,19 +430,19 @@ class DistributedObjective:
         client = self.client
         w_future = _scatter(client, w)
         acc = None
-        for chunk, where in zip(self.chunks, self.workers, strict=True):
-            part = client.submit(
-                _chunk_gradient,
-                chunk,
+        for where, group in self.groups:
+            grads = client.submit(
+                _group_gradients,
                 w_future,
                 self.index_future,
                 self.n_labels,
+                *group,
                 workers=[where],
                 allow_other_workers=False,
                 pure=False,
             )
             acc = client.submit(
-                _accumulate, acc, part, workers=[where], allow_other_workers=False, pure=False
+                _accumulate, acc, grads, workers=[where], allow_other_workers=False, pure=False
             )
         total, logz = client.gather(acc)
         grad = np.empty(self.n_params)
