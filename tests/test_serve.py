@@ -151,6 +151,13 @@ def test_tag_answers_equal_the_library(server, tagger):
     ]
     r = server.post("/v1/tag", {"sentences": [toks, []]}).json()
     assert [x["tags"] for x in r["results"]] == [tagger.tag(toks), []]
+    r = server.post("/v1/tag", {"sentences": [toks], "confidence": False}).json()
+    assert r["results"][0]["spans"] and all(
+        x["confidence"] is None for x in r["results"][0]["spans"]
+    )
+    r = server.post("/v1/tag", {"texts": TEXTS, "confidence": False}).json()
+    assert r["docs"] == [json.loads(d.to_json()) for d in tagger.pipe(TEXTS, confidence=False)]
+    assert server.post("/v1/tag", {"text": "x", "confidence": 1}).status_code == 422
 
 
 def test_concurrent_requests_are_batched_and_answered_in_order(server, tagger):

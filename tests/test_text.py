@@ -367,3 +367,20 @@ def test_tag_conllu_writes_the_tags_back_into_valid_conllu(
         ["tag", "-m", str(pii_model), "-f", "conllu"], capsys, "1\tWrite\twrite\n\n", monkeypatch
     )
     assert code == 1 and "<stdin>:1" in err and "Traceback" not in err
+
+
+def test_confidence_false_gives_the_same_tags_and_spans(pii_tagger):
+    texts = [
+        "Write to Anna Smith at anna.smith@example.org today.",
+        "Peter Jones from Acme Bank met Maria Rossi in London on 12/03/2024.",
+        "",
+        "Nothing here.",
+    ]
+    full = list(pii_tagger.pipe(texts))
+    fast = list(pii_tagger.pipe(texts, confidence=False))
+    assert [[t.tag for t in d.tokens] for d in fast] == [[t.tag for t in d.tokens] for d in full]
+    key = [[(s.label, s.start, s.end, s.text) for s in d.spans] for d in full]
+    assert [[(s.label, s.start, s.end, s.text) for s in d.spans] for d in fast] == key
+    assert any(key) and all(s.confidence is None for d in fast for s in d.spans)
+    assert Doc.from_dict(json.loads(fast[1].to_json())) == fast[1]
+    assert pii_tagger.parse(texts[1], confidence=False) == fast[1]

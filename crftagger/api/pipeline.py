@@ -375,11 +375,14 @@ class Pipeline(TextMixin):
         out = self.final.spans(self.fill(sentences, final=False))
         return out[0] if single else out
 
-    def _annotate(self, sentences: list) -> list[tuple[list[str], list]]:
+    def _annotate(self, sentences: list, confidence: bool = True) -> list[tuple[list[str], list]]:
         """Output-scheme tags and spans of each sentence (what documents are built from)."""
         if not sentences:
             return []
-        return self.final._annotate(self.fill(sentences, final=False))
+        filled = self.fill(sentences, final=False)
+        if confidence:
+            return self.final._annotate(filled)
+        return self.final._annotate(filled, confidence=False)
 
     def evaluate(self, sentences, label_column: str | None = None) -> Evaluation:
         """Score the final tagger on ``sentences`` with the columns the pipeline predicts (gold

@@ -715,11 +715,27 @@ class Tagger(TextMixin):
                 "crftagger.Pipeline whose earlier taggers predict them"
             )
 
-    def _annotate(self, sentences: list) -> list[tuple[list[str], list[TaggedSpan]]]:
-        """Output-scheme tags and spans (with confidences) of each sentence, decoded once."""
+    def _annotate(
+        self, sentences: list, confidence: bool = True
+    ) -> list[tuple[list[str], list[TaggedSpan]]]:
+        """Output-scheme tags and spans (with confidences, or None without ``confidence``)
+        of each sentence, decoded once."""
         if not self.constraints.span_labels:
             return [(tags, []) for tags in self.tag(sentences)]
         out = []
+        if not confidence:
+            data = self.encode(sentences)
+            ids = self._decode_ids(data)
+            sp = data.seq_ptr
+            for k, s in enumerate(sentences):
+                path = ids[sp[k] : sp[k + 1]].tolist()
+                toks = _tokens_of(s)
+                spans = [
+                    TaggedSpan(x.type, x.start, x.end, None, " ".join(toks[x.start : x.end]))  # type: ignore[arg-type]
+                    for x in constrained.spans_of(path, self.constraints)
+                ]
+                out.append((self._to_output([self.labels[i] for i in path]), spans))
+            return out
         for s, lat in zip(sentences, self._lattices(sentences), strict=True):
             path, _ = lat.best()
             out.append((self._to_output([self.labels[i] for i in path]), self._spans(s, lat, path)))

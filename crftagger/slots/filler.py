@@ -445,9 +445,9 @@ class SlotFiller(TextMixin):
         out = self._frames(texts, offsets)
         return out[0] if single else out
 
-    def _annotate(self, sentences: list) -> list:
+    def _annotate(self, sentences: list, confidence: bool = True) -> list:
         return self.tagger._annotate(
-            [self._model_tokens(list(getattr(s, "tokens", s))) for s in sentences]
+            [self._model_tokens(list(getattr(s, "tokens", s))) for s in sentences], confidence
         )
 
     # ------------------------------------------------------------------ evaluation

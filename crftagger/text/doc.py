@@ -53,7 +53,7 @@ class Span:
     text: str
     token_start: int
     token_end: int
-    confidence: float = 1.0
+    confidence: float | None = 1.0
 
 
 @dataclass(frozen=True)
@@ -164,7 +164,7 @@ class TextMixin:
 
     tokenizer: Any = None
 
-    def _annotate(self, sentences: list) -> list[tuple[list[str], list]]:
+    def _annotate(self, sentences: list, confidence: bool = True) -> list[tuple[list[str], list]]:
         raise NotImplementedError
 
     def _check_raw_text(self) -> None:
@@ -179,12 +179,18 @@ class TextMixin:
     def __call__(self, text: str) -> Doc:
         return self.parse(text)
 
-    def parse(self, text: str) -> Doc:
-        """Tokenise, split into sentences and tag one text (see :class:`Doc`)."""
-        return self._docs([text])[0]
+    def parse(self, text: str, confidence: bool = True) -> Doc:
+        """Tokenise, split into sentences and tag one text (see :class:`Doc`).
 
-    def pipe(self, texts: Iterable[str], batch_size: int = 64) -> Iterator[Doc]:
-        """Docs of many texts, tagged ``batch_size`` texts at a time, in order."""
+        ``confidence=False`` leaves the spans' confidences out (None): the
+        tags come from one batched Viterbi pass, about twice as fast."""
+        return self._docs([text], confidence)[0]
+
+    def pipe(
+        self, texts: Iterable[str], batch_size: int = 64, confidence: bool = True
+    ) -> Iterator[Doc]:
+        """Docs of many texts, tagged ``batch_size`` texts at a time, in order
+        (``confidence`` as in :meth:`parse`)."""
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise TaggerInputError(f"batch_size: expected a positive integer, found {batch_size!r}")
         if isinstance(texts, str):
@@ -193,12 +199,12 @@ class TextMixin:
         for text in texts:
             batch.append(text)
             if len(batch) >= batch_size:
-                yield from self._docs(batch)
+                yield from self._docs(batch, confidence)
                 batch = []
         if batch:
-            yield from self._docs(batch)
+            yield from self._docs(batch, confidence)
 
-    def _docs(self, texts: list[str]) -> list[Doc]:
+    def _docs(self, texts: list[str], confidence: bool = True) -> list[Doc]:
         from crftagger.sentence import Sentence
 
         self._check_raw_text()
@@ -211,7 +217,12 @@ class TextMixin:
             offsets.append(per)
             for s in per:
                 sents.append(Sentence(tokens=[text[a:b] for a, b in s], doc_id=f"text-{k}"))
-        answers = self._annotate(sents) if sents else []
+        if not sents:
+            answers = []
+        elif confidence:
+            answers = self._annotate(sents)
+        else:
+            answers = self._annotate(sents, confidence=False)
         out, j = [], 0
         for text, per in zip(texts, offsets, strict=True):
             tokens: list[Token] = []
