@@ -144,7 +144,13 @@ async def _request(reader, writer, head: bytes, body: bytes) -> int:
 
 
 async def run_load(
-    port: int, texts: list[str], concurrency: int, n: int, seconds: float, path: str = "/v1/tag"
+    port: int,
+    texts: list[str],
+    concurrency: int,
+    n: int,
+    seconds: float,
+    path: str = "/v1/tag",
+    extra: dict | None = None,
 ):
     """``n`` requests (at most ``seconds``) from ``concurrency`` kept-alive connections.
 
@@ -156,7 +162,7 @@ async def run_load(
         method + b" " + path.encode() + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n"
         b"Content-Type: application/json\r\nContent-Length: "
     )
-    bodies = [json.dumps({"text": t}).encode() for t in texts]
+    bodies = [json.dumps({"text": t, **(extra or {})}).encode() for t in texts]
     if method == b"GET":
         bodies = [b""]
     lat: list[float] = []
@@ -233,6 +239,14 @@ async def soak(url: str, port: int, texts: list[str], n: int) -> dict:
     return statuses
 
 
+#: Rows of the table: ``name -> (server, extra request fields)``.
+ROWS = {
+    "crftagger": ("crftagger", {}),
+    "crftagger, confidence false": ("crftagger", {"confidence": False}),
+    "baseline": ("baseline", {}),
+}
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--model", default=str(CACHE / "conll2003-words.crftagger"))
@@ -285,9 +299,12 @@ def main(argv=None) -> int:
         rss0 = rss_mb(procs["crftagger"].pid)
         for c in levels:
             for r in range(args.rounds):
-                order = ["crftagger", "baseline"] if r % 2 == 0 else ["baseline", "crftagger"]
+                order = list(ROWS) if r % 2 == 0 else list(reversed(ROWS))
                 for k in order:
-                    res = asyncio.run(run_load(ports[k], texts, c, args.requests, args.seconds))
+                    port = ports[ROWS[k][0]]
+                    res = asyncio.run(
+                        run_load(port, texts, c, args.requests, args.seconds, extra=ROWS[k][1])
+                    )
                     rows.setdefault((k, c), []).append(res)
                     print(k, c, {x: round(y, 1) for x, y in res.items() if x != "statuses"},
                           res["statuses"], file=sys.stderr, flush=True)  # fmt: skip
@@ -323,12 +340,12 @@ def main(argv=None) -> int:
         "|---:|---|---:|---:|---:|---:|---:|",
     ]
     for c in levels:
-        ratio = med("crftagger", c, "rps") / med("baseline", c, "rps")
-        for k in ("crftagger", "baseline"):
+        base = med("baseline", c, "rps")
+        for k in ROWS:
             lines.append(
                 f"| {c} | {k} | {med(k, c, 'rps'):,.0f} | {med(k, c, 'p50'):.1f} | "
                 f"{med(k, c, 'p95'):.1f} | {med(k, c, 'p99'):.1f} | "
-                + (f"{ratio:.2f}x |" if k == "crftagger" else "1 |")
+                f"{med(k, c, 'rps') / base:.2f}x |"
             )
     statuses = sorted({s for v in rows.values() for x in v for s in x["statuses"]})
     lines += [
