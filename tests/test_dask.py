@@ -21,6 +21,7 @@ from crftagger.corpora import load  # noqa: E402
 from crftagger.corpora.conll import read_conll, write_conll  # noqa: E402
 from crftagger.dask import DaskError, model_loads, tag_bag, tag_dataframe_column  # noqa: E402
 from crftagger.dask import train as dask_train  # noqa: E402
+from crftagger.dask.tagging import extract_files_dask  # noqa: E402
 
 COLUMNS = ("word", "pos", "chunk", "ner")
 
@@ -177,6 +178,10 @@ def test_cli_extract_dask_same_records(client, model_file, texts, tmp_path, caps
     assert dask_out.read_text(encoding="utf-8").splitlines() == local
     docs = [json.loads(x)["doc"] for x in local if '"type": "document"' in x]
     assert docs == [files[0], files[2], files[3]]
+    # one file in flight at a time: the same records, the same reports
+    answers = list(extract_files_dask(client, model_file, files, window=1))
+    assert [json.dumps(r, ensure_ascii=False) for a in answers for r in a[0]] == local
+    assert [bool(a[1]["error"]) for a in answers] == [False, True, False, False]
     # --parquet: pandas and pyarrow, or a clear error
     parts = tmp_path / "parts"
     argv = ["extract", *files, "-m", str(model_file), "--scheduler", address, "-q"]
@@ -207,6 +212,22 @@ def test_cli_extract_dask_same_records(client, model_file, texts, tmp_path, caps
     assert [(r["type"], r.get("label"), r.get("start"), r.get("labels")) for r in rows] == [
         (r["type"], r.get("label"), r.get("start"), r.get("labels")) for r in want
     ]
+
+
+def test_cli_extract_dask_local(model_file, texts, tmp_path, capsys):
+    # --dask local starts (and closes) a LocalCluster of its own
+    good = _write(tmp_path / "a.txt", "\n\n".join(texts[:20]))
+    assert cli.main(["extract", good, "-m", str(model_file), "-q"]) == 0
+    local = capsys.readouterr()[0]
+    dist = subprocess.run(
+        [sys.executable, "-m", "crftagger", "extract", good, "-m", str(model_file), "-q"]
+        + ["--dask", "local", "--workers", "1"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert dist.returncode == 0, dist.stderr
+    assert dist.stdout == local and local.count("\n") > 1
 
 
 def test_cli_bad_scheduler_is_a_message(model_file, tmp_path):

@@ -315,23 +315,47 @@ def extract_file(path: str, ref, opts: dict) -> tuple[list[dict], dict]:
 
 
 def extract_files_dask(
-    client, model_path, paths: Iterable[str], *, feature_set: str | None = None, **opts
+    client,
+    model_path,
+    paths: Iterable[str],
+    *,
+    feature_set: str | None = None,
+    window: int | None = None,
+    **opts,
 ) -> Iterator[tuple[list[dict], dict]]:
     """``(records, report)`` of each file, tagged on the workers of ``client``, in file order.
 
-    Every file is submitted at once; the answers are yielded in file order as
-    each one (and those before it) is done. ``opts`` are those of
-    :func:`crftagger.api.extract.extract_files` (``unit``, ``batch_size``, ...).
-    A file that cannot be read gives its error in the report and no records.
+    At most ``window`` files (default four per worker, at least 8) are in
+    flight: the answers are yielded in file order as each one (and those
+    before it) is done, and the next files are submitted as answers are
+    taken, so the records waiting on the workers stay bounded. ``opts`` are
+    those of :func:`crftagger.api.extract.extract_files` (``unit``,
+    ``batch_size``, ...). A file that cannot be read gives its error in the
+    report and no records.
     """
+    from collections import deque
+
     ref = model_ref(model_path, feature_set)
-    futures = [
-        client.submit(extract_file, os.fspath(p), ref, dict(opts), pure=False) for p in paths
-    ]
+    if window is None:
+        window = max(8, 4 * len(client.scheduler_info().get("workers", {})))
+    todo = iter(paths)
+    pending: deque = deque()
+
+    def fill() -> None:
+        while len(pending) < window:
+            p = next(todo, None)
+            if p is None:
+                return
+            pending.append(client.submit(extract_file, os.fspath(p), ref, dict(opts), pure=False))
+
+    fill()
     try:
-        for fut in futures:
-            yield fut.result()
+        while pending:
+            fut = pending.popleft()
+            answer = fut.result()
             fut.release()
+            fill()
+            yield answer
     finally:
-        for fut in futures:
+        for fut in pending:
             fut.cancel()
