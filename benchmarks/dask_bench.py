@@ -70,6 +70,13 @@ def _machine() -> str:
     return f"{cpu}, {os.cpu_count()} logical cores, {platform.system()} {platform.release()}"
 
 
+def _load() -> str:
+    try:
+        return f"{os.getloadavg()[0]:.1f}"
+    except OSError:
+        return "?"
+
+
 def _commit() -> str:
     try:
         return subprocess.run(
@@ -204,8 +211,10 @@ def main(argv=None) -> int:
         print(f"training a words-only model into {model}", file=sys.stderr)
         model.parent.mkdir(parents=True, exist_ok=True)
         Tagger.train("conll2003", feature_set="ner", max_iterations=100).save(model)
+    load_before = _load()
     tag_rows = bench_tagging(model, args.repeats, workers)
     train_rows = [] if args.skip_training else bench_training(args.iterations, workers)
+    load_after = _load()
     cmd = "python benchmarks/dask_bench.py " + " ".join(argv if argv is not None else sys.argv[1:])
     lines = [
         "# Dask: batch tagging and data-parallel training",
@@ -216,6 +225,8 @@ def main(argv=None) -> int:
         "The two cores are **shared** with other jobs on this machine, so the figures are",
         "noisy; a LocalCluster's workers, its scheduler and the driver all run on the same",
         "two cores, and 2 workers cannot be more than twice as fast as one core.",
+        f"Load average (1 min) {load_before} at the start, {load_after} at the end "
+        "(above 2 means other jobs were running on the two cores).",
         "",
         "## Tagging (CoNLL-2003 test, one text per sentence, words-only model)",
         "",
