@@ -20,7 +20,8 @@ Data-parallel training (:mod:`crftagger.dask.training`)::
     from crftagger.dask import train
 
     tagger = train(client, ["train-a.conll", "train-b.conll"], columns="word,pos,chunk,ner",
-                   feature_set="ner", max_iterations=50)
+                   label_column="ner", feature_set="ner", max_iterations=50)
+    tagger = train(client, "conll2003", feature_set="ner")  # a registered corpus
 
 Workers read and encode their own files; the driver merges the vocabularies
 in file order (the ids local training gives), then at every L-BFGS
