@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from crftagger import cli
-from crftagger.errors import CorpusFormatError
+from crftagger.errors import CorpusFormatError, TaggerError
 from crftagger.slots import (
     IntentClassifier,
     SlotEvaluation,
@@ -49,41 +49,82 @@ def _toy():
     return tokens, intents
 
 
-def test_intent_classifier_learns_a_separable_set_and_numpy_matches_sklearn():
+def _sklearn_proba(clf, tokens):
+    """What scikit-learn's fitted objects give for ``tokens``: the vectoriser's TF-IDF rows
+    (or the bag), then logistic regression's probabilities or the SVM's scores through the
+    fitted softmax temperature."""
+    from scipy.special import expit, softmax
+
+    X = (
+        clf._vectorizer.transform([clf.terms(t) for t in tokens])
+        if clf._vectorizer is not None
+        else clf.matrix(tokens)
+    )
+    if clf.info["estimator"] == "logreg":
+        return clf._sklearn.predict_proba(X)
+    s = clf._sklearn.decision_function(X)
+    beta = clf.info["inverse_temperature"]
+    if s.ndim == 1:
+        p1 = expit(2 * beta * s)
+        return np.stack([1 - p1, p1], axis=1)
+    return softmax(beta * s, axis=1)
+
+
+@pytest.mark.parametrize(
+    "features, estimator", [("tfidf", "svm"), ("tfidf", "logreg"), ("bag", "logreg")]
+)
+def test_intent_classifier_learns_a_separable_set_and_numpy_matches_sklearn(features, estimator):
     tokens, intents = _toy()
-    clf = IntentClassifier.train(tokens, intents, C=10.0)
+    clf = IntentClassifier.train(tokens, intents, C=10.0, features=features, estimator=estimator)
+    assert clf.features == features and clf.info["estimator"] == estimator
     assert [c for c, _p in clf.predict(tokens)] == intents
     assert clf.predict([["play", "a", "tune"]])[0][0] == "music"
-    X = clf.matrix(tokens)
-    ours = clf.predict_proba(tokens)
-    theirs = clf._sklearn.predict_proba(X)
     assert list(clf._sklearn.classes_) == clf.classes
-    np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-9)
-    new = [["weather", "in", "rome"], ["unknown", "words", "only"]]
+    if features == "tfidf":  # our TF-IDF rows are the vectoriser's
+        ours_x = clf.matrix(tokens)
+        theirs_x = clf._vectorizer.transform([clf.terms(t) for t in tokens])
+        np.testing.assert_allclose(ours_x.toarray(), theirs_x.toarray(), rtol=0, atol=1e-12)
     np.testing.assert_allclose(
-        clf.predict_proba(new), clf._sklearn.predict_proba(clf.matrix(new)), rtol=0, atol=1e-9
+        clf.predict_proba(tokens), _sklearn_proba(clf, tokens), rtol=0, atol=1e-9
     )
+    new = [["weather", "in", "rome"], ["unknown", "words", "only"], ["zzz"]]
+    np.testing.assert_allclose(clf.predict_proba(new), _sklearn_proba(clf, new), rtol=0, atol=1e-9)
     # rebuilt from its stored arrays alone: the same probabilities
     arrays, header = clf.blocks()
+    assert ("idf" in arrays) == (features == "tfidf")
     again = IntentClassifier.from_blocks(arrays, header, None, "test")
     np.testing.assert_allclose(again.predict_proba(new), clf.predict_proba(new), rtol=0, atol=1e-12)
 
 
-def test_intent_classifier_two_classes_uses_the_binary_form():
+def test_intent_blocks_are_checked_on_load():
+    tokens, intents = _toy()
+    arrays, header = IntentClassifier.train(tokens, intents, C=10.0).blocks()
+    with pytest.raises(TaggerError, match="idf"):
+        IntentClassifier.from_blocks({**arrays, "idf": arrays["idf"][:-1]}, header, None, "m")
+    with pytest.raises(TaggerError, match="'idf' is missing"):
+        IntentClassifier.from_blocks(
+            {k: v for k, v in arrays.items() if k != "idf"}, header, None, "m"
+        )
+    with pytest.raises(TaggerError, match="n_attributes"):
+        IntentClassifier.from_blocks({**arrays, "attributes": ["x"]}, header, None, "m")
+    with pytest.raises(TaggerError, match="n-gram"):
+        IntentClassifier.from_blocks(arrays, {**header, "ngrams": {"word": [3, 1]}}, None, "m")
+
+
+@pytest.mark.parametrize("estimator", ["svm", "logreg"])
+def test_intent_classifier_two_classes_uses_the_binary_form(estimator):
     tokens, intents = _toy()
     tokens, intents = tokens[:6], intents[:6]
-    clf = IntentClassifier.train(tokens, intents, C=3.0)
+    clf = IntentClassifier.train(tokens, intents, C=3.0, estimator=estimator)
     assert clf.coef.shape[0] == 1
-    np.testing.assert_allclose(
-        clf.predict_proba(tokens), clf._sklearn.predict_proba(clf.matrix(tokens)), atol=1e-9
-    )
+    np.testing.assert_allclose(clf.predict_proba(tokens), _sklearn_proba(clf, tokens), atol=1e-9)
     assert [c for c, _p in clf.predict(tokens)] == intents
 
 
 def test_intent_C_is_chosen_on_dev():
     tokens, intents = _toy()
     clf = IntentClassifier.train(tokens, intents, dev_tokens=tokens[:3], dev_intents=intents[:3])
-    assert set(clf.info["dev_accuracy_by_C"]) and clf.info["C"] in (1.0, 3.0, 10.0, 30.0, 100.0)
+    assert set(clf.info["dev_accuracy_by_C"]) and clf.info["C"] in (0.3, 1.0, 3.0, 10.0)
 
 
 # --------------------------------------------------------------------------- intent data

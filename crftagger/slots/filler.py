@@ -16,8 +16,9 @@
 
 The slots come from a :class:`~crftagger.Tagger` (a linear-chain CRF over a
 ``slots`` feature set, a registered corpus' recipe when there is one), the
-intent from an :class:`~crftagger.slots.intent.IntentClassifier` (logistic
-regression over a bag of the utterance's token attributes). Both are
+intent from an :class:`~crftagger.slots.intent.IntentClassifier` (a linear
+SVM with a fitted softmax temperature over TF-IDF word and character n-grams
+of the utterance). Both are
 trained on the same utterances and saved in one model file
 (:mod:`crftagger.io.container`): the tagger's blocks under ``crf/``, the
 classifier's arrays under ``intent/``.
@@ -232,6 +233,8 @@ class SlotFiller(TextMixin):
         feature_set=None,
         recipe="auto",
         C: float | None = None,
+        intent_features: str = "tfidf",
+        intent_estimator: str = "svm",
         data_dir=None,
         lowercase: bool | str = "auto",
         progress: bool = False,
@@ -260,6 +263,9 @@ class SlotFiller(TextMixin):
             none; ``feature_set`` defaults to the recipe's, else ``"slots"``.
         C : float, optional
             Fix the intent classifier's regularisation instead of choosing it on dev.
+        intent_features, intent_estimator
+            The intent classifier's ``features`` (``"tfidf"``, ``"bag"``) and ``estimator``
+            (``"svm"``, ``"logreg"``): :meth:`IntentClassifier.train`.
         lowercase : bool or "auto"
             Lower-case input tokens when parsing; ``"auto"``: when every
             training token is lower-case.
@@ -329,6 +335,8 @@ class SlotFiller(TextMixin):
             C=C,
             feature_set=bag,
             clusters=tables,
+            features=intent_features,
+            estimator=intent_estimator,
         )
         intent_seconds = time.perf_counter() - start
         filler = cls(
