@@ -17,8 +17,8 @@ same sentences (first-order CRF, ``algorithm="lbfgs"``, with or without
    :meth:`~crftagger.engine.model.FeatureIndex.build`.
 4. The driver cuts the sequences into the local objective's chunks
    (:func:`~crftagger.engine.objective.balanced_chunks` over the sentence
-   lengths, with :class:`~crftagger.engine.objective.Objective`'s default
-   number of chunks) and each chunk is assembled on one worker, consecutive
+   lengths, into :func:`~crftagger.engine.objective.default_chunks` chunks,
+   as :class:`~crftagger.engine.objective.Objective` does) and each chunk is assembled on one worker, consecutive
    chunks on the same worker. The observed counts are added chunk after
    chunk (:func:`~crftagger.engine.objective.add_observed_counts`), in the
    local order.
@@ -543,7 +543,7 @@ def train(
     from crftagger.engine import optimisers
     from crftagger.engine.encoding import Vocabulary
     from crftagger.engine.model import LinearChainCRF, _log_record
-    from crftagger.engine.objective import CHUNK_BUFFER_BYTES, DEFAULT_CHUNKS, balanced_chunks
+    from crftagger.engine.objective import balanced_chunks, default_chunks
     from crftagger.errors import TaggerError
     from crftagger.text.tokenize import (
         ABBREVIATIONS,
@@ -625,9 +625,7 @@ def train(
     np.cumsum(np.concatenate(part_lengths), out=seq_ptr[1:])
     S = len(seq_ptr) - 1
     n_params = len(index.feat_label) + L * L
-    fit = CHUNK_BUFFER_BYTES // (8 * n_params)
-    n_chunks = min(max(2, min(DEFAULT_CHUNKS, fit)), max(S, 1))
-    bounds = balanced_chunks(seq_ptr, n_chunks)
+    bounds = balanced_chunks(seq_ptr, default_chunks(n_params, S))
     part_start = np.concatenate([[0], np.cumsum([len(p) for p in part_lengths])])
     addresses = sorted(client.scheduler_info()["workers"])
     if not addresses:

@@ -627,6 +627,17 @@ def check_weights(w, n_params, name="w"):
     return np.ascontiguousarray(w)
 
 
+def default_chunks(n_params: int, n_sequences: int) -> int:
+    """The number of chunks :class:`Objective` cuts ``n_sequences`` sequences into by default.
+
+    :data:`DEFAULT_CHUNKS`, lowered (down to 2) so that the chunk buffers of
+    ``n_params`` floats fit in :data:`CHUNK_BUFFER_BYTES`, and capped by the
+    number of sequences: it depends on the data and the model size only.
+    """
+    fit = CHUNK_BUFFER_BYTES // (8 * n_params)
+    return min(max(2, min(DEFAULT_CHUNKS, fit)), max(n_sequences, 1))
+
+
 def balanced_chunks(seq_ptr: np.ndarray, n_chunks: int) -> np.ndarray:
     """Sequence boundaries of ``n_chunks`` chunks holding about the same number of items.
 
@@ -704,8 +715,7 @@ class Objective:
         S = data.n_sequences
         self.n_sequences = S
         if n_chunks is None:
-            fit = CHUNK_BUFFER_BYTES // (8 * self.n_params)
-            n_chunks = min(max(2, min(DEFAULT_CHUNKS, fit)), max(S, 1))
+            n_chunks = default_chunks(self.n_params, S)
         if int(n_chunks) < 1:
             raise ObjectiveInputError(f"n_chunks must be >= 1, found {n_chunks}")
         self.chunks = balanced_chunks(data.seq_ptr, int(n_chunks))
