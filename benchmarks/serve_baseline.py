@@ -13,7 +13,6 @@ and tags with ``sklearn_crfsuite.CRF.predict``. Started by
         crftagger.benchmarks.serve_baseline:create_app --factory --port 8081
 """
 
-
 import json
 import os
 
