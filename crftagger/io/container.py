@@ -47,6 +47,7 @@ import json
 import math
 import os
 import platform
+import re
 import struct
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -75,7 +76,23 @@ SIGNATURE = b"crftagger-model\n"
 FORMAT_VERSION = 1
 ALIGN = 64
 _PREAMBLE = struct.Struct("<16sIIQ")  # signature, format version, reserved, header length
-_MAX_HEADER = 1 << 31
+
+# Bounds a file must keep before anything is allocated from what it declares
+# (a crafted file can carry a valid checksum, so the checksum proves nothing).
+#: Largest JSON header, in bytes.
+MAX_HEADER_BYTES = 64 << 20
+#: Deepest nesting of JSON arrays and objects in the header.
+MAX_JSON_DEPTH = 64
+#: Most digits of an integer in the header (far below Python's 4,300-digit
+#: conversion limit; every int64 and uint64 has at most 20).
+MAX_INT_DIGITS = 100
+#: Most dimensions of an array block.
+MAX_NDIM = 8
+#: A dimension of an array block is at most the payload size in bytes, or this
+#: much for the dimensions of an empty array in a tiny file.
+MIN_DIM_BOUND = 1024
+_MAX_HEADER = MAX_HEADER_BYTES
+_INT_LIMIT = 10**MAX_INT_DIGITS
 
 #: dtypes a model file may hold (stored little-endian, as numpy's ``dtype.str``).
 ALLOWED_DTYPES = frozenset(
@@ -112,10 +129,58 @@ def _pad(n: int) -> int:
     return (-n) % ALIGN
 
 
+# a JSON string literal (the unrolled form: no backtracking over long strings)
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+
+
+def json_depth(raw: bytes) -> int:
+    """The deepest nesting of arrays and objects in the JSON text ``raw``, without parsing it."""
+    a = np.frombuffer(_JSON_STRING.sub(b"", raw), dtype=np.uint8)
+    if not len(a):
+        return 0
+    step = np.isin(a, (ord("["), ord("{"))).astype(np.int64) - np.isin(a, (ord("]"), ord("}")))
+    return int(np.cumsum(step).max(initial=0))
+
+
+class _IntTooLong(Exception):
+    pass
+
+
+def _parse_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
+        raise _IntTooLong(f"{text[:12]}... ({len(text.lstrip('-'))} digits)")
+    return int(text)
+
+
+def parse_json(raw: bytes, where) -> object:
+    """Parse untrusted JSON bytes; every problem is a :class:`ModelFileError` naming ``where``.
+
+    Nesting deeper than :data:`MAX_JSON_DEPTH` and integers longer than
+    :data:`MAX_INT_DIGITS` digits are refused before they can raise
+    :class:`RecursionError` or :class:`ValueError`.
+    """
+    depth = json_depth(raw)
+    if depth > MAX_JSON_DEPTH:
+        raise _fail(where, "JSON header nesting", f"depth {depth}", f"at most {MAX_JSON_DEPTH}")
+    try:
+        return json.loads(raw.decode("utf-8"), parse_int=_parse_int)
+    except _IntTooLong as exc:
+        raise _fail(where, "JSON header integer", exc, f"at most {MAX_INT_DIGITS} digits") from None
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError, ValueError) as exc:
+        raise _fail(
+            where, "JSON header", f"unreadable JSON ({exc})", "a valid JSON header"
+        ) from None
+
+
 def _json_ready(value, where: str):
     """Return ``value`` as plain JSON types; refuse what would not round-trip."""
     if isinstance(value, np.generic) and value.dtype.kind in "biuf":
         return value.item()  # before the float test: np.float64 subclasses float
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= _INT_LIMIT:
+        raise ModelFileError(
+            f"header field {where}: found an integer of more than {MAX_INT_DIGITS} digits, "
+            f"expected at most {MAX_INT_DIGITS} digits"
+        )
     if value is None or isinstance(value, (bool, str, int, float)):
         return value
     if isinstance(value, Mapping):
@@ -360,7 +425,14 @@ def _read_preamble_and_header(path: Path, f) -> tuple[dict, int, int]:
         raise _fail(path, "format version", version, f"1..{FORMAT_VERSION}")
     if reserved != 0:
         raise _fail(path, "reserved preamble field", reserved, 0)
-    if hlen > min(_MAX_HEADER, size - _PREAMBLE.size):
+    if hlen > _MAX_HEADER:
+        raise _fail(
+            path,
+            "header length",
+            f"{hlen} bytes",
+            f"at most {_MAX_HEADER} bytes (MAX_HEADER_BYTES)",
+        )
+    if hlen > size - _PREAMBLE.size:
         raise _fail(
             path,
             "header length",
@@ -368,12 +440,7 @@ def _read_preamble_and_header(path: Path, f) -> tuple[dict, int, int]:
             f"at most {size - _PREAMBLE.size} bytes (is the file truncated?)",
         )
     head = f.read(hlen)
-    try:
-        meta = json.loads(head.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise _fail(
-            path, "JSON header", f"unreadable JSON ({exc})", "a valid JSON header"
-        ) from None
+    meta = parse_json(head, path)
     if not isinstance(meta, dict):
         raise _fail(path, "JSON header", type(meta).__name__, "a JSON object")
     if _canonical(meta) != head:
@@ -447,6 +514,18 @@ def _check_blocks(path: Path, meta: dict, payload_nbytes: int) -> list[dict]:
                 raise _fail(path, f"{where} dtype", repr(dtype), f"one of {sorted(ALLOWED_DTYPES)}")
             if not (isinstance(shape, list) and all(type(d) is int and d >= 0 for d in shape)):
                 raise _fail(path, f"{where} shape", repr(shape), "a list of non-negative integers")
+            if len(shape) > MAX_NDIM:
+                raise _fail(
+                    path, f"{where} shape", f"{len(shape)} dimensions", f"at most {MAX_NDIM}"
+                )
+            bound = max(payload_nbytes, MIN_DIM_BOUND)
+            if any(d > bound for d in shape):
+                raise _fail(
+                    path,
+                    f"{where} shape",
+                    repr(shape),
+                    f"dimensions of at most {bound} (the payload has {payload_nbytes} bytes)",
+                )
             want = math.prod(shape) * np.dtype(dtype).itemsize
             if want != nb:
                 raise _fail(
@@ -477,6 +556,13 @@ def _check_blocks(path: Path, meta: dict, payload_nbytes: int) -> list[dict]:
                 raise _fail(path, f"{where} layout", repr(layout), "'nul-joined' or 'offsets'")
             if type(count) is not int or count < 0:
                 raise _fail(path, f"{where} count", repr(count), "a non-negative integer")
+            if layout == "nul-joined" and count > nb + 1:
+                raise _fail(
+                    path,
+                    f"{where} count",
+                    count,
+                    f"at most {nb + 1} strings in a {nb}-byte NUL-joined blob",
+                )
             if layout == "offsets":
                 nxt = blocks[i + 1] if i + 1 < len(blocks) else {}
                 if not (
