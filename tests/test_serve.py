@@ -354,3 +354,25 @@ def test_bad_command_lines_fail_before_serving(tmp_path, model_file):
     junk.write_bytes(b"not a model")
     r = run("-m", f"j={junk}")
     assert r.returncode == 1 and "expected a crftagger model file" in r.stderr
+
+
+def _parent(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return int(fh.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def test_two_worker_processes(model_file, tagger):
+    srv = Server(["-m", str(model_file), "--workers", "2"])
+    try:
+        with ThreadPoolExecutor(8) as ex:
+            got = list(ex.map(lambda t: srv.post("/v1/tag", {"text": t}).json()["doc"], TEXTS * 4))
+        assert got == [json.loads(tagger(t).to_json()) for t in TEXTS * 4]
+        children = [
+            d for d in os.listdir("/proc") if d.isdigit() and _parent(int(d)) == srv.proc.pid
+        ]
+        assert len(children) >= 2  # the supervisor and its two worker processes
+    finally:
+        assert srv.stop() == 0
