@@ -379,3 +379,137 @@ class FeatureSet:
         from .extractor import FeatureExtractor
 
         return FeatureExtractor(self, attributes, clusters=clusters, tag_dictionary=tag_dictionary)
+
+
+# --------------------------------------------------------------------------- untrusted feature sets
+#: Bounds a feature set read from a model file must keep: the file is untrusted
+#: (its checksum can be recomputed), so every size the extractor would allocate
+#: from, or loop over, is checked against these before the extractor is built.
+#: Largest ``|offset|`` of a template slot.
+MAX_OFFSET = 1000
+#: Most templates.
+MAX_TEMPLATES = 5000
+#: Most slots of one template.
+MAX_SLOTS = 32
+#: Largest ``n`` of a prefix or suffix extractor (and a tag dictionary's ``suffix``).
+MAX_AFFIX = 100
+#: Largest bit-string prefix of a cluster extractor.
+MAX_CLUSTER_PREFIX = 1000
+#: Most bounds of a length extractor, and the largest bound.
+MAX_LENGTH_BOUNDS = 100
+MAX_LENGTH = 10_000
+#: Largest input column index (and most named columns).
+MAX_COLUMNS = 1000
+#: Longest padding string (``bos``/``eos``).
+MAX_PAD_CHARS = 100
+#: Largest ``folds`` and ``rare`` of a tag dictionary definition.
+MAX_TAGDICT_FOLDS = 100
+MAX_TAGDICT_RARE = 10**9
+
+
+def _is_int(v) -> bool:
+    return type(v) is int
+
+
+def check_model_feature_set(d, where: str, embedded_clusters=()) -> None:
+    """Refuse a feature set description from a model file that would read outside the file or
+    allocate beyond the documented bounds (the ``MAX_*`` constants of this module).
+
+    A model file must embed every table it needs: a ``gazetteer`` may name only a
+    built-in package source (:data:`crftagger.features.gazetteer.SOURCES`) or carry
+    inline ``entries``, never ``file:PATH``; a ``cluster`` extractor must record
+    the ``fingerprint`` of a table embedded in the file (``embedded_clusters``),
+    so its ``path`` is never opened. Raises :class:`~crftagger.errors.ModelFileError`
+    naming ``where``, the field, what was found and what was expected.
+    """
+    from crftagger.errors import ModelFileError
+
+    from .gazetteer import SOURCES
+
+    def fail(field: str, found, expected: str) -> ModelFileError:
+        return ModelFileError(f"{where}: feature set {field}: found {found}, expected {expected}")
+
+    def bounded(field: str, v, lo: int, hi: int) -> None:
+        if not _is_int(v) or not lo <= v <= hi:
+            raise fail(field, repr(v) if _is_int(v) else f"{v!r:.60}", f"an integer in {lo}..{hi}")
+
+    if not isinstance(d, dict):
+        raise fail("", type(d).__name__, "an object")
+    templates = d.get("templates")
+    if not isinstance(templates, list) or not 1 <= len(templates) <= MAX_TEMPLATES:
+        n = len(templates) if isinstance(templates, list) else type(templates).__name__
+        raise fail("'templates'", n, f"a list of 1..{MAX_TEMPLATES} templates (MAX_TEMPLATES)")
+    for i, t in enumerate(templates):
+        slots = t.get("slots", []) if isinstance(t, dict) else None
+        if not isinstance(slots, list) or len(slots) > MAX_SLOTS:
+            n = len(slots) if isinstance(slots, list) else type(slots).__name__
+            raise fail(f"template #{i} slots", n, f"a list of at most {MAX_SLOTS} slots")
+        for j, s in enumerate(slots):
+            if not (isinstance(s, list) and len(s) == 2 and isinstance(s[0], str)):
+                raise fail(f"template #{i} slot #{j}", f"{s!r:.60}", "[extractor name, offset]")
+            bounded(f"template #{i} slot #{j} offset", s[1], -MAX_OFFSET, MAX_OFFSET)
+    columns = d.get("columns", [])
+    if not isinstance(columns, list) or len(columns) > MAX_COLUMNS:
+        raise fail("'columns'", f"{columns!r:.60}", f"a list of at most {MAX_COLUMNS} names")
+    for key in ("bos", "eos"):
+        pad = d.get(key, "_B-{k}")
+        if (
+            not isinstance(pad, str)
+            or len(pad) > MAX_PAD_CHARS
+            or set(pad.replace("{k}", "").replace("{{", "").replace("}}", "")) & {"{", "}"}
+        ):
+            raise fail(
+                f"padding {key!r}",
+                f"{pad!r:.60}",
+                f"a string of at most {MAX_PAD_CHARS} characters whose only field is {{k}}",
+            )
+    extractors = d.get("extractors", {})
+    if not isinstance(extractors, dict):
+        raise fail("'extractors'", type(extractors).__name__, "an object")
+    embedded = set(embedded_clusters)
+    # only the extractors the templates use are ever built (and their tables read)
+    used = {s[0] for t in templates for s in t.get("slots", [])}
+    for name, e in extractors.items():
+        if not isinstance(e, dict):
+            raise fail(f"extractor {name!r}", type(e).__name__, "an object")
+        kind = e.get("kind")
+        if name not in used and kind in ("gazetteer", "cluster"):
+            continue
+        if kind == "gazetteer" and "source" in e:
+            src = e["source"]
+            if not isinstance(src, str) or src not in SOURCES:
+                raise ModelFileError(
+                    f"{where}: gazetteer {name!r} names the source {src!r}; a model file must "
+                    "embed its tables (inline 'entries'), or name a built-in package source "
+                    f"(one of {sorted(SOURCES)})"
+                )
+        elif kind == "cluster":
+            fp = e.get("fingerprint")
+            if not isinstance(fp, str) or fp not in embedded:
+                raise ModelFileError(
+                    f"{where}: cluster extractor {name!r} names the source {e.get('path')!r} "
+                    f"with fingerprint {fp!r}, which is not a table embedded in the file; a model "
+                    "file must embed its tables"
+                )
+            bounded(f"extractor {name!r} prefix", e.get("prefix"), 1, MAX_CLUSTER_PREFIX)
+        elif kind in ("prefix", "suffix"):
+            bounded(f"extractor {name!r} n", e.get("n"), 1, MAX_AFFIX)
+        elif kind == "length":
+            bounds = e.get("bounds")
+            if not isinstance(bounds, list) or not 1 <= len(bounds) <= MAX_LENGTH_BOUNDS:
+                n = f"{len(bounds)} bounds" if isinstance(bounds, list) else f"{bounds!r:.60}"
+                raise fail(
+                    f"extractor {name!r} bounds", n, f"a list of 1..{MAX_LENGTH_BOUNDS} bounds"
+                )
+            for k, b in enumerate(bounds):
+                bounded(f"extractor {name!r} bounds[{k}]", b, 0, MAX_LENGTH)
+        elif kind == "column" and "index" in e:
+            bounded(f"extractor {name!r} index", e["index"], 1, MAX_COLUMNS)
+        elif kind == "tagdict":
+            for key, lo, hi in (
+                ("folds", 2, MAX_TAGDICT_FOLDS),
+                ("rare", 0, MAX_TAGDICT_RARE),
+                ("suffix", 0, MAX_AFFIX),
+            ):
+                if key in e:
+                    bounded(f"extractor {name!r} {key}", e[key], lo, hi)

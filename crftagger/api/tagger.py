@@ -48,7 +48,7 @@ import numpy as np
 
 from crftagger.decode import constrained
 from crftagger.engine.encoding import AttributeSequences, Vocabulary
-from crftagger.errors import TaggerError, TaggerInputError
+from crftagger.errors import ModelFileError, TaggerError, TaggerInputError
 from crftagger.text.doc import TextMixin
 
 FORMAT = "crftagger.Tagger"
@@ -1059,6 +1059,7 @@ class Tagger(TextMixin):
         missing = need - set(arrays)
         if missing:
             raise TaggerError(f"{path}: missing blocks {sorted(missing)}")
+        _check_untrusted(path, fields, arrays)
         for key, n in (
             ("n_labels", len(arrays["labels"])),
             ("n_attributes", len(arrays["attributes"])),
@@ -1111,6 +1112,62 @@ class Tagger(TextMixin):
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+#: The dtype of each model block :meth:`Tagger.load` reads (as written by
+#: ``LinearChainCRF.arrays``): another dtype would be cast, and an integer cast can
+#: wrap (a label id of 2**32 + k read as int32 is k).
+_BLOCK_DTYPES = {
+    "feat_ptr": "<i8",
+    "feat_label": "<i4",
+    "w": "<f8",
+    "trans_mask": "|u1",
+    "pair_mask": "|u1",
+}
+
+
+def _check_untrusted(path, fields: Mapping, arrays: Mapping) -> None:
+    """Refuse a tagger file that would read outside itself or allocate beyond the documented
+    bounds, before anything is built from it (:class:`ModelFileError` naming the field).
+
+    The container has checked the layout and checksums; a crafted file can carry
+    valid ones, so this checks what they cannot: the block dtypes
+    (:data:`_BLOCK_DTYPES`), the string blocks, and the feature set
+    (:func:`crftagger.features.spec.check_model_feature_set`: no ``file:`` or
+    unknown gazetteer source, every cluster table embedded, offsets, sizes and
+    parameters within the ``MAX_*`` bounds of :mod:`crftagger.features.spec`).
+    """
+    from crftagger.features.spec import check_model_feature_set
+
+    for name in ("labels", "attributes"):
+        if not isinstance(arrays.get(name), list):
+            raise ModelFileError(
+                f"{path}: block {name!r}: found a numeric array, expected a list of strings"
+            )
+    for name, want in _BLOCK_DTYPES.items():
+        block = arrays.get(name)
+        if block is None:
+            continue
+        got = getattr(block, "dtype", None)
+        if got is None or got.str != want:
+            raise ModelFileError(
+                f"{path}: block {name!r}: found "
+                f"{'a list of strings' if got is None else f'dtype {got.str}'}, expected dtype "
+                f"{want} (a model file's blocks are never cast)"
+            )
+    clusters = fields.get("clusters")
+    if clusters is not None and not isinstance(clusters, dict):
+        raise ModelFileError(
+            f"{path}: header field 'clusters': found a {type(clusters).__name__}, expected an "
+            "object {fingerprint: table}"
+        )
+    for fp, entry in (clusters or {}).items():
+        src = entry.get("source") if isinstance(entry, dict) else None
+        if src is not None and not isinstance(src, str):
+            raise ModelFileError(
+                f"{path}: cluster table {fp} source: found {src!r:.60}, expected a string or null"
+            )
+    check_model_feature_set(fields.get("feature_set"), f"model file {path}", clusters or {})
 
 
 def _embedded_clusters(path, spec, arrays: Mapping) -> dict:
