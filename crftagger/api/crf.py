@@ -475,6 +475,13 @@ class CRF(BaseEstimator):
         if getattr(self, "_tagger", None) is None:
             import pycrfsuite
 
+            from crftagger.io.crfsuite import check_crfsuite_bytes
+
+            # python-crfsuite's C reader trusts every offset: a corrupted file
+            # would crash the process, so crftagger's reader checks it first
+            check_crfsuite_bytes(
+                self._crfsuite_bytes, getattr(self, "_crfsuite_source", "CRFsuite model")
+            )
             tagger = pycrfsuite.Tagger()
             tagger.open_inmemory(self._crfsuite_bytes)
             self._tagger = tagger
@@ -716,6 +723,7 @@ class CRF(BaseEstimator):
             else:
                 est._model = None
                 est._crfsuite_bytes = path.read_bytes()
+                est._crfsuite_source = str(path)
                 est.tagger_  # noqa: B018 - fail now on a broken file
             est.training_log_ = TrainingLog()
             return est

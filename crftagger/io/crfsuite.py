@@ -100,40 +100,115 @@ class CRFsuiteModel:
         )
 
 
+_CQDB_BYTEORDER = 0x62445371
+_CQDB_TABLES = 256
+_CQDB_DATA = _CQDB_HEADER.size + 8 * _CQDB_TABLES  # header and hash-table directory
+
+
+def _u32(arr: np.ndarray, pos: np.ndarray) -> np.ndarray:
+    """Little-endian uint32 values at the byte positions ``pos`` of ``arr`` (uint8)."""
+    pos = pos.astype(np.int64)
+    return (
+        arr[pos].astype(np.int64)
+        | (arr[pos + 1].astype(np.int64) << 8)
+        | (arr[pos + 2].astype(np.int64) << 16)
+        | (arr[pos + 3].astype(np.int64) << 24)
+    )
+
+
 def _read_cqdb(buf: bytes, off: int, expected: int, what: str, path: str) -> list[str]:
-    """Strings of a CQDB database at byte offset ``off``, in id order."""
+    """Strings of a CQDB database at byte offset ``off``, in id order.
+
+    Everything CRFsuite's reader follows is checked: the header, the 256
+    hash tables (every bucket must point to the record of the id it names,
+    and every table must keep an empty bucket so that a lookup ends), the
+    backward array and the NUL-terminated records.
+    """
     if off + _CQDB_HEADER.size > len(buf):
         raise CRFsuiteModelError(
             f"{path}: {what} database offset {off} lies beyond the file ({len(buf)} bytes)"
         )
-    magic, size, _flag, _byteorder, n, bwd_off = _CQDB_HEADER.unpack_from(buf, off)
+    magic, size, _flag, byteorder, n, bwd_off = _CQDB_HEADER.unpack_from(buf, off)
     if magic != b"CQDB":
         raise CRFsuiteModelError(
             f"{path}: {what} database at offset {off}: found magic {magic!r}, expected b'CQDB'"
+        )
+    if byteorder != _CQDB_BYTEORDER:
+        raise CRFsuiteModelError(
+            f"{path}: {what} database at offset {off}: found byte-order mark {byteorder:#x}, "
+            f"expected {_CQDB_BYTEORDER:#x}"
         )
     if n != expected:
         raise CRFsuiteModelError(
             f"{path}: {what} database holds {n} strings, the header says {expected}"
         )
     end = off + size
-    if end > len(buf) or off + bwd_off + 4 * n > end:
+    if size < _CQDB_DATA or end > len(buf) or bwd_off < _CQDB_DATA or off + bwd_off + 4 * n > end:
         raise CRFsuiteModelError(
-            f"{path}: {what} database (offset {off}, size {size}) is truncated"
+            f"{path}: {what} database (offset {off}, size {size}) is truncated or malformed"
         )
-    ptrs = np.frombuffer(buf, dtype="<u4", count=n, offset=off + bwd_off)
+    arr = np.frombuffer(buf, dtype=np.uint8)
+    ptrs = np.frombuffer(buf, dtype="<u4", count=n, offset=off + bwd_off).astype(np.int64)
+    # records: int32 id, uint32 length, the bytes with their NUL, all inside the database
+    rec = off + ptrs
+    ok = (ptrs >= _CQDB_DATA) & (rec + 8 <= end)
+    if not ok.all():
+        i = int(np.flatnonzero(~ok)[0])
+        raise CRFsuiteModelError(
+            f"{path}: {what} #{i}: record offset {int(ptrs[i])} lies outside the database"
+        )
+    kid = _u32(arr, rec)
+    ksize = _u32(arr, rec + 4)
+    ok = (kid == np.arange(n)) & (ksize >= 1) & (rec + 8 + ksize <= end)
+    if ok.all():
+        ok = arr[rec + 7 + ksize] == 0
+    if not ok.all():
+        i = int(np.flatnonzero(~ok)[0])
+        raise CRFsuiteModelError(
+            f"{path}: {what} #{i}: malformed record (id {int(kid[i])}, length {int(ksize[i])}) "
+            f"at offset {int(rec[i])}; expected id {i} and a NUL-terminated string inside the database"
+        )
+    tables = np.frombuffer(buf, dtype="<u4", count=2 * _CQDB_TABLES, offset=off + _CQDB_HEADER.size)
+    n_used = 0
+    for t in range(_CQDB_TABLES):
+        t_off, t_num = int(tables[2 * t]), int(tables[2 * t + 1])
+        if t_num == 0:
+            continue
+        if t_off < _CQDB_DATA or off + t_off + 8 * t_num > end:
+            raise CRFsuiteModelError(
+                f"{path}: {what} database: hash table {t} ({t_num} buckets at offset {t_off}) "
+                "lies outside the database"
+            )
+        buckets = np.frombuffer(buf, dtype="<u4", count=2 * t_num, offset=off + t_off)
+        b_off = buckets[1::2].astype(np.int64)
+        used = b_off != 0
+        if used.all():
+            raise CRFsuiteModelError(
+                f"{path}: {what} database: hash table {t} has no empty bucket among {t_num} "
+                "(a lookup would never end)"
+            )
+        b_off = b_off[used]
+        b_rec = off + b_off
+        good = (b_off >= _CQDB_DATA) & (b_rec + 8 <= end)
+        if good.all():
+            b_id = _u32(arr, b_rec)
+            good = b_id < n
+            if good.all():
+                good = ptrs[b_id] == b_off
+        if not good.all():
+            k = int(np.flatnonzero(~good)[0])
+            raise CRFsuiteModelError(
+                f"{path}: {what} database: hash table {t}: a bucket points to offset "
+                f"{int(b_off[k])}, which is not the record of a {what} id below {n}"
+            )
+        n_used += int(used.sum())
+    if n_used != n:
+        raise CRFsuiteModelError(
+            f"{path}: {what} database: the hash tables list {n_used} strings, expected {n}"
+        )
     out: list[str] = []
-    for i, p in enumerate(ptrs.tolist()):
-        rec = off + p
-        if rec + 8 > end:
-            raise CRFsuiteModelError(
-                f"{path}: {what} #{i}: record offset {p} lies outside the database"
-            )
-        kid, ksize = struct.unpack_from("<iI", buf, rec)
-        if kid != i or ksize < 1 or rec + 8 + ksize > end:
-            raise CRFsuiteModelError(
-                f"{path}: {what} #{i}: malformed record (id {kid}, length {ksize}) at offset {rec}"
-            )
-        raw = buf[rec + 8 : rec + 8 + ksize - 1]
+    for i, (r, k) in enumerate(zip(rec.tolist(), ksize.tolist(), strict=True)):
+        raw = buf[r + 8 : r + 8 + k - 1]
         try:
             out.append(raw.decode("utf-8"))
         except UnicodeDecodeError as exc:
@@ -143,10 +218,70 @@ def _read_cqdb(buf: bytes, off: int, expected: int, what: str, path: str) -> lis
     return out
 
 
-def read_crfsuite_model(path: str | os.PathLike) -> CRFsuiteModel:
-    """Parse a CRFsuite crf1d model file with full-precision weights."""
+def _check_refs(
+    buf: bytes,
+    off: int,
+    chunk: bytes,
+    n: int,
+    ftype: np.ndarray,
+    src: np.ndarray,
+    want_type: int,
+    path: str,
+) -> None:
+    """Check a feature-reference chunk: for each of ``n`` ids, the features whose ``src`` it is."""
+    what = "label" if chunk == b"LFRF" else "attribute"
+    if off + 12 > len(buf):
+        raise CRFsuiteModelError(
+            f"{path}: {what} reference chunk offset {off} lies beyond the file ({len(buf)} bytes)"
+        )
+    cid, _csize, num = struct.unpack_from("<4sII", buf, off)
+    if cid != chunk:
+        raise CRFsuiteModelError(
+            f"{path}: {what} reference chunk at offset {off}: found {cid!r}, expected {chunk!r}"
+        )
+    if num < n or off + 12 + 4 * n > len(buf):
+        raise CRFsuiteModelError(
+            f"{path}: {what} reference chunk lists {num} ids in {len(buf) - off - 12} bytes, "
+            f"expected at least {n}"
+        )
+    arr = np.frombuffer(buf, dtype=np.uint8)
+    offs = np.frombuffer(buf, dtype="<u4", count=n, offset=off + 12).astype(np.int64)
+    n_feat = len(ftype)
+    for i, p in enumerate(offs.tolist()):
+        if p + 4 > len(buf):
+            raise CRFsuiteModelError(
+                f"{path}: {what} #{i}: feature list offset {p} lies beyond the file"
+            )
+        (k,) = struct.unpack_from("<I", buf, p)
+        if p + 4 + 4 * k > len(buf):
+            raise CRFsuiteModelError(
+                f"{path}: {what} #{i}: feature list of {k} ids at offset {p} is truncated"
+            )
+        if k == 0:
+            continue
+        fids = _u32(arr, p + 4 + 4 * np.arange(k, dtype=np.int64))
+        good = fids < n_feat
+        if good.all():
+            good = (ftype[fids] == want_type) & (src[fids] == i)
+        if not good.all():
+            j = int(np.flatnonzero(~good)[0])
+            raise CRFsuiteModelError(
+                f"{path}: {what} #{i}: feature reference {int(fids[j])} is not one of its "
+                f"{n_feat} features (expected a {'transition' if want_type else 'state'} "
+                f"feature from {what} {i})"
+            )
+
+
+def check_crfsuite_bytes(buf: bytes, path: str | os.PathLike = "<bytes>") -> CRFsuiteModel:
+    """Validate a whole CRFsuite model (the bytes of the file) and return its content.
+
+    Every offset, count and id that CRFsuite's C reader follows is checked,
+    so bytes that pass can be handed to python-crfsuite (``Tagger.open`` /
+    ``open_inmemory``) without reading outside the buffer. Raises
+    :class:`~crftagger.errors.CRFsuiteModelError` naming ``path``, what was
+    found and what was expected.
+    """
     path = str(path)
-    buf = Path(path).read_bytes()
     if len(buf) < _HEADER.size:
         raise CRFsuiteModelError(
             f"{path}: {len(buf)} bytes, too short for a CRFsuite model (header is 48 bytes)"
@@ -162,8 +297,8 @@ def read_crfsuite_model(path: str | os.PathLike) -> CRFsuiteModel:
         off_feat,
         off_labels,
         off_attrs,
-        _off_lref,
-        _off_aref,
+        off_lref,
+        off_aref,
     ) = _HEADER.unpack_from(buf, 0)
     if magic != MAGIC:
         raise CRFsuiteModelError(
@@ -207,7 +342,14 @@ def read_crfsuite_model(path: str | os.PathLike) -> CRFsuiteModel:
     if not np.all(np.isfinite(weight)):
         k = int(np.flatnonzero(~np.isfinite(weight))[0])
         raise CRFsuiteModelError(f"{path}: feature #{k} has weight {weight[k]}")
+    _check_refs(buf, off_lref, b"LFRF", n_labels, ftype, src, TRANSITION, path)
+    _check_refs(buf, off_aref, b"AFRF", n_attrs, ftype, src, STATE, path)
     return CRFsuiteModel(labels, attributes, ftype, src, dst, weight)
+
+
+def read_crfsuite_model(path: str | os.PathLike) -> CRFsuiteModel:
+    """Parse a CRFsuite crf1d model file with full-precision weights (see :func:`check_crfsuite_bytes`)."""
+    return check_crfsuite_bytes(Path(path).read_bytes(), path)
 
 
 def read_crfsuite_dump(path: str | os.PathLike) -> CRFsuiteModel:
@@ -217,9 +359,11 @@ def read_crfsuite_dump(path: str | os.PathLike) -> CRFsuiteModel:
     """
     import pycrfsuite
 
+    buf = Path(path).read_bytes()
+    check_crfsuite_bytes(buf, path)  # python-crfsuite's C reader trusts every offset
     tagger = pycrfsuite.Tagger()
     try:
-        tagger.open(str(path))
+        tagger.open_inmemory(buf)
     except Exception as exc:  # pycrfsuite raises a bare ValueError/IOError
         raise CRFsuiteModelError(f"{path}: CRFsuite could not open the model: {exc}") from exc
     try:
