@@ -259,3 +259,37 @@ def test_a_label_id_that_would_wrap_in_an_int32_cast_is_refused(parts, tmp_path)
     arrays["feat_label"] = arrays["feat_label"].astype(np.int64) + 2**32
     p = container.save(tmp_path / "wrap.crftagger", arrays, fields)
     refused(p, "block 'feat_label'", "dtype <i8", "expected dtype <i4", "never cast")
+
+
+# ------------------------------------------------------------------ one kind of error
+
+
+def test_the_tagger_checks_refuse_with_a_model_file_error_too(parts, tmp_path):
+    from crftagger.api.tagger import TaggerError, TaggerFileError
+
+    arrays, fields = parts
+    fields["order"] = 3
+    p = container.save(tmp_path / "order.crftagger", arrays, fields)
+    msg = refused(p, "order=3", "expected 1 or 2")
+    with pytest.raises(TaggerFileError, match="order=3"):
+        Tagger.load(p)
+    with pytest.raises(TaggerError, match="order=3"):  # as before
+        Tagger.load(p)
+    assert msg.startswith(str(p))
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("tokenizer", {"name": "treebank", "max_tokens": 1_500_000_000}),
+        ("tokenizer", ["treebank"]),
+        ("scheme", ["iob2"]),
+        ("feature_set", {"format": 1, "templates": [{"literals": {}, "slots": "w"}]}),
+        ("clusters", ["not", "an", "object"]),
+    ],
+)
+def test_odd_header_values_give_a_model_file_error_not_a_traceback(parts, tmp_path, field, value):
+    arrays, fields = parts
+    fields[field] = value
+    p = container.save(tmp_path / "odd.crftagger", arrays, fields)
+    refused(p)

@@ -1032,7 +1032,23 @@ class Tagger(TextMixin):
 
     @classmethod
     def load(cls, path) -> Tagger:
-        """Read a model file written by :meth:`save`; every check runs before any kernel sees it."""
+        """Read a model file written by :meth:`save`; every check runs before any kernel sees it.
+
+        The file is untrusted: besides the container's checks it must embed every
+        table it needs and keep the documented bounds (see :func:`_check_untrusted`).
+        Every refusal is a :class:`TaggerFileError`, both a
+        :class:`~crftagger.errors.ModelFileError` and a :class:`TaggerError`,
+        naming the file.
+        """
+        try:
+            return cls._load(path)
+        except TaggerFileError:
+            raise
+        except (ModelFileError, TaggerError) as exc:
+            raise TaggerFileError(str(exc)) from None
+
+    @classmethod
+    def _load(cls, path) -> Tagger:
         from crftagger.engine.model import LinearChainCRF, ModelError, build_model, model_kind
         from crftagger.io import container
 
@@ -1087,7 +1103,7 @@ class Tagger(TextMixin):
             )
         except ModelError as exc:
             raise TaggerError(str(exc)) from None
-        except (ValueError, KeyError) as exc:
+        except (ValueError, KeyError, TypeError, IndexError, OverflowError) as exc:
             raise TaggerError(f"{path}: {exc}") from None
 
     @classmethod
@@ -1112,6 +1128,11 @@ class Tagger(TextMixin):
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+class TaggerFileError(ModelFileError, TaggerError):
+    """A tagger model file that :meth:`Tagger.load` refuses (a :class:`ModelFileError` and a
+    :class:`TaggerError`)."""
 
 
 #: The dtype of each model block :meth:`Tagger.load` reads (as written by
