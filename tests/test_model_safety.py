@@ -293,3 +293,19 @@ def test_odd_header_values_give_a_model_file_error_not_a_traceback(parts, tmp_pa
     fields[field] = value
     p = container.save(tmp_path / "odd.crftagger", arrays, fields)
     refused(p)
+
+
+def test_a_text_dump_with_a_deep_header_or_name_is_refused(model_path, tmp_path):
+    dump = container.dump_text(model_path, tmp_path / "d.txt")
+    lines = dump.read_text(encoding="utf-8").split("\n")
+    deep = "[" * 100_000 + "]" * 100_000
+    bad = tmp_path / "deep-head.txt"
+    bad.write_text("\n".join([lines[0], deep, *lines[2:]]), encoding="utf-8")
+    with pytest.raises(ModelFileError, match=r"line 2: JSON header nesting: found depth 100000"):
+        container.load_text(bad)
+    at = next(i for i, ln in enumerate(lines) if ln.startswith("@strings "))
+    parts = lines[at].split(" ")
+    lines[at] = " ".join([parts[0], deep, parts[2]])
+    bad.write_text("\n".join(lines), encoding="utf-8")
+    with pytest.raises(ModelFileError, match=rf"line {at + 1}: found"):
+        container.load_text(bad)

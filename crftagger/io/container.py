@@ -762,10 +762,14 @@ def load_text(path: str | os.PathLike) -> tuple[dict[str, np.ndarray | list[str]
     if not lines or lines[0] != _TEXT_SIGNATURE:
         found = repr(lines[0][:40]) if lines else "an empty file"
         raise ModelFileError(f"{path}, line 1: found {found}, expected {_TEXT_SIGNATURE!r}")
+    if len(lines) < 2:
+        raise ModelFileError(f"{path}, line 2: found no header, expected a JSON object")
+    head = parse_json(lines[1].encode("utf-8", "surrogatepass"), f"{path}, line 2")
     try:
-        head = json.loads(lines[1])
         fields = head["fields"]
-    except (IndexError, KeyError, json.JSONDecodeError) as exc:
+        if not isinstance(fields, dict):
+            raise KeyError("fields")
+    except (TypeError, KeyError) as exc:
         raise ModelFileError(
             f"{path}, line 2: found an unreadable header ({exc}), "
             "expected a JSON object with 'fields'"
@@ -801,7 +805,7 @@ def load_text(path: str | os.PathLike) -> tuple[dict[str, np.ndarray | list[str]
                 arrays[name] = arr.reshape(shape)
             else:
                 raise ValueError(f"{lines[i][:60]!r}, expected an '@array' or '@strings' line")
-        except (ValueError, json.JSONDecodeError, OverflowError) as exc:
+        except (ValueError, json.JSONDecodeError, OverflowError, RecursionError) as exc:
             raise ModelFileError(f"{path}, line {lineno}: found {exc}") from None
         i += 1 + n
     return arrays, fields
