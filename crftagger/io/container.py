@@ -53,6 +53,7 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -152,7 +153,7 @@ def _parse_int(text: str) -> int:
     return int(text)
 
 
-def parse_json(raw: bytes, where) -> object:
+def parse_json(raw: bytes, where) -> Any:
     """Parse untrusted JSON bytes; every problem is a :class:`ModelFileError` naming ``where``.
 
     Nesting deeper than :data:`MAX_JSON_DEPTH` and integers longer than
