@@ -119,3 +119,79 @@ def test_intact_crfsuite_file_still_opens(crfsuite_model, tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "RESULT engine [['N', 'O']]" in proc.stdout
     assert "ERROR" not in proc.stdout
+
+
+# --------------------------------------------------------------------------- numerics
+
+
+def _xy(value):
+    X = [[{"w:the": 1.0}, {"w:cat": 1.0, "big": value}], [{"w:a": 1.0}, {"w:dog": 1.0}]]
+    y = [["O", "N"], ["O", "N"]]
+    return X, y
+
+
+@pytest.mark.parametrize("value", [1e50, -1e31, float("inf"), float("nan"), 1e308])
+@pytest.mark.parametrize("engine", ["numba", "crfsuite"])
+def test_huge_or_non_finite_attribute_values_are_refused(value, engine):
+    from crftagger import CRF
+    from crftagger.errors import CRFError
+
+    if engine == "crfsuite":
+        pytest.importorskip("pycrfsuite")
+    X, y = _xy(value)
+    with pytest.raises(
+        CRFError, match=r"sequence 0, item 1: attribute 'big' has value .*at most 1e\+30"
+    ):
+        CRF(engine=engine, max_iterations=5).fit(X, y)
+    # nested dicts are flattened with the same check
+    X[0][1] = {"w": {"big": value}}
+    with pytest.raises(CRFError, match=r"sequence 0, item 1: attribute 'w:big'"):
+        CRF(engine=engine, max_iterations=5).fit(X, y)
+
+
+def test_attribute_values_up_to_the_limit_still_train():
+    from crftagger import CRF
+    from crftagger.engine.encoding import MAX_ATTRIBUTE_VALUE, Vocabulary, encode_dicts
+
+    X, y = _xy(1e6)
+    est = CRF(max_iterations=20).fit(X, y)
+    assert est.state_features_  # not an empty model
+    assert est.predict(X) == y
+    with pytest.raises(ValueError, match="sequence 0, item 1: attribute 'big'"):
+        encode_dicts(_xy(1e50)[0], Vocabulary())
+    encode_dicts(_xy(MAX_ATTRIBUTE_VALUE)[0], Vocabulary())
+
+
+@pytest.fixture(scope="module")
+def o_tagger():
+    from crftagger import Tagger
+    from crftagger.corpora import synthetic
+
+    splits = synthetic.make_splits(60, 10, 10, seed=3)
+    return Tagger.train(splits.train, "pii", label_column="ner", max_iterations=10)
+
+
+@pytest.mark.parametrize("value", [1e308, 1e30, -1e7, float("inf"), float("nan")])
+def test_o_bias_out_of_range_is_refused(o_tagger, value):
+    from crftagger.errors import TaggerError
+
+    with pytest.raises(
+        TaggerError, match=r"o_bias: expected a finite number with absolute value at most 1e\+06"
+    ):
+        o_tagger.o_bias = value
+    assert o_tagger.o_bias == 0.0
+
+
+def test_o_bias_at_the_limit_gives_numbers(o_tagger):
+    import numpy as np
+
+    from crftagger.corpora import synthetic
+
+    sents = synthetic.make_splits(60, 10, 10, seed=3).test[:3]
+    try:
+        o_tagger.o_bias = -1e6
+        for tok in o_tagger.marginals(sents[0]):
+            assert all(np.isfinite(p) for p in tok.values())
+        o_tagger.tag(sents)
+    finally:
+        o_tagger.o_bias = 0.0

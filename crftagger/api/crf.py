@@ -30,7 +30,8 @@ keep_tempfiles, trainer_cls no temporary files          as sklearn-crfsuite
 ==========================  ==========================  =========================
 
 An option that the chosen algorithm does not take is an error (as in
-CRFsuite). Attribute values must be finite numbers, booleans or strings
+CRFsuite). Attribute values must be finite numbers (absolute value at most
+``crftagger.engine.encoding.MAX_ATTRIBUTE_VALUE``, 1e30), booleans or strings
 (``{"w": "the"}`` is the attribute ``"w:the"`` with value 1); a nested dict
 ``{"w": {"lower": 1.0}}`` is ``"w:lower"``, and a list of strings
 ``{"w": ["a", "b"]}`` is ``"w:a"`` and ``"w:b"``, as python-crfsuite reads them.
@@ -43,7 +44,6 @@ sklearn-crfsuite does).
 
 from __future__ import annotations
 
-import math
 import os
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
@@ -52,7 +52,13 @@ from pathlib import Path
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from crftagger.engine.encoding import AttributeSequences, Vocabulary, decode_dicts, encode_dicts
+from crftagger.engine.encoding import (
+    MAX_ATTRIBUTE_VALUE,
+    AttributeSequences,
+    Vocabulary,
+    decode_dicts,
+    encode_dicts,
+)
 from crftagger.engine.engines import ProgressCallback, get_engine, progress_bar  # noqa: F401
 from crftagger.engine.options import (  # noqa: F401
     ALGORITHM_OPTIONS,
@@ -101,10 +107,10 @@ def _item_to_dict(item, s: int, t: int) -> dict[str, float] | list[str]:
                     f"sequence {s}, item {t}: attribute {name!r} has a {type(value).__name__} "
                     "value; expected a number, a boolean, a string, a dict or a list of strings"
                 )
-            if not isinstance(value, (str, bool)) and not math.isfinite(float(value)):
+            if not isinstance(value, (str, bool)) and not abs(float(value)) <= MAX_ATTRIBUTE_VALUE:
                 raise CRFError(
                     f"sequence {s}, item {t}: attribute {name!r} has value {value}; "
-                    "expected a finite number"
+                    f"expected a finite number with absolute value at most {MAX_ATTRIBUTE_VALUE:g}"
                 )
         if flat is None:
             return item
@@ -145,9 +151,10 @@ def _flatten_value(name: str, value, out: dict, s: int, t: int) -> None:
                 f"sequence {s}, item {t}: attribute {name!r} has value {value!r}; expected a number"
             ) from None
         key = name
-    if not math.isfinite(v):
+    if not abs(v) <= MAX_ATTRIBUTE_VALUE:
         raise CRFError(
-            f"sequence {s}, item {t}: attribute {name!r} has value {v}; expected a finite number"
+            f"sequence {s}, item {t}: attribute {name!r} has value {v}; "
+            f"expected a finite number with absolute value at most {MAX_ATTRIBUTE_VALUE:g}"
         )
     out[key] = out.get(key, 0.0) + v
 

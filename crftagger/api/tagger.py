@@ -53,6 +53,10 @@ from crftagger.text.doc import TextMixin
 
 FORMAT = "crftagger.Tagger"
 FORMAT_VERSION = 1
+#: Largest ``o_bias`` accepted (absolute value). Trained weights are of order
+#: 1-100, so 1e6 already forces or forbids ``O`` everywhere; near 1e30 the
+#: marginals overflow to NaN.
+MAX_O_BIAS = 1e6
 
 
 class TaggedSpan(NamedTuple):
@@ -276,7 +280,8 @@ class Tagger(TextMixin):
         Negative values make the tagger find more spans (recall up, precision
         down), positive values fewer; 0 decodes the model as trained. It
         applies to every answer (tags, spans and their confidences, n-best,
-        marginals, masks) and is saved with the model.
+        marginals, masks) and is saved with the model. Its absolute value
+        must be at most ``MAX_O_BIAS`` (1e6; far larger values overflow to NaN).
         """
         return self._o_bias
 
@@ -285,9 +290,12 @@ class Tagger(TextMixin):
         if (
             isinstance(value, bool)
             or not isinstance(value, (int, float, np.integer, np.floating))
-            or not np.isfinite(value)
+            or not abs(float(value)) <= MAX_O_BIAS
         ):
-            raise TaggerError(f"o_bias: expected a finite number, found {value!r}")
+            raise TaggerError(
+                f"o_bias: expected a finite number with absolute value at most {MAX_O_BIAS:g}, "
+                f"found {value!r}"
+            )
         if value and "O" not in self.model.labels:
             raise TaggerError(f"o_bias: the model has no outside label 'O' among {self.labels[:8]}")
         self._o_bias = float(value)

@@ -21,6 +21,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+#: Largest attribute value (in absolute value) accepted. Larger values overflow
+#: the float64 scores (``value * weight`` summed over the features) and made
+#: training drop every state feature without a word.
+MAX_ATTRIBUTE_VALUE = 1e30
+
 
 class Vocabulary:
     """A string <-> id map with ids in first-seen order.
@@ -161,10 +166,11 @@ class AttributeSequences:
             raise ValueError(
                 f"attr_vals has {len(self.attr_vals)} entries, attr_ids has {len(self.attr_ids)}"
             )
-        if not np.all(np.isfinite(self.attr_vals)):
-            bad = int(np.flatnonzero(~np.isfinite(self.attr_vals))[0])
+        if not np.all(np.abs(self.attr_vals) <= MAX_ATTRIBUTE_VALUE):
+            bad = int(np.flatnonzero(~(np.abs(self.attr_vals) <= MAX_ATTRIBUTE_VALUE))[0])
             raise ValueError(
-                f"attribute value #{bad} is {self.attr_vals[bad]}; values must be finite"
+                f"attribute value #{bad} is {self.attr_vals[bad]}; values must be finite "
+                f"with absolute value at most {MAX_ATTRIBUTE_VALUE:g}"
             )
         if len(self.attr_ids) and self.attr_ids.min() < -1:
             raise ValueError("attribute ids must be >= -1 (-1 marks an unknown attribute)")
@@ -233,10 +239,11 @@ def encode_dicts(
                         name, value = f"{name}:{value}", 1.0
                     else:
                         value = float(value)
-                    if value != value or value in (float("inf"), float("-inf")):
+                    if not abs(value) <= MAX_ATTRIBUTE_VALUE:
                         raise ValueError(
                             f"sequence {s}, item {t}: attribute {name!r} has value {value}; "
-                            "expected a finite number"
+                            f"expected a finite number with absolute value at most "
+                            f"{MAX_ATTRIBUTE_VALUE:g}"
                         )
                     a = add(name)
                     if a >= 0:
