@@ -475,7 +475,23 @@ def check_model_feature_set(d, where: str, embedded_clusters=()) -> None:
         kind = e.get("kind")
         if name not in used and kind in ("gazetteer", "cluster"):
             continue
-        if kind == "gazetteer" and "source" in e:
+        if kind == "gazetteer" and "list" in e and not (isinstance(e["list"], str) and e["list"]):
+            raise fail(f"gazetteer {name!r} list", f"{e['list']!r:.60}", "a non-empty string")
+        if kind == "gazetteer" and "entries" in e:
+            entries = e["entries"]
+            if not isinstance(entries, list):
+                raise fail(f"gazetteer {name!r} entries", type(entries).__name__, "a list")
+            for k, x in enumerate(entries):
+                if not (
+                    (isinstance(x, str) and x.strip())
+                    or (isinstance(x, list) and x and all(isinstance(y, str) and y for y in x))
+                ):
+                    raise fail(
+                        f"gazetteer {name!r} entry #{k}",
+                        f"{x!r:.60}",
+                        "a non-empty string or a non-empty list of non-empty strings",
+                    )
+        elif kind == "gazetteer" and "source" in e:
             src = e["source"]
             if not isinstance(src, str) or src not in SOURCES:
                 raise ModelFileError(
@@ -503,6 +519,12 @@ def check_model_feature_set(d, where: str, embedded_clusters=()) -> None:
                 )
             for k, b in enumerate(bounds):
                 bounded(f"extractor {name!r} bounds[{k}]", b, 0, MAX_LENGTH)
+                if k and b <= bounds[k - 1]:
+                    raise fail(
+                        f"extractor {name!r} bounds[{k}]",
+                        f"{b} after {bounds[k - 1]}",
+                        "increasing bounds",
+                    )
         elif kind == "column" and "index" in e:
             bounded(f"extractor {name!r} index", e["index"], 1, MAX_COLUMNS)
         elif kind == "tagdict":

@@ -309,3 +309,20 @@ def test_a_text_dump_with_a_deep_header_or_name_is_refused(model_path, tmp_path)
     bad.write_text("\n".join(lines), encoding="utf-8")
     with pytest.raises(ModelFileError, match=rf"line {at + 1}: found"):
         container.load_text(bad)
+
+
+@pytest.mark.parametrize(
+    "definition, words",
+    [
+        ({"kind": "gazetteer", "entries": ["ok", 7]}, ["gazetteer 'g' entry #1", "7"]),
+        ({"kind": "gazetteer", "entries": [[]]}, ["gazetteer 'g' entry #0", "[]"]),
+        ({"kind": "gazetteer", "entries": ["a"], "list": {"a": 1}}, ["gazetteer 'g' list"]),
+        ({"kind": "length", "bounds": [1, 5, 3]}, ["bounds[2]", "3 after 5", "increasing"]),
+    ],
+)
+def test_definitions_the_extractor_builds_lazily_are_refused_at_load(
+    parts, tmp_path, definition, words
+):
+    # the extractor is built at the first tag: these would raise ValueError/TypeError there
+    p = with_extractor(parts, tmp_path, "g", definition)
+    refused(p, *words)
