@@ -352,6 +352,8 @@ class FeatureExtractor:
         self._doc_features: list[str] = []
         # the word-cluster table each cluster extractor reads (see cluster_table)
         self.cluster_tables: dict[str, Clusters] = {}
+        #: The gazetteers the extractors read, by extractor name (saved inline in model files).
+        self.gazetteers: dict[str, Gazetteer] = {}
         self.cluster_fingerprints: dict[str, str] = {}
         cased_memo: dict = {}
         for name in names:
@@ -373,7 +375,7 @@ class FeatureExtractor:
                 self._source.append(("column", ref))
                 self._vocabs.append(ValueVocab(self._seps, what=f"column {name!r} value"))
             elif kind == "gazetteer":
-                g = load_gazetteer(d, name)
+                g = self.gazetteers[name] = load_gazetteer(d, name)
                 v = ValueVocab(self._seps)
                 for p in POSITIONS:
                     v.id(p)

@@ -259,3 +259,31 @@ def test_cluster_file_errors(tmp_path, content, match):
     p.write_text(content, encoding="utf-8")
     with pytest.raises(ClusterFileError, match=match):
         Clusters.from_file(p)
+
+
+def test_a_file_gazetteer_is_saved_inline_and_never_read_again(tmp_path):
+    from crftagger import Tagger
+    from crftagger.features import FeatureSet
+
+    lst = tmp_path / "cities.txt"
+    lst.write_text("Berlin\nNew York\nSan Francisco\n", encoding="utf-8")
+    ext = {"gcity": {"kind": "gazetteer", "source": f"file:{lst}", "case_sensitive": True}}
+    fs = FeatureSet.from_templates(["w[0]", "gcity[0]", "gcity[-1]"], extractors=ext)
+    sents = [
+        (["I", "flew", "to", "New", "York"], ["O", "O", "O", "B-LOC", "I-LOC"]),
+        (["Berlin", "is", "big"], ["B-LOC", "O", "O"]),
+        (["Anna", "left", "San", "Francisco"], ["B-PER", "O", "B-LOC", "I-LOC"]),
+    ] * 5
+    t = Tagger.train(sents, feature_set=fs, max_iterations=20)
+    path = tmp_path / "m.crftagger"
+    t.save(path)
+    lst.unlink()  # the model must not need the list file any more
+    t2 = Tagger.load(path)
+    d = t2.feature_set.to_dict()["extractors"]["gcity"]
+    assert "source" not in d and sorted(map(tuple, d["entries"])) == sorted(
+        [("Berlin",), ("New", "York"), ("San", "Francisco")]
+    )
+    test = [["We", "saw", "San", "Francisco"], ["Berlin", "and", "New", "York"]]
+    assert t2.tag(test) == t.tag(test)
+    X = t2.extractor.to_dicts([["Berlin", "now"]])
+    assert any(k.startswith("gcity[0]") for k in X[0][0])

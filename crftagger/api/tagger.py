@@ -1014,6 +1014,13 @@ class Tagger(TextMixin):
         reading the file did.
         """
         fs_dict = self.feature_set.to_dict()
+        # a gazetteer read from a file is written inline: a model never opens a path it names
+        for name, g in getattr(self.extractor, "gazetteers", {}).items():
+            d = fs_dict["extractors"].get(name)
+            if d is not None and str(d.get("source", "")).startswith("file:"):
+                del d["source"]
+                d["entries"] = [list(e) for e in g.entries]
+                d["fingerprint"] = g.fingerprint()
         if not self._uses_clusters():
             return fs_dict, {}
         fx = self.extractor
