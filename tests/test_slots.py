@@ -369,3 +369,18 @@ def test_cli_train_task_slots_on_a_user_file(tmp_path, capsys, monkeypatch):
     code = cli.main(["train", "--task", "slots", str(bad), "-o", str(tmp_path / "x")])
     _out, err = capsys.readouterr()
     assert code == 1 and f"{bad}:1" in err and "intent" in err
+
+
+@pytest.mark.corpora
+def test_crafted_intent_ngram_ranges_are_refused(filler, tmp_path):
+    from crftagger.io import container
+
+    path = tmp_path / "f.crftagger"
+    filler.save(path)
+    arrays, header = container.load(path)
+    assert header["intent"]["features"] == "tfidf"
+    header["intent"]["ngrams"] = {k: [1, 10**9] for k in header["intent"]["ngrams"]}
+    bad = tmp_path / "bad.crftagger"
+    container.save(bad, arrays, header)
+    with pytest.raises(TaggerError, match="n-gram ranges"):
+        SlotFiller.load(bad)

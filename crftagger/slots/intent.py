@@ -141,6 +141,10 @@ def _bag_matrix(data, n_features: int):
     return m
 
 
+#: The longest word or character n-gram an intent model file may declare.
+MAX_NGRAM = 10
+
+
 class IntentClassifier:
     """Intent of an utterance from its tokens (see the module docstring).
 
@@ -511,9 +515,16 @@ class IntentClassifier:
             if features == "tfidf":
                 ngrams = header.get("ngrams")
                 if not isinstance(ngrams, Mapping) or not all(
-                    isinstance(v, list) and len(v) == 2 for v in ngrams.values()
+                    isinstance(v, list)
+                    and len(v) == 2
+                    and all(type(x) is int for x in v)
+                    and 1 <= v[0] <= v[1] <= MAX_NGRAM
+                    for v in ngrams.values()
                 ):
-                    raise ValueError(f"intent n-gram ranges {ngrams!r} are not [lo, hi] pairs")
+                    raise ValueError(
+                        f"intent n-gram ranges {str(ngrams)[:80]} are not [lo, hi] pairs with "
+                        f"1 <= lo <= hi <= {MAX_NGRAM}"
+                    )
                 return cls(
                     None,
                     arrays["attributes"],
@@ -524,6 +535,9 @@ class IntentClassifier:
                     idf=arrays["idf"],
                     ngrams={k: (v[0], v[1]) for k, v in ngrams.items()},
                 )
+            from crftagger.features.spec import check_model_feature_set
+
+            check_model_feature_set(header.get("feature_set"), where, clusters or {})
             fs = FeatureSet.from_dict(header.get("feature_set"))
             return cls(
                 fs,
