@@ -195,3 +195,40 @@ def test_o_bias_at_the_limit_gives_numbers(o_tagger):
         o_tagger.tag(sents)
     finally:
         o_tagger.o_bias = 0.0
+
+
+# --------------------------------------------------------------------------- n-best
+
+
+def test_nbest_k_is_capped_and_bounded(o_tagger):
+    from crftagger.decode.constrained import MAX_NBEST
+    from crftagger.errors import DecodingError
+
+    L = len(o_tagger.labels)
+    sent = ["John", "lives", "here", "now"]
+    assert len(o_tagger.nbest(sent, 2)) == 2
+    # k is cut to the number of label sequences: a one-token sentence has L
+    assert 1 <= len(o_tagger.nbest(["Hi"], 10**9)) <= L
+    assert 1 <= len(o_tagger.nbest(["Hi", "there"], 10**18)) <= L * L
+    for k in (MAX_NBEST + 1, 10**9):
+        with pytest.raises(
+            DecodingError, match=rf"k must be at most {MAX_NBEST} for a sentence of 4 tokens"
+        ):
+            o_tagger.nbest(sent, k)
+    for k in (0, -3, 2.5, True):
+        with pytest.raises(DecodingError, match="k must be a positive integer"):
+            o_tagger.nbest(sent, k)
+
+
+def test_tag_command_refuses_a_huge_nbest(o_tagger, tmp_path, capsys):
+    from crftagger.cli.app import main
+
+    model = tmp_path / "m.crftagger"
+    o_tagger.save(model)
+    text = tmp_path / "in.txt"
+    text.write_text("John lives here\n")
+    rc = main(
+        ["tag", "-m", str(model), "--nbest", str(10**9), "--output-format", "jsonl", str(text)]
+    )
+    assert rc != 0
+    assert "--nbest: found 1000000000; expected at most 10000" in capsys.readouterr().err

@@ -795,7 +795,12 @@ class Tagger(TextMixin):
         return out[0] if single else out
 
     def nbest(self, tokens, k: int = 5, fixed: Mapping[int, str] | None = None) -> list[Candidate]:
-        """The ``k`` best valid taggings of one sentence, best first, with score and probability."""
+        """The ``k`` best valid taggings of one sentence, best first, with score and probability.
+
+        ``k`` is cut to the number of label sequences of the sentence (fewer
+        come back when fewer are valid); above that, ``k`` greater than
+        ``crftagger.decode.constrained.MAX_NBEST`` (10000) is refused.
+        """
         sentences, single = self._batch(tokens)
         if not single:
             raise TaggerInputError("nbest takes one sentence")

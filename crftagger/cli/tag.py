@@ -249,6 +249,10 @@ def tag_stream(
     _check_output(input_format, output_format, marginals, nbest)
     if isinstance(nbest, bool) or not isinstance(nbest, int) or nbest < 0:
         raise TagInputError(f"--nbest: expected a positive number of taggings, found {nbest!r}")
+    from crftagger.decode.constrained import MAX_NBEST
+
+    if nbest > MAX_NBEST:
+        raise TagInputError(f"--nbest: found {nbest}; expected at most {MAX_NBEST} taggings")
     # a Pipeline answers through its last tagger and reads words only
     final = getattr(tagger, "final", tagger)
     if final is not tagger and (marginals or nbest):

@@ -65,6 +65,12 @@ from crftagger.schemes import (
 
 NEG_INF = -np.inf
 
+#: Largest ``k`` accepted by :meth:`Lattice.kbest` (and ``Tagger.nbest``,
+#: ``crftagger tag --nbest``) once ``k`` is cut to the number of label
+#: sequences of the sentence: the list Viterbi keeps ``k`` partial paths per
+#: position and label (memory ``k * T * L``, time ``k**2 * T * L**2``).
+MAX_NBEST = 10_000
+
 
 # --------------------------------------------------------------------------- scheme tables
 
@@ -400,11 +406,24 @@ class Lattice:
         The probability is ``exp(score - log Z)`` with ``Z`` summed over the
         allowed sequences.
         """
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
+            raise DecodingError(f"k must be a positive integer, found {k!r}")
         k = int(k)
         if k < 1:
             raise DecodingError(f"k must be a positive integer, found {k}")
         if self.T == 0:
             return [(np.empty(0, dtype=np.int32), 0.0, 1.0)]
+        # no more than the L ** T label sequences there are
+        L = self.Ec.shape[1]
+        if L <= 1:
+            k = 1
+        elif self.T * math.log(L) < math.log(k) + 1:
+            k = min(k, L**self.T)
+        if k > MAX_NBEST:
+            raise DecodingError(
+                f"k must be at most {MAX_NBEST} for a sentence of {self.T} tokens and {L} labels "
+                f"(the k-best search keeps k paths per position and label), found {k}"
+            )
         paths = np.empty((k, self.T), dtype=np.int32)
         scores = np.empty(k)
         n = kernels.kbest(self.Ec, self.Trc, k, paths, scores)
