@@ -282,6 +282,11 @@ def split_tag(tag: str) -> tuple[str, str]:
     return prefix, typ
 
 
+def span_types(labels: Iterable[str]) -> list[str]:
+    """The span types that ``labels`` name, sorted (``["B-PER", "I-PER", "O"]`` -> ``["PER"]``)."""
+    return sorted({typ for typ in (split_tag(x)[1] for x in labels) if typ})
+
+
 # ---------------------------------------------------------------------------
 # decoding
 

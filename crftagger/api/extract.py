@@ -294,7 +294,9 @@ def extract(
     threshold = _check_threshold(min_confidence)
     keep = None if labels is None else set(labels)
     if keep is not None:
-        known = set(_span_types(model))
+        from crftagger.schemes import span_types
+
+        known = set(span_types(getattr(model, "labels", None) or []))
         unknown = sorted(keep - known) if known else []
         if unknown:
             raise ExtractInputError(
@@ -344,17 +346,6 @@ def extract(
                 n_chunks = 0
         pending.append(("end", summ, 0, ""))
     yield from flush()
-
-
-def _span_types(model) -> list[str]:
-    from crftagger.schemes import split_tag
-
-    out = set()
-    for label in getattr(model, "labels", []) or []:
-        _prefix, typ = split_tag(label)
-        if typ:
-            out.add(typ)
-    return sorted(out)
 
 
 @dataclass

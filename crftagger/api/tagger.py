@@ -138,6 +138,20 @@ def check_sentence(sent, index: int = 0) -> list[str]:
     return tokens
 
 
+def resolve_schemes(scheme: str | None, train_scheme: str | None) -> tuple[str | None, str | None]:
+    """The corpus scheme's canonical name and the scheme the model is trained in
+    (``train_scheme``, else the corpus scheme); ``train_scheme`` needs span tags."""
+    from crftagger import schemes
+
+    if scheme is not None:
+        scheme = schemes.get_scheme(scheme).name
+    if train_scheme is None:
+        return scheme, scheme
+    if scheme is None:
+        raise TaggerError("train_scheme needs span tags with a known scheme (scheme=...)")
+    return scheme, schemes.get_scheme(train_scheme).name
+
+
 def _resolve_feature_set(feature_set):
     from crftagger.features import FeatureSet
     from crftagger.features import feature_set as named
@@ -466,13 +480,9 @@ class Tagger(TextMixin):
             raise TaggerError("the training data hold no token")
         if scheme == "auto":
             scheme = _guess_scheme(tags)
-        if scheme is not None:
-            scheme = schemes.get_scheme(scheme).name
-        model_scheme = scheme
+        scheme, model_scheme = resolve_schemes(scheme, train_scheme)
         if train_scheme is not None:
-            if scheme is None:
-                raise TaggerError("train_scheme needs span tags with a known scheme (scheme=...)")
-            model_scheme = schemes.get_scheme(train_scheme).name
+            assert model_scheme is not None  # resolve_schemes raises otherwise
             tags = [schemes.convert(t, scheme, model_scheme, repair="begin") for t in tags]
         fs = _resolve_feature_set(feature_set)
         fx = fs.extractor()

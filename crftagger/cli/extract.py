@@ -74,13 +74,7 @@ def run(args) -> int:
             model,
             files,
             write,
-            unit=args.unit,
-            batch_size=args.batch_size,
-            labels=labels,
-            min_confidence=args.min_confidence,
-            chunk_chars=args.chunk_chars,
-            id_field=args.id_field,
-            text_field=args.text_field,
+            **_options(args, labels),
             progress=None if bar is None else bar.update,
             on_error=on_error,
         )
@@ -92,6 +86,19 @@ def run(args) -> int:
         else:
             out.flush()
     return _summary(args, reports)
+
+
+def _options(args, labels) -> dict:
+    """The extraction options of the command line, the same for local and Dask runs."""
+    return dict(
+        unit=args.unit,
+        batch_size=args.batch_size,
+        labels=labels,
+        min_confidence=args.min_confidence,
+        chunk_chars=args.chunk_chars,
+        id_field=args.id_field,
+        text_field=args.text_field,
+    )
 
 
 def _parquet_writer(folder: str):
@@ -153,13 +160,7 @@ def _run_dask(args, files: list[str], labels) -> int:
             args.model,
             files,
             feature_set=getattr(args, "feature_set", None),
-            unit=args.unit,
-            batch_size=args.batch_size,
-            labels=labels,
-            min_confidence=args.min_confidence,
-            chunk_chars=args.chunk_chars,
-            id_field=args.id_field,
-            text_field=args.text_field,
+            **_options(args, labels),
         )
         for i, (records, fields) in enumerate(answers):
             rep = FileReport(**fields)

@@ -537,9 +537,8 @@ def train(
     The tagger's ``info["dask"]`` holds the workers, the partitions, the
     chunks and the seconds of every objective evaluation.
     """
-    from crftagger import schemes
     from crftagger.api.crf import CRF
-    from crftagger.api.tagger import Tagger, _resolve_feature_set
+    from crftagger.api.tagger import Tagger, _resolve_feature_set, resolve_schemes
     from crftagger.engine import optimisers
     from crftagger.engine.encoding import Vocabulary
     from crftagger.engine.model import LinearChainCRF, _log_record
@@ -587,13 +586,7 @@ def train(
         raise TaggerError("the training data hold no token")
     if scheme == "auto":
         scheme = _detect_scheme(stats)
-    if scheme is not None:
-        scheme = schemes.get_scheme(scheme).name
-    model_scheme = scheme
-    if train_scheme is not None:
-        if scheme is None:
-            raise TaggerError("train_scheme needs span tags with a known scheme (scheme=...)")
-        model_scheme = schemes.get_scheme(train_scheme).name
+    scheme, model_scheme = resolve_schemes(scheme, train_scheme)
     encoded = [client.submit(_encode, p, fs_dict, scheme, model_scheme, pure=False) for p in parts]
     del parts
     vocabs = client.gather([client.submit(_vocab, e, pure=False) for e in encoded])

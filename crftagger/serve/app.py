@@ -133,12 +133,6 @@ def _sha256(path: str) -> str:
     return h.hexdigest()
 
 
-def _span_types(labels) -> list[str]:
-    from crftagger.schemes import split_tag
-
-    return sorted({split_tag(x)[1] for x in labels if split_tag(x)[1]})
-
-
 class Served:
     """A loaded model and what the service knows about it."""
 
@@ -164,6 +158,8 @@ class Served:
         return out
 
     def describe(self) -> dict:
+        from crftagger.schemes import span_types
+
         labels = list(getattr(self.model, "labels", []) or [])
         tok: Any = getattr(self.model, "tokenizer", None)
         return {
@@ -172,7 +168,7 @@ class Served:
             "file": Path(self.path).name,
             "sha256": self.sha256,
             "labels": labels,
-            "span_types": _span_types(labels),
+            "span_types": span_types(labels),
             "tokenizer": tok.to_dict() if hasattr(tok, "to_dict") else None,
             "endpoints": [f"/v1/{t}" for t in self.tasks],
         }
