@@ -402,3 +402,261 @@ def load_crfsuite(path: str | os.PathLike, full_precision: bool = True) -> Linea
     """
     model = read_crfsuite_model(path) if full_precision else read_crfsuite_dump(path)
     return model.to_crf()
+
+
+# --------------------------------------------------------------------------- writing
+
+_M32 = 0xFFFFFFFF
+
+
+def _rot(x: int, k: int) -> int:
+    return ((x << k) | (x >> (32 - k))) & _M32
+
+
+def cqdb_hash(key: bytes) -> int:
+    """Bob Jenkins' ``hashlittle(key, len(key), 0)`` (lookup3), the hash CQDB files use.
+
+    CQDB hashes a string with its terminating NUL; a record lives in hash
+    table ``h % 256``, bucket ``(h >> 8) % size`` (then the next free one).
+    """
+    n = len(key)
+    a = b = c = (0xDEADBEEF + n) & _M32
+    i = 0
+    while n > 12:
+        a = (a + int.from_bytes(key[i : i + 4], "little")) & _M32
+        b = (b + int.from_bytes(key[i + 4 : i + 8], "little")) & _M32
+        c = (c + int.from_bytes(key[i + 8 : i + 12], "little")) & _M32
+        # mix(a, b, c)
+        a = (a - c) & _M32
+        a ^= _rot(c, 4)
+        c = (c + b) & _M32
+        b = (b - a) & _M32
+        b ^= _rot(a, 6)
+        a = (a + c) & _M32
+        c = (c - b) & _M32
+        c ^= _rot(b, 8)
+        b = (b + a) & _M32
+        a = (a - c) & _M32
+        a ^= _rot(c, 16)
+        c = (c + b) & _M32
+        b = (b - a) & _M32
+        b ^= _rot(a, 19)
+        a = (a + c) & _M32
+        c = (c - b) & _M32
+        c ^= _rot(b, 4)
+        b = (b + a) & _M32
+        n -= 12
+        i += 12
+    if n == 0:
+        return c
+    tail = key[i:] + bytes(12 - n)
+    a = (a + int.from_bytes(tail[0:4], "little")) & _M32
+    b = (b + int.from_bytes(tail[4:8], "little")) & _M32
+    c = (c + int.from_bytes(tail[8:12], "little")) & _M32
+    # final(a, b, c)
+    c ^= b
+    c = (c - _rot(b, 14)) & _M32
+    a ^= c
+    a = (a - _rot(c, 11)) & _M32
+    b ^= a
+    b = (b - _rot(a, 25)) & _M32
+    c ^= b
+    c = (c - _rot(b, 16)) & _M32
+    a ^= c
+    a = (a - _rot(c, 4)) & _M32
+    b ^= a
+    b = (b - _rot(a, 14)) & _M32
+    c ^= b
+    c = (c - _rot(b, 24)) & _M32
+    return c
+
+
+def _cqdb_bytes(strings: list[str], what: str) -> bytes:
+    """A CQDB database of ``strings`` (id = position), laid out as CRFsuite's writer does."""
+    records = []
+    tables: list[list[tuple[int, int]]] = [[] for _ in range(_CQDB_TABLES)]
+    backward = []
+    cur = _CQDB_DATA
+    for i, s in enumerate(strings):
+        if "\0" in s:
+            raise CRFsuiteModelError(
+                f"{what} #{i} {s[:40]!r} holds a NUL character, which a CRFsuite file cannot store"
+            )
+        key = s.encode("utf-8") + b"\0"
+        h = cqdb_hash(key)
+        tables[h % _CQDB_TABLES].append((h, cur))
+        backward.append(cur)
+        records.append(struct.pack("<iI", i, len(key)) + key)
+        cur += 8 + len(key)
+    refs = []
+    buckets = []
+    for entries in tables:
+        n = 2 * len(entries)
+        if not n:
+            refs.append((0, 0))
+            continue
+        slots = [(0, 0)] * n
+        for h, off in entries:  # open addressing, in insertion order
+            k = (h >> 8) % n
+            while slots[k][1] != 0:
+                k = (k + 1) % n
+            slots[k] = (h, off)
+        refs.append((cur, n))
+        buckets.append(b"".join(struct.pack("<II", h, off) for h, off in slots))
+        cur += 8 * n
+    bwd_offset = cur if strings else 0
+    cur += 4 * len(backward)
+    head = _CQDB_HEADER.pack(b"CQDB", cur, 0, _CQDB_BYTEORDER, len(strings), bwd_offset)
+    return b"".join(
+        [
+            head,
+            b"".join(struct.pack("<II", off, n) for off, n in refs),
+            *records,
+            *buckets,
+            struct.pack(f"<{len(backward)}I", *backward),
+        ]
+    )
+
+
+def _refs_bytes(chunk: bytes, start: int, lists: list[list[int]], n_slots: int) -> bytes:
+    """A feature-reference chunk at file offset ``start``: per id, the ids of its features."""
+    body_start = start + 12 + 4 * n_slots
+    offsets = [0] * n_slots
+    body = []
+    pos = body_start
+    for i, fids in enumerate(lists):
+        offsets[i] = pos
+        body.append(struct.pack(f"<I{len(fids)}I", len(fids), *fids))
+        pos += 4 + 4 * len(fids)
+    return b"".join(
+        [struct.pack("<4sII", chunk, pos - start, n_slots), struct.pack(f"<{n_slots}I", *offsets)]
+        + body
+    )
+
+
+def crfsuite_bytes(model: LinearChainCRF) -> bytes:
+    """The model as a CRFsuite crf1d model file (the bytes), readable by CRFsuite and python-crfsuite.
+
+    Laid out as CRFsuite writes its own files: only features with a non-zero
+    weight, state features first, ordered by (attribute, label), then
+    transitions ordered by (previous, current); only the attributes that keep
+    a state feature, renumbered in order; every label, in the model's order.
+    The weights are written bit for bit, so :func:`read_crfsuite_model` gives
+    them back exactly. First-order models only.
+    """
+    if getattr(model, "order", 1) != 1:
+        raise CRFsuiteModelError(
+            f"a CRFsuite model file holds a first-order CRF; this model has order {model.order}"
+        )
+    model._require_fitted()
+    labels = list(model.labels.items)
+    L = len(labels)
+    owner = np.repeat(np.arange(len(model.attributes)), np.diff(model.feat_ptr))
+    s_w = np.asarray(model.state_weights, dtype=np.float64)
+    s_lab = np.asarray(model.feat_label, dtype=np.int64)
+    keep = s_w != 0.0
+    owner, s_lab, s_w = owner[keep], s_lab[keep], s_w[keep]
+    order = np.lexsort((s_lab, owner))
+    owner, s_lab, s_w = owner[order], s_lab[order], s_w[order]
+    used, new_attr = np.unique(owner, return_inverse=True)
+    attributes = [model.attributes[int(a)] for a in used]
+    trans = np.asarray(model.transition_weights, dtype=np.float64).reshape(L, L)
+    mask = np.asarray(model.trans_mask).reshape(L, L).astype(bool) & (trans != 0.0)
+    t_prev, t_cur = np.nonzero(mask)  # row-major: (previous, current) order
+    n_state = len(s_w)
+    feats = np.empty(n_state + len(t_prev), dtype=_FEATURE)
+    feats["type"][:n_state] = STATE
+    feats["src"][:n_state] = new_attr
+    feats["dst"][:n_state] = s_lab
+    feats["weight"][:n_state] = s_w
+    feats["type"][n_state:] = TRANSITION
+    feats["src"][n_state:] = t_prev
+    feats["dst"][n_state:] = t_cur
+    feats["weight"][n_state:] = trans[t_prev, t_cur]
+    feat_chunk = struct.pack("<4sII", b"FEAT", 12 + feats.nbytes, len(feats)) + feats.tobytes()
+    off_feat = _HEADER.size
+    label_db = _cqdb_bytes(labels, "label")
+    attr_db = _cqdb_bytes(attributes, "attribute")
+    off_labels = off_feat + len(feat_chunk)
+    off_attrs = off_labels + len(label_db)
+    end = off_attrs + len(attr_db)
+    pad1 = -end % 4
+    off_lref = end + pad1
+    label_lists = [[] for _ in range(L)]
+    for k in range(len(t_prev)):
+        label_lists[int(t_prev[k])].append(n_state + k)
+    # CRFsuite keeps two more label slots (its BOS and EOS), left empty
+    lref = _refs_bytes(b"LFRF", off_lref, label_lists, L + 2)
+    end = off_lref + len(lref)
+    pad2 = -end % 4
+    off_aref = end + pad2
+    attr_lists = [[] for _ in range(len(attributes))]
+    for k, a in enumerate(new_attr.tolist()):
+        attr_lists[a].append(k)
+    aref = _refs_bytes(b"AFRF", off_aref, attr_lists, len(attributes))
+    size = off_aref + len(aref)
+    header = _HEADER.pack(
+        MAGIC,
+        size,
+        MODEL_TYPE,
+        VERSION,
+        0,
+        L,
+        len(attributes),
+        off_feat,
+        off_labels,
+        off_attrs,
+        off_lref,
+        off_aref,
+    )
+    return b"".join([header, feat_chunk, label_db, attr_db, b"\0" * pad1, lref, b"\0" * pad2, aref])
+
+
+def save_crfsuite(model: LinearChainCRF, path: str | os.PathLike) -> Path:
+    """Write ``model`` as a CRFsuite model file (see :func:`crfsuite_bytes`); atomic."""
+    from crftagger.io.container import _atomic_write
+
+    path = Path(path)
+    _atomic_write(path, [crfsuite_bytes(model)])
+    return path
+
+
+def crfsuite_dump(buf: bytes, path: str | os.PathLike = "<bytes>") -> str:
+    """CRFsuite's plain-text dump of a model file (what ``crfsuite dump`` and ``Tagger.dump`` print).
+
+    The bytes are validated first (:func:`check_crfsuite_bytes`); the text is
+    CRFsuite's, line for line: the file header, the labels, the attributes,
+    then the transitions and the state features in file order, weights with
+    six decimals.
+    """
+    model = check_crfsuite_bytes(buf, path)
+    fields = _HEADER.unpack_from(buf, 0)
+    names = (
+        "magic size type version num_features num_labels num_attrs off_features "
+        "off_labels off_attrs off_labelrefs off_attrrefs"
+    ).split()
+    lines = ["FILEHEADER = {"]
+    for name, value in zip(names, fields, strict=True):
+        if isinstance(value, bytes):
+            value = value.decode("ascii", "replace")
+        elif name.startswith("off_"):
+            value = f"0x{value:X}"
+        lines.append(f"  {name}: {value}")
+    lines += ["}", "", "LABELS = {"]
+    lines += [f"  {i:5d}: {s}" for i, s in enumerate(model.labels)]
+    lines += ["}", "", "ATTRIBUTES = {"]
+    lines += [f"  {i:5d}: {s}" for i, s in enumerate(model.attributes)]
+    lines += ["}", "", "TRANSITIONS = {"]
+    ftype = model.feature_type.tolist()
+    src, dst, weight = model.src.tolist(), model.dst.tolist(), model.weight.tolist()
+    for k in range(len(ftype)):
+        if ftype[k] == TRANSITION:
+            lines.append(f"  (1) {model.labels[src[k]]} --> {model.labels[dst[k]]}: {weight[k]:f}")
+    lines += ["}", "", "STATE_FEATURES = {"]
+    for k in range(len(ftype)):
+        if ftype[k] == STATE:
+            lines.append(
+                f"  (0) {model.attributes[src[k]]} --> {model.labels[dst[k]]}: {weight[k]:f}"
+            )
+    lines += ["}", "", ""]
+    return "\n".join(lines)
