@@ -195,8 +195,8 @@ def test_empty_sequences_and_input_checks(fitted):
         est.predict([[{"bias": float("nan")}]])
     with pytest.raises(CRFError, match="sequence 0: 1 items but 2 labels"):
         CRF().fit([[{"a": 1}]], [["A", "B"]])
-    with pytest.raises(CRFError, match="engine='crfsuite'"):
-        CRF(algorithm="pa").fit([[{"a": 1}]], [["A"]])
+    with pytest.raises(CRFError, match="order=2 needs engine='numba' and algorithm 'lbfgs'"):
+        CRF(algorithm="pa", order=2).fit([[{"a": 1}]], [["A"]])
     with pytest.raises(CRFError, match="takes no parameter 'calibration_eta'"):
         CRF(calibration_eta=0.1).fit([[{"a": 1}]], [["A"]])
     with pytest.raises(CRFError, match="both X_dev and y_dev"):

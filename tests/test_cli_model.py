@@ -181,13 +181,15 @@ def test_train_evaluate_and_inspect_on_files(tmp_path, capsys):
             "word,ner",
             "--algorithm",
             "pa",
+            "--order",
+            "2",
             "--no-progress",
             "-o",
             str(model),
         ],
         capsys,
     )
-    assert code == 1 and "engine='crfsuite'" in err
+    assert code == 1 and "'lbfgs' only" in err
 
 
 def test_evaluate_model_on_a_corpus_split(demo_model, data_dir, capsys):

@@ -39,7 +39,7 @@ def add_crf_arguments(p) -> None:
         "--algorithm",
         default="lbfgs",
         choices=("lbfgs", "l2sgd", "ap", "pa", "arow"),
-        help="training algorithm (pa and arow need --engine crfsuite)",
+        help="training algorithm (--order 2 trains with lbfgs only)",
     )
     g.add_argument("--c1", type=float, default=None, help="L1 coefficient (lbfgs; OWL-QN when > 0)")
     g.add_argument("--c2", type=float, default=None, help="L2 coefficient of ||w||^2")

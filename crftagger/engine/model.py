@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from crftagger.engine.encoding import AttributeSequences, Vocabulary
-from crftagger.engine.options import ALGORITHM_OPTIONS, NUMBA_ALGORITHMS
+from crftagger.engine.options import ALGORITHM_OPTIONS, ALL_OPTIONS, NUMBA_ALGORITHMS
 from crftagger.errors import ModelError
 
 #: Training algorithms, named as in CRFsuite.
@@ -455,9 +455,13 @@ class LinearChainCRF:
         ``c2`` = 1, ``max_iterations``, ``epsilon`` = 1e-5, ``period`` = 10,
         ``delta`` = 1e-5, ``num_memories`` = 6, ``linesearch`` =
         "MoreThuente", ``max_linesearch`` = 20), ``"l2sgd"`` (``c2`` = 1,
-        ``max_iterations`` = 1000, ``period`` = 10, ``delta`` = 1e-6) or
-        ``"ap"`` (``max_iterations`` = 100, ``epsilon`` = 0). Giving an option
-        the algorithm does not take is an error. ``c2`` multiplies ``||w||^2``.
+        ``max_iterations`` = 1000, ``period`` = 10, ``delta`` = 1e-6),
+        ``"ap"`` (``max_iterations`` = 100, ``epsilon`` = 0), ``"pa"``
+        (``max_iterations`` = 100, ``epsilon`` = 0 and, as keywords,
+        ``pa_type`` = 1, ``c`` = 1, ``error_sensitive`` and ``averaging`` on)
+        or ``"arow"`` (``max_iterations`` = 100, ``epsilon`` = 0 and, as
+        keywords, ``variance`` = 1, ``gamma`` = 1). Giving an option the
+        algorithm does not take is an error. ``c2`` multiplies ``||w||^2``.
         ``threads`` sets numba's thread count during training (restored after;
         results do not depend on it). ``callback(iteration, w)`` is called after
         every iteration (as ``callback(iteration, w, loss=...)`` with the
@@ -468,7 +472,7 @@ class LinearChainCRF:
         """
         from crftagger.engine import optimisers as _train
 
-        if algorithm not in _TRAINER_NAMES or not hasattr(_train, _TRAINER_NAMES[algorithm]):
+        if algorithm not in _TRAINER_NAMES:
             raise ModelError(f"unknown algorithm {algorithm!r}; expected one of {ALGORITHMS}")
         if algorithm not in self.TRAINERS:
             raise ModelError(
@@ -489,8 +493,8 @@ class LinearChainCRF:
             max_linesearch=max_linesearch,
         )
         given = {k: v for k, v in given.items() if v is not None}
-        for k in given:
-            if k not in ALGORITHM_OPTIONS[algorithm]:
+        for k in (*given, *options):
+            if k in ALL_OPTIONS and k not in ALGORITHM_OPTIONS[algorithm]:
                 raise ModelError(f"algorithm {algorithm!r} takes no parameter {k!r}")
         for name in ("c1", "c2", "epsilon", "delta"):
             v = given.get(name)
@@ -982,8 +986,16 @@ def build_model(arrays, kind: str, where: str = "model") -> LinearChainCRF:
     return model
 
 
-#: Trainer function of each algorithm in crftagger.engine.optimisers.
-_TRAINER_NAMES = {"lbfgs": "lbfgs", "l2sgd": "sgd_l2", "ap": "averaged_perceptron"}
+#: Trainer function of each algorithm in crftagger.engine.optimisers (pa and
+#: arow: in crftagger.engine.online).
+_TRAINER_NAMES = {
+    "lbfgs": "lbfgs",
+    "l2sgd": "sgd_l2",
+    "ap": "averaged_perceptron",
+    "pa": "passive_aggressive",
+    "arow": "arow",
+}
+_ONLINE = ("pa", "arow")
 
 
 def _log_record(entry) -> dict:
@@ -1017,6 +1029,10 @@ def _run_trainer(train, algorithm, data, index, w0, params, callback, options):
             trans_mask=index.trans_mask,
         )
         return train.lbfgs(objective, w0, callback=callback, **params, **options)
+    if algorithm in _ONLINE:
+        from crftagger.engine import online
+
+        train = online
     fn = getattr(train, _TRAINER_NAMES[algorithm])
     return fn(
         data,

@@ -2,9 +2,10 @@
 
 Names and meanings are CRFsuite's (and sklearn-crfsuite's estimator
 parameters); ``None`` means the algorithm's default. Both engines read this
-table: :class:`~crftagger.engine.engines.NumbaEngine` trains ``lbfgs``,
-``l2sgd`` and ``ap``; :class:`~crftagger.engine.engines.CRFsuiteEngine` all
-five, under the CRFsuite parameter names of :data:`CRFSUITE_NAMES`.
+table and train all five algorithms (:class:`~crftagger.engine.engines.NumbaEngine`
+second-order models with ``lbfgs`` only);
+:class:`~crftagger.engine.engines.CRFsuiteEngine` passes the options under the
+CRFsuite parameter names of :data:`CRFSUITE_NAMES`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from crftagger.errors import CRFError
 
 ENGINES = ("numba", "crfsuite")
 LINESEARCHES = ("MoreThuente", "Backtracking", "StrongBacktracking")
-NUMBA_ALGORITHMS = ("lbfgs", "l2sgd", "ap")
+NUMBA_ALGORITHMS = ("lbfgs", "l2sgd", "ap", "pa", "arow")
 CRFSUITE_ALGORITHMS = ("lbfgs", "l2sgd", "ap", "pa", "arow")
 ALIASES = {
     "lbfgs": "lbfgs",
@@ -77,6 +78,10 @@ CRFSUITE_NAMES = {
 
 #: Options whose value is a flag rather than a number.
 _FLAGS = ("error_sensitive", "averaging")
+#: Options that must be > 0 (CRFsuite would divide by them).
+_POSITIVE = ("c", "variance", "gamma")
+#: Passive-aggressive update rules: PA, PA-I, PA-II.
+PA_TYPES = (0, 1, 2)
 
 
 def check_algorithm(algorithm, engine: str, order: int = 1) -> str:
@@ -119,7 +124,13 @@ def check_options(algorithm: str, given: dict) -> dict:
         if name == "linesearch":
             if v not in LINESEARCHES:
                 raise CRFError(f"linesearch must be one of {LINESEARCHES}, found {v!r}")
-        elif isinstance(v, bool) and name not in _FLAGS:
+        elif name in _FLAGS:
+            if not (isinstance(v, (bool, int, np.integer)) and v in (0, 1)):
+                raise CRFError(f"{name} must be a flag (True/False or 1/0), found {v!r}")
+        elif name == "pa_type":
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v not in PA_TYPES:
+                raise CRFError(f"pa_type must be 0 (PA), 1 (PA-I) or 2 (PA-II), found {v!r}")
+        elif isinstance(v, bool):
             raise CRFError(f"{name} must be a number, found {v!r}")
         elif (
             not isinstance(v, (bool, int, float, np.integer, np.floating))
@@ -127,6 +138,8 @@ def check_options(algorithm: str, given: dict) -> dict:
             or v < 0
         ):
             raise CRFError(f"{name} must be a finite number >= 0, found {v!r}")
+        elif name in _POSITIVE and v == 0:
+            raise CRFError(f"{name} must be a finite number > 0, found {v!r}")
         out[name] = v
     return out
 
