@@ -36,7 +36,8 @@ class Document:
 def iter_lines(path, encoding: str = "utf-8") -> Iterator[tuple[int, str]]:
     """Yield ``(line_number, text)`` for each line of ``path``, streaming.
 
-    Lines are split on ``\\n`` only; a trailing ``\\r`` (CRLF files) is removed.
+    Lines are split on ``\\n`` only; a trailing ``\\r`` (CRLF files) is removed,
+    and a ``\\r`` anywhere else (CR-only line ends) is refused.
     A UTF-8 byte-order mark at the very start of the file is skipped. Bytes that
     are not valid in ``encoding`` raise :class:`CorpusFormatError` naming the
     line and the byte offset (in the file and in the line).
@@ -68,6 +69,17 @@ def iter_lines_from(fh: IO[bytes], path, encoding: str = "utf-8") -> Iterator[tu
             text = text[:-1]
         if text.endswith("\r"):
             text = text[:-1]
+        cr = text.find("\r")
+        if cr >= 0:
+            raise CorpusFormatError(
+                path,
+                number,
+                "carriage return inside a line",
+                f"a CR at character {cr + 1} of the line (a file with CR-only line ends, "
+                "as old Mac files have, reads as one line)",
+                "lines that end in LF or CR LF (convert CR-only files first, e.g. with "
+                "`tr '\\r' '\\n'`)",
+            )
         yield number, text
 
 

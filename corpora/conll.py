@@ -71,6 +71,9 @@ def _resolve_sep(sep: str | None) -> str | None:
         ) from None
 
 
+_INNER_BLANK = re.compile(r"[\t\f\v\r]")
+
+
 def _split(text: str, sep: str) -> list[str]:
     if sep == "":
         return text.split()
@@ -173,6 +176,21 @@ def _events(
                     f"field {i + 1} ({names[i]}) empty in {text!r} "
                     "(two separators in a row, or one at the start or end of the line)",
                     "a non-empty value in every column",
+                )
+            if (
+                value[0] in BLANK_CHARS
+                or value[-1] in BLANK_CHARS
+                or (split_sep == " " and _INNER_BLANK.search(value))
+            ):
+                raise CorpusFormatError(
+                    source,
+                    number,
+                    "white space inside a field",
+                    f"field {i + 1} ({names[i]}) is {value!r} in {text!r}",
+                    "fields separated by "
+                    + ("tabs" if split_sep == "\t" else "single spaces")
+                    + " with no other white space at their ends"
+                    + ("" if split_sep == "\t" else " or inside them"),
                 )
         if not rows:
             start = number

@@ -166,6 +166,14 @@ def _blocks_from(
                     f"field {i + 1} ({FIELDS[i].upper()}) empty in {text!r}",
                     "a value in every field ('_' when unspecified)",
                 )
+            if value[0] in BLANK_CHARS or value[-1] in BLANK_CHARS:
+                raise CorpusFormatError(
+                    source,
+                    number,
+                    "white space at the end of a field",
+                    f"field {i + 1} ({FIELDS[i].upper()}) is {value!r} in {text!r}",
+                    "tab-separated fields with no white space at their ends",
+                )
         if block is None:
             block = _Block(comments=comments, line=number)
             newdoc = [v for k, v in comments if k == "newdoc id" or k == "newdoc"]
@@ -178,7 +186,7 @@ def _blocks_from(
             next_word = 1
             range_end = 0
         tid = fields[0]
-        if tid.isdigit():
+        if _is_number(tid):
             if int(tid) != next_word:
                 raise CorpusFormatError(
                     source,
@@ -192,7 +200,7 @@ def _blocks_from(
             next_word += 1
             continue
         a, dash, b = tid.partition("-")
-        if dash and a.isdigit() and b.isdigit():
+        if dash and _is_number(a) and _is_number(b):
             first, last = int(a), int(b)
             if first != next_word or last < first or first <= range_end:
                 raise CorpusFormatError(
@@ -206,7 +214,7 @@ def _blocks_from(
             range_end = last
             continue
         a, dot, b = tid.partition(".")
-        if dot and a.isdigit() and b.isdigit():
+        if dot and _is_number(a) and _is_number(b):
             block.n_empty += 1
             continue
         raise CorpusFormatError(
@@ -230,12 +238,17 @@ def _blocks_from(
         )
 
 
+def _is_number(text: str) -> bool:
+    """ASCII digits only: ``str.isdigit`` also accepts ``'²'``, which ``int`` refuses."""
+    return text.isascii() and text.isdigit()
+
+
 def _meta(comments: list[tuple[str, str]]) -> dict[str, str]:
-    meta: dict[str, str] = {}
+    # Repeated keys are kept, one value per line (joined once: linear in the comments).
+    values: dict[str, list[str]] = {}
     for key, value in comments:
-        # Repeated keys are kept, one value per line.
-        meta[key] = value if key not in meta else meta[key] + "\n" + value
-    return meta
+        values.setdefault(key, []).append(value)
+    return {key: "\n".join(v) for key, v in values.items()}
 
 
 def _check_label(block: _Block, source: str, label: str) -> None:
@@ -480,7 +493,7 @@ def write_conllu(
                     value = c[i] if c is not None else (str(i + 1) if k == 0 else "_")
                     _check(value, f"{name.upper()} of token {i} in sentence {index}")
                     row.append(value)
-                if not row[0].isdigit():
+                if not _is_number(row[0]):
                     raise ValueError(
                         f"cannot write sentence {index}: ID {row[0]!r} of token {i} is not a "
                         "word id (surface-token sentences cannot be written as CoNLL-U)"

@@ -99,7 +99,7 @@ class Clusters:
                     raise ClusterFileError(
                         f"{path}, line {lineno}: cluster {bits!r} is not a bit string; expected 0s and 1s"
                     )
-                if not count.strip().isdigit():
+                if not (count.strip().isascii() and count.strip().isdigit()):
                     raise ClusterFileError(
                         f"{path}, line {lineno}: count {count!r} is not a non-negative integer"
                     )

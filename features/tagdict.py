@@ -213,7 +213,7 @@ def _counts(where: str, what: str, entry: str, name: str) -> Counter:
         raise TagDictionaryError(f"{where}: {what} is {entry!r}; expected '{name} COUNT ...' pairs")
     c = Counter()
     for t, n in zip(parts[::2], parts[1::2], strict=True):
-        if not n.isdigit() or int(n) < 1:
+        if not (n.isascii() and n.isdigit()) or int(n) < 1:
             raise TagDictionaryError(
                 f"{where}: {what}: count {n!r} of {t!r} is not a positive integer"
             )

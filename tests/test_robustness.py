@@ -232,3 +232,165 @@ def test_tag_command_refuses_a_huge_nbest(o_tagger, tmp_path, capsys):
     )
     assert rc != 0
     assert "--nbest: found 1000000000; expected at most 10000" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- readers: read exactly, or refuse
+
+
+def _conllu_word(i: int, form: str = "a", tid: str | None = None) -> str:
+    return "\t".join([tid or str(i), form, form, "X", "_", "_", "0", "root", "_", "_"])
+
+
+def test_conllu_id_with_a_non_ascii_digit_is_a_format_error(tmp_path):
+    from crftagger.corpora.conllu import read_conllu
+    from crftagger.errors import CorpusFormatError
+
+    path = tmp_path / "sup.conllu"
+    path.write_text(_conllu_word(1) + "\n" + _conllu_word(2, tid="\u00b2") + "\n\n", "utf-8")
+    with pytest.raises(CorpusFormatError) as err:
+        list(read_conllu(path))
+    assert "sup.conllu:2" in str(err.value) and "'\u00b2'" in str(err.value)
+
+
+def test_repeated_conllu_comments_are_kept_in_linear_time(tmp_path):
+    """200,000 comments with one key: every value kept, in order (was quadratic: 20 s per 100k)."""
+    from crftagger.corpora.conllu import read_conllu
+
+    n = 200_000
+    path = tmp_path / "many.conllu"
+    with open(path, "w", encoding="utf-8") as f:
+        f.writelines(f"# note = v{i}\n" for i in range(n))
+        f.write(_conllu_word(1) + "\n\n")
+    proc = _run(
+        f"""
+        import sys
+        from crftagger.corpora.conllu import read_conllu
+        s, = read_conllu({str(path)!r})
+        values = s.meta["note"].split("\\n")
+        assert values == [f"v{{i}}" for i in range({n})], len(values)
+        print("ok")
+        """,
+        timeout=60,
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr[-2000:]
+    (sent,) = read_conllu(path)
+    assert sent.meta["note"].count("\n") == n - 1
+
+
+@pytest.mark.parametrize(
+    "line, found",
+    [
+        ("rejects O\t", "'O\\t'"),  # a trailing tab in a space-separated file
+        ("rejects\tO", "'rejects\\tO'"),  # the other separator inside the line
+    ],
+)
+def test_conll_fields_with_the_other_white_space_are_refused(tmp_path, line, found):
+    from crftagger.corpora.conll import read_conll
+    from crftagger.errors import CorpusFormatError
+
+    path = tmp_path / "mixed.txt"
+    path.write_text(f"EU B-ORG\n{line}\n\n", "utf-8")
+    with pytest.raises(CorpusFormatError) as err:
+        list(read_conll(path))
+    assert "mixed.txt:2" in str(err.value) and found in str(err.value)
+
+
+def test_tab_separated_field_with_a_leading_space_is_refused(tmp_path):
+    from crftagger.corpora.conll import read_conll
+    from crftagger.errors import CorpusFormatError
+
+    path = tmp_path / "lead.tsv"
+    path.write_text("EU\tB-ORG\n from\tO\n\n", "utf-8")
+    with pytest.raises(CorpusFormatError, match=r"lead.tsv:2: white space inside a field"):
+        list(read_conll(path))
+    # spaces inside a tab-separated token are data, and are kept
+    path.write_text("New York\tB-LOC\n\n", "utf-8")
+    (sent,) = read_conll(path)
+    assert sent.tokens == ["New York"]
+
+
+def test_conllu_field_with_white_space_at_its_end_is_refused(tmp_path):
+    from crftagger.corpora.conllu import read_conllu
+    from crftagger.errors import CorpusFormatError
+
+    path = tmp_path / "ws.conllu"
+    path.write_text(_conllu_word(1, form="a ") + "\n\n", "utf-8")
+    with pytest.raises(CorpusFormatError, match=r"ws.conllu:1: white space at the end"):
+        list(read_conllu(path))
+
+
+@pytest.mark.parametrize("suffix", [".txt", ".conllu"])
+def test_cr_only_line_ends_are_refused_not_read_as_one_line(tmp_path, suffix):
+    from crftagger.corpora import conll, conllu
+    from crftagger.errors import CorpusFormatError
+
+    path = tmp_path / f"mac{suffix}"
+    if suffix == ".txt":
+        path.write_bytes(b"EU B-ORG\rrejects O\r\rPeter B-PER\r")
+        read = conll.read_conll
+    else:
+        path.write_bytes((_conllu_word(1) + "\r" + _conllu_word(2) + "\r\r").encode())
+        read = conllu.read_conllu
+    with pytest.raises(CorpusFormatError, match=r":1: carriage return inside a line"):
+        list(read(path))
+    # CR LF files are read as before
+    path.write_bytes(path.read_bytes().replace(b"\r", b"\r\n"))
+    assert len(list(read(path))) == 1 + (suffix == ".txt")
+
+
+def test_tagger_refuses_tags_with_white_space():
+    from crftagger import Tagger
+    from crftagger.errors import TaggerInputError
+
+    with pytest.raises(TaggerInputError, match=r"tag 'I-ORG\\t' is not a tag"):
+        Tagger.train([(["a", "b"], ["O", "I-ORG\t"])], max_iterations=2)
+
+
+# --------------------------------------------------------------------------- writing model files
+
+
+def test_train_checks_the_destination_before_training(tmp_path, capsys):
+    from crftagger.cli.app import main
+
+    data = tmp_path / "d.txt"
+    data.write_text("EU B-ORG\nrejects O\n\nPeter B-PER\nis O\n\n", "utf-8")
+    folder = tmp_path / "out"
+    folder.mkdir()
+    for dest, expected in (
+        (folder, "found a folder, expected the name of a file to write"),
+        (tmp_path / "missing" / "m.crft", "found no folder"),
+        (data / "m.crft", "found a file at"),
+    ):
+        code = main(["train", str(data), "-o", str(dest), "--no-progress"])
+        captured = capsys.readouterr()
+        assert code == 1 and expected in captured.err, captured.err
+        assert "trained on" not in captured.out  # refused before any training
+        assert "Traceback" not in captured.err
+
+
+def test_a_killed_save_leaves_an_orphan_that_the_next_save_removes(tmp_path):
+    from crftagger.io import container
+
+    dest = tmp_path / "m.bin"
+    finished = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    dead = tmp_path / f".m.bin.{int(finished.stdout)}.x1.tmp"  # its process has ended
+    dead.write_bytes(b"x" * 1000)
+    unrelated = tmp_path / ".other.bin.1.x3.tmp"
+    unrelated.write_bytes(b"y")
+    running = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        alive = tmp_path / f".m.bin.{running.pid}.x2.tmp"  # a save still in progress
+        alive.write_bytes(b"partial")
+        container._atomic_write(dest, [b"model"])
+        assert dest.read_bytes() == b"model"
+        assert not dead.exists()
+        assert alive.exists() and unrelated.exists()
+    finally:
+        running.kill()
+        running.wait()

@@ -591,9 +591,10 @@ class Tagger(TextMixin):
                 )
             check_sentence(toks, i)
             for t, lab in enumerate(labs):
-                if not isinstance(lab, str) or not lab or len(lab.split()) != 1:
+                if not isinstance(lab, str) or lab.split() != [lab]:
                     raise TaggerInputError(
-                        f"{what} sentence {i}, token {t}: tag {lab!r} is not a tag"
+                        f"{what} sentence {i}, token {t}: tag {lab!r} is not a tag; expected a "
+                        "non-empty string with no white space in it or at its ends"
                     )
             tokens.append(toks)
             tags.append(labs)

@@ -24,6 +24,10 @@ def run(args) -> int:
     from crftagger.api.tagger import Tagger
 
     out = sys.stdout
+    if args.output:
+        from crftagger.io.container import check_destination
+
+        check_destination(args.output)  # before training, not after
     t0 = time.perf_counter()
     params = {"c1": args.c1, "c2": args.c2, "max_iterations": args.max_iterations}
     if args.corpus:

@@ -166,6 +166,9 @@ def _build(args) -> int:
         )
     if not args.output:
         raise PIIError("mask build: found no -o FILE; expected where to write the model")
+    from crftagger.io.container import check_destination
+
+    check_destination(args.output)
     out = sys.stdout
     tagger = build.build_model(
         n_train=args.n_train,

@@ -30,6 +30,9 @@ def _scores_line(name: str, column: str, s: dict) -> str:
 def run_train(args) -> int:
     from crftagger.api.pipeline import Pipeline, default_steps
     from crftagger.corpora import load, registry
+    from crftagger.io.container import check_destination
+
+    check_destination(args.output)  # before training, not after
 
     data_dir = getattr(args, "data_dir", None)
     if args.corpus not in registry.names():
@@ -80,7 +83,9 @@ def run_train(args) -> int:
 
 def run_build(args) -> int:
     from crftagger.api.pipeline import Pipeline
+    from crftagger.io.container import check_destination
 
+    check_destination(args.output)
     columns = [c.strip() for c in args.columns.split(",")] if args.columns else None
     pipe = Pipeline.from_files(args.models, columns=columns)
     path = pipe.save(args.output)

@@ -225,6 +225,9 @@ def _is_corpus(name: str) -> bool:
 
 
 def run(args) -> int:
+    from crftagger.io.container import check_destination
+
+    check_destination(args.output)  # before training, not after
     if getattr(args, "task", "tag") == "slots":
         from crftagger.cli.slots import train_slots
 

@@ -41,6 +41,7 @@ and ``fsync``-ed, then renamed over the target with :func:`os.replace`.
 from __future__ import annotations
 
 import datetime as _dt
+import glob
 import hashlib
 import io
 import json
@@ -362,10 +363,79 @@ def _umask() -> int:
     return mask
 
 
-def _atomic_write(path: Path, parts: Sequence[bytes | memoryview]) -> None:
-    """Write ``parts`` to a temporary file beside ``path``, fsync, then rename over it."""
+def check_destination(path) -> Path:
+    """Check that a file can be written at ``path``, before any long work.
+
+    Refuses a folder, a missing parent folder and a folder that cannot take a
+    new file (no permission, read-only file system), by creating and removing
+    an empty temporary file beside ``path``: the same operation the save
+    makes. Returns ``path`` as a :class:`~pathlib.Path`.
+
+    Raises
+    ------
+    ModelFileError
+        Naming the path, what was found and what was expected.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise ModelFileError(f"{path}: found a folder, expected the name of a file to write")
     folder = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    if not folder.is_dir():
+        found = f"a file at {folder}" if folder.exists() else f"no folder {folder}"
+        raise ModelFileError(f"{path}: found {found}, expected an existing folder to write in")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise ModelFileError(
+            f"{path}: cannot create a file in {folder} ({exc.strerror}); expected a folder "
+            "this process may write in"
+        ) from None
+    os.close(fd)
+    os.unlink(tmp)
+    return path
+
+
+def _remove_orphans(folder: Path, name: str) -> None:
+    """Remove ``.NAME.PID.*.tmp`` files that a killed save left, when PID is not running."""
+    try:
+        candidates = list(folder.glob(f".{glob.escape(name)}.*.tmp"))
+    except OSError:  # pragma: no cover - an unreadable folder: nothing to clean
+        return
+    for tmp in candidates:
+        pid_text = tmp.name[len(name) + 2 :].split(".", 1)[0]
+        if not (pid_text.isascii() and pid_text.isdigit()) or int(pid_text) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid_text), 0)
+        except ProcessLookupError:
+            try:
+                tmp.unlink()
+            except OSError:
+                pass
+        except (OSError, OverflowError):  # alive under another user, or not a pid
+            pass
+
+
+def _atomic_write(path: Path, parts: Sequence[bytes | memoryview]) -> None:
+    """Write ``parts`` to a temporary file beside ``path``, fsync, then rename over it.
+
+    The temporary file is removed on any error; one left by a save that was
+    killed (its name carries the process id) is removed by the next save of
+    the same file. Errors of the file system (a full disk, no permission)
+    raise :class:`ModelFileError` and leave ``path`` as it was.
+    """
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise ModelFileError(f"{path}: found a folder, expected the name of a file to write")
+    _remove_orphans(folder, path.name)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise ModelFileError(
+            f"{path}: cannot create a file in {folder} ({exc.strerror}); expected a folder "
+            "this process may write in"
+        ) from None
     try:
         with os.fdopen(fd, "wb") as f:
             for part in parts:
@@ -374,11 +444,16 @@ def _atomic_write(path: Path, parts: Sequence[bytes | memoryview]) -> None:
             os.fsync(f.fileno())
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         try:
             os.unlink(tmp)
         except FileNotFoundError:
             pass
+        if isinstance(exc, OSError):
+            raise ModelFileError(
+                f"{path}: could not write the file ({exc.strerror or exc}); nothing was "
+                "written and no temporary file is left"
+            ) from None
         raise
     try:  # make the rename itself durable where the OS allows it
         dfd = os.open(folder, os.O_RDONLY)
