@@ -1,5 +1,9 @@
 """Evaluation: span precision/recall/F1, token accuracy, per-label scores, confusion matrix.
 
+The ``flat_*`` functions and :func:`sequence_accuracy_score` are those of
+``sklearn_crfsuite.metrics`` (scikit-learn's token scores on flattened
+sequences), so ``from crftagger import metrics`` replaces that module.
+
 Inputs are parallel lists of tag sequences ``gold`` and ``pred`` (one list of
 tags per sentence); :func:`check_lengths` rejects sequences of different
 lengths, naming the sentence.
@@ -42,11 +46,18 @@ __all__ = [
     "SpanScores",
     "check_lengths",
     "confusion_matrix",
+    "flat_accuracy_score",
+    "flat_classification_report",
+    "flat_f1_score",
+    "flat_fbeta_score",
+    "flat_precision_score",
+    "flat_recall_score",
     "conlleval_report",
     "format_confusion",
     "label_report",
     "label_scores",
     "raw_tags",
+    "sequence_accuracy_score",
     "span_scores",
     "spans_by_sentence",
     "token_accuracy",
@@ -348,3 +359,71 @@ def format_confusion(labels: Sequence[str], matrix: np.ndarray) -> str:
             f"{lab:<{width}} " + " ".join(f"{c:>{w}}" for c, w in zip(row, colw, strict=True))
         )
     return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------- sklearn-crfsuite
+# ``sklearn_crfsuite.metrics``: token-level scores of scikit-learn on the
+# flattened sequences, and the fraction of whole sequences predicted exactly.
+# Keyword arguments go to scikit-learn unchanged (``average``, ``labels``,
+# ``zero_division``, ...); ``beta`` and ``labels`` are passed by name, as
+# current scikit-learn requires.
+
+
+def _flatten(y_true, y_pred) -> tuple[list, list]:
+    check_lengths(y_true, y_pred)
+    return [t for s in y_true for t in s], [t for s in y_pred for t in s]
+
+
+def flat_accuracy_score(y_true, y_pred) -> float:
+    """Token accuracy over all sequences (sklearn-crfsuite's ``flat_accuracy_score``)."""
+    from sklearn import metrics as skm
+
+    return float(skm.accuracy_score(*_flatten(y_true, y_pred)))
+
+
+def flat_precision_score(y_true, y_pred, **kwargs):
+    """scikit-learn's ``precision_score`` on the flattened sequences."""
+    from sklearn import metrics as skm
+
+    return skm.precision_score(*_flatten(y_true, y_pred), **kwargs)
+
+
+def flat_recall_score(y_true, y_pred, **kwargs):
+    """scikit-learn's ``recall_score`` on the flattened sequences."""
+    from sklearn import metrics as skm
+
+    return skm.recall_score(*_flatten(y_true, y_pred), **kwargs)
+
+
+def flat_f1_score(y_true, y_pred, **kwargs):
+    """scikit-learn's ``f1_score`` on the flattened sequences."""
+    from sklearn import metrics as skm
+
+    return skm.f1_score(*_flatten(y_true, y_pred), **kwargs)
+
+
+def flat_fbeta_score(y_true, y_pred, beta, **kwargs):
+    """scikit-learn's ``fbeta_score`` on the flattened sequences (``beta`` by name or position)."""
+    from sklearn import metrics as skm
+
+    return skm.fbeta_score(*_flatten(y_true, y_pred), beta=beta, **kwargs)
+
+
+def flat_classification_report(y_true, y_pred, labels=None, **kwargs):
+    """scikit-learn's ``classification_report`` on the flattened sequences."""
+    from sklearn import metrics as skm
+
+    return skm.classification_report(*_flatten(y_true, y_pred), labels=labels, **kwargs)
+
+
+def sequence_accuracy_score(y_true, y_pred) -> float:
+    """Fraction of sequences whose every tag is right; 0 when there are no sequences.
+
+    >>> sequence_accuracy_score([["B-A", "O"], ["O"]], [["B-A", "O"], ["B-A"]])
+    0.5
+    """
+    check_lengths(y_true, y_pred)
+    if not len(y_true):
+        return 0
+    hits = sum(list(g) == list(p) for g, p in zip(y_true, y_pred, strict=True))
+    return hits / len(y_true)

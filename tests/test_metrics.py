@@ -258,3 +258,67 @@ def test_conll2003_test_gold_vs_gold_and_iob2(data_dir):
     with pytest.raises(SchemeError, match="predicted sentence 0: .*prefix 'S'"):
         span_scores(iob2, bioes, mode="strict", scheme="iob2")  # BIOES tags are not IOB2
     assert span_scores(bioes, bioes, mode="strict", scheme="bioes").micro.correct == 5648
+
+
+# --------------------------------------------------------------------------- sklearn-crfsuite
+
+
+def test_flat_scores_equal_sklearn_crfsuite():
+    import random
+
+    from sklearn_crfsuite import metrics as skc
+
+    from crftagger import metrics
+
+    rng = random.Random(7)
+    labels = ["O", "B-A", "I-A", "B-B"]
+    for _ in range(60):
+        lengths = [rng.randint(0, 5) for _ in range(rng.randint(1, 4))]
+        if not sum(lengths):
+            continue
+        gold = [[rng.choice(labels) for _ in range(n)] for n in lengths]
+        pred = [[rng.choice(labels) for _ in range(n)] for n in lengths]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            assert metrics.flat_accuracy_score(gold, pred) == skc.flat_accuracy_score(gold, pred)
+            for avg in ("micro", "macro", "weighted"):
+                for name in ("flat_precision_score", "flat_recall_score", "flat_f1_score"):
+                    ours = getattr(metrics, name)(gold, pred, average=avg)
+                    assert ours == getattr(skc, name)(gold, pred, average=avg)
+                assert metrics.flat_fbeta_score(gold, pred, 0.5, average=avg) == (
+                    skc.flat_fbeta_score(gold, pred, 0.5, average=avg)
+                )
+            assert metrics.flat_classification_report(gold, pred, digits=3) == (
+                skc.flat_classification_report(gold, pred, digits=3)
+            )
+            assert metrics.flat_classification_report(gold, pred, labels=["B-A", "O"]) == (
+                skc.flat_classification_report(gold, pred, labels=["B-A", "O"])
+            )
+        exact = sum(g == p for g, p in zip(gold, pred, strict=True)) / len(gold)
+        assert metrics.sequence_accuracy_score(gold, pred) == exact
+        if len(set(lengths)) > 1:  # ragged: sklearn-crfsuite 0.5 compares whole sequences
+            assert skc.sequence_accuracy_score(gold, pred) == exact
+
+
+def test_sequence_accuracy_whole_sequences_where_sklearn_crfsuite_05_counts_tokens():
+    from sklearn_crfsuite import metrics as skc
+
+    from crftagger import metrics
+
+    # sentences of one length: sklearn-crfsuite 0.5 stacks them into a 2-D array and counts
+    # equal tokens (3 of 4 here, / 1 sentence); 0.3.6 and crftagger count equal sentences
+    gold, pred = [["O", "O", "B-A", "B-B"]], [["B-B", "O", "B-A", "B-B"]]
+    assert metrics.sequence_accuracy_score(gold, pred) == 0.0
+    assert skc.sequence_accuracy_score(gold, pred) == 3.0
+
+
+def test_flat_scores_refuse_misaligned_sentences():
+    from crftagger import metrics
+
+    # sklearn-crfsuite flattens first, so equal totals hide misaligned sentences; here they
+    # are refused, naming the sentence
+    with pytest.raises(LengthMismatchError, match="sentence 0: gold has 1 tags but prediction"):
+        metrics.flat_accuracy_score([["O"], ["O", "B-A"]], [["O", "O"], ["B-A"]])
+    with pytest.raises(LengthMismatchError, match="gold has 2 sentences"):
+        metrics.sequence_accuracy_score([["O"], ["O"]], [["O"]])
+    assert metrics.sequence_accuracy_score([], []) == 0
