@@ -94,63 +94,89 @@ class TrainingLog(list):
 # --------------------------------------------------------------------------- input checks
 
 
-def _item_to_dict(item, s: int, t: int) -> dict[str, float] | list[str]:
-    """Normalise one item to ``{name: float}`` (or keep a list of names); errors name the place."""
+_NUMBERS = (bool, int, float, np.integer, np.floating, np.bool_)
+
+
+def _name(key, s: int, t: int, what: str = "attribute name") -> str:
+    """An attribute name: a str, or bytes read as UTF-8 (python-crfsuite passes bytes through)."""
+    if isinstance(key, str):
+        return key
+    if isinstance(key, bytes):
+        try:
+            return key.decode("utf-8")
+        except UnicodeDecodeError:
+            raise CRFError(
+                f"sequence {s}, item {t}: {what} {key[:40]!r} is not UTF-8 text"
+            ) from None
+    raise CRFError(
+        f"sequence {s}, item {t}: {what} {key!r} is of type {type(key).__name__}; "
+        "expected a string (or UTF-8 bytes)"
+    )
+
+
+def _item_to_dict(item, s: int, t: int) -> Mapping | Sequence[str]:
+    """Normalise one item to ``{name: float}`` (or keep a list of names); errors name the place.
+
+    Items are read as python-crfsuite reads them: str (or UTF-8 bytes) keys;
+    number, boolean, str or bytes values (``{"w": b"x"}`` is ``"w:x"``); a
+    dict value prefixes its keys; a list or set value lists names.
+    """
     if isinstance(item, Mapping):
-        flat = None
+        plain = True
         for name, value in item.items():
-            if isinstance(value, (Mapping, list, tuple, set, frozenset)):
-                flat = {}
+            if not isinstance(name, str) or not isinstance(value, (str, *_NUMBERS)):
+                plain = False
                 break
-            if not isinstance(value, (str, bool, int, float, np.integer, np.floating)):
-                raise CRFError(
-                    f"sequence {s}, item {t}: attribute {name!r} has a {type(value).__name__} "
-                    "value; expected a number, a boolean, a string, a dict or a list of strings"
-                )
             if not isinstance(value, (str, bool)) and not abs(float(value)) <= MAX_ATTRIBUTE_VALUE:
                 raise CRFError(
                     f"sequence {s}, item {t}: attribute {name!r} has value {value}; "
                     f"expected a finite number with absolute value at most {MAX_ATTRIBUTE_VALUE:g}"
                 )
-        if flat is None:
+        if plain:
             return item
+        flat: dict[str, float] = {}
         for name, value in item.items():
-            _flatten_value(str(name), value, flat, s, t)
+            _flatten_value(_name(name, s, t), value, flat, s, t)
         return flat
-    if isinstance(item, str) or not isinstance(item, Sequence):
+    if isinstance(item, (str, bytes)) or not isinstance(item, (Sequence, set, frozenset)):
         raise CRFError(
             f"sequence {s}, item {t}: expected a dict of attributes or a list of attribute "
             f"names, found {type(item).__name__}"
         )
-    for name in item:
-        if not isinstance(name, str):
-            raise CRFError(f"sequence {s}, item {t}: attribute name {name!r} is not a string")
-    return item
+    if all(isinstance(name, str) for name in item):
+        return item if isinstance(item, Sequence) else list(item)
+    return [_name(name, s, t) for name in item]
 
 
 def _flatten_value(name: str, value, out: dict, s: int, t: int) -> None:
-    if isinstance(value, str):
-        key, v = f"{name}:{value}", 1.0
+    if isinstance(value, (str, bytes)):
+        key, v = f"{name}:{_name(value, s, t, f'the value of attribute {name!r}')}", 1.0
     elif isinstance(value, Mapping):
         for sub, v2 in value.items():
-            _flatten_value(f"{name}:{sub}", v2, out, s, t)
+            _flatten_value(f"{name}:{_name(sub, s, t)}", v2, out, s, t)
         return
-    elif isinstance(value, (list, tuple, set, frozenset)):
+    elif isinstance(value, (list, set)):
         for v2 in value:
-            if not isinstance(v2, str):
+            if not isinstance(v2, (str, bytes)):
                 raise CRFError(
                     f"sequence {s}, item {t}: attribute {name!r} lists {v2!r}; expected strings"
                 )
-            out[f"{name}:{v2}"] = out.get(f"{name}:{v2}", 0.0) + 1.0
+            k = f"{name}:{_name(v2, s, t, f'a name listed by attribute {name!r}')}"
+            out[k] = out.get(k, 0.0) + 1.0
         return
+    elif isinstance(value, _NUMBERS):
+        key, v = name, float(value)
     else:
-        try:
-            v = float(value)
-        except (TypeError, ValueError):
-            raise CRFError(
-                f"sequence {s}, item {t}: attribute {name!r} has value {value!r}; expected a number"
-            ) from None
-        key = name
+        hint = (
+            " (python-crfsuite refuses tuples too: use a list or a set of strings)"
+            if isinstance(value, (tuple, frozenset))
+            else ""
+        )
+        raise CRFError(
+            f"sequence {s}, item {t}: attribute {name!r} has a {type(value).__name__} value "
+            f"{value!r:.60}; expected a number, a boolean, a string, bytes, a dict, or a list "
+            f"or set of strings{hint}"
+        )
     if not abs(v) <= MAX_ATTRIBUTE_VALUE:
         raise CRFError(
             f"sequence {s}, item {t}: attribute {name!r} has value {v}; "
@@ -159,16 +185,27 @@ def _flatten_value(name: str, value, out: dict, s: int, t: int) -> None:
     out[key] = out.get(key, 0.0) + v
 
 
+def _is_item_sequence(xseq) -> bool:
+    """Whether ``xseq`` is a ``pycrfsuite.ItemSequence`` (checked without importing pycrfsuite)."""
+    cls = type(xseq)
+    return cls.__name__ == "ItemSequence" and cls.__module__.startswith("pycrfsuite")
+
+
 def check_X(X, what: str = "X") -> list:
     """Validate sklearn-crfsuite input; return it with items normalised (a new outer list).
 
-    ``X`` may be any iterable of sequences (a generator is read once).
+    ``X`` may be any iterable of sequences (a generator is read once); a
+    sequence is a list of items or a ``pycrfsuite.ItemSequence``.
     """
     if isinstance(X, (str, bytes, Mapping)) or not isinstance(X, Iterable):
         raise CRFError(f"{what}: expected a list of sequences, found {type(X).__name__}")
     out = []
     for s, xseq in enumerate(X):
-        if isinstance(xseq, (str, bytes, Mapping)) or not isinstance(xseq, (Sequence, np.ndarray)):
+        if _is_item_sequence(xseq):
+            xseq = xseq.items()
+        elif isinstance(xseq, (str, bytes, Mapping)) or not isinstance(
+            xseq, (Sequence, np.ndarray)
+        ):
             raise CRFError(
                 f"{what}: sequence {s} must be a list of items, found {type(xseq).__name__}"
             )
@@ -252,6 +289,8 @@ class CRF(BaseEstimator):
         transition weights over label triples; numba engine, ``lbfgs`` only).
     """
 
+    _crfsuite_cache: bytes | None
+
     def __init__(
         self,
         algorithm="lbfgs",
@@ -333,13 +372,33 @@ class CRF(BaseEstimator):
         return algorithm, options
 
     def __sklearn_is_fitted__(self) -> bool:
-        return (
+        return self._fitted()
+
+    def _fitted(self) -> bool:
+        """Whether a model is held; an existing ``model_filename`` file is loaded first.
+
+        As in sklearn-crfsuite, ``CRF(model_filename=path)`` with ``path`` an
+        existing model file (CRFsuite's or crftagger's) is a fitted estimator.
+        """
+        if (
             getattr(self, "_model", None) is not None
             or getattr(self, "_crfsuite_bytes", None) is not None
-        )
+        ):
+            return True
+        path = self.model_filename
+        if not path or not os.path.isfile(path):
+            return False
+        model, blob = read_model_file(path, self.engine)
+        self._model, self._crfsuite_bytes = model, blob
+        self._crfsuite_source = str(path)
+        self._tagger = self._info_cached = self._imported = self._crfsuite_cache = None
+        self._n_features = None
+        if getattr(self, "training_log_", None) is None:
+            self.training_log_ = TrainingLog()
+        return True
 
     def _require_fitted(self) -> None:
-        if not self.__sklearn_is_fitted__():
+        if not self._fitted():
             raise NotFittedError(f"this {type(self).__name__} is not fitted yet: call fit() first")
 
     @property
@@ -393,6 +452,7 @@ class CRF(BaseEstimator):
         self._tagger = None
         self._info_cached = None
         self._imported = None
+        self._crfsuite_cache = None
         self._n_features = None
         features = {
             "min_freq": self.min_freq,
@@ -468,17 +528,33 @@ class CRF(BaseEstimator):
         self._model = model
         self._n_features = model.n_features
         if self.model_filename:
-            model.save(
-                self.model_filename,
-                header={"estimator": "crftagger.CRF", "params": _json_params(self)},
-            )
+            if model.order == 1:  # the file sklearn-crfsuite and CRFsuite read
+                from crftagger.io.container import _atomic_write
+
+                _atomic_write(Path(self.model_filename), [self._crfsuite_blob()])
+            else:
+                model.save(
+                    self.model_filename,
+                    header={"estimator": "crftagger.CRF", "params": _json_params(self)},
+                )
 
     # ------------------------------------------------------------------ CRFsuite engine state
     @property
     def tagger_(self):
-        """The ``pycrfsuite.Tagger`` of a model trained with the CRFsuite engine (else None)."""
-        if getattr(self, "_crfsuite_bytes", None) is None:
+        """The tagger of the fitted model, ``None`` before :meth:`fit` (as in sklearn-crfsuite).
+
+        CRFsuite engine: a ``pycrfsuite.Tagger``. numba engine: a
+        :class:`~crftagger.api.crfsuite_tagger.ModelTagger` with the same
+        methods (``labels``, ``set``, ``tag``, ``marginal``, ``probability``,
+        ``info``, ``dump``) on crftagger's model.
+        """
+        if not self._fitted():
             return None
+        if getattr(self, "_tagger", None) is None and self._model is not None:
+            from crftagger.api.crfsuite_tagger import ModelTagger
+
+            self._tagger = ModelTagger(self._model, threads=self.threads)
+            self._info_cached = None
         if getattr(self, "_tagger", None) is None:
             import pycrfsuite
 
@@ -547,7 +623,12 @@ class CRF(BaseEstimator):
         return X if self._model is None else encode_dicts(X, self._model.attributes)
 
     def predict(self, X) -> list[list[str]]:
-        """Viterbi labels of every sequence (a list of lists of str)."""
+        """Viterbi labels of every sequence, a list of lists of str.
+
+        A list, as sklearn-crfsuite 0.3 returns (its own tests compare the
+        result with ``==``); sklearn-crfsuite 0.5 returns an object array of
+        lists, ``np.array(crf.predict(X), dtype=object)``.
+        """
         self._require_fitted()
         X = self._prepare(X)
         if self._model is None:
@@ -568,7 +649,7 @@ class CRF(BaseEstimator):
         self._require_fitted()
         X = self._prepare(X)
         if self._model is None:
-            tagger, classes = self.tagger_, self.classes_
+            tagger, classes = self.tagger_, self._labels()
             out = []
             for xseq in X:
                 m = np.empty((len(xseq), len(classes)))
@@ -586,7 +667,7 @@ class CRF(BaseEstimator):
 
     def predict_marginals(self, X) -> list[list[dict[str, float]]]:
         """``p(y_t = label | x)`` per item as ``{label: probability}`` dicts."""
-        classes = self.classes_
+        classes = self._labels()
         return [
             [dict(zip(classes, row.tolist(), strict=True)) for row in m]
             for m in self.predict_marginals_array(X)
@@ -609,34 +690,41 @@ class CRF(BaseEstimator):
 
     # ------------------------------------------------------------------ fitted attributes
     @property
-    def classes_(self) -> list[str]:
+    def classes_(self) -> list[str] | None:
+        """The labels, in the model's order (``None`` before :meth:`fit`)."""
+        return self._labels() if self._fitted() else None
+
+    def _labels(self) -> list[str]:
         self._require_fitted()
         if self._model is not None:
             return list(self._model.labels.items)
         return list(self.tagger_.labels())
 
     @property
-    def state_features_(self) -> dict[tuple[str, str], float]:
-        """``{(attribute, label): weight}`` of the non-zero state features."""
-        self._require_fitted()
+    def state_features_(self) -> dict[tuple[str, str], float] | None:
+        """``{(attribute, label): weight}`` of the non-zero state features (``None`` before fit)."""
+        if not self._fitted():
+            return None
         if self._model is None:
             return dict(self._info.state_features)
         return {k: v for k, v in self._model.state_features_.items() if v != 0.0}
 
     @property
-    def transition_features_(self) -> dict[tuple[str, str], float]:
-        """``{(previous, current): weight}`` of the non-zero transition features."""
-        self._require_fitted()
+    def transition_features_(self) -> dict[tuple[str, str], float] | None:
+        """``{(previous, current): weight}`` of the non-zero transition features (``None`` before fit)."""
+        if not self._fitted():
+            return None
         if self._model is None:
             return dict(self._info.transitions)
         return {k: v for k, v in self._model.transition_features_.items() if v != 0.0}
 
     @property
-    def attributes_(self) -> list[str]:
-        """Attributes with at least one non-zero state feature (as CRFsuite keeps them)."""
-        self._require_fitted()
+    def attributes_(self) -> list[str] | None:
+        """Attributes with at least one non-zero state feature (as CRFsuite keeps them); ``None`` before fit."""
+        if not self._fitted():
+            return None
         if self._model is None:
-            attrs = [None] * int(self._info.header["num_attrs"])
+            attrs: list = [None] * int(self._info.header["num_attrs"])
             for name, idx in self._info.attributes.items():
                 attrs[int(idx)] = name
             return attrs
@@ -665,28 +753,107 @@ class CRF(BaseEstimator):
         return None
 
     @property
-    def num_attributes_(self) -> int:
-        return len(self.attributes_)
+    def num_attributes_(self) -> int | None:
+        """Number of attributes with a non-zero state feature (``None`` before fit)."""
+        attrs = self.attributes_
+        return None if attrs is None else len(attrs)
 
     @property
-    def size_(self) -> int:
-        """Model size in bytes (numba: arrays plus UTF-8 vocabularies; crfsuite: file size)."""
-        self._require_fitted()
+    def size_(self) -> int | None:
+        """Model size in bytes, ``None`` before fit.
+
+        As sklearn-crfsuite reports it: the size of the CRFsuite model file
+        (the file ``model_filename`` receives). A second-order model, which
+        no CRFsuite file holds, is measured in the same layout: its state and
+        bigram features as a CRFsuite file, plus one CRFsuite feature record
+        (20 bytes) per non-zero trigram weight.
+        """
+        if not self._fitted():
+            return None
         if self._model is None:
             return len(self._crfsuite_bytes)
+        if self._model.order == 1:
+            return len(self._crfsuite_blob())
+        from crftagger.io.crfsuite import _FEATURE, _crf1d_bytes
+
         m = self._model
-        strings = sum(len(s.encode("utf-8")) + 1 for s in m.attributes) + sum(
-            len(s.encode("utf-8")) + 1 for s in m.labels
+        trigrams = int(np.count_nonzero(m.trigram_weights))
+        return len(_crf1d_bytes(m)) + trigrams * _FEATURE.itemsize
+
+    def _crfsuite_blob(self) -> bytes:
+        """The fitted model as the bytes of a CRFsuite model file (cached)."""
+        self._require_fitted()
+        if self._model is None:
+            return self._crfsuite_bytes
+        blob = getattr(self, "_crfsuite_cache", None)
+        if blob is None:
+            from crftagger.io.crfsuite import crfsuite_bytes
+
+            if self._model.order != 1:
+                raise CRFError(
+                    "a CRFsuite model file holds a first-order CRF; this model has order=2"
+                )
+            blob = crfsuite_bytes(self._model)
+            self._crfsuite_cache = blob
+        return blob
+
+    def dump(self, path=None) -> str:
+        """CRFsuite's plain-text dump of the model (``crfsuite dump``, ``Tagger.dump``); returned,
+        and written to ``path`` when given.
+
+        Both engines give the same text for the same weights: the model as
+        the CRFsuite file it is written as (first-order models only).
+        """
+        from crftagger.io.crfsuite import crfsuite_dump
+
+        text = crfsuite_dump(self._crfsuite_blob(), getattr(self, "_crfsuite_source", "model"))
+        if path is not None:
+            Path(path).write_text(text, encoding="utf-8")
+        return text
+
+    def sequence_probabilities(self, X, y) -> np.ndarray:
+        """``p(y_s | x_s)`` of every given label sequence, float64[S] (1 for an empty sequence).
+
+        The per-sequence form of ``tagger_.set(xseq); tagger_.probability(yseq)``.
+        A label the model does not know is an error.
+        """
+        self._require_fitted()
+        X = self._prepare(X)
+        if self._model is None:
+            y = check_y(y, X)
+            tagger = self.tagger_
+            known = set(tagger.labels())
+            out = np.ones(len(X))
+            for s, (xseq, yseq) in enumerate(zip(X, y, strict=True)):
+                for t, lab in enumerate(yseq):
+                    if lab not in known:
+                        raise CRFError(
+                            f"y sequence {s}, item {t}: label {lab!r} is not one of the model's "
+                            f"labels {sorted(known)}"
+                        )
+                if len(xseq):
+                    tagger.set(xseq)
+                    out[s] = tagger.probability(yseq)
+            return out
+        data = X
+        y = check_y(y, _lengths(data))
+        labels = self._model.labels
+        ids = []
+        for s, yseq in enumerate(y):
+            for t, lab in enumerate(yseq):
+                k = labels.get(lab)
+                if k < 0:
+                    raise CRFError(
+                        f"y sequence {s}, item {t}: label {lab!r} is not one of the model's "
+                        f"labels {list(labels.items)}"
+                    )
+                ids.append(k)
+        labelled = AttributeSequences(
+            data.seq_ptr, data.item_ptr, data.attr_ids, data.attr_vals, np.asarray(ids, np.int32)
         )
-        pairs = m.pair_mask.nbytes if m.order == 2 else 0
-        return int(
-            m.feat_ptr.nbytes
-            + m.feat_label.nbytes
-            + m.w.nbytes
-            + m.trans_mask.nbytes
-            + pairs
-            + strings
-        )
+        scores = self._model.sequence_scores(labelled)
+        logz = self._model.log_partition(labelled, threads=self.threads)
+        return np.exp(scores - logz)
 
     # ------------------------------------------------------------------ files and pickling
     def save(self, path, prune: bool = True) -> Path:
@@ -715,30 +882,20 @@ class CRF(BaseEstimator):
         CRFsuite engine unless ``engine="numba"`` (then its weights are
         imported at full precision).
         """
-        from crftagger.engine.model import MODEL_KINDS, build_model
-        from crftagger.io import container
-        from crftagger.io.crfsuite import MAGIC, load_crfsuite
+        from crftagger.io.crfsuite import MAGIC
 
         path = Path(path)
         with open(path, "rb") as fh:
-            head = fh.read(len(container.SIGNATURE))
-        if head[:4] == MAGIC:
+            head = fh.read(len(MAGIC))
+        if head == MAGIC:
             est = cls(engine=engine or "crfsuite")
-            if est.engine == "numba":
-                est._model = load_crfsuite(path)
-                est._crfsuite_bytes = None
-            else:
-                est._model = None
-                est._crfsuite_bytes = path.read_bytes()
-                est._crfsuite_source = str(path)
+            est._model, est._crfsuite_bytes = read_model_file(path, est.engine)
+            est._crfsuite_source = str(path)
+            if est._model is None:
                 est.tagger_  # noqa: B018 - fail now on a broken file
             est.training_log_ = TrainingLog()
             return est
-        arrays, fields = container.load(path)
-        kind = fields.get("kind")
-        if kind not in MODEL_KINDS:
-            raise CRFError(f"{path}: model kind {kind!r}, expected one of {sorted(MODEL_KINDS)}")
-        model = build_model(arrays, kind, where=str(path))
+        model, fields = _read_crftagger_file(path)
         user = fields.get("user", {})
         params = {
             k: v for k, v in (user.get("params") or {}).items() if k in cls._get_param_names()
@@ -754,7 +911,15 @@ class CRF(BaseEstimator):
         state = {
             k: v
             for k, v in self.__dict__.items()
-            if k not in ("_tagger", "_info_cached", "_model", "_imported", "_fit_attributes")
+            if k
+            not in (
+                "_tagger",
+                "_info_cached",
+                "_model",
+                "_imported",
+                "_fit_attributes",
+                "_crfsuite_cache",
+            )
         }
         model = self.__dict__.get("_model")
         if model is not None:
@@ -772,6 +937,7 @@ class CRF(BaseEstimator):
         self.__dict__.update(state)
         self._tagger = None
         self._info_cached = None
+        self._crfsuite_cache = None
         self._model = None
         if arrays is not None:
             if kind is None:  # pickles that predate the kind field
@@ -781,6 +947,49 @@ class CRF(BaseEstimator):
                     else "crftagger.LinearChainCRF"
                 )
             self._model = build_model(arrays, kind, where="pickled CRF")
+
+
+def _read_crftagger_file(path: Path):
+    """``(model, fields)`` of a crftagger model file."""
+    from crftagger.engine.model import MODEL_KINDS, build_model
+    from crftagger.io import container
+
+    arrays, fields = container.load(path)
+    kind = fields.get("kind")
+    if kind not in MODEL_KINDS:
+        raise CRFError(f"{path}: model kind {kind!r}, expected one of {sorted(MODEL_KINDS)}")
+    return build_model(arrays, kind, where=str(path)), fields
+
+
+def read_model_file(path, engine: str = "numba"):
+    """``(model, crfsuite_bytes)`` of a CRFsuite or crftagger model file, for ``engine``.
+
+    ``engine="numba"`` gives a crftagger model (a CRFsuite file imported at
+    full precision) and ``None``; ``engine="crfsuite"`` gives ``None`` and
+    validated CRFsuite bytes (a first-order crftagger model is converted).
+    """
+    from crftagger.io.crfsuite import MAGIC, check_crfsuite_bytes, crfsuite_bytes
+
+    if engine not in ENGINES:
+        raise CRFError(f"unknown engine {engine!r}; expected one of {ENGINES}")
+    path = Path(path)
+    with open(path, "rb") as fh:
+        head = fh.read(len(MAGIC))
+    if head == MAGIC:
+        # python-crfsuite's C reader trusts every offset: check the whole file first
+        content = check_crfsuite_bytes(path.read_bytes(), path)
+        if engine == "numba":
+            return content.to_crf(), None
+        return None, path.read_bytes()
+    model, _ = _read_crftagger_file(path)
+    if engine == "numba":
+        return model, None
+    if model.order != 1:
+        raise CRFError(
+            f"{path}: a model of order {model.order} cannot run on engine='crfsuite' "
+            "(CRFsuite is first-order): use engine='numba'"
+        )
+    return None, crfsuite_bytes(model)
 
 
 def _json_params(est: CRF) -> dict:

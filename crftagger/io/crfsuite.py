@@ -548,10 +548,15 @@ def crfsuite_bytes(model: LinearChainCRF) -> bytes:
         raise CRFsuiteModelError(
             f"a CRFsuite model file holds a first-order CRF; this model has order {model.order}"
         )
+    return _crf1d_bytes(model)
+
+
+def _crf1d_bytes(model: LinearChainCRF) -> bytes:
+    """:func:`crfsuite_bytes` of the state and (bigram) transition features of any model."""
     model._require_fitted()
     labels = list(model.labels.items)
     L = len(labels)
-    owner = np.repeat(np.arange(len(model.attributes)), np.diff(model.feat_ptr))
+    owner = np.repeat(np.arange(len(model.attributes)), np.diff(np.asarray(model.feat_ptr)))
     s_w = np.asarray(model.state_weights, dtype=np.float64)
     s_lab = np.asarray(model.feat_label, dtype=np.int64)
     keep = s_w != 0.0
@@ -582,7 +587,7 @@ def crfsuite_bytes(model: LinearChainCRF) -> bytes:
     end = off_attrs + len(attr_db)
     pad1 = -end % 4
     off_lref = end + pad1
-    label_lists = [[] for _ in range(L)]
+    label_lists: list[list[int]] = [[] for _ in range(L)]
     for k in range(len(t_prev)):
         label_lists[int(t_prev[k])].append(n_state + k)
     # CRFsuite keeps two more label slots (its BOS and EOS), left empty
@@ -590,7 +595,7 @@ def crfsuite_bytes(model: LinearChainCRF) -> bytes:
     end = off_lref + len(lref)
     pad2 = -end % 4
     off_aref = end + pad2
-    attr_lists = [[] for _ in range(len(attributes))]
+    attr_lists: list[list[int]] = [[] for _ in range(len(attributes))]
     for k, a in enumerate(new_attr.tolist()):
         attr_lists[a].append(k)
     aref = _refs_bytes(b"AFRF", off_aref, attr_lists, len(attributes))
