@@ -258,5 +258,13 @@ def test_model_filename_writes_the_engines_file(data, tmp_path):
     ref = pycrfsuite.Tagger()
     ref.open(str(tmp_path / "m.crfsuite"))
     assert [ref.tag(x) for x in Xt[:10]] == cs.predict(Xt[:10])
-    nb = CRF(max_iterations=5, model_filename=str(tmp_path / "m.crftagger")).fit(X[:50], y[:50])
-    assert CRF.load(tmp_path / "m.crftagger").predict(Xt[:10]) == nb.predict(Xt[:10])
+    # the numba engine writes a CRFsuite file too: sklearn-crfsuite and CRFsuite read it
+    nb = CRF(max_iterations=5, model_filename=str(tmp_path / "nb.crfsuite")).fit(X[:50], y[:50])
+    ref = pycrfsuite.Tagger()
+    ref.open(str(tmp_path / "nb.crfsuite"))
+    assert [ref.tag(x) for x in Xt[:10]] == nb.predict(Xt[:10])
+    assert nb.size_ == (tmp_path / "nb.crfsuite").stat().st_size
+    reread = sklearn_crfsuite.CRF(model_filename=str(tmp_path / "nb.crfsuite"))
+    assert list(reread.predict(Xt[:10])) == nb.predict(Xt[:10])
+    assert CRF(model_filename=str(tmp_path / "nb.crfsuite")).predict(Xt[:10]) == nb.predict(Xt[:10])
+    assert CRF.load(tmp_path / "nb.crfsuite").predict(Xt[:10]) == nb.predict(Xt[:10])

@@ -22,20 +22,39 @@ options                     ``engine="numba"``          ``engine="crfsuite"``
 lbfgs: c1, c2, ...          yes (OWL-QN when c1 > 0)    yes
 l2sgd: c2, calibration_*    yes                         yes
 ap: max_iterations, eps.    yes                         yes
-pa, arow                    no (a clear error)          yes
+pa, arow                    yes                         yes
 min_freq, all_possible_*    yes                         yes
 verbose                     tqdm bar: loss, dev score   CRFsuite's log lines
-model_filename              crftagger model file        CRFsuite model file
+model_filename              CRFsuite model file [1]_    CRFsuite model file
 keep_tempfiles, trainer_cls no temporary files          as sklearn-crfsuite
 ==========================  ==========================  =========================
 
+.. [1] A second-order model (``order=2``), which no CRFsuite file holds, is
+   written as a crftagger model file.
+
 An option that the chosen algorithm does not take is an error (as in
-CRFsuite). Attribute values must be finite numbers (absolute value at most
-``crftagger.engine.encoding.MAX_ATTRIBUTE_VALUE``, 1e30), booleans or strings
-(``{"w": "the"}`` is the attribute ``"w:the"`` with value 1); a nested dict
-``{"w": {"lower": 1.0}}`` is ``"w:lower"``, and a list of strings
-``{"w": ["a", "b"]}`` is ``"w:a"`` and ``"w:b"``, as python-crfsuite reads them.
-Empty sequences are allowed: training skips them and they get empty predictions.
+CRFsuite).
+
+Input is read as python-crfsuite reads it. An item is a dict or a list of
+attribute names. Names are strings (UTF-8 ``bytes`` are decoded, so a model
+trained on ``"w"`` sees ``b"w"``). Values are finite numbers (absolute value
+at most ``crftagger.engine.encoding.MAX_ATTRIBUTE_VALUE``, 1e30), booleans,
+strings or UTF-8 bytes (``{"w": "the"}`` and ``{"w": b"the"}`` are the
+attribute ``"w:the"`` with value 1); a nested dict ``{"w": {"lower": 1.0}}``
+is ``"w:lower"``, and a list or set of strings ``{"w": ["a", "b"]}`` is
+``"w:a"`` and ``"w:b"``. A tuple value is refused, as python-crfsuite refuses
+it (so are NaN and infinite values, which python-crfsuite would take). A
+sequence may also be a ``pycrfsuite.ItemSequence``. Empty sequences are
+allowed: training skips them and they get empty predictions.
+
+As in sklearn-crfsuite, the fitted attributes (``tagger_``, ``classes_``,
+``size_``, ``attributes_``, ``num_attributes_``, ``state_features_``,
+``transition_features_``) are ``None`` before :meth:`CRF.fit`, and
+``CRF(model_filename=path)`` with an existing file (CRFsuite's or
+crftagger's) is a fitted estimator. ``tagger_`` is a ``pycrfsuite.Tagger``
+(CRFsuite engine) or a :class:`~crftagger.api.crfsuite_tagger.ModelTagger`
+with the same methods (numba engine). ``predict`` returns a list of lists, as
+sklearn-crfsuite 0.3 does (0.5 returns an object array of the same lists).
 
 Pickling keeps the fitted model: the numba engine through its arrays and
 vocabularies, the CRFsuite engine through the bytes of its model file (as
@@ -261,7 +280,7 @@ class CRF(BaseEstimator):
     Parameters
     ----------
     algorithm : {"lbfgs", "l2sgd", "ap", "pa", "arow"}, default "lbfgs"
-        Training algorithm (``"pa"`` and ``"arow"`` need ``engine="crfsuite"``).
+        Training algorithm.
     min_freq, all_possible_states, all_possible_transitions
         Feature generation (CRFsuite's ``feature.*``).
     c1, c2, max_iterations, num_memories, epsilon, period, delta, linesearch, max_linesearch
@@ -269,14 +288,15 @@ class CRF(BaseEstimator):
     calibration_eta, calibration_rate, calibration_samples, calibration_candidates, calibration_max_trials
         l2sgd learning-rate calibration.
     pa_type, c, error_sensitive, averaging
-        Passive-aggressive options (CRFsuite engine).
+        Passive-aggressive options.
     variance, gamma
-        AROW options (CRFsuite engine).
+        AROW options.
     verbose : bool
         Show training progress (numba: a tqdm bar with loss and dev score).
     model_filename : str, optional
-        Also write the trained model there (numba: a crftagger model file;
-        crfsuite: the CRFsuite model file).
+        Also write the trained model there, as a CRFsuite model file (a
+        second-order model: a crftagger model file). An existing file there
+        is loaded when the estimator is used before :meth:`fit`.
     keep_tempfiles : bool
         CRFsuite engine: keep its temporary model file.
     trainer_cls : class, optional
