@@ -4,14 +4,18 @@ Attributes are CRFsuite's own chunking templates (example/chunking.py: 19
 templates plus __BOS__/__EOS__), extracted in plain Python outside the timed
 region. Every engine runs in its own subprocess: it loads and extracts the
 data, resets the peak-RSS counter, then trains (L-BFGS, c2 = 1.0), tags the
-test set and reports its peak resident memory.
+test set and reports its peak resident memory. ``--algorithm`` trains with
+another of CRFsuite's algorithms on both sides (``l2sgd``, ``ap``, ``pa``,
+``arow``, each with CRFsuite's default options; ``--c2`` goes to ``lbfgs`` and
+``l2sgd`` only), for a side-by-side of the online trainers.
 
     python benchmarks/bench_train.py [--data-dir DIR] [--repeat N] [--iterations I] [--quick]
+        [--algorithm lbfgs|l2sgd|ap|pa|arow]
 
 Columns: seconds per objective evaluation (optimiser seconds / evaluations;
 CRFsuite times its iterations with ``clock()``, i.e. CPU time, so its two
 per-evaluation columns are the same number), CPU seconds per evaluation (all
-threads), fit seconds
+threads; for the epoch-based algorithms an evaluation is an epoch), fit seconds
 (wall time of ``fit`` including the conversion of the attribute lists and the
 feature generation), CPU seconds of ``fit`` (all threads; on a busy machine
 the fairer single-thread comparison), optimiser seconds, peak RSS of the worker,
@@ -43,8 +47,14 @@ import _util  # noqa: E402
 HERE = Path(__file__).resolve()
 
 
+ALGORITHMS = ("lbfgs", "l2sgd", "ap", "pa", "arow")
+
+
 def _engine_params(args) -> dict:
-    return dict(algorithm="lbfgs", c2=args.c2, max_iterations=args.iterations)
+    params = dict(algorithm=args.algorithm, max_iterations=args.iterations)
+    if args.algorithm in ("lbfgs", "l2sgd"):
+        params["c2"] = args.c2
+    return params
 
 
 def _load_arrays(root: Path, n_train: int | None, n_test: int | None):
@@ -92,7 +102,7 @@ def worker(args) -> dict:
         backend = CRF(engine="numba", threads=threads, **params)
         # compile the kernels once, outside the measured run
         t0 = time.perf_counter()
-        CRF(threads=threads, algorithm="lbfgs", c2=1.0, max_iterations=2).fit(
+        CRF(threads=threads, algorithm=args.algorithm, max_iterations=2).fit(
             warm_X, warm_y
         ).predict(warm_X)
         compile_s = time.perf_counter() - t0
@@ -108,7 +118,10 @@ def worker(args) -> dict:
     if args.engine == "crfsuite":
         trials = [int(r.get("linesearch_trials") or 0) for r in log]
         iter_s = [r.get("time", 0.0) for r in log]
-        n_evals = sum(trials) + 1  # plus the evaluation at the starting point
+        if args.algorithm == "lbfgs":
+            n_evals = sum(trials) + 1  # plus the evaluation at the starting point
+        else:
+            n_evals = len(log)  # one pass over the data per epoch
         opt_s = sum(iter_s)  # CRFsuite measures its iterations with clock(): CPU time
         opt_cpu_s = opt_s
         with tempfile.TemporaryDirectory() as d:
@@ -153,12 +166,22 @@ def worker(args) -> dict:
     )
 
 
+def _algorithm_name(args) -> str:
+    name = {"lbfgs": "L-BFGS", "l2sgd": "l2sgd", "ap": "averaged perceptron"}.get(args.algorithm)
+    if name is not None:
+        return f"{name} c2={args.c2}" if args.algorithm != "ap" else name
+    return {"pa": "passive-aggressive (PA-I, c=1, averaged)", "arow": "AROW (variance 1, gamma 1)"}[
+        args.algorithm
+    ]
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--data-dir", default=None)
     p.add_argument("--repeat", type=int, default=1, help="runs per engine; medians are reported")
     p.add_argument("--iterations", type=int, default=100)
     p.add_argument("--c2", type=float, default=1.0)
+    p.add_argument("--algorithm", default="lbfgs", choices=ALGORITHMS, help="on both engines")
     p.add_argument("--quick", action="store_true", help="1000 training sentences, 30 iterations")
     p.add_argument("--n-train", type=int, default=None)
     p.add_argument("--n-test", type=int, default=None)
@@ -193,6 +216,7 @@ def main(argv=None) -> int:
     }
     names = [e.strip() for e in args.engines.split(",") if e.strip()]
     common = ["--iterations", str(args.iterations), "--c2", str(args.c2)]
+    common += ["--algorithm", args.algorithm]
     if args.data_dir:
         common += ["--data-dir", args.data_dir]
     if args.n_train:
@@ -282,7 +306,7 @@ def main(argv=None) -> int:
     first = med[names[0]]
     print(
         f"CoNLL-2000 chunking, {first['n_train']} train / {first['n_test']} test sentences, "
-        f"CRFsuite chunking attributes, L-BFGS c2={args.c2}, {args.iterations} iterations, "
+        f"CRFsuite chunking attributes, {_algorithm_name(args)}, {args.iterations} iterations, "
         f"median of {args.repeat} run(s)"
     )
     _util.print_table(headers, rows)
