@@ -363,3 +363,23 @@ def test_second_order_model_tagger_and_file(tmp_path):
     assert CRF(model_filename=str(path)).predict(X[:1]) == crf.predict(X[:1])
     with pytest.raises(CRFError, match="engine='numba'"):
         CRF(model_filename=str(path), engine="crfsuite").predict(X[:1])
+
+
+def test_a_model_without_state_features_is_a_valid_crfsuite_file(tmp_path):
+    # a strong L1 penalty leaves no state feature: CRFsuite writes an empty attribute database
+    X, y = [[{"a": 1}, {"b": 1}]] * 5, [["x", "y"]] * 5
+    trainer = pycrfsuite.Trainer(verbose=False)
+    for xseq, yseq in zip(X, y, strict=True):
+        trainer.append(xseq, yseq)
+    trainer.set_params({"c1": 1000.0, "max_iterations": 50})
+    path = tmp_path / "empty.crfsuite"
+    trainer.train(str(path))
+    raw = path.read_bytes()
+    content = check_crfsuite_bytes(raw, path)
+    assert content.attributes == [] and crfsuite_bytes(content.to_crf()) == raw
+    crf = CRF(c1=1000.0, max_iterations=50, model_filename=str(tmp_path / "ours.crfsuite"))
+    crf.fit(X, y)
+    assert crf.attributes_ == [] and crf.tagger_.info().header["num_attrs"] == "0"
+    ref = pycrfsuite.Tagger()
+    ref.open(str(tmp_path / "ours.crfsuite"))
+    assert ref.tag(X[0]) == crf.predict(X[:1])[0]

@@ -143,7 +143,9 @@ def _read_cqdb(buf: bytes, off: int, expected: int, what: str, path: str) -> lis
             f"{path}: {what} database holds {n} strings, the header says {expected}"
         )
     end = off + size
-    if size < _CQDB_DATA or end > len(buf) or bwd_off < _CQDB_DATA or off + bwd_off + 4 * n > end:
+    # an empty database has no backward array (CRFsuite writes offset 0)
+    bad_bwd = n > 0 and (bwd_off < _CQDB_DATA or off + bwd_off + 4 * n > end)
+    if size < _CQDB_DATA or end > len(buf) or bad_bwd:
         raise CRFsuiteModelError(
             f"{path}: {what} database (offset {off}, size {size}) is truncated or malformed"
         )
