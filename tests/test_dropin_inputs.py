@@ -301,6 +301,16 @@ def test_model_tagger_agrees_with_pycrfsuite(tmp_path):
     )
     assert crf.dump() == (tmp_path / "ref.txt").read_text(encoding="utf-8")
     assert CRF(model_filename=str(path), engine="crfsuite").dump() == crf.dump()
+    # opened as a pycrfsuite.Tagger is opened: from the file or from its bytes
+    by_file, by_bytes = ModelTagger(), ModelTagger()
+    with by_file.open(str(path)):
+        by_bytes.open_inmemory(path.read_bytes())
+        for xseq in X[:5]:
+            assert by_file.tag(xseq) == by_bytes.tag(xseq) == ref.tag(xseq)
+    with pytest.raises(CRFError, match="no model"):
+        by_file.tag(X[0])  # closed by the with block, as python-crfsuite's
+    with pytest.raises(CRFsuiteModelError, match="in-memory model"):
+        ModelTagger().open_inmemory(path.read_bytes()[:100])
 
 
 @pytest.mark.parametrize("engine", ENGINES)
