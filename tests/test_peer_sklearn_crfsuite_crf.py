@@ -144,6 +144,7 @@ def test_rewrite_touches_only_the_import_line():
         _rewrite_import(src + PEER_IMPORT + "\n")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("engine", ENGINES)
 def test_sklearn_crfsuite_test_crf_passes(engine, tmp_path):
     src = _peer_file("test_crf.py").read_text(encoding="utf-8")
