@@ -8,29 +8,54 @@ Inputs are parallel lists of tag sequences ``gold`` and ``pred`` (one list of
 tags per sentence); :func:`check_lengths` rejects sequences of different
 lengths, naming the sentence.
 
-Span scores come in two modes:
+Span scores come in three modes:
 
-``mode="conlleval"``
+``mode="conlleval"`` (default)
     both sides decoded leniently (:func:`crftagger.schemes.extract_spans`
-    without a scheme). On IOB1 and IOB2 tags the counts are those of
-    conlleval.pl: an ``I-X`` after ``O`` or another type starts a phrase, a
-    type change ends one, and sentences never share a phrase. These are also
-    the numbers of seqeval's default mode.
+    without a scheme). On tags whose prefixes are B and I (IOB1, IOB2) or I
+    and E (IOE1, IOE2) the counts are those of conlleval.pl: an ``I-X`` after
+    ``O`` or another type starts a phrase, a type change ends one, and
+    sentences never share a phrase. ``S-X`` is a one-token phrase and ``E-X``
+    ends one, so on tags with the prefixes B, I, E, S the numbers are those
+    of seqeval's default mode, but not conlleval.pl's, which has no rule for
+    ``S-`` and reads ``E-X B-X`` as one phrase. ``L-`` and ``U-`` are read as
+    BILOU's ``E-`` and ``S-``; seqeval's default mode has no rule for them
+    (``U-X U-X`` is one entity there), so on BILOU tags this mode does not
+    equal seqeval's default: use ``mode="strict", scheme="bilou"``.
 ``mode="strict"`` (needs ``scheme``)
     both sides decoded with the scheme's rules; a malformed fragment is not a
     span (``repair="outside"``). For IOB2, IOE2, BIOES and BILOU this equals
-    seqeval's ``mode="strict"``. Pass ``repair="error"`` to reject invalid
-    sequences instead.
+    seqeval's ``mode="strict"``. For IOB1 and IOE1 it equals seqeval's strict
+    mode with the patterns that seqeval's tables lack: IOB1 has no end
+    pattern for ``B-X`` before ``B-Y`` (``I-A B-A B-B`` loses the span
+    ``B-A`` there), IOE1 no start pattern for ``E-X`` after ``O``, ``I-Y`` or
+    ``E-Y`` (``E-A I-A``, two one-token spans as IOE1 writes them, gives only
+    the second there). Pass ``repair="error"`` to reject invalid sequences
+    instead.
+``mode="conlleval.pl"``
+    conlleval.pl's own counting, rule by rule, whatever the prefixes (its
+    figures on B/I/E/S files, where the other modes differ from it).
 
-Precision, recall and F1 are fractions in ``[0, 1]``; a ratio whose
-denominator is zero is 0 (as conlleval prints it). The micro average pools the
-counts of all types, the macro average is the unweighted mean over the types
-seen in gold or prediction. :func:`conlleval_report` prints them in
-conlleval.pl's layout and number format.
+Tags are read by :func:`normalise_tags` first: ``suffix=True`` reads
+suffix-style tags (``PER-B``) as seqeval's ``suffix=True`` does, and a tag
+that is only a prefix (``B``, ``I``, as in one-type data) has the type ``_``,
+as in seqeval (``mode="conlleval.pl"`` keeps conlleval's empty type).
+
+Precision, recall and F1 are fractions in ``[0, 1]``. A ratio whose
+denominator is zero is ``zero_division``: with the default ``"warn"`` it is 0
+and an ``UndefinedMetricWarning`` (scikit-learn's) names the span types, as
+seqeval and scikit-learn do; ``0`` or ``1`` give that value silently
+(:func:`conlleval_report` uses 0, as conlleval prints it). The micro average
+pools the counts of all types; the macro average is the unweighted mean over
+the types seen in gold or prediction (``zero_division`` when there are none,
+where seqeval gives nan); the weighted average weighs each type by its number
+of gold spans (seqeval's ``average="weighted"``). :func:`conlleval_report`
+prints them in conlleval.pl's layout and number format.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -38,7 +63,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from crftagger.errors import LengthMismatchError
-from crftagger.schemes import OUTSIDE, Span, decode, get_scheme, split_tag
+from crftagger.schemes import LENIENT_ROLES, OUTSIDE, Span, decode, get_scheme, split_tag
 
 __all__ = [
     "LengthMismatchError",
@@ -56,6 +81,7 @@ __all__ = [
     "format_confusion",
     "label_report",
     "label_scores",
+    "normalise_tags",
     "raw_tags",
     "sequence_accuracy_score",
     "span_scores",
@@ -63,7 +89,10 @@ __all__ = [
     "token_accuracy",
 ]
 
-MODES = ("conlleval", "strict")
+PERL = "conlleval.pl"
+MODES = ("conlleval", "strict", PERL)
+#: The type of a tag that is only a prefix (``"B"``, ``"I"``), as seqeval names it.
+UNTYPED = "_"
 
 
 @dataclass(frozen=True)
@@ -78,9 +107,12 @@ class PRF:
     f1: float
 
     @classmethod
-    def from_counts(cls, correct: int, predicted: int, gold: int) -> PRF:
-        p = correct / predicted if predicted else 0.0
-        r = correct / gold if gold else 0.0
+    def from_counts(
+        cls, correct: int, predicted: int, gold: int, zero_division: float = 0.0
+    ) -> PRF:
+        """Scores from counts; a ratio with a zero denominator is ``zero_division``."""
+        p = correct / predicted if predicted else float(zero_division)
+        r = correct / gold if gold else float(zero_division)
         f = 2 * p * r / (p + r) if p + r else 0.0
         return cls(correct, predicted, gold, p, r, f)
 
@@ -97,6 +129,7 @@ class SpanScores:
     mode: str
     scheme: str | None = None
     types: list[str] = field(default_factory=list)
+    weighted: PRF | None = None  # per-type scores averaged with gold counts as weights
 
     @property
     def accuracy(self) -> float:
@@ -128,45 +161,148 @@ def raw_tags(tags: Sequence[str], outside: str = OUTSIDE) -> list[str]:
     return [OUTSIDE if t == outside else f"B-{t}" for t in tags]
 
 
+def _zero_value(zero_division) -> float:
+    if isinstance(zero_division, str):
+        if zero_division == "warn":
+            return 0.0
+    elif not isinstance(zero_division, bool) and zero_division in (0, 1):
+        return float(zero_division)
+    raise ValueError(f"zero_division must be 'warn', 0 or 1, not {zero_division!r}")
+
+
+def normalise_tags(tags: Sequence[str], suffix: bool = False) -> list[str]:
+    """Tags as ``PREFIX-TYPE``: suffix-style tags turned round, typeless tags given type ``_``.
+
+    ``suffix=True`` reads ``"PER-B"`` as ``"B-PER"`` (seqeval's ``suffix=True``;
+    the prefix is the part after the *last* hyphen, so ``"creative-work-B"``
+    is ``"B-creative-work"``). A tag that is only a prefix letter (``"B"``,
+    ``"I"``, ``"E"``, ``"S"``, ``"L"``, ``"U"``, as in one-type data) gets the
+    type ``"_"``, the name seqeval gives it. ``"O"`` and every other tag are
+    left alone (an unknown tag is refused later, by the decoder).
+    """
+    out = []
+    for t in tags:
+        if isinstance(t, str) and t != OUTSIDE:
+            if suffix:
+                typ, sep, prefix = t.rpartition("-")
+                if sep and typ:
+                    t = f"{prefix}-{typ}"
+            if t in LENIENT_ROLES:
+                t = f"{t}-{UNTYPED}"
+        out.append(t)
+    return out
+
+
 def spans_by_sentence(
     sequences: Iterable[Sequence[str]],
     mode: str = "conlleval",
     scheme: str | None = None,
     repair: str = "outside",
+    suffix: bool = False,
 ) -> list[list[Span]]:
-    """Decode each sequence with the mode's rules (see the module docstring)."""
+    """Decode each sequence with the mode's rules (see the module docstring).
+
+    Tags go through :func:`normalise_tags` first (``suffix``, typeless tags).
+    """
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}; expected one of {', '.join(MODES)}")
+    if mode == PERL:
+        raise ValueError(
+            f"mode={PERL!r} counts phrases with conlleval.pl's state machine and gives no "
+            "spans; use span_scores, or mode='conlleval' for spans"
+        )
     if mode == "strict":
         if scheme is None:
             raise ValueError("mode='strict' needs a scheme (e.g. scheme='iob2')")
         sch = get_scheme(scheme)
-        return [decode(s, sch, repair) for s in sequences]
-    return [decode(s, None) for s in sequences]
+        return [decode(normalise_tags(s, suffix), sch, repair) for s in sequences]
+    return [decode(normalise_tags(s, suffix), None) for s in sequences]
 
 
 def _located(exc: ValueError, side: str, k: int) -> ValueError:
     return type(exc)(f"{side} sentence {k}: {exc}")
 
 
-def span_scores(
-    gold: Sequence[Sequence[str]],
-    pred: Sequence[Sequence[str]],
-    mode: str = "conlleval",
-    scheme: str | None = None,
-    repair: str = "outside",
-) -> SpanScores:
-    """Span precision, recall and F1 per type with micro and macro averages."""
-    check_lengths(gold, pred)
+# conlleval.pl's endOfChunk and startOfChunk, rule by rule (2004-01-26 version)
+_PL_END = {("B", "B"), ("B", "O"), ("I", "B"), ("I", "O"), ("E", "E"), ("E", "I"), ("E", "O")}
+_PL_START = {("B", "B"), ("I", "B"), ("O", "B"), ("O", "I"), ("E", "E"), ("E", "I"), ("O", "E")}
+
+
+def _pl_split(tag: str) -> tuple[str, str]:
+    prefix, sep, typ = tag.partition("-")
+    return (prefix, typ) if sep else (tag, "")
+
+
+def _pl_end(prev: str, cur: str, prev_type: str, cur_type: str) -> bool:
+    return (
+        (prev, cur) in _PL_END
+        or (prev not in ("O", ".") and prev_type != cur_type)
+        or prev in ("[", "]")
+    )
+
+
+def _pl_start(prev: str, cur: str, prev_type: str, cur_type: str) -> bool:
+    return (
+        (prev, cur) in _PL_START
+        or (cur not in ("O", ".") and prev_type != cur_type)
+        or cur in ("[", "]")
+    )
+
+
+def _perl_counts(gold, pred) -> tuple[dict[str, list[int]], int, int]:
+    """conlleval.pl's counting, step by step; each sentence is followed by a boundary.
+
+    Returns ``({type: [correct, predicted, gold]}, n_tokens, n_correct_tokens)``.
+    """
+    counts: dict[str, list[int]] = {}
+    n_tokens = n_ok = 0
+    last_c, last_ct, last_g, last_gt = "O", "", "O", ""
+    in_correct = False
+
+    def steps():
+        for g, p in zip(gold, pred, strict=True):
+            for a, b in zip(g, p, strict=True):
+                yield a, b, False
+            yield OUTSIDE, OUTSIDE, True
+
+    for a, b, boundary in steps():
+        c, ct = _pl_split(a)
+        g, gt = _pl_split(b)
+        if in_correct:
+            end_c = _pl_end(last_c, c, last_ct, ct)
+            end_g = _pl_end(last_g, g, last_gt, gt)
+            if end_c and end_g and last_gt == last_ct:
+                in_correct = False
+                counts.setdefault(last_ct, [0, 0, 0])[0] += 1
+            elif end_c != end_g or gt != ct:
+                in_correct = False
+        start_c = _pl_start(last_c, c, last_ct, ct)
+        start_g = _pl_start(last_g, g, last_gt, gt)
+        if start_c and start_g and gt == ct:
+            in_correct = True
+        if start_c:
+            counts.setdefault(ct, [0, 0, 0])[2] += 1
+        if start_g:
+            counts.setdefault(gt, [0, 0, 0])[1] += 1
+        if not boundary:
+            n_ok += c == g and ct == gt
+            n_tokens += 1
+        last_c, last_ct, last_g, last_gt = c, ct, g, gt
+    if in_correct:
+        counts.setdefault(last_ct, [0, 0, 0])[0] += 1
+    return counts, n_tokens, n_ok
+
+
+def _span_counts(gold, pred, mode, scheme, repair, suffix):
     counts: dict[str, list[int]] = {}  # type -> [correct, predicted, gold]
     n_tokens = n_ok = 0
     for k, (g, p) in enumerate(zip(gold, pred, strict=True)):
         try:
-            gs = spans_by_sentence([g], mode, scheme, repair)[0]
+            gs = spans_by_sentence([g], mode, scheme, repair, suffix)[0]
         except ValueError as exc:
             raise _located(exc, "gold", k) from None
         try:
-            ps = spans_by_sentence([p], mode, scheme, repair)[0]
+            ps = spans_by_sentence([p], mode, scheme, repair, suffix)[0]
         except ValueError as exc:
             raise _located(exc, "predicted", k) from None
         for s in gs:
@@ -177,10 +313,67 @@ def span_scores(
             counts[s.type][0] += 1
         n_tokens += len(g)
         n_ok += sum(a == b for a, b in zip(g, p, strict=True))
+    return counts, n_tokens, n_ok
+
+
+def _warn_undefined(per_type: dict[str, PRF], tot: list[int]) -> None:
+    from sklearn.exceptions import UndefinedMetricWarning
+
+    no_pred = [t for t, v in per_type.items() if not v.predicted]
+    no_gold = [t for t, v in per_type.items() if not v.gold]
+    parts = []
+    if no_pred:
+        parts.append(f"precision for span types with no predicted span: {', '.join(no_pred)}")
+    if no_gold:
+        parts.append(f"recall for span types with no gold span: {', '.join(no_gold)}")
+    if not per_type:
+        parts.append("precision and recall of the micro average (no span on either side)")
+    if parts:
+        warnings.warn(
+            "ill-defined and set to 0.0: "
+            + "; ".join(parts)
+            + ". Pass zero_division=0 or 1 to choose the value without this warning",
+            UndefinedMetricWarning,
+            stacklevel=3,
+        )
+
+
+def span_scores(
+    gold: Sequence[Sequence[str]],
+    pred: Sequence[Sequence[str]],
+    mode: str = "conlleval",
+    scheme: str | None = None,
+    repair: str = "outside",
+    *,
+    zero_division: str | int = "warn",
+    suffix: bool = False,
+) -> SpanScores:
+    """Span precision, recall and F1 per type with micro, macro and weighted averages.
+
+    ``zero_division`` is the value of a ratio whose denominator is 0:
+    ``"warn"`` (default, as seqeval and scikit-learn) gives 0 and an
+    ``sklearn.exceptions.UndefinedMetricWarning`` naming the types, ``0`` or
+    ``1`` give that value silently. ``suffix=True`` reads suffix-style tags
+    (``PER-B``). See the module docstring for the modes.
+    """
+    check_lengths(gold, pred)
+    zd = _zero_value(zero_division)
+    if mode not in MODES:
+        raise ValueError(f"unknown mode {mode!r}; expected one of {', '.join(MODES)}")
+    if mode == PERL:
+        if suffix:
+            gold = [normalise_tags(s, True) for s in gold]
+            pred = [normalise_tags(s, True) for s in pred]
+        counts, n_tokens, n_ok = _perl_counts(gold, pred)
+    else:
+        counts, n_tokens, n_ok = _span_counts(gold, pred, mode, scheme, repair, suffix)
     types = sorted(counts)
-    per_type = {t: PRF.from_counts(*counts[t]) for t in types}
+    per_type = {
+        t: PRF.from_counts(counts[t][0], counts[t][1], counts[t][2], zero_division=zd)
+        for t in types
+    }
     tot = [sum(c[i] for c in counts.values()) for i in range(3)]
-    micro = PRF.from_counts(*tot)
+    micro = PRF.from_counts(tot[0], tot[1], tot[2], zero_division=zd)
     if per_type:
         macro = PRF(
             tot[0],
@@ -191,7 +384,24 @@ def span_scores(
             float(np.mean([v.f1 for v in per_type.values()])),
         )
     else:
-        macro = PRF.from_counts(0, 0, 0)
+        macro = PRF.from_counts(0, 0, 0, zero_division=zd)
+    if tot[2]:
+        w = [v.gold for v in per_type.values()]
+        weighted = PRF(
+            tot[0],
+            tot[1],
+            tot[2],
+            float(np.average([v.precision for v in per_type.values()], weights=w)),
+            float(np.average([v.recall for v in per_type.values()], weights=w)),
+            float(np.average([v.f1 for v in per_type.values()], weights=w)),
+        )
+    else:  # no gold span: seqeval's values
+        nothing_found = tot[1] == 0
+        weighted = PRF(
+            tot[0], tot[1], tot[2], zd if nothing_found else 0.0, zd, zd if nothing_found else 0.0
+        )
+    if zero_division == "warn":
+        _warn_undefined(per_type, tot)
     return SpanScores(
         per_type,
         micro,
@@ -201,6 +411,7 @@ def span_scores(
         mode,
         get_scheme(scheme).name if scheme is not None else None,
         types,
+        weighted,
     )
 
 
@@ -293,7 +504,7 @@ def conlleval_report(
     elif outside != OUTSIDE:
         gold = [[OUTSIDE if t == outside else t for t in s] for s in gold]
         pred = [[OUTSIDE if t == outside else t for t in s] for s in pred]
-    sc = scores if scores is not None else span_scores(gold, pred, mode, scheme)
+    sc = scores if scores is not None else span_scores(gold, pred, mode, scheme, zero_division=0)
     m = sc.micro
     lines = [
         f"processed {sc.n_tokens} tokens with {m.gold} phrases; "

@@ -53,13 +53,14 @@ Lenient decoding
 starts at ``B-X``, or at ``I-X`` after ``O`` or another type; it ends at
 ``O``, at any ``B-``, or at a type change. This is the same table read with
 every ``False`` relaxed to ``None``: B (True, None), I (None, None),
-E and L (None, True), S and U (True, True), as seqeval's default mode reads
-them. On tags whose prefixes are only ``B``, ``I`` and
-``O`` the spans are exactly conlleval's. conlleval.pl also knows ``E-``, and
-the only difference there is ``E-X B-X``, which conlleval.pl reads as one
-chunk and which is two spans here (as in seqeval); it has no rule for ``S-``,
-``L-``, ``U-`` (it would read ``S-X S-X`` as one chunk), which follow
-seqeval's default mode here.
+E and L (None, True), S and U (True, True). On tags whose prefixes are only
+``B``, ``I`` and ``O``, or only ``I``, ``E`` and ``O``, the spans are exactly
+conlleval.pl's. With B, I, E, S they are those of seqeval's default mode,
+not conlleval.pl's: conlleval.pl reads ``E-X B-X`` as one chunk and has no
+rule for ``S-`` (``S-X S-X`` is one chunk there). seqeval's default mode has
+no rule for ``L-`` and ``U-`` either; here they are read as BILOU means them
+(``crftagger.metrics`` documents these differences, and its
+``mode="conlleval.pl"`` counts as conlleval.pl does).
 
 Repair policies
 ---------------
@@ -77,13 +78,17 @@ without ``B-X`` in BIOES, a BIOES span left open by ``O``...):
 ``repair="outside"``
     read the offending tags as ``O``: an orphan continuation is dropped
     (and the continuations that follow it, which are orphans in turn), and a
-    span that cannot be closed where it stops is dropped whole. For IOB2,
-    IOE2, BIOES and BILOU this gives exactly the spans of seqeval's strict
-    mode, which counts only well-formed spans. It is only used when asked.
-    (seqeval's IOB1 and IOE1 tables differ: for ``I-B B-B I-B B-B B-A I-A``
-    seqeval's IOB1 loses the well-formed span ``B-B`` at 3 because the
-    following ``B-A`` is not among its end patterns; no equality is claimed
-    for those two schemes.)
+    span that cannot be closed where it stops is dropped whole. The
+    adjacency rules (IOB1's ``B-X`` only after an ``X`` tag, IOE1's ``E-X``
+    only before one) look at the neighbouring tag as written, even when that
+    tag is itself dropped: in IOB1 ``B-X B-X`` the first ``B-X`` is dropped
+    and the second is a span. For IOB2, IOE2, BIOES and BILOU this gives
+    exactly the spans of seqeval's strict mode, which counts only
+    well-formed spans; for IOB1 and IOE1 those of seqeval's strict mode with
+    the patterns its tables lack (``crftagger.metrics`` lists them: for
+    ``I-B B-B I-B B-B B-A I-A`` seqeval's IOB1 loses the well-formed span
+    ``B-B`` at 3 because ``B-X`` before ``B-Y`` is not among its end
+    patterns). It is only used when asked.
 
 Prefixes a scheme does not have (``E-`` in IOB2 data), tags without a type
 and empty tags are always errors, whatever the policy.
@@ -439,7 +444,7 @@ def decode(
     open_type: str | None = None  # type of the span being read
     open_role: Role | None = None
     open_start = 0
-    prev_type: str | None = None  # type of token i-1 after repair (None = outside)
+    prev_type: str | None = None  # type of tag i-1 as written (None = outside)
 
     def report(i, what):
         err = _violation(tags, i, sch, what)
@@ -453,7 +458,7 @@ def decode(
         if open_type is not None:
             if cur is not None and not is_boundary((open_role, open_type), cur):
                 open_role = cur[0]  # continuation: always allowed
-                prev_type = open_type
+                prev_type = cur[1]
                 continue
             ok = open_role.ends is not False
             if open_role.before_same and not (cur is not None and cur[1] == open_type):
@@ -461,8 +466,7 @@ def decode(
             if not ok and sch is not None:
                 report(i, f"{open_type} span cannot end here")
                 if repair == "outside":
-                    prev_type = None  # the whole span reads as O
-                    open_type = None
+                    open_type = None  # the whole span reads as O
             if open_type is not None:
                 spans.append(Span(open_type, open_start, i))
                 open_type = None
@@ -470,14 +474,14 @@ def decode(
             prev_type = None
             continue
         role, typ = cur
+        # adjacency rules look at the neighbour as written, even one that is read as O
         ok = role.begins is not False and not (role.after_same and prev_type != typ)
+        prev_type = typ
         if not ok and sch is not None:
             report(i, f"{tags[i]!r} cannot begin a span here")
             if repair == "outside":
-                prev_type = None
                 continue
         open_type, open_role, open_start = typ, role, i
-        prev_type = typ
     return spans
 
 
@@ -688,6 +692,13 @@ def detect_scheme(
     valid IOB1 and IOE1 and decodes to the same spans in all three);
     ``B-`` after ``O`` rules out IOB1, an ``I-`` start rules out IOB2.
     Raises :class:`SchemeError` (listing the violation counts) when nothing fits.
+
+    This differs on purpose from seqeval's ``auto_detect``, which looks only
+    at the set of prefixes used: there IOB1 data (CoNLL-2003) are IOB2, whose
+    strict reading then drops every span that starts with ``I-``, IOE1 data
+    are IOE2, and data that no scheme allows are accepted. Here a scheme must
+    allow the data (up to ``tolerance``), and IO, IOB1 and IOE1 are among the
+    answers.
     """
     seqs = [list(s) for s in sequences]
     n_tokens = sum(len(s) for s in seqs)
