@@ -167,6 +167,7 @@ def _events(
                 f"{len(fields)} {shown}-separated fields in {text!r}",
                 why,
             )
+        assert names is not None  # set by setup() on the first token line
         for i, value in enumerate(fields):
             if not value:
                 raise CorpusFormatError(

@@ -394,3 +394,111 @@ def test_a_killed_save_leaves_an_orphan_that_the_next_save_removes(tmp_path):
     finally:
         running.kill()
         running.wait()
+
+
+# --------------------------------------------------------------------------- label-count budgets
+
+
+def _many_labels(n_labels: int, n_sentences: int, seed: int = 0):
+    rng = random.Random(seed)
+    return [
+        (
+            [f"w{rng.randrange(50)}" for _ in range(5)],
+            [f"L{rng.randrange(n_labels)}" for _ in range(5)],
+        )
+        for _ in range(n_sentences)
+    ]
+
+
+def test_thousands_of_labels_are_refused_before_training(tmp_path):
+    """3,000 labels over 5,000 tokens took 250 s for one iteration; now a clear error at once."""
+    proc = _run(
+        """
+        import random, sys
+        from crftagger import Tagger, CRF
+        from crftagger.errors import TrainingError
+        rng = random.Random(0)
+        data = [([f"w{rng.randrange(50)}" for _ in range(5)],
+                 [f"L{rng.randrange(3000)}" for _ in range(5)]) for _ in range(1000)]
+        for train in (lambda: Tagger.train(data, max_iterations=1),
+                      lambda: CRF(max_iterations=1).fit([[{"w": w} for w in s] for s, _ in data],
+                                                        [t for _, t in data]),
+                      lambda: CRF(engine="crfsuite", max_iterations=1).fit(
+                          [[{"w": w} for w in s] for s, _ in data], [t for _, t in data])):
+            try:
+                train()
+            except TrainingError as exc:
+                print(exc)
+            else:
+                sys.exit("trained")
+        """,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    lines = proc.stdout.strip().splitlines()
+    assert len(lines) == 3
+    for line in lines:
+        assert "labels over 5000 tokens" in line and "work budget of 2e+10" in line
+        assert "CRFTAGGER_WORK_BUDGET" in line
+
+
+def test_memory_budget_refuses_and_can_be_raised(monkeypatch):
+    from crftagger import Tagger
+    from crftagger.engine.budget import training_bytes
+    from crftagger.errors import TrainingError
+
+    data = _many_labels(40, 30)
+    need = training_bytes(len({t for _, ts in data for t in ts}), 5, threads=1)
+    with pytest.raises(TrainingError, match=r"found a memory budget of 10\.0 KiB"):
+        Tagger.train(data, max_iterations=2, threads=1, memory_budget="10K")
+    tagger = Tagger.train(data, max_iterations=2, threads=1, memory_budget=need * 2)
+    assert len(tagger.labels) > 30
+    monkeypatch.setenv("CRFTAGGER_MEMORY_BUDGET", "1K")
+    with pytest.raises(TrainingError, match="memory budget of 1.0 KiB"):
+        Tagger.train(data, max_iterations=2, threads=1)
+    # an explicit budget wins over the environment's
+    Tagger.train(data, max_iterations=2, threads=1, memory_budget="1G")
+    monkeypatch.setenv("CRFTAGGER_MEMORY_BUDGET", "lots")
+    with pytest.raises(TrainingError, match=r"\$CRFTAGGER_MEMORY_BUDGET: found 'lots'"):
+        Tagger.train(data, max_iterations=2, threads=1)
+
+
+@pytest.mark.parametrize("value", ["abc", 0, -5, True, "1e400"])
+def test_bad_work_budgets_are_refused(value):
+    from crftagger import Tagger
+    from crftagger.errors import TrainingError
+
+    with pytest.raises(TrainingError, match="work budget: found"):
+        Tagger.train(_many_labels(3, 3), max_iterations=1, work_budget=value)
+
+
+def test_train_command_budget_options(tmp_path, capsys):
+    from crftagger.cli.app import main
+
+    data = tmp_path / "many.txt"
+    data.write_text(
+        "\n".join(
+            "\n".join(f"{w} {t}" for w, t in zip(*s, strict=True)) + "\n"
+            for s in _many_labels(60, 40)
+        ),
+        "utf-8",
+    )
+    args = ["train", str(data), "-o", str(tmp_path / "m.crft"), "--no-progress"]
+    args += ["--no-column-check", "--max-iterations", "2", "--threads", "1"]
+    assert main([*args, "--work-budget", "1000"]) == 1
+    assert "found a work budget of 1e+03 steps" in capsys.readouterr().err
+    assert main([*args, "--memory-budget", "2K"]) == 1
+    assert "found a memory budget of 2.0 KiB" in capsys.readouterr().err
+    assert not (tmp_path / "m.crft").exists()
+    assert main([*args, "--memory-budget", "1G", "--work-budget", "1e9"]) == 0
+    assert (tmp_path / "m.crft").exists()
+
+
+def test_pipeline_load_of_a_folder_is_a_model_file_error(tmp_path):
+    from crftagger import Pipeline, Tagger
+    from crftagger.errors import ModelFileError
+
+    for load in (Pipeline.load, Tagger.load):
+        with pytest.raises(ModelFileError, match="found a folder, expected a model file"):
+            load(tmp_path)

@@ -359,6 +359,8 @@ class Tagger(TextMixin):
         o_bias: float | None = None,
         tokenizer=None,
         output_scheme: str | None = "default",
+        memory_budget=None,
+        work_budget=None,
         **crf_params,
     ) -> Tagger:
         """Train a tagger.
@@ -414,13 +416,26 @@ class Tagger(TextMixin):
             (``Corp.``, ``U.S.``) added to its sentence splitter.
         output_scheme : str, optional
             Scheme of the answers (:attr:`output_scheme`; default IOB2 for span tags).
+        memory_budget : int or str, optional
+            Bytes (or ``"16G"``) that training may take for what grows with the
+            number of labels (:mod:`crftagger.engine.budget`): a label set
+            whose transitions, optimiser memory and lattices would need more
+            is refused before training. Default ``$CRFTAGGER_MEMORY_BUDGET``,
+            else 4 GiB.
+        work_budget : int, float or str, optional
+            Label-pair steps per pass over the data (tokens times labels
+            squared) that training may take; more is refused before training.
+            Default ``$CRFTAGGER_WORK_BUDGET``, else 2e10.
         **crf_params
             :class:`crftagger.CRF` parameters (``algorithm``, ``c1``, ``c2``,
             ``max_iterations``, ``all_possible_transitions``, ...).
         """
         from crftagger import schemes
         from crftagger.api.crf import CRF
+        from crftagger.engine import budget
 
+        budget.resolve_budget(memory_budget)  # bad values are refused before any work
+        budget.resolve_work(work_budget)
         recipe_name = None
         if recipe is not None:
             from crftagger.recipes import get_recipe
@@ -505,7 +520,8 @@ class Tagger(TextMixin):
             if scheme is not None:
                 dev_scorer = _DevSpanScorer(dev_X, dev_part[2], scheme, model_scheme)
         start = time.perf_counter()
-        est.fit(data, tags, dev_X, dev_y, attributes=fx.attributes, dev_scorer=dev_scorer)
+        with budget.training_budgets(memory_budget, work_budget):
+            est.fit(data, tags, dev_X, dev_y, attributes=fx.attributes, dev_scorer=dev_scorer)
         seconds = time.perf_counter() - start
         model, log = est.model_, list(est.training_log_)
         info = {

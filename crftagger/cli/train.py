@@ -58,6 +58,20 @@ def add_crf_arguments(p) -> None:
     g.add_argument(
         "--threads", type=int, default=None, help="numba threads (results do not depend on it)"
     )
+    g.add_argument(
+        "--memory-budget",
+        default=None,
+        metavar="SIZE",
+        help="memory that what grows with the number of labels may take, e.g. 16G (default "
+        "$CRFTAGGER_MEMORY_BUDGET, else 4G): a larger label set is refused before training",
+    )
+    g.add_argument(
+        "--work-budget",
+        default=None,
+        metavar="STEPS",
+        help="label-pair steps per pass over the data (tokens x labels^2), e.g. 1e12 (default "
+        "$CRFTAGGER_WORK_BUDGET, else 2e10): more is refused before training",
+    )
 
 
 def crf_params(args) -> dict:
@@ -228,6 +242,16 @@ def run(args) -> int:
     from crftagger.io.container import check_destination
 
     check_destination(args.output)  # before training, not after
+    from crftagger.engine.budget import resolve_budget, resolve_work, training_budgets
+
+    memory, work = getattr(args, "memory_budget", None), getattr(args, "work_budget", None)
+    resolve_budget(memory)  # bad values are refused before reading any data
+    resolve_work(work)
+    with training_budgets(memory, work):
+        return _run(args)
+
+
+def _run(args) -> int:
     if getattr(args, "task", "tag") == "slots":
         from crftagger.cli.slots import train_slots
 

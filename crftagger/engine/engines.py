@@ -24,6 +24,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import numba
 import numpy as np
 
 from crftagger.engine.encoding import AttributeSequences, Vocabulary
@@ -121,8 +122,18 @@ class NumbaEngine:
         ``all_possible_transitions``; ``dev`` carries label ids (``-1`` for a
         label training never saw: always counted wrong).
         """
+        from crftagger.engine.budget import check_training_budget
         from crftagger.engine.second_order import model_class
 
+        lengths = data.lengths()
+        check_training_budget(
+            len(labels),
+            int(lengths.max()) if len(lengths) else 0,
+            data.n_items,
+            order=order,
+            threads=threads if threads else numba.get_num_threads(),
+            memories=options.get("num_memories"),
+        )
         model = model_class(order)(labels, attributes)
         bar = progress_bar(options.get("max_iterations"), "training", progress)
         cb = None
@@ -178,6 +189,14 @@ class CRFsuiteEngine:
         """
         import pycrfsuite
 
+        from crftagger.engine.budget import check_training_budget
+
+        check_training_budget(
+            len({t for seq in y for t in seq}),
+            max((len(seq) for seq in y), default=0),
+            sum(len(seq) for seq in y),
+            memories=options.get("num_memories"),
+        )
         if dev is not None:
             known = {t for seq in y for t in seq}
             for s, seq in enumerate(dev[1]):

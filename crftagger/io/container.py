@@ -698,7 +698,7 @@ def read_header(path: str | os.PathLike) -> dict:
     ``created``, ``versions``, ``fields`` (the caller's header), ``blocks``,
     ``payload_nbytes`` and ``payload_sha256``.
     """
-    path = Path(path)
+    path = _model_path(path)
     with open(path, "rb") as f:
         meta, start, size = _read_preamble_and_header(path, f)
     return meta
@@ -725,9 +725,18 @@ def load(path: str | os.PathLike) -> tuple[dict[str, np.ndarray | list[str]], di
     ModelFileError
         Naming the file, what was found and what was expected.
     """
-    path = Path(path)
+    path = _model_path(path)
     with open(path, "rb") as f:
         return _load_from(f, path)
+
+
+def _model_path(path) -> Path:
+    """``path`` as a Path; a folder is a :class:`ModelFileError` (a missing file stays
+    FileNotFoundError, which names the path)."""
+    path = Path(path)
+    if path.is_dir():
+        raise ModelFileError(f"{path}: found a folder, expected a model file")
+    return path
 
 
 def loads(
