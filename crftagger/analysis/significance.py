@@ -327,8 +327,8 @@ def compare(
     if not gold:
         raise AnalysisInputError("no sentences to compare; expected at least one")
     uid, n_units = _units(units, len(gold))
-    score_a = span_scores(gold, pred_a, mode, scheme, repair)
-    score_b = span_scores(gold, pred_b, mode, scheme, repair)
+    score_a = span_scores(gold, pred_a, mode, scheme, repair, zero_division=0)
+    score_b = span_scores(gold, pred_b, mode, scheme, repair, zero_division=0)
     types = sorted(set(score_a.types) | set(score_b.types))
     gs = spans_by_sentence(gold, mode, scheme, repair)
     ca = unit_counts(gs, spans_by_sentence(pred_a, mode, scheme, repair), uid, n_units, types)
