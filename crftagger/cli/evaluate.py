@@ -13,6 +13,14 @@ CoNLL-2003 test set conlleval.pl prints "processed 46666 tokens", i.e. 46,435
 tokens plus 231 document lines). That is the default (``--docstart token``).
 ``--docstart boundary`` reads them as sentence boundaries instead: they are
 not counted and their number of fields is not checked.
+
+On B/I/O and I/E/O files the figures are conlleval.pl's. conlleval.pl has no
+rule for ``S-``, ``L-`` and ``U-`` and reads ``E-X B-X`` as one phrase; here
+``S-X`` is a one-token phrase and ``E-X`` ends one (seqeval's default mode),
+so on B/I/E/S files the counts can differ from conlleval.pl's. When they do,
+a note on stderr gives conlleval.pl's counts; ``--conlleval-pl`` prints
+conlleval.pl's figures instead, and ``--strict --scheme bioes`` (or
+``bilou``) reads the tags with the scheme's rules.
 """
 
 from __future__ import annotations
@@ -110,6 +118,39 @@ def _not_conllu(path) -> None:
         )
 
 
+GAP_PREFIXES = ("S", "E", "L", "U")
+
+
+def perl_note(gold, pred, scores) -> str | None:
+    """Say how conlleval.pl would count differently, or ``None`` when it counts the same.
+
+    Only tags with the prefixes ``S-``, ``E-``, ``L-``, ``U-`` can make the
+    default reading differ from conlleval.pl's.
+    """
+    from crftagger import metrics
+
+    prefixes = {t.partition("-")[0] for seqs in (gold, pred) for s in seqs for t in s if "-" in t}
+    seen = sorted(prefixes & set(GAP_PREFIXES))
+    if not seen:
+        return None
+    perl = metrics.span_scores(gold, pred, metrics.PERL, zero_division=0)
+    ours = {t: (v.gold, v.predicted, v.correct) for t, v in scores.per_type.items()}
+    theirs = {t: (v.gold, v.predicted, v.correct) for t, v in perl.per_type.items()}
+    if ours == theirs:
+        return None
+    scheme = "bilou" if prefixes & {"L", "U"} else "bioes"
+    m, c = scores.micro, perl.micro
+    return (
+        f"{', '.join(x + '-' for x in seen)} tags are read here as their scheme means them "
+        "(S-/U- a one-token phrase, E-/L- the end of one), as seqeval's default mode does; "
+        "conlleval.pl has no rule for S-, L-, U- and reads E-X B-X as one phrase, so it "
+        f"would report {c.gold} phrases, found {c.predicted}, correct {c.correct} "
+        f"(FB1 {100 * c.f1:.2f}) where this report has {m.gold}, {m.predicted}, {m.correct} "
+        f"(FB1 {100 * m.f1:.2f}). --conlleval-pl prints conlleval.pl's figures; "
+        f"--strict --scheme {scheme} reads the tags with the {scheme.upper()} rules"
+    )
+
+
 def run(args) -> int:
     from crftagger import metrics
 
@@ -129,6 +170,8 @@ def run(args) -> int:
         )
     if args.scheme and not args.strict:
         raise ValueError("--scheme is only used with --strict")
+    if args.conlleval_pl and args.strict:
+        raise ValueError("--conlleval-pl and --strict are two readings of the tags; choose one")
     delimiter = args.delimiter
     if delimiter is not None:
         delimiter = delimiter.encode().decode("unicode_escape")  # allow '\t'
@@ -144,14 +187,23 @@ def run(args) -> int:
             except UnicodeDecodeError as exc:
                 raise EvalFormatError(f"{args.file}: not UTF-8 text ({exc})") from None
     name = "<stdin>" if args.file in (None, "-") else args.file
-    mode = "strict" if args.strict else "conlleval"
+    mode = metrics.PERL if args.conlleval_pl else "strict" if args.strict else "conlleval"
+    g, p = gold, pred  # the tags as conlleval reads them: -r and -o applied
+    if args.raw:
+        g = [metrics.raw_tags(s, args.outside_tag) for s in gold]
+        p = [metrics.raw_tags(s, args.outside_tag) for s in pred]
+    elif args.outside_tag != "O":
+        g = [["O" if t == args.outside_tag else t for t in s] for s in gold]
+        p = [["O" if t == args.outside_tag else t for t in s] for s in pred]
     try:
-        report = metrics.conlleval_report(
-            gold, pred, mode=mode, scheme=args.scheme, raw=args.raw, outside=args.outside_tag
-        )
+        scores = metrics.span_scores(g, p, mode, args.scheme, zero_division=0)
+        report = metrics.conlleval_report(g, p, scores=scores)
+        note = perl_note(g, p, scores) if mode == "conlleval" else None
     except ValueError as exc:
         raise ValueError(f"{name}: {exc}") from None
     sys.stdout.write(report)
+    if note:
+        sys.stderr.write(f"note: {name}: {note}\n")
     if args.labels:
         sys.stdout.write("\n" + metrics.label_report(gold, pred))
     if args.confusion:
@@ -180,6 +232,12 @@ def register(sub):
         "--strict", action="store_true", help="strict span decoding with --scheme (as seqeval)"
     )
     p.add_argument("--scheme", default=None, help="tag scheme for --strict")
+    p.add_argument(
+        "--conlleval-pl",
+        action="store_true",
+        help="count exactly as conlleval.pl does, rule by rule (it has no rule for S-, L-, U- "
+        "and reads E-X B-X as one phrase)",
+    )
     p.add_argument(
         "--docstart",
         choices=("token", "boundary"),
