@@ -130,7 +130,7 @@ def _xy(value):
     return X, y
 
 
-@pytest.mark.parametrize("value", [1e50, -1e31, float("inf"), float("nan"), 1e308])
+@pytest.mark.parametrize("value", [1e50, -1e31, float("inf"), float("nan"), 1e308, 10**400])
 @pytest.mark.parametrize("engine", ["numba", "crfsuite"])
 def test_huge_or_non_finite_attribute_values_are_refused(value, engine):
     from crftagger import CRF
@@ -502,3 +502,22 @@ def test_pipeline_load_of_a_folder_is_a_model_file_error(tmp_path):
     for load in (Pipeline.load, Tagger.load):
         with pytest.raises(ModelFileError, match="found a folder, expected a model file"):
             load(tmp_path)
+
+
+def test_crfsuite_engine_refuses_nul_that_it_would_cut():
+    """CRFsuite cuts strings at NUL: 'a\\0x' and 'a\\0y' trained as one attribute."""
+    from crftagger import CRF
+    from crftagger.errors import CRFError
+
+    X = [[{"a\0x": 1.0}], [{"a\0y": 1.0}]]
+    y = [["A"], ["B"]]
+    with pytest.raises(CRFError, match=r"X sequence 0, item 0: attribute 'a\\x00x' holds a NUL"):
+        CRF(engine="crfsuite", max_iterations=5).fit(X, y)
+    with pytest.raises(CRFError, match=r"label 'B\\x00' holds a NUL"):
+        CRF(engine="crfsuite", max_iterations=5).fit([[{"a": 1.0}], [{"b": 1.0}]], [["A"], ["B\0"]])
+    crf = CRF(engine="crfsuite", max_iterations=5).fit([[{"a": 1.0}], [{"b": 1.0}]], [["A"], ["B"]])
+    with pytest.raises(CRFError, match="holds a NUL"):
+        crf.predict([[{"b\0": 1.0}]])
+    # crftagger's own engine keeps the two attributes apart
+    numba = CRF(max_iterations=20).fit(X, y)
+    assert numba.predict(X) == [["A"], ["B"]]

@@ -63,6 +63,7 @@ sklearn-crfsuite does).
 
 from __future__ import annotations
 
+import math
 import os
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
@@ -78,7 +79,12 @@ from crftagger.engine.encoding import (
     decode_dicts,
     encode_dicts,
 )
-from crftagger.engine.engines import ProgressCallback, get_engine, progress_bar  # noqa: F401
+from crftagger.engine.engines import (  # noqa: F401
+    ProgressCallback,
+    get_engine,
+    progress_bar,
+    refuse_nul,
+)
 from crftagger.engine.options import (  # noqa: F401
     ALGORITHM_OPTIONS,
     ALL_OPTIONS,
@@ -146,9 +152,9 @@ def _item_to_dict(item, s: int, t: int) -> Mapping | Sequence[str]:
             if not isinstance(name, str) or not isinstance(value, (str, *_NUMBERS)):
                 plain = False
                 break
-            if not isinstance(value, (str, bool)) and not abs(float(value)) <= MAX_ATTRIBUTE_VALUE:
+            if not isinstance(value, (str, bool)) and not abs(_float(value)) <= MAX_ATTRIBUTE_VALUE:
                 raise CRFError(
-                    f"sequence {s}, item {t}: attribute {name!r} has value {value}; "
+                    f"sequence {s}, item {t}: attribute {name!r} has value {value!r:.40}; "
                     f"expected a finite number with absolute value at most {MAX_ATTRIBUTE_VALUE:g}"
                 )
         if plain:
@@ -165,6 +171,14 @@ def _item_to_dict(item, s: int, t: int) -> Mapping | Sequence[str]:
     if all(isinstance(name, str) for name in item):
         return item if isinstance(item, Sequence) else list(item)
     return [_name(name, s, t) for name in item]
+
+
+def _float(value) -> float:
+    """``float(value)``; an int too large for a float is infinite (then refused as such)."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf
 
 
 def _flatten_value(name: str, value, out: dict, s: int, t: int) -> None:
@@ -184,7 +198,7 @@ def _flatten_value(name: str, value, out: dict, s: int, t: int) -> None:
             out[k] = out.get(k, 0.0) + 1.0
         return
     elif isinstance(value, _NUMBERS):
-        key, v = name, float(value)
+        key, v = name, _float(value)
     else:
         hint = (
             " (python-crfsuite refuses tuples too: use a list or a set of strings)"
@@ -652,6 +666,7 @@ class CRF(BaseEstimator):
         self._require_fitted()
         X = self._prepare(X)
         if self._model is None:
+            refuse_nul(X)
             tagger = self.tagger_
             return [list(tagger.tag(xseq)) if len(xseq) else [] for xseq in X]
         data = X
@@ -669,6 +684,7 @@ class CRF(BaseEstimator):
         self._require_fitted()
         X = self._prepare(X)
         if self._model is None:
+            refuse_nul(X)
             tagger, classes = self.tagger_, self._labels()
             out = []
             for xseq in X:

@@ -160,6 +160,26 @@ class NumbaEngine:
         return model, log
 
 
+def refuse_nul(X, y=None, what: str = "X") -> None:
+    """CRFsuite cuts strings at NUL (``a\\0x`` and ``a\\0y`` would be one attribute): refuse them."""
+    for s, xseq in enumerate(X):
+        for t, item in enumerate(xseq):
+            for name in item:
+                if "\0" in name:
+                    raise CRFError(
+                        f"{what} sequence {s}, item {t}: attribute {name!r} holds a NUL character; "
+                        "expected none with engine='crfsuite' (CRFsuite cuts strings at NUL, "
+                        "so different attributes would merge)"
+                    )
+    for s, yseq in enumerate(y or ()):
+        for t, lab in enumerate(yseq):
+            if "\0" in lab:
+                raise CRFError(
+                    f"y sequence {s}, item {t}: label {lab!r} holds a NUL character; expected "
+                    "none with engine='crfsuite' (CRFsuite cuts strings at NUL)"
+                )
+
+
 class CRFsuiteEngine:
     """CRFsuite through python-crfsuite (``Trainer``), the reference."""
 
@@ -191,6 +211,9 @@ class CRFsuiteEngine:
 
         from crftagger.engine.budget import check_training_budget
 
+        refuse_nul(X, y)
+        if dev is not None:
+            refuse_nul(*dev, what="X_dev")
         check_training_budget(
             len({t for seq in y for t in seq}),
             max((len(seq) for seq in y), default=0),
