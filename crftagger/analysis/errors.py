@@ -360,8 +360,8 @@ def error_report(
     gs = spans_by_sentence(gold, mode, scheme, repair)
     ps = spans_by_sentence(pred, mode, scheme, repair)
     pairs: list[SpanPair] = []
-    for k, (g, p) in enumerate(zip(gs, ps, strict=True)):
-        pairs.extend(classify_spans(g, p, k))
+    for k, (g_spans, p_spans) in enumerate(zip(gs, ps, strict=True)):
+        pairs.extend(classify_spans(g_spans, p_spans, k))
     types = sorted({s.type for x in pairs for s in (x.gold, x.pred) if s is not None})
     counts = {t: dict.fromkeys(ERROR_CLASSES, 0) for t in types}
     labels = types + [OUTSIDE if OUTSIDE not in types else "(none)"]

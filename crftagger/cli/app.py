@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "crftagger.cli.corpora",
     "crftagger.cli.convert",
     "crftagger.cli.evaluate",
+    "crftagger.cli.compare",
     "crftagger.cli.benchmark",
     "crftagger.cli.clusters",
     "crftagger.cli.train",
