@@ -285,7 +285,9 @@ def test_each_error_class_by_hand():
     assert ex["spurious"].gold == "... IBM today"
     assert ex["spurious"].pred == "... IBM [MISC today]"
     text = r.to_text()
-    assert "wrong type and boundary, LOC:" in text
+    assert "wrong type and boundary, LOC:\n  sentence 0\n" in text
+    lined = error_report(gold, pred, tokens, lines=[40]).to_text()
+    assert "wrong type and boundary, LOC:\n  line 45\n" in lined  # token 5 of the sentence
     assert "    pred: ... in New York [ORG City] at ..." in text
 
 

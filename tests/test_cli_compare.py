@@ -248,7 +248,8 @@ def test_write_errors_from_evaluate_input(tmp_path, capsys):
     args = error_args(tmp_path)
     write_errors(args, "x.txt", lines, gold, pred, "conlleval")
     out = capsys.readouterr().out
-    assert "wrong boundary, LOC:" in out
+    assert "wrong boundary, LOC:\n  line 6\n" in out
+    assert "missed, ORG:\n  line 10\n" in out
     assert "    gold: Peter Smith in [LOC New York City]" in out
     assert "    pred: Peter Smith in [LOC New York] City" in out
     assert "missed, ORG:" in out and "    gold: [ORG IBM]" in out

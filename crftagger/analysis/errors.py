@@ -134,12 +134,14 @@ class Example:
     sentence: int
     gold: str
     pred: str
+    line: int | None = None
 
     def to_dict(self) -> dict:
         return {
             "kind": self.kind,
             "type": self.type,
             "sentence": self.sentence,
+            "line": self.line,
             "gold": self.gold,
             "pred": self.pred,
         }
@@ -161,7 +163,7 @@ def _marked(tokens: Sequence[str], span: Span | None, lo: int, hi: int) -> str:
     return text
 
 
-def _example(pair: SpanPair, tokens: Sequence[str], context: int) -> Example:
+def _example(pair: SpanPair, tokens: Sequence[str], context: int, line: int | None) -> Example:
     spans = [s for s in (pair.gold, pair.pred) if s is not None]
     lo = max(0, min(s.start for s in spans) - context)
     hi = min(len(tokens), max(s.end for s in spans) + context)
@@ -171,6 +173,7 @@ def _example(pair: SpanPair, tokens: Sequence[str], context: int) -> Example:
         pair.sentence,
         _marked(tokens, pair.gold, lo, hi),
         _marked(tokens, pair.pred, lo, hi),
+        line,
     )
 
 
@@ -268,7 +271,8 @@ class ErrorReport:
             if (e.kind, e.type) != current:
                 current = (e.kind, e.type)
                 lines += ["", f"{CLASS_TITLES[e.kind]}, {e.type}:"]
-            lines.append(f"  sentence {e.sentence}")
+            where = f"sentence {e.sentence}" if e.line is None else f"line {e.line}"
+            lines.append(f"  {where}")
             lines.append(f"    gold: {e.gold}")
             lines.append(f"    pred: {e.pred}")
         return "\n".join(lines) + "\n"
@@ -288,22 +292,22 @@ class ErrorReport:
                 "install it with `pip install matplotlib`, or use the text or JSON report"
             ) from None
         n = len(self.labels)
-        fig = Figure(figsize=(6 + 0.6 * n, 4 + 0.25 * max(len(self.types), 1)))
+        fig = Figure(figsize=(6 + 0.6 * n, 4.5 + 0.25 * max(len(self.types), 1)))
         FigureCanvasAgg(fig)
         ax1, ax2 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.2, 1]})
         y = np.arange(len(self.types))
         left = np.zeros(len(self.types))
-        for k in ERROR_CLASSES:
+        for k in ERROR_CLASSES[1:]:  # the errors; "correct" would dwarf them
             v = np.array([self.counts[t][k] for t in self.types], dtype=float)
             ax1.barh(y, v, left=left, label=CLASS_TITLES[k])
             left += v
         ax1.set_yticks(y, self.types)
         ax1.invert_yaxis()
-        ax1.set_xlabel("spans")
-        ax1.set_title("span pairs by class")
-        ax1.legend(fontsize="small", loc="lower right")
+        ax1.set_xlabel("span pairs")
+        ax1.set_title(f"errors by class ({self.totals['correct']} correct)")
+        ax1.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2)
         m = self.confusion.astype(float)
-        im = ax2.imshow(np.log1p(m), cmap="Blues")
+        ax2.imshow(np.log1p(m), cmap="Blues")
         ax2.set_xticks(np.arange(n), self.labels, rotation=45, ha="right")
         ax2.set_yticks(np.arange(n), self.labels)
         ax2.set_xlabel("predicted")
@@ -312,6 +316,8 @@ class ErrorReport:
         top = np.log1p(m.max()) if m.size else 0.0
         for i in range(n):
             for j in range(n):
+                if i == j == n - 1:
+                    continue  # no span on either side: not counted
                 ax2.text(
                     j,
                     i,
@@ -321,7 +327,6 @@ class ErrorReport:
                     fontsize="small",
                     color="white" if top and np.log1p(m[i, j]) > 0.6 * top else "black",
                 )
-        del im
         fig.tight_layout()
         fig.savefig(path, format="png", dpi=dpi)
 
@@ -335,15 +340,24 @@ def error_report(
     repair: str = "outside",
     context: int = 3,
     max_examples: int = 5,
+    lines: Sequence[int] | None = None,
 ) -> ErrorReport:
     """Classify every gold/predicted span pair of ``gold`` and ``pred`` (tag sequences).
 
     ``tokens``: the words of each sentence, for the examples (``None``: token
     positions stand in for them); ``context`` tokens are shown either side
     of a pair; ``mode``, ``scheme``, ``repair``: the span reading of
-    :func:`crftagger.metrics.span_scores`.
+    :func:`crftagger.metrics.span_scores`; ``lines``: the line number of each
+    sentence's first token in its file (one token per line), so that each
+    example gives the line of its span's first token.
+    Sentences are numbered from 0.
     """
     check_lengths(gold, pred)
+    if lines is not None and len(lines) != len(gold):
+        raise LengthMismatchError(
+            f"lines has {len(lines)} entries but there are {len(gold)} sentences; "
+            "expected one line number per sentence"
+        )
     if tokens is not None:
         if len(tokens) != len(gold):
             raise LengthMismatchError(
@@ -383,7 +397,11 @@ def error_report(
                 if tokens is not None
                 else [str(i) for i in range(len(gold[x.sentence]))]
             )
-            examples.append(_example(x, words, context))
+            first = x.gold if x.gold is not None else x.pred
+            assert first is not None
+            # one token per line: the span's first token is that many lines further down
+            line = None if lines is None else int(lines[x.sentence]) + first.start
+            examples.append(_example(x, words, context, line))
     order = {k: n for n, k in enumerate(ERROR_CLASSES)}
     examples.sort(key=lambda e: (order[e.kind], e.type))
     return ErrorReport(types, counts, labels, confusion, examples, pairs, len(gold))

@@ -321,7 +321,7 @@ def write_errors(args, name: str, lines: list[str], gold, pred, mode: str) -> No
     delimiter = args.delimiter
     if delimiter is not None:
         delimiter = delimiter.encode().decode("unicode_escape")
-    tokens = read_table(lines, name, delimiter, args.docstart).tokens
+    table = read_table(lines, name, delimiter, args.docstart)
     outside = getattr(args, "outside_tag", OUTSIDE)
     if getattr(args, "raw", False):
         gold = [raw_tags(s, outside) for s in gold]
@@ -333,10 +333,12 @@ def write_errors(args, name: str, lines: list[str], gold, pred, mode: str) -> No
         report = error_report(
             gold,
             pred,
-            tokens,
-            mode=mode,
+            table.tokens,
+            # conlleval.pl's counting gives no spans: read them as conlleval mode does
+            mode="conlleval" if mode == "conlleval.pl" else mode,
             scheme=args.scheme,
             max_examples=getattr(args, "errors_examples", 5),
+            lines=[s[0] for s in table.lines],
         )
     except ValueError as exc:
         raise ValueError(f"{name}: {exc}") from None
