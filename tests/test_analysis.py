@@ -396,3 +396,23 @@ def test_plot_without_matplotlib_is_a_clear_error(tmp_path, monkeypatch):
     with pytest.raises(MissingPlotPackage, match="needs matplotlib"):
         r.plot(tmp_path / "x.png")
     assert not (tmp_path / "x.png").exists()
+
+
+@pytest.mark.corpora
+@pytest.mark.slow
+def test_two_trained_taggers_on_conll2000(data_dir):
+    from crftagger import Tagger
+    from crftagger.corpora import load
+
+    train = load("conll2000", "train", data_dir)
+    test = load("conll2000", "test", data_dir)[:500]
+    strong = Tagger.train(train[:800], feature_set="chunk", label_column="chunk", max_iterations=30)
+    weak = Tagger.train(train[:100], feature_set="chunk", label_column="chunk", max_iterations=8)
+    gold = [s.columns["chunk"] for s in test]
+    pa, pb = strong.tag(test), weak.tag(test)
+    c = compare(gold, pa, pb, samples=2000, seed=0)
+    assert c.overall.a.f1 == span_scores(gold, pa, zero_division=0).micro.f1
+    assert c.overall.difference > 0 and c.overall.p_value < 0.05
+    assert 0 < c.overall.ci_low <= c.overall.difference <= c.overall.ci_high
+    same = compare(gold, pa, strong.tag(test), samples=500)
+    assert same.overall.p_value == 1.0 and same.overall.difference == 0.0
