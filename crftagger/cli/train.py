@@ -52,6 +52,36 @@ def add_crf_arguments(p) -> None:
         "--linesearch", default=None, choices=("MoreThuente", "Backtracking", "StrongBacktracking")
     )
     g.add_argument("--max-linesearch", type=int, default=None)
+    g.add_argument(
+        "--pa-type",
+        type=int,
+        choices=(0, 1, 2),
+        default=None,
+        help="pa: update rule, 0 PA, 1 PA-I (default), 2 PA-II",
+    )
+    g.add_argument(
+        "--c", type=float, default=None, help="pa: aggressiveness of PA-I/PA-II (default 1)"
+    )
+    g.add_argument(
+        "--error-sensitive",
+        type=_flag,
+        default=None,
+        metavar="0|1",
+        help="pa: scale the loss by the number of wrong labels (default 1)",
+    )
+    g.add_argument(
+        "--averaging",
+        type=_flag,
+        default=None,
+        metavar="0|1",
+        help="pa: average the weights over all updates (default 1)",
+    )
+    g.add_argument(
+        "--variance", type=float, default=None, help="arow: initial variance (default 1)"
+    )
+    g.add_argument(
+        "--gamma", type=float, default=None, help="arow: regularisation tradeoff (default 1)"
+    )
     g.add_argument("--min-freq", type=float, default=None, help="drop features rarer than this")
     g.add_argument("--all-possible-states", action="store_true")
     g.add_argument("--all-possible-transitions", action="store_true")
@@ -74,6 +104,16 @@ def add_crf_arguments(p) -> None:
     )
 
 
+def _flag(text: str) -> bool:
+    """A 0/1 (or true/false) option value."""
+    v = str(text).strip().lower()
+    if v in ("1", "true", "yes", "on"):
+        return True
+    if v in ("0", "false", "no", "off"):
+        return False
+    raise argparse.ArgumentTypeError(f"found {text!r}; expected 1 or 0")
+
+
 def crf_params(args) -> dict:
     """The CRF parameters that were given on the command line."""
     out = {"algorithm": args.algorithm}
@@ -88,8 +128,14 @@ def crf_params(args) -> dict:
         "linesearch",
         "max_linesearch",
         "min_freq",
+        "pa_type",
+        "c",
+        "error_sensitive",
+        "averaging",
+        "variance",
+        "gamma",
     ):
-        v = getattr(args, name)
+        v = getattr(args, name, None)
         if v is not None:
             out[name] = v
     if args.all_possible_states:
@@ -241,7 +287,10 @@ def _is_corpus(name: str) -> bool:
 def run(args) -> int:
     from crftagger.io.container import check_destination
 
-    check_destination(args.output)  # before training, not after
+    if args.output is None and getattr(args, "cv", None) is None:
+        raise ValueError("-o/--output: expected the model file to write")
+    if args.output is not None:
+        check_destination(args.output)  # before training, not after
     from crftagger.engine.budget import resolve_budget, resolve_work, training_budgets
 
     memory, work = getattr(args, "memory_budget", None), getattr(args, "work_budget", None)
@@ -269,6 +318,18 @@ def _run(args) -> int:
         raise ValueError(
             f"give either --dev ({args.dev}) or --dev-fraction ({args.dev_fraction}), not both"
         )
+    cv = getattr(args, "cv", None)
+    if cv is not None:
+        given = [
+            f"--{name.replace('_', '-')} {v}"
+            for name, v in (("dev", args.dev), ("test", args.test))
+            if v not in (None, "none")
+        ] + ([f"--dev-fraction {args.dev_fraction}"] if args.dev_fraction is not None else [])
+        if given:
+            raise ValueError(
+                f"--cv {cv} scores each fold on the sentences held out of it; "
+                f"{' and '.join(given)} do not go with it"
+            )
     if args.template and (args.feature_set or args.feature_param):
         raise ValueError(
             "--template gives the feature set; it does not go with --feature-set or --feature-param"
@@ -285,7 +346,7 @@ def _run(args) -> int:
         train = load(source, "train", getattr(args, "data_dir", None))
         label_column = label_column or info.label_column
         dev_spec = args.dev if args.dev is not None else ("dev" if "dev" in info.splits else None)
-        if args.dev_fraction is not None:
+        if args.dev_fraction is not None or cv is not None:
             dev_spec = None
         dev = (
             load(source, dev_spec, getattr(args, "data_dir", None))
@@ -295,6 +356,8 @@ def _run(args) -> int:
         test_spec = (
             args.test if args.test is not None else ("test" if "test" in info.splits else None)
         )
+        if cv is not None:
+            test_spec = None
         test = (
             load(source, test_spec, getattr(args, "data_dir", None))
             if test_spec and test_spec != "none"
@@ -363,6 +426,19 @@ def _run(args) -> int:
             f"--recipe: {recipe!r} is not a registered corpus (see `crftagger corpora list`)"
         )
     progress = args.progress if args.progress is not None else sys.stderr.isatty()
+    train_options = dict(
+        recipe=recipe,
+        scheme=scheme,
+        train_scheme=args.train_scheme,
+        label_column=label_column,
+        data_dir=getattr(args, "data_dir", None),
+        engine=args.engine,
+        threads=args.threads,
+        order=args.order,
+        **params,
+    )
+    if cv is not None:
+        return cross_validate(train, feature_set, train_options, args, out)
     start = time.perf_counter()
     tagger = Tagger.train(
         train,
@@ -398,6 +474,97 @@ def _run(args) -> int:
         _print_scores("test", tagger.info["scores"]["test"], out)
     path = tagger.save(args.output)
     print(f"model written to {path}", file=out)
+    return 0
+
+
+def cv_folds(n: int, k: int, seed: int) -> list[int]:
+    """The fold (0 .. k-1) of each of ``n`` sentences: the sentences in an order shuffled with
+    ``seed`` are dealt out in turn, so fold sizes differ by at most one."""
+    import random
+
+    if isinstance(k, bool) or not isinstance(k, int) or k < 2:
+        raise ValueError(f"--cv: found {k!r}; expected a number of folds of at least 2")
+    if n < k:
+        raise ValueError(f"--cv {k}: {n} training sentences; expected at least one per fold")
+    order = list(range(n))
+    random.Random(seed).shuffle(order)
+    fold = [0] * n
+    for j, i in enumerate(order):
+        fold[i] = j % k
+    return fold
+
+
+def cross_validate(sentences, feature_set, options: dict, args, out) -> int:
+    """``--cv K``: train on K-1 folds, score the held-out one, K times; print each and mean +- std.
+
+    Span F1 (micro, lenient as ``evaluate``) for span tags, else token
+    accuracy. Models are written only with ``-o`` (``NAME.foldI.EXT``).
+    """
+    import json
+    import statistics
+    import warnings
+    from pathlib import Path
+
+    from crftagger.api.tagger import Tagger
+
+    k = args.cv
+    folds = cv_folds(len(sentences), k, args.cv_seed)
+    results = []
+    for i in range(k):
+        train = [s for s, f in zip(sentences, folds, strict=True) if f != i]
+        held = [s for s, f in zip(sentences, folds, strict=True) if f == i]
+        start = time.perf_counter()
+        tagger = Tagger.train(train, feature_set, progress=False, **options)
+        with warnings.catch_warnings():
+            # a span type a fold never predicts leaves its own precision undefined;
+            # the micro-averaged figures printed here are defined all the same
+            warnings.simplefilter("ignore", UserWarning)
+            scores = tagger.evaluate(held, label_column=options.get("label_column")).summary()
+        row = {
+            "fold": i + 1,
+            "n_train": len(train),
+            "n_held_out": len(held),
+            "seconds": round(time.perf_counter() - start, 3),
+            **scores,
+        }
+        if args.output:
+            p = Path(args.output)
+            row["model"] = str(tagger.save(p.with_name(f"{p.stem}.fold{i + 1}{p.suffix}")))
+        results.append(row)
+        if not args.json:
+            what = (
+                f"F1 {100 * scores['f1']:.2f} (precision {100 * scores['precision']:.2f}, recall "
+                f"{100 * scores['recall']:.2f}), token accuracy {100 * scores['accuracy']:.2f}"
+                if "f1" in scores
+                else f"token accuracy {100 * scores['accuracy']:.2f}"
+            )
+            print(
+                f"fold {i + 1}/{k}: trained on {len(train)} sentences, {what} on the "
+                f"{len(held)} held out"
+                + (f"; model written to {row['model']}" if "model" in row else ""),
+                file=out,
+            )
+            out.flush()
+    metric = "f1" if all("f1" in r for r in results) else "accuracy"
+    values = [r[metric] for r in results]
+    mean, std = statistics.fmean(values), statistics.stdev(values)
+    if args.json:
+        obj = {
+            "folds": k,
+            "seed": args.cv_seed,
+            "metric": metric,
+            "mean": mean,
+            "std": std,
+            "per_fold": results,
+        }
+        print(json.dumps(obj, indent=1, sort_keys=True), file=out)
+    else:
+        name = "span F1" if metric == "f1" else "token accuracy"
+        print(
+            f"{k}-fold cross-validation (seed {args.cv_seed}): {name} "
+            f"{100 * mean:.2f} +- {100 * std:.2f} (mean +- sample std over the folds)",
+            file=out,
+        )
     return 0
 
 
@@ -456,7 +623,12 @@ def register(sub):
         default=None,
         help="CoNLL-U: the field to predict, upos (default) or xpos",
     )
-    p.add_argument("-o", "--output", required=True, help="model file to write")
+    p.add_argument(
+        "-o",
+        "--output",
+        default=None,
+        help="model file to write (required, except with --cv, where it names the fold models)",
+    )
     p.add_argument(
         "--task",
         choices=("tag", "slots"),
@@ -517,6 +689,20 @@ def register(sub):
     p.add_argument(
         "--test", default=None, help="test split name or file scored at the end ('none')"
     )
+    p.add_argument(
+        "--cv",
+        type=int,
+        default=None,
+        metavar="K",
+        help="K-fold cross-validation over the training sentences (folds dealt from an order "
+        "shuffled with --cv-seed): K models trained, each scored on its held-out fold; prints "
+        "each fold's and the mean +- std span F1 (token accuracy for tags without spans); "
+        "models written only with -o (NAME.foldI.EXT)",
+    )
+    p.add_argument(
+        "--cv-seed", type=int, default=0, help="seed of the --cv fold assignment (default 0)"
+    )
+    p.add_argument("--json", action="store_true", help="with --cv: the figures as one JSON object")
     p.add_argument(
         "--template",
         default=None,

@@ -1,0 +1,165 @@
+"""``crftagger train`` options (cross-validation, pa/arow options, warm start, config files),
+``crftagger dump`` and ``crftagger tag`` forced labels and confidences, through the real command."""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import pytest
+
+from crftagger import cli
+from crftagger.corpora import read_conll
+
+CHUNK_COLUMNS = "word,pos,chunk"
+
+
+def _run(argv, capsys):
+    code = cli.main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture(scope="module")
+def chunk_file(data_dir, tmp_path_factory):
+    """The first 120 sentences of CoNLL-2000 training data, as a file of their own."""
+    src = data_dir / "conll2000" / "train.txt"
+    lines, n = [], 0
+    with open(src, encoding="utf-8") as fh:
+        for line in fh:
+            lines.append(line)
+            if not line.strip():
+                n += 1
+                if n == 120:
+                    break
+    path = tmp_path_factory.mktemp("chunk") / "train.txt"
+    path.write_text("".join(lines), encoding="utf-8")
+    return path
+
+
+def _train(chunk_file, path, *extra):
+    code = cli.main(
+        [
+            "train",
+            str(chunk_file),
+            "--columns",
+            CHUNK_COLUMNS,
+            "--max-iterations",
+            "15",
+            "--no-progress",
+            "-o",
+            str(path),
+            *map(str, extra),
+        ]
+    )
+    assert code == 0
+    return path
+
+
+@pytest.fixture(scope="module")
+def chunk_model(chunk_file, tmp_path_factory):
+    return _train(chunk_file, tmp_path_factory.mktemp("m") / "chunk.crftagger")
+
+
+# --------------------------------------------------------------------------- --cv
+
+
+def test_cv_folds_partition_and_seed():
+    from crftagger.cli.train import cv_folds
+
+    a = cv_folds(23, 4, 0)
+    assert sorted(set(a)) == [0, 1, 2, 3]
+    sizes = [a.count(f) for f in range(4)]
+    assert max(sizes) - min(sizes) <= 1 and sum(sizes) == 23
+    assert cv_folds(23, 4, 0) == a
+    assert cv_folds(23, 4, 1) != a
+    with pytest.raises(ValueError, match="at least one per fold"):
+        cv_folds(3, 4, 0)
+    with pytest.raises(ValueError, match="at least 2"):
+        cv_folds(10, 1, 0)
+
+
+def test_cv_json_matches_its_folds(chunk_file, capsys, tmp_path):
+    from crftagger.api.tagger import Tagger
+    from crftagger.cli.train import cv_folds
+
+    argv = ["train", chunk_file, "--columns", CHUNK_COLUMNS, "--max-iterations", "10"]
+    code, out, err = _run([*argv, "--cv", "3", "--cv-seed", "5", "--json", "--no-progress"], capsys)
+    assert code == 0, err
+    obj = json.loads(out)
+    assert obj["folds"] == 3 and obj["metric"] == "f1" and len(obj["per_fold"]) == 3
+    f1s = [r["f1"] for r in obj["per_fold"]]
+    assert obj["mean"] == pytest.approx(sum(f1s) / 3)
+    assert obj["std"] > 0
+    assert sum(r["n_held_out"] for r in obj["per_fold"]) == 120
+    assert not list(tmp_path.iterdir())  # nothing written without -o
+    # fold 2 recomputed through the library: same held-out sentences, same score
+    sents = list(read_conll(chunk_file, tuple(CHUNK_COLUMNS.split(","))))
+    folds = cv_folds(len(sents), 3, 5)
+    train = [s for s, f in zip(sents, folds, strict=True) if f != 1]
+    held = [s for s, f in zip(sents, folds, strict=True) if f == 1]
+    t = Tagger.train(train, "ner", label_column="chunk", max_iterations=10)
+    with warnings.catch_warnings():  # a span type the fold never predicts
+        warnings.simplefilter("ignore", UserWarning)
+        f1 = t.evaluate(held).summary()["f1"]
+    assert f1 == pytest.approx(obj["per_fold"][1]["f1"])
+
+
+def test_cv_text_writes_fold_models_with_o(chunk_file, capsys, tmp_path):
+    argv = ["train", chunk_file, "--columns", CHUNK_COLUMNS, "--max-iterations", "5"]
+    code, out, err = _run([*argv, "--cv", "2", "-o", tmp_path / "m.crftagger"], capsys)
+    assert code == 0, err
+    assert "fold 1/2" in out and "fold 2/2" in out
+    assert "2-fold cross-validation (seed 0): span F1" in out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.fold1.crftagger", "m.fold2.crftagger"]
+
+
+def test_cv_refuses_dev_and_needs_output_otherwise(chunk_file, capsys):
+    code, _out, err = _run(
+        ["train", chunk_file, "--columns", CHUNK_COLUMNS, "--cv", "2", "--dev-fraction", "0.1"],
+        capsys,
+    )
+    assert code == 1 and "--dev-fraction 0.1 do not go with it" in err
+    code, _out, err = _run(["train", chunk_file, "--columns", CHUNK_COLUMNS], capsys)
+    assert code == 1 and "-o/--output" in err
+
+
+# --------------------------------------------------------------------------- pa / arow options
+
+
+def test_pa_and_arow_options_reach_the_trainer(chunk_file, tmp_path, capsys):
+    from crftagger.api.tagger import Tagger
+
+    a = _train(chunk_file, tmp_path / "a.crftagger", "--algorithm", "pa", "--pa-type", "2",
+               "--c", "0.5", "--averaging", "0", "--error-sensitive", "0")  # fmt: skip
+    b = _train(chunk_file, tmp_path / "b.crftagger", "--algorithm", "pa")
+    ta, tb = Tagger.load(a), Tagger.load(b)
+    tr = ta.info["training"]
+    assert (tr["pa_type"], tr["c"], tr["averaging"], tr["error_sensitive"]) == (2, 0.5, 0, 0)
+    assert ta.model.w.shape != tb.model.w.shape or (ta.model.w != tb.model.w).any()
+    r = _train(chunk_file, tmp_path / "r.crftagger", "--algorithm", "arow", "--variance", "2",
+               "--gamma", "0.5")  # fmt: skip
+    tr = Tagger.load(r).info["training"]
+    assert (tr["variance"], tr["gamma"]) == (2, 0.5)
+    capsys.readouterr()
+    code, _out, err = _run(
+        [
+            "train",
+            chunk_file,
+            "--columns",
+            CHUNK_COLUMNS,
+            "-o",
+            tmp_path / "x.crftagger",
+            "--algorithm",
+            "lbfgs",
+            "--gamma",
+            "1",
+        ],  # fmt: skip
+        capsys,
+    )
+    assert code == 1 and "takes no parameter 'gamma'" in err
+    with pytest.raises(SystemExit):
+        cli.main(
+            ["train", str(chunk_file), "-o", str(tmp_path / "y.crftagger"), "--averaging", "2"]
+        )
+    assert "expected 1 or 0" in capsys.readouterr().err
