@@ -30,6 +30,7 @@ COMMAND_MODULES = (
     "crftagger.cli.extract",
     "crftagger.cli.serve",
     "crftagger.cli.inspect",
+    "crftagger.cli.dump",
     "crftagger.cli.demo",
     "crftagger.cli.mask",
 )
