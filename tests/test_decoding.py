@@ -248,3 +248,127 @@ def test_long_sentence_lattice_is_finite():
     np.testing.assert_allclose(m.sum(axis=1), 1.0, atol=1e-9)
     sp = constrained.spans_of(path.tolist(), c)[0]
     assert 0 < lat.span_probability(sp.type, sp.start, sp.end) <= 1
+
+
+# --------------------------------------------------------------------------- forced tags of the answers
+
+FORCED_LABELS = {
+    "iob2": ["O", "B-A", "I-A", "B-B", "I-B"],
+    "iob1": ["O", "I-A", "B-A", "I-B", "B-B"],
+    "ioe1": ["O", "I-A", "E-A", "I-B", "E-B"],
+    "ioe2": ["O", "I-A", "E-A", "I-B", "E-B"],
+    "bioes": ["O", "B-A", "I-A", "E-A", "S-A", "S-B"],
+    "bilou": ["O", "B-A", "I-A", "L-A", "U-A", "U-B"],
+    "io": ["O", "I-A", "I-B"],
+}
+ANSWER_PREFIXES = {"io": "I", "iob1": "IB", "iob2": "BI", "ioe1": "IE", "ioe2": "IE"}
+ANSWER_PREFIXES.update(bioes="BIES", bilou="BILU")
+
+
+def _answers(model, answer, T, seed):
+    """Random lattice over ``model``'s labels and every valid path with its answer tags."""
+    labels = FORCED_LABELS[model]
+    c = build_constraints(labels, model)
+    rng = np.random.default_rng(seed)
+    E = rng.normal(size=(T, len(labels)))
+    Tr = rng.normal(size=(len(labels), len(labels)))
+    out = []
+    for y in itertools.product(range(len(labels)), repeat=T):
+        if not c.is_valid(y):
+            continue
+        tags = [labels[i] for i in y]
+        if answer != model:
+            tags = schemes.convert(tags, model, answer, lossy_ok=True)
+        score = E[np.arange(T), list(y)].sum() + sum(
+            Tr[a, b] for a, b in zip(y[:-1], y[1:], strict=True)
+        )
+        out.append((score, y, tags))
+    return labels, c, E, Tr, out
+
+
+def _answer_tags(answer):
+    return ["O"] + [f"{p}-{t}" for p in ANSWER_PREFIXES[answer] for t in "AB"]
+
+
+def _write(labels, path, model, answer):
+    tags = [labels[i] for i in path]
+    return tags if answer == model else schemes.convert(tags, model, answer, lossy_ok=True)
+
+
+@pytest.mark.parametrize("model", sorted(FORCED_LABELS))
+@pytest.mark.parametrize("answer", sorted(FORCED_LABELS))
+def test_forced_answer_tags_are_exact_on_every_scheme(model, answer):
+    # the best valid path whose answer shows the forced tag(s), by enumeration, or a refusal
+    # exactly when there is none
+    T = 3
+    labels, c, E, Tr, paths = _answers(model, answer, T, seed=len(model) * 7 + len(answer))
+    tags = _answer_tags(answer)
+    queries = [{p: tag} for p in range(T) for tag in tags]
+    queries += [{0: a, 2: b} for a in tags for b in tags[:3]] + [{1: t, 2: t} for t in tags]
+    n_answered = 0
+    for fixed in queries:
+        agree = [x for x in paths if all(x[2][p] == t for p, t in fixed.items())]
+        try:
+            lat = constrained.ForcedLattice(E, Tr, c, fixed, answer)
+            path, score = lat.best()
+        except DecodingError:
+            assert not agree, (fixed, max(agree))
+            continue
+        n_answered += 1
+        got = _write(labels, path, model, answer)
+        assert all(got[p] == t for p, t in fixed.items()), (fixed, got)
+        assert c.is_valid(path.tolist())
+        assert score == pytest.approx(max(agree)[0], abs=1e-9), fixed
+        assert lat.marginals().sum(axis=1) == pytest.approx(np.ones(T))
+        assert lat.kbest(len(agree) + 1)[0][1] == pytest.approx(score)
+        assert len(lat.kbest(len(agree) + 1)) == len(agree)
+    assert n_answered > len(queries) // 4
+
+
+@pytest.mark.parametrize("model", sorted(FORCED_LABELS))
+@pytest.mark.parametrize("answer", sorted(FORCED_LABELS))
+def test_forced_labels_show_in_the_answer_or_are_refused(model, answer):
+    # the tagger's path: one position's labels from compatible_labels; the answer shows the
+    # forced tag, or the call refuses; never an answer without it
+    T = 3
+    labels, c, E, Tr, paths = _answers(model, answer, T, seed=len(model) + len(answer))
+    n_answered = n_refused_with_answer = 0
+    for p in range(T):
+        for tag in _answer_tags(answer):
+            agree = [x for x in paths if x[2][p] == tag]
+            try:
+                ids = constrained.compatible_labels(tag, labels, answer, model)
+                if not ids:
+                    raise DecodingError("no label")
+                path, _ = Lattice(E, Tr, c, {p: ids}).best()
+            except DecodingError:
+                n_refused_with_answer += bool(agree)
+                continue
+            n_answered += 1
+            assert _write(labels, path, model, answer)[p] == tag, (p, tag)
+    assert n_answered > 0
+    if answer == model or (answer, model) in {("iob2", "bioes"), ("iob2", "bilou")}:
+        assert n_refused_with_answer == 0  # labels that settle the answer's tags alone
+
+
+def test_iob1_answers_forced_b_tag_appear_or_refuse():
+    # a BIOES model with IOB1 answers: "B-LOC" needs a LOC token before it
+    labels = ["O", "B-LOC", "I-LOC", "E-LOC", "S-LOC", "S-PER", "B-PER", "E-PER"]
+    c = build_constraints(labels, "bioes")
+    E = np.zeros((4, len(labels)))
+    E[:, 0] = 2.0  # O is best everywhere
+    Tr = np.zeros((len(labels), len(labels)))
+    with pytest.raises(DecodingError, match="depends on the neighbouring tokens"):
+        constrained.compatible_labels("B-LOC", labels, "iob1", "bioes")
+    with pytest.raises(DecodingError, match="not a iob1 tag"):
+        constrained.compatible_labels("S-LOC", labels, "iob1", "bioes")
+    path, _ = constrained.ForcedLattice(E, Tr, c, {2: "B-LOC"}, "iob1").best()
+    answer = schemes.convert([labels[i] for i in path], "bioes", "iob1")
+    assert answer[2] == "B-LOC" and answer[1] == "I-LOC"
+    # B- of IOB1 never opens a sentence: refused, not answered with I-PER
+    with pytest.raises(DecodingError, match="forced tags"):
+        constrained.ForcedLattice(E, Tr, c, {0: "B-PER"}, "iob1").best()
+    path, _ = constrained.ForcedLattice(E, Tr, c, {0: "I-PER"}, "iob1").best()
+    assert schemes.convert([labels[i] for i in path], "bioes", "iob1")[0] == "I-PER"
+    with pytest.raises(DecodingError, match="position 4, outside the sentence of 4 tokens"):
+        constrained.ForcedLattice(E, Tr, c, {4: "O"}, "iob1")

@@ -15,6 +15,21 @@ Decoding rewrites the score lattice (forbidden choices score ``-inf``,
 the result is the best *valid* sequence; forced decoding adds per-position
 label masks to the same rewrite.
 
+Forced tags of the answers
+--------------------------
+Answers are often written in another scheme than the model's labels
+(IOB2 or IOB1 answers of a BIOES model). A forced tag of the answers must
+appear in the answer, or the call is refused with a reason; it is never
+decoded into an answer without it. :func:`compatible_labels` gives, for one
+position, the labels that are written as the tag wherever they stand (IOB2
+``B-PER``: BIOES ``B-PER`` or ``S-PER``) and refuses a tag whose writing
+depends on the neighbouring labels in a way one label does not settle (IOB1
+``B-LOC`` says the token before is LOC too). :class:`ForcedLattice` is exact
+for every pair of schemes: over states ``(y[t-1], y[t])`` a forced tag
+is a mask at its position and the next, and one Viterbi pass gives the best
+valid sequence whose answer shows every forced tag (tested against
+enumeration of all label sequences).
+
 Span confidences
 ----------------
 The confidence of a span ``(X, s, e)`` (end-exclusive) is the probability
@@ -61,6 +76,7 @@ from crftagger.schemes import (
     is_boundary,
     pair_allowed,
     split_tag,
+    tags_from_spans,
 )
 
 NEG_INF = -np.inf
@@ -188,35 +204,102 @@ def build_constraints(labels: Sequence[str], scheme: str | None) -> Constraints:
     )
 
 
+def _written_at(c: Constraints, scheme, a: int | None, lab: int, b: int | None) -> str:
+    """The tag that label ``lab`` is written as in ``scheme`` between labels ``a`` and ``b``.
+
+    ``a`` / ``b`` are the labels before and after (``None``: the sentence edge).
+    A tag of a scheme depends only on its token's span, on whether a span
+    boundary lies on either side, and on the types next to it, so the three
+    labels settle it; it is read off a three-token sequence written with
+    :func:`crftagger.schemes.tags_from_spans`.
+    """
+    typ = c.span_type[lab]
+    if typ is None:
+        return OUTSIDE
+    starts = a is None or bool(c.boundary[a, lab])
+    ends = b is None or bool(c.boundary[lab, b])
+    spans = []
+    left = c.span_type[a] if a is not None else None
+    right = c.span_type[b] if b is not None else None
+    if starts and left is not None:
+        spans.append(Span(left, 0, 1))
+    spans.append(Span(typ, 1 if starts else 0, 2 if ends else 3))
+    if ends and right is not None:
+        spans.append(Span(right, 2, 3))
+    return tags_from_spans(spans, 3, scheme, lossy_ok=True)[1]
+
+
+def _contexts(c: Constraints, lab: int) -> list[tuple[int | None, int | None]]:
+    """The (previous, next) labels, ``None`` for a sentence edge, that may surround ``lab``."""
+    before: list[int | None] = [None] if c.allowed_start[lab] else []
+    before += [i for i in range(c.n_labels) if c.allowed_trans[i, lab]]
+    after: list[int | None] = [None] if c.allowed_end[lab] else []
+    after += [j for j in range(c.n_labels) if c.allowed_trans[lab, j]]
+    return [(x, y) for x in before for y in after]
+
+
 def compatible_labels(
     tag: str, labels: Sequence[str], tag_scheme: str | None, label_scheme: str | None
 ) -> list[int]:
-    """Ids of the model labels that a tag written in another scheme may stand for.
+    """Ids of the model labels that make the answer show ``tag`` (forced decoding).
 
-    A tag of the output scheme (``B-PER`` in IOB2) matches the model labels
-    of the same type whose roles do not contradict it (``B-PER`` and
-    ``S-PER`` of a BIOES model: both begin a span). ``O`` matches ``O``.
+    The answers are the model's labels (scheme ``label_scheme``) written in
+    ``tag_scheme``. A label is returned when, wherever the model's scheme
+    lets it stand, it is written as ``tag``: ``B-PER`` of IOB2 answers is
+    ``B-PER`` or ``S-PER`` of a BIOES model, ``I-PER`` is ``I-PER`` or
+    ``E-PER``. So forcing these ids puts ``tag`` in the answer.
+
+    A tag whose writing depends on the neighbouring tokens in a way the
+    model's labels do not settle (IOB1's ``B-LOC`` says the token before is
+    LOC too, which no BIOES label ensures; IOB2's ``I-LOC`` from an IOB1
+    model, whose ``I-LOC`` is written ``B-LOC`` after ``O``) is refused with
+    :class:`DecodingError`, naming a label and the neighbour that would
+    change it, rather than decoding an answer without it. A tag that is not
+    of ``tag_scheme`` (``S-PER`` for IOB2 answers) is refused too. An empty
+    list means that no label has the tag's type (or, without schemes, that
+    the tag is not a label).
     """
-    if tag in labels and tag_scheme == label_scheme:
-        return [labels.index(tag)]
+    labels = list(labels)
+    if tag_scheme is None or tag_scheme == label_scheme:
+        # the answers are the labels themselves
+        return [labels.index(tag)] if tag in labels else []
+    sch = get_scheme(tag_scheme)
     if tag == OUTSIDE:
         return [i for i, lab in enumerate(labels) if lab == OUTSIDE]
-    out_roles = LENIENT_ROLES if tag_scheme is None else get_scheme(tag_scheme).roles
-    in_roles = LENIENT_ROLES if label_scheme is None else get_scheme(label_scheme).roles
     prefix, typ = split_tag(tag)
-    role = out_roles.get(prefix)
-    if role is None or not typ:
+    if prefix not in sch.roles or not typ:
+        raise DecodingError(
+            f"fixed tag {tag!r} is not a {sch.name} tag, and the answers are written in "
+            f"{sch.name}; expected O or " + ", ".join(f"{p}-TYPE" for p in sch.roles)
+        )
+    c = build_constraints(labels, label_scheme)
+    if not c.span_labels:
         return [labels.index(tag)] if tag in labels else []
-    ids = []
-    for i, lab in enumerate(labels):
-        p, t = split_tag(lab)
-        r = in_roles.get(p)
-        if r is None or t != typ:
+    found, counter = [], None
+    for lab in range(len(labels)):
+        if c.span_type[lab] != typ:
             continue
-        if {role.begins, r.begins} == {True, False} or {role.ends, r.ends} == {True, False}:
-            continue
-        ids.append(i)
-    return ids
+        ctx = _contexts(c, lab)
+        written = {(x, y): _written_at(c, sch, x, lab, y) for x, y in ctx}
+        if written and all(w == tag for w in written.values()):
+            found.append(lab)
+        elif counter is None and tag in written.values():
+            (x, y), w = next((k, w) for k, w in written.items() if w != tag)
+            counter = (lab, x, y, w)
+    if found or counter is None:
+        return found
+    lab, x, y, w = counter
+
+    def name(i):
+        return "the sentence edge" if i is None else repr(labels[i])
+
+    raise DecodingError(
+        f"fixed tag {tag!r} of the {sch.name} answers depends on the neighbouring tokens, "
+        f"which one label of this {c.scheme or 'unconstrained'} model does not settle: "
+        f"{labels[lab]!r} between {name(x)} and {name(y)} is written {w!r}; no label "
+        f"ensures {tag!r}, so the answer could lack it. Force tags of answers written in "
+        f"{c.scheme or 'the model labels'} (output scheme {c.scheme!r}), whose tags stand alone"
+    )
 
 
 # --------------------------------------------------------------------------- kernels
@@ -487,3 +570,161 @@ def spans_of(path: Sequence[int], constraints: Constraints) -> list[Span]:
     if start is not None:
         spans.append(Span(c.span_type[path[start]], start, len(path)))
     return spans
+
+
+# --------------------------------------------------------------------------- forced tags of the answers
+
+
+def _agreeing(c: Constraints, scheme, tags: Iterable[str]) -> dict[int, tuple[set, set]]:
+    """For each label ``l`` that can be written as one of ``tags``: the labels (or ``None``,
+    the sentence edge) allowed before it and after it.
+
+    A tag of any scheme depends on the labels before and after in two separate
+    ways, through the left pair (does a span start here, after the same
+    type?) and the right pair (does it end here, before the same type?), so
+    the triples written as a tag are ``{(a, l, b): a in before_l, b in after_l}``;
+    this is checked, and a set of alternative tags that is not of that form is
+    refused.
+    """
+    wanted = set(tags)
+    out: dict[int, tuple[set, set]] = {}
+    for lab in range(c.n_labels):
+        ok = {(a, b) for a, b in _contexts(c, lab) if _written_at(c, scheme, a, lab, b) in wanted}
+        if not ok:
+            continue
+        before, after = {a for a, _ in ok}, {b for _, b in ok}
+        allowed = set(_contexts(c, lab))
+        if {(a, b) for a in before for b in after} & allowed != ok:
+            raise DecodingError(
+                f"the forced alternatives {sorted(wanted)} cannot be decoded exactly together "
+                f"(label {c.labels[lab]!r} agrees with them in contexts that are not a product)"
+            )
+        out[lab] = (before, after)
+    return out
+
+
+class ForcedLattice:
+    """Exact forced decoding of tags written in another scheme than the model's labels.
+
+    ``fixed={position: tag}`` names tags of the answers (``tag_scheme``), such
+    as IOB1's ``B-LOC``, whose writing depends on the neighbouring labels.
+    Whether label ``l`` at ``p`` is written ``tag`` depends on the pair
+    ``(y[p-1], l)`` and on the pair ``(l, y[p+1])`` separately
+    (:func:`_agreeing`), so over states ``(y[t-1], y[t])`` (``y[-1]`` the
+    sentence start) each forced tag is a mask of the states allowed at ``p``
+    and at ``p + 1``. One Viterbi pass over that pair lattice is the best
+    valid label sequence whose answer shows every forced tag; when there is
+    none, :class:`DecodingError` says so.
+
+    Parameters
+    ----------
+    E : float64[T, L]
+        Emission scores (position, label).
+    Tr : float64[L, L]
+        Transition scores (previous, current).
+    constraints : Constraints
+        The model's labels and scheme.
+    fixed : mapping
+        ``{position: tag or list of tags}`` of ``tag_scheme``.
+    tag_scheme : str or None
+        Scheme of the answers (``None``: the answers are the labels).
+    """
+
+    def __init__(self, E, Tr, constraints: Constraints, fixed, tag_scheme: str | None):
+        E = np.ascontiguousarray(E, dtype=np.float64)
+        T, L = E.shape
+        c = constraints
+        self.constraints, self.T, self.L = c, T, L
+        S = (L + 1) * L  # state (i, j) = i * L + j; i == L is the sentence start
+        prev = np.repeat(np.arange(L + 1), L)
+        cur = np.tile(np.arange(L), L + 1)
+        self.cur = cur
+        start = (prev == L) & (c.allowed_start[cur] != 0)
+        end = c.allowed_end[cur] != 0
+        trans = (cur[:, None] == prev[None, :]) & (prev[None, :] < L)
+        trans &= c.allowed_trans[cur[:, None], cur[None, :]] != 0
+        trs = np.where(trans, Tr[cur[:, None], cur[None, :]], NEG_INF)
+        allowed = np.ones((T, S), dtype=bool)
+        for p, tags in fixed.items():
+            if isinstance(p, bool) or not isinstance(p, (int, np.integer)) or not 0 <= p < T:
+                raise DecodingError(
+                    f"forced tag at position {p!r}, outside the sentence of {T} tokens"
+                )
+            tags = [tags] if isinstance(tags, str) else list(tags)
+            if tag_scheme is None or tag_scheme == c.scheme:
+                ids = [i for i, lab in enumerate(c.labels) if lab in tags]
+                agree = {i: (set(range(L)) | {None}, set(range(L)) | {None}) for i in ids}
+            else:
+                if c.scheme is None and not c.span_labels:
+                    raise DecodingError("the model's labels are not span tags of a scheme")
+                sch = get_scheme(tag_scheme)
+                for tag in tags:
+                    prefix, typ = split_tag(tag)
+                    if tag != OUTSIDE and (prefix not in sch.roles or not typ):
+                        raise DecodingError(
+                            f"forced tag {tag!r} is not a {sch.name} tag; expected O or "
+                            + ", ".join(f"{x}-TYPE" for x in sch.roles)
+                        )
+                agree = _agreeing(c, sch, tags)
+            if not agree:
+                raise DecodingError(
+                    f"forced tag {tags[0] if len(tags) == 1 else tags!r} at position {p}: no label "
+                    f"of the model is written so; its labels are {list(c.labels)}"
+                )
+            here = np.zeros(S, dtype=bool)
+            nxt = np.ones(S, dtype=bool)
+            for lab, (before, after) in agree.items():
+                for a in before:
+                    here[(L if a is None else a) * L + lab] = True
+                if p + 1 < T:
+                    nxt[lab * L : (lab + 1) * L] = False
+                    for b in after:
+                        if b is not None:
+                            nxt[lab * L + b] = True
+                elif None not in after:
+                    here[lab::L] = False  # cannot end the sentence here
+            allowed[p] &= here
+            if p + 1 < T:
+                allowed[p + 1] &= nxt
+        self.fixed = dict(fixed)
+        self.tag_scheme = tag_scheme
+        es = E[:, cur].copy()
+        es[~allowed] = NEG_INF
+        names = tuple(f"{prev_}>{cur_}" for prev_, cur_ in zip(prev, cur, strict=True))
+        pc = Constraints(
+            labels=names,
+            scheme=c.scheme,
+            allowed_trans=np.ascontiguousarray(trans.astype(np.uint8)),
+            allowed_start=np.ascontiguousarray(start.astype(np.uint8)),
+            allowed_end=np.ascontiguousarray(end.astype(np.uint8)),
+            span_type=tuple(c.span_type[j] for j in cur),
+            boundary=np.ones((S, S), dtype=bool),
+            continues=np.zeros((S, S), dtype=bool),
+            span_labels=False,
+        )
+        self.inner = Lattice(es, np.where(trans, trs, 0.0), pc)
+
+    def best(self) -> tuple[np.ndarray, float]:
+        """Best path of labels ``int32[T]`` whose answer shows the forced tags, and its score."""
+        try:
+            path, score = self.inner.best()
+        except DecodingError:
+            scheme = self.constraints.scheme or "no scheme"
+            raise DecodingError(
+                f"no label sequence allowed by {scheme} is written with the forced tags "
+                f"{self.fixed} in {self.tag_scheme or 'the model labels'}"
+            ) from None
+        return self.cur[path].astype(np.int32), score
+
+    def kbest(self, k: int) -> list[tuple[np.ndarray, float, float]]:
+        """Up to ``k`` best such paths as ``(labels int32[T], score, probability)``; the
+        probability is renormalised over the paths that show the forced tags."""
+        return [(self.cur[p].astype(np.int32), s, q) for p, s, q in self.inner.kbest(k)]
+
+    def marginals(self) -> np.ndarray:
+        """``p(y_t = l)`` over the paths that show the forced tags, float64[T, L]."""
+        m = self.inner.marginals()
+        out = np.zeros((self.T, self.L))
+        for j in range(self.L):
+            out[:, j] = m[:, self.cur == j].sum(axis=1)
+        return out
