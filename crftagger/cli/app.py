@@ -18,6 +18,7 @@ from crftagger.errors import CrftaggerError
 #: Sub-command modules, in the order ``--help`` lists them.
 COMMAND_MODULES = (
     "crftagger.cli.corpora",
+    "crftagger.cli.resources",
     "crftagger.cli.convert",
     "crftagger.cli.evaluate",
     "crftagger.cli.compare",
