@@ -39,7 +39,12 @@ Span scores come in three modes:
 Tags are read by :func:`normalise_tags` first: ``suffix=True`` reads
 suffix-style tags (``PER-B``) as seqeval's ``suffix=True`` does, and a tag
 that is only a prefix (``B``, ``I``, as in one-type data) has the type ``_``,
-as in seqeval (``mode="conlleval.pl"`` keeps conlleval's empty type).
+as in seqeval. conlleval.pl gives such tags an empty type name (and prints
+its line once per table it is found in, where ``mode="conlleval.pl"``
+prints it once); ``mode="conlleval.pl"`` keeps the empty name, the other
+modes print ``_``, so typeless files are the one case
+where the default report's text is not conlleval.pl's on B/I/O tags (the
+counts are).
 
 Precision, recall and F1 are fractions in ``[0, 1]``. A ratio whose
 denominator is zero is ``zero_division``: with the default ``"warn"`` it is 0

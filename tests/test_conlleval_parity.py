@@ -180,3 +180,21 @@ def test_evaluate_bilou_note_names_bilou(tmp_path, capsys):
     assert "U- tags" in err and "--strict --scheme bilou" in err
     rc, out, err = _evaluate(capsys, f, "-r")  # raw tags: every tag a phrase, no note
     assert rc == 0 and err == "" and "with 2 phrases" in out
+
+
+def test_typeless_tags_same_counts_other_type_name(conlleval):
+    # one-type data (B, I, O): conlleval.pl names the type "" and prints its line once per
+    # table; the default report names it "_" (as seqeval); the counts agree
+    rng = random.Random("typeless")
+    for _ in range(100):
+        lengths = [rng.randint(0, 8) for _ in range(rng.randint(1, 4))]
+        gold = [[rng.choice("BIO") for _ in range(n)] for n in lengths]
+        pred = [[rng.choice("BIO") for _ in range(n)] for n in lengths]
+        perl = conlleval(gold, pred)
+        ours = conlleval_report(gold, pred)
+        assert ours.split("\n")[:2] == perl.split("\n")[:2]
+        # conlleval.pl repeats the "" line; crftagger prints it once
+        lines = perl.splitlines()
+        once = [x for k, x in enumerate(lines) if k < 2 or x not in lines[2:k]]
+        assert conlleval_report(gold, pred, mode="conlleval.pl").splitlines() == once
+    assert "                _: precision" in conlleval_report([["B", "I"]], [["B", "I"]])
