@@ -163,3 +163,98 @@ def test_pa_and_arow_options_reach_the_trainer(chunk_file, tmp_path, capsys):
             ["train", str(chunk_file), "-o", str(tmp_path / "y.crftagger"), "--averaging", "2"]
         )
     assert "expected 1 or 0" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- dump
+
+
+def _unescape(name: str) -> str:
+    import re
+
+    return re.sub(r"\\(.)", lambda m: {"t": "\t", "n": "\n"}.get(m[1], m[1]), name)
+
+
+def _parse_tsv(text: str, parse) -> tuple[dict, dict, dict]:
+    state, trans, tri = {}, {}, {}
+    for line in text.split("\n")[:-1]:
+        kind, *names, w = line.split("\t")
+        names = [_unescape(x) for x in names]
+        {"state": state, "transition": trans, "trigram": tri}[kind][tuple(names)] = parse(w)
+    return state, trans, tri
+
+
+@pytest.mark.parametrize("how,parse", [("repr", float), ("hex", float.fromhex)])
+def test_dump_tsv_gives_every_weight_exactly(chunk_model, capsys, how, parse):
+    import numpy as np
+
+    from crftagger.api.tagger import Tagger
+
+    code, out, err = _run(["dump", chunk_model, "--format", "tsv", "--weights", how], capsys)
+    assert code == 0, err
+    state, trans, tri = _parse_tsv(out, parse)
+    m = Tagger.load(chunk_model).model
+    owner = np.repeat(np.arange(len(m.attributes)), np.diff(m.feat_ptr))
+    labels = m.labels.items
+    want = {
+        (m.attributes[int(a)], labels[int(j)]): float(w)
+        for a, j, w in zip(owner, m.feat_label, m.state_weights, strict=True)
+    }
+    assert state == want  # exact float equality, every state feature
+    L = len(labels)
+    mask = m.trans_mask.reshape(L, L)
+    assert trans == {
+        (labels[i], labels[j]): float(m.transition_weights[i, j])
+        for i in range(L)
+        for j in range(L)
+        if mask[i, j]
+    }
+    assert not tri
+
+
+def test_dump_crfsuite_text_is_crfsuites(chunk_model, capsys, tmp_path):
+    """The default dump of a crftagger file and of the CRFsuite file it converts to is what
+    CRFsuite's own Tagger.dump prints; repr weights change only the numbers."""
+    pycrfsuite = pytest.importorskip("pycrfsuite")
+    from crftagger.api.tagger import Tagger
+    from crftagger.io.crfsuite import save_crfsuite
+
+    cs = tmp_path / "m.crfsuite"
+    save_crfsuite(Tagger.load(chunk_model).model, cs)
+    t = pycrfsuite.Tagger()
+    t.open(str(cs))
+    t.dump(str(tmp_path / "ref.txt"))
+    ref = (tmp_path / "ref.txt").read_text(encoding="utf-8")
+    for path in (chunk_model, cs):
+        code, out, err = _run(["dump", path], capsys)
+        assert code == 0, err
+        assert out == ref
+    code, exact, _err = _run(["dump", cs, "--weights", "repr"], capsys)
+    assert exact != ref
+    fixed = [
+        line.rpartition(": ")[0] + ": " + f"{float(line.rpartition(': ')[2]):f}"
+        if line.startswith("  (")
+        else line
+        for line in exact.split("\n")
+    ]
+    assert "\n".join(fixed) == ref
+
+
+def test_dump_second_order_and_errors(chunk_file, capsys, tmp_path):
+    from crftagger.api.tagger import Tagger
+
+    path = _train(chunk_file, tmp_path / "o2.crftagger", "--order", "2", "--max-iterations", "3")
+    capsys.readouterr()
+    code, out, err = _run(["dump", path], capsys)
+    assert code == 0, err
+    _s, _t, tri = _parse_tsv(out, float)
+    m = Tagger.load(path).model
+    assert len(tri) == m.space.n_edges
+    assert {(None if x == "<s>" else x, a, b): w for (x, a, b), w in tri.items()} == (
+        m.trigram_features_
+    )
+    code, _out, err = _run(["dump", path, "--format", "crfsuite"], capsys)
+    assert code == 1 and "expected --format tsv" in err
+    bad = tmp_path / "bad.bin"
+    bad.write_bytes(b"nothing")
+    code, _out, err = _run(["dump", bad], capsys)
+    assert code == 1 and "expected a crftagger model file" in err

@@ -98,8 +98,7 @@ def crfsuite_text(blob: bytes, source: str, how: str = "fixed") -> str:
 
 
 def run(args) -> int:
-    from crftagger.errors import ModelFormatError
-    from crftagger.io.open import model_format
+    from crftagger.io.open import ModelFormatError, model_format
 
     kind = model_format(args.model)
     if kind == "crfsuite":
