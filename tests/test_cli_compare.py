@@ -1,4 +1,4 @@
-"""``crftagger compare`` (and the ``evaluate --errors`` helpers) through the command line."""
+"""``crftagger compare`` (and the functions behind ``evaluate --errors``) through the command line."""
 
 from __future__ import annotations
 
@@ -113,6 +113,8 @@ def test_one_file_with_two_prediction_columns_equals_three_files(tmp_path, capsy
     both = write(tmp_path / "both.txt", tokens, gold, a, b)
     _, three, _ = run(capsys, ["compare", g, sa, sb, "--samples", "300", "--json"])
     _, one, _ = run(capsys, ["compare", both, "--samples", "300", "--json"])
+    _, neg, _ = run(capsys, ["compare", both, "--columns=-3,-2,-1", "--samples", "300", "--json"])
+    assert neg == one
     _, cols, _ = run(capsys, ["compare", both, "--columns", "2,3,4", "--samples", "300", "--json"])
     d3, d1, dc = json.loads(three), json.loads(one), json.loads(cols)
     for d in (d1, dc):

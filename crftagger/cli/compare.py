@@ -247,7 +247,7 @@ def register(sub):
         "--columns",
         default=None,
         help="tag columns G,A,B (1-based, negative from the end; default -1,-1,-1 for three "
-        "files, -3,-2,-1 for one)",
+        "files, -3,-2,-1 for one); write --columns=-2,-1,-1 when the first is negative",
     )
     p.add_argument(
         "--unit",
