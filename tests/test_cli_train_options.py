@@ -258,3 +258,92 @@ def test_dump_second_order_and_errors(chunk_file, capsys, tmp_path):
     bad.write_bytes(b"nothing")
     code, _out, err = _run(["dump", bad], capsys)
     assert code == 1 and "expected a crftagger model file" in err
+
+
+# --------------------------------------------------------------------------- --init
+
+
+def test_init_continues_from_the_model(chunk_file, chunk_model, capsys, tmp_path):
+    from crftagger.api.tagger import Tagger
+
+    capsys.readouterr()
+    warm = tmp_path / "warm.crftagger"
+    code, out, err = _run(
+        [
+            "train",
+            chunk_file,
+            "--columns",
+            CHUNK_COLUMNS,
+            "--max-iterations",
+            "3",
+            "--no-progress",
+            "--init",
+            chunk_model,
+            "-o",
+            warm,
+        ],  # fmt: skip
+        capsys,
+    )
+    assert code == 0, err
+    t0, t1 = Tagger.load(chunk_model), Tagger.load(warm)
+    ws = t1.info["warm_start"]
+    assert ws["new_attributes"] == 0 and ws["new_state_features"] == 0
+    assert f"{ws['state_features_from_model']} of the" in out
+    cold_first = t0.info["training_log"][0]["loss"]
+    before = t0.info["training_log"][-1]["loss"]
+    warm_first = t1.info["training_log"][0]["loss"]
+    # the same data: training goes on from where it stopped, far below a cold start
+    assert warm_first < 1.05 * before < 0.5 * cold_first
+    assert t1.labels == t0.labels and t1.feature_set.name == t0.feature_set.name
+
+
+def test_init_adds_new_attributes_and_refuses_new_labels(chunk_file, chunk_model, capsys, tmp_path):
+    from crftagger.api.tagger import Tagger
+
+    extra = tmp_path / "extra.txt"
+    extra.write_text("Zyzzyva NNP B-NP\nflew VBD B-VP\n\n", encoding="utf-8")
+    capsys.readouterr()
+    code, out, err = _run(
+        [
+            "train",
+            chunk_file,
+            extra,
+            "--columns",
+            CHUNK_COLUMNS,
+            "--max-iterations",
+            "3",
+            "--no-progress",
+            "--init",
+            chunk_model,
+            "-o",
+            tmp_path / "w.crftagger",
+        ],  # fmt: skip
+        capsys,
+    )
+    assert code == 0, err
+    t1 = Tagger.load(tmp_path / "w.crftagger")
+    assert t1.info["warm_start"]["new_attributes"] > 0
+    assert "w[0]=Zyzzyva" in set(t1.model.attributes.items)
+    bad = tmp_path / "bad.txt"
+    bad.write_text("Paris NNP B-LOC\n\n", encoding="utf-8")
+    code, _out, err = _run(
+        ["train", bad, "--columns", CHUNK_COLUMNS, "--init", chunk_model, "-o", tmp_path / "x"],
+        capsys,
+    )
+    assert code == 1 and "label 'B-LOC', which the model does not have" in err
+    code, _out, err = _run(
+        [
+            "train",
+            chunk_file,
+            "--columns",
+            CHUNK_COLUMNS,
+            "--init",
+            chunk_model,
+            "--feature-set",
+            "pos",
+            "-o",
+            tmp_path / "y",
+        ],  # fmt: skip
+        capsys,
+    )
+    assert code == 1 and "--feature-set do(es) not go with it" in err

@@ -330,6 +330,13 @@ def _run(args) -> int:
                 f"--cv {cv} scores each fold on the sentences held out of it; "
                 f"{' and '.join(given)} do not go with it"
             )
+    init = None
+    if getattr(args, "init", None) is not None:
+        init = load_init(args)
+        if label_column is None:
+            label_column = init.info.get("label_column")
+        if args.scheme == "auto":
+            scheme = init.scheme
     if args.template and (args.feature_set or args.feature_param):
         raise ValueError(
             "--template gives the feature set; it does not go with --feature-set or --feature-param"
@@ -440,21 +447,26 @@ def _run(args) -> int:
     if cv is not None:
         return cross_validate(train, feature_set, train_options, args, out)
     start = time.perf_counter()
-    tagger = Tagger.train(
-        train,
-        feature_set,
-        recipe=recipe,
-        scheme=scheme,
-        train_scheme=args.train_scheme,
-        dev=dev,
-        label_column=label_column,
-        data_dir=getattr(args, "data_dir", None),
-        engine=args.engine,
-        threads=args.threads,
-        progress=progress,
-        order=args.order,
-        **params,
-    )
+    if init is not None:
+        tagger = warm_train(init, args.init, train, label_column, params, args, out)
+        if dev is not None:
+            tagger.info["scores"]["dev"] = tagger.evaluate(dev, label_column=label_column).summary()
+    else:
+        tagger = Tagger.train(
+            train,
+            feature_set,
+            recipe=recipe,
+            scheme=scheme,
+            train_scheme=args.train_scheme,
+            dev=dev,
+            label_column=label_column,
+            data_dir=getattr(args, "data_dir", None),
+            engine=args.engine,
+            threads=args.threads,
+            progress=progress,
+            order=args.order,
+            **params,
+        )
     seconds = time.perf_counter() - start
     tagger.info["corpus"] = source
     if args.dev_fraction is not None:
@@ -475,6 +487,164 @@ def _run(args) -> int:
     path = tagger.save(args.output)
     print(f"model written to {path}", file=out)
     return 0
+
+
+def load_init(args):
+    """The tagger of ``--init MODEL``, after refusing the options that would change its features."""
+    from crftagger.api.tagger import Tagger
+    from crftagger.io.open import model_format
+
+    path = args.init
+    if model_format(path) != "crftagger":
+        raise ValueError(
+            f"--init {path}: a CRFsuite model file, which does not say how its attributes are "
+            "computed; expected a crftagger model file (import it with `crftagger convert` first)"
+        )
+    clash = [
+        opt
+        for opt, given in (
+            ("--feature-set", args.feature_set),
+            ("--feature-param", args.feature_param),
+            ("--template", args.template),
+            ("--recipe", args.recipe),
+            ("--train-scheme", args.train_scheme),
+            ("--order", args.order),
+            ("--cv", getattr(args, "cv", None)),
+        )
+        if given
+    ]
+    if args.engine != "numba":
+        clash.append(f"--engine {args.engine}")
+    if clash:
+        raise ValueError(
+            f"--init {path} continues training that model with its feature set, schemes and "
+            f"order (numba engine); {', '.join(clash)} do(es) not go with it"
+        )
+    t0 = Tagger.load(path)
+    if getattr(t0.model, "order", 1) != 1:
+        raise ValueError(
+            f"--init {path}: a second-order model; warm starts are for first-order models"
+        )
+    return t0
+
+
+def warm_train(t0, path, sentences, label_column, params: dict, args, out):
+    """A tagger trained on ``sentences`` starting from the weights of ``t0`` (``--init``).
+
+    The feature set, its word clusters and tag dictionary, the labels and the
+    schemes are ``t0``'s. Every feature the new data produce starts at its
+    weight in ``t0`` (0 for an attribute or attribute-label pair ``t0`` lacks:
+    new attributes are added to the model), the transitions at ``t0``'s; as
+    in a fresh training, the features are those of the training data, so a
+    feature of ``t0`` the new data never produce is not kept. A label ``t0``
+    does not have is refused (the label set, and so the transition table, is
+    the model's).
+    """
+    import numpy as np
+
+    from crftagger import schemes
+    from crftagger.api.tagger import Tagger
+    from crftagger.engine.encoding import AttributeSequences, Vocabulary
+    from crftagger.engine.model import LinearChainCRF
+    from crftagger.engine.options import check_algorithm, check_options
+
+    m0 = t0.model
+    algorithm = check_algorithm(params.get("algorithm"), "numba")
+    features = {k: params.pop(k, None) for k in FEATURE_PARAMS}
+    options = check_options(algorithm, {k: v for k, v in params.items() if k != "algorithm"})
+    tokens, tags = Tagger._split_labelled(sentences, label_column, "training")
+    if t0.model_scheme != t0.scheme:
+        tags = [schemes.convert(t, t0.scheme, t0.model_scheme, repair="begin") for t in tags]
+    labels = m0.labels
+    ids = []
+    for s, seq in enumerate(tags):
+        for i, lab in enumerate(seq):
+            k = labels.get(lab)
+            if k < 0:
+                raise ValueError(
+                    f"--init {path}: training sentence {s + 1}, token {i + 1} has the label "
+                    f"{lab!r}, which the model does not have; expected one of its "
+                    f"{len(labels)} labels ({' '.join(labels.items)})"
+                )
+            ids.append(k)
+    A0 = len(m0.attributes)
+    attrs = Vocabulary.from_list(list(m0.attributes.items))
+    fx = t0.feature_set.extractor(
+        attributes=attrs, clusters=t0.clusters, tag_dictionary=t0.tag_dictionary
+    )
+    # unlabelled: the tag dictionary is the model's, not learned again
+    enc = fx.transform(Tagger._feature_input(sentences, tokens))
+    fx.freeze()
+    data = AttributeSequences(
+        enc.seq_ptr, enc.item_ptr, enc.attr_ids, enc.attr_vals, np.asarray(ids, dtype=np.int32)
+    )
+    model = LinearChainCRF(labels, attrs)
+    tail = np.full(len(attrs) - A0, m0.feat_ptr[-1], dtype=m0.feat_ptr.dtype)
+    model.set_parameters(
+        np.concatenate([m0.feat_ptr, tail]), m0.feat_label, m0.w.copy(), m0.trans_mask
+    )
+    old = _state_codes(m0)
+    model.fit(
+        data,
+        algorithm=algorithm,
+        threads=args.threads,
+        warm_start=True,
+        all_possible_states=bool(features["all_possible_states"]),
+        all_possible_transitions=bool(features["all_possible_transitions"]),
+        min_freq=float(features["min_freq"] or 0.0),
+        **options,
+    )
+    new = _state_codes(model)
+    carried = int(np.isin(new, old).sum())
+    info = {k: v for k, v in t0.info.items() if k not in ("scores", "training_log", "dev_fraction")}
+    info.update(
+        label_column=label_column,
+        n_sentences=len(tokens),
+        n_tokens=int(sum(len(t) for t in tokens)),
+        engine="numba",
+        training={**model.training_params, "train_scheme": t0.model_scheme},
+        training_log=list(model.training_log),
+        scores={},
+        warm_start={
+            "from": str(path),
+            "state_features_from_model": carried,
+            "new_state_features": int(len(new) - carried),
+            "model_state_features_dropped": int(len(old) - carried),
+            "new_attributes": int(len(attrs) - A0),
+        },
+    )
+    print(
+        f"warm start from {path}: {carried} of the {len(new)} state features start from its "
+        f"weights, {len(new) - carried} new ({len(attrs) - A0} new attributes) start at 0; "
+        f"{len(old) - carried} of its features do not occur in these data and are left out",
+        file=out,
+    )
+    tagger = Tagger(
+        model,
+        t0.feature_set,
+        scheme=t0.scheme,
+        model_scheme=t0.model_scheme,
+        info=info,
+        clusters=t0.clusters,
+        o_bias=t0.o_bias,
+        tag_dictionary=t0.tag_dictionary,
+        output_scheme=t0.output_scheme,
+        tokenizer=t0.tokenizer,
+    )
+    tagger._extractor = fx
+    return tagger
+
+
+#: The feature-generation options of :func:`crf_params` (not trainer options).
+FEATURE_PARAMS = ("min_freq", "all_possible_states", "all_possible_transitions")
+
+
+def _state_codes(model):
+    """``attribute * L + label`` of every state feature of ``model`` (the attribute ids shared)."""
+    import numpy as np
+
+    owner = np.repeat(np.arange(len(model.feat_ptr) - 1), np.diff(model.feat_ptr))
+    return owner.astype(np.int64) * model.n_labels + model.feat_label
 
 
 def cv_folds(n: int, k: int, seed: int) -> list[int]:
@@ -688,6 +858,15 @@ def register(sub):
     )
     p.add_argument(
         "--test", default=None, help="test split name or file scored at the end ('none')"
+    )
+    p.add_argument(
+        "--init",
+        default=None,
+        metavar="MODEL",
+        help="warm start: continue training a crftagger model file (first-order, numba engine) "
+        "with its feature set, labels and schemes; each feature of the training data starts "
+        "at the model's weight (new attributes and attribute-label pairs at 0), a label the "
+        "model lacks is refused, the model's features absent from these data are left out",
     )
     p.add_argument(
         "--cv",
