@@ -182,7 +182,7 @@ def _assert_same(ours, p, r, f, support):
 @given(gold_pred(LENIENT_TAGS))
 def test_conlleval_mode_equals_seqeval_default(data):
     gold, pred = data
-    ours = span_scores(gold, pred)
+    ours = span_scores(gold, pred, zero_division=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         p, r, f, support = sq_prfs(gold, pred, average=None, zero_division=0)
@@ -212,7 +212,7 @@ def test_strict_mode_equals_seqeval_strict(scheme, data):
     # gold is mostly valid (as real annotations are): valid ones come from spans
     if data.draw(st.booleans()):
         gold = [convert(g, None, scheme, lossy_ok=True) for g in gold]
-    ours = span_scores(gold, pred, mode="strict", scheme=scheme)
+    ours = span_scores(gold, pred, mode="strict", scheme=scheme, zero_division=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         p, r, f, support = sq_prfs_strict(gold, pred, average=None, zero_division=0, scheme=cls)
