@@ -198,3 +198,21 @@ def test_typeless_tags_same_counts_other_type_name(conlleval):
         once = [x for k, x in enumerate(lines) if k < 2 or x not in lines[2:k]]
         assert conlleval_report(gold, pred, mode="conlleval.pl").splitlines() == once
     assert "                _: precision" in conlleval_report([["B", "I"]], [["B", "I"]])
+
+
+def test_outside_tag_option(conlleval, tmp_path, capsys):
+    # -o with -r: conlleval.pl's figures; -o without -r: conlleval.pl ignores it (X is a
+    # typeless phrase there), crftagger reads X as outside
+    rng = random.Random("outside")
+    for _ in range(100):
+        lengths = [rng.randint(0, 8) for _ in range(rng.randint(1, 4))]
+        gold = [[rng.choice(["X", "NN", "VB"]) for _ in range(n)] for n in lengths]
+        pred = [[rng.choice(["X", "NN", "VB"]) for _ in range(n)] for n in lengths]
+        ours = conlleval_report(gold, pred, raw=True, outside="X")
+        assert ours == conlleval(gold, pred, "-r", "-o", "X")
+    f = tmp_path / "o.txt"
+    f.write_text("a X B-A\nb B-A B-A\nc X X\n\n", encoding="utf-8")
+    rc, out, _ = _evaluate(capsys, f, "-o", "X")
+    assert rc == 0 and out.startswith("processed 3 tokens with 1 phrases; found: 2 phrases")
+    perl = conlleval([["X", "B-A", "X"]], [["B-A", "B-A", "X"]], "-o", "X")
+    assert perl.startswith("processed 3 tokens with 2 phrases; found: 3 phrases")

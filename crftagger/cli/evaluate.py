@@ -21,6 +21,10 @@ so on B/I/E/S files the counts can differ from conlleval.pl's. When they do,
 a note on stderr gives conlleval.pl's counts; ``--conlleval-pl`` prints
 conlleval.pl's figures instead, and ``--strict --scheme bioes`` (or
 ``bilou``) reads the tags with the scheme's rules.
+
+``-o TAG`` (the outside tag) applies with or without ``-r`` here;
+conlleval.pl applies it only with ``-r`` and otherwise reads ``TAG`` as a
+phrase tag without a type. With ``-r`` the figures are the same.
 """
 
 from __future__ import annotations
