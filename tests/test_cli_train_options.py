@@ -347,3 +347,62 @@ def test_init_adds_new_attributes_and_refuses_new_labels(chunk_file, chunk_model
         capsys,
     )
     assert code == 1 and "--feature-set do(es) not go with it" in err
+
+
+# --------------------------------------------------------------------------- --config
+
+
+def test_config_file_with_command_line_overrides(chunk_file, capsys, tmp_path):
+    from crftagger.api.tagger import Tagger
+
+    cfg = tmp_path / "train.toml"
+    model = tmp_path / "cfg.crftagger"
+    cfg.write_text(
+        f'data = ["{chunk_file}"]\ncolumns = "word,pos,chunk"\nmax-iterations = 4\n'
+        f'c1 = 0.25\nalgorithm = "pa"\nfeature_param = {{columns = "pos"}}\n'
+        f'output = "{model}"\nall_possible_transitions = true\n',
+        encoding="utf-8",
+    )
+    # an option given on the command line wins, even when it is the default value
+    code, out, err = _run(
+        ["train", "--config", cfg, "--algorithm", "lbfgs", "--c2", "0.5", "--print-config"],
+        capsys,
+    )
+    assert code == 0, err
+    assert not model.exists()  # --print-config does not train
+    import tomllib
+
+    eff = tomllib.loads(out)
+    assert eff["algorithm"] == "lbfgs" and eff["c1"] == 0.25 and eff["c2"] == 0.5
+    assert eff["max_iterations"] == 4 and eff["feature_param"] == ["columns=pos"]
+    assert eff["data"] == [str(chunk_file)] and eff["all_possible_transitions"] is True
+    # the printed config reads back to itself
+    again = tmp_path / "again.toml"
+    again.write_text(out, encoding="utf-8")
+    code, out2, err = _run(["train", "--config", again, "--print-config"], capsys)
+    assert code == 0 and out2 == out, err
+    code, out, err = _run(["train", "--config", again, "--no-progress"], capsys)
+    assert code == 0, err
+    t = Tagger.load(model)
+    assert t.info["training"]["c1"] == 0.25 and t.info["training"]["c2"] == 0.5
+    assert t.info["training"]["max_iterations"] == 4
+    assert t.feature_set.columns == ("pos",) or list(t.feature_set.columns) == ["pos"]
+
+
+def test_config_refuses_unknown_keys_and_bad_values(chunk_file, capsys, tmp_path):
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text(f'data = "{chunk_file}"\nmaxiter = 3\n', encoding="utf-8")
+    code, _out, err = _run(["train", "--config", cfg, "--print-config"], capsys)
+    assert code == 1
+    assert f"--config {cfg}: unknown key 'maxiter' (did you mean 'max-iterations'?)" in err
+    cfg.write_text(f'data = "{chunk_file}"\nmax_iterations = "many"\n', encoding="utf-8")
+    code, _out, err = _run(["train", "--config", cfg, "--print-config"], capsys)
+    assert code == 1 and "max_iterations = 'many'" in err
+    cfg.write_text('algorithm = "newton"\n', encoding="utf-8")
+    code, _out, err = _run(["train", "--config", cfg, chunk_file, "--print-config"], capsys)
+    assert code == 1 and "expected one of lbfgs, l2sgd, ap, pa, arow" in err
+    cfg.write_text("c1 = [0.1\n", encoding="utf-8")
+    code, _out, err = _run(["train", "--config", cfg, chunk_file], capsys)
+    assert code == 1 and "not a TOML file" in err
+    code, _out, err = _run(["train", "--config", tmp_path / "none.toml"], capsys)
+    assert code == 1 and "no file" in err

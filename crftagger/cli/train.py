@@ -284,8 +284,184 @@ def _is_corpus(name: str) -> bool:
     return name in registry.names()
 
 
+class _Unset:
+    """The default of every ``train`` option: tells an option given on the command line
+    (which wins) from one left to the ``--config`` file or to the option's own default."""
+
+    def __init__(self, default):
+        self.default = default
+
+    def __repr__(self) -> str:  # shown by --help as the default
+        return repr(self.default)
+
+
+#: Options that are not settings of a training run (never read from or written to a config file).
+_NOT_CONFIG = ("help", "config", "print_config")
+
+
+def _config_actions(parser) -> dict:
+    return {
+        a.dest: a
+        for a in parser._actions
+        if a.dest not in _NOT_CONFIG and a.dest is not argparse.SUPPRESS
+    }
+
+
+def _mark_unset(parser) -> None:
+    for a in _config_actions(parser).values():
+        if a.default is not argparse.SUPPRESS and not isinstance(a, argparse._AppendAction):
+            a.default = _Unset(a.default)
+
+
+def read_config(path) -> dict:
+    """The settings of a TOML ``--config`` file, ``{dest: value}`` (keys with ``-`` or ``_``)."""
+    import tomllib
+
+    try:
+        with open(path, "rb") as fh:
+            raw = tomllib.load(fh)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"--config: no file {path}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"--config {path}: not a TOML file ({exc})") from None
+    out = {}
+    for key, value in raw.items():
+        out[key.replace("-", "_")] = (key, value)
+    return out
+
+
+def _config_value(path, key: str, value, action):
+    """``value`` of ``key`` in the config file ``path``, checked and converted for ``action``."""
+    where = f"--config {path}: {key}"
+    if action.dest == "data":
+        value = [value] if isinstance(value, str) else value
+        if not (isinstance(value, list) and value and all(isinstance(v, str) for v in value)):
+            raise ValueError(
+                f"{where} = {value!r}; expected a file or corpus name, or a list of them"
+            )
+        return value
+    if action.dest == "feature_param":
+        if isinstance(value, dict):
+            value = [
+                f"{k}={v if isinstance(v, str) else ','.join(v) if isinstance(v, list) else _toml(v)}"
+                for k, v in value.items()
+            ]
+        if not (isinstance(value, list) and all(isinstance(v, str) and "=" in v for v in value)):
+            raise ValueError(
+                f'{where} = {value!r}; expected a table (columns = "pos,chunk") or a list of '
+                "NAME=VALUE strings"
+            )
+        return value
+    if action.dest == "recipe" and value is True:  # --recipe alone: the corpus' own
+        return value
+    flag = isinstance(action, (argparse._StoreTrueAction, argparse._StoreFalseAction))
+    if flag or action.dest == "progress":
+        if not isinstance(value, bool):
+            raise ValueError(f"{where} = {value!r}; expected true or false")
+        return value
+    if isinstance(value, bool) and action.type is not _flag:
+        raise ValueError(f"{where} = {value!r}; expected a {_kind(action)}")
+    if action.type is not None and isinstance(value, str):
+        try:
+            value = action.type(value)
+        except (argparse.ArgumentTypeError, ValueError) as exc:
+            raise ValueError(f"{where} = {value!r}: {exc}") from None
+    elif action.type is float and isinstance(value, int):
+        value = float(value)
+    elif action.type is _flag:
+        if value not in (0, 1) and not isinstance(value, bool):
+            raise ValueError(f"{where} = {value!r}; expected true or false (or 1 or 0)")
+        value = bool(value)
+    elif action.type is _fraction and isinstance(value, (int, float)):
+        value = _fraction(str(value))
+    if action.type in (int, float) and not isinstance(value, (int, float)):
+        raise ValueError(f"{where} = {value!r}; expected a {_kind(action)}")
+    if action.type is None and action.choices is None and not isinstance(value, str):
+        raise ValueError(f"{where} = {value!r}; expected a string")
+    if action.choices is not None and value not in action.choices:
+        raise ValueError(
+            f"{where} = {value!r}; expected one of {', '.join(map(str, action.choices))}"
+        )
+    return value
+
+
+def _kind(action) -> str:
+    return {int: "whole number", float: "number"}.get(action.type, "value")
+
+
+def resolve_config(args) -> None:
+    """Fill in ``args``: the command line first, then the ``--config`` file, then the defaults.
+
+    A key of the file that is no ``train`` option is refused, naming the key and the file.
+    """
+    parser = args._parser
+    actions = _config_actions(parser)
+    given = read_config(args.config) if getattr(args, "config", None) else {}
+    for dest, (key, _v) in given.items():
+        if dest not in actions:
+            import difflib
+
+            names = sorted(a.replace("_", "-") for a in actions)
+            near = difflib.get_close_matches(key.replace("_", "-"), names, n=1)
+            raise ValueError(
+                f"--config {args.config}: unknown key {key!r}"
+                + (f" (did you mean {near[0]!r}?)" if near else "")
+                + f"; expected one of the train options: {', '.join(names)}"
+            )
+    for dest, action in actions.items():
+        current = getattr(args, dest, None)
+        unset = isinstance(current, _Unset)
+        if dest in ("data_dir", "feature_param", "data"):
+            unset = unset or not current
+        if unset and dest in given:
+            key, value = given[dest]
+            setattr(args, dest, _config_value(args.config, key, value, action))
+        elif isinstance(current, _Unset):
+            setattr(args, dest, current.default)
+    if not args.data:
+        raise ValueError(
+            "expected the training data: a corpus name or files (or data = [...] in --config)"
+        )
+
+
+def _toml(value) -> str:
+    import json
+    import math
+
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return (
+            repr(value)
+            if math.isfinite(value)
+            else ("nan" if value != value else ("inf" if value > 0 else "-inf"))
+        )
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    return json.dumps(str(value), ensure_ascii=False)
+
+
+def effective_config(args) -> str:
+    """The settings of this run as a TOML ``--config`` file (options left unset omitted)."""
+    lines = []
+    for dest in _config_actions(args._parser):
+        value = getattr(args, dest, None)
+        if value is None or dest == "data_dir" and value is None:
+            continue
+        lines.append(f"{dest} = {_toml(value)}")
+    return "\n".join(lines) + "\n"
+
+
 def run(args) -> int:
     from crftagger.io.container import check_destination
+
+    if getattr(args, "_parser", None) is not None:
+        resolve_config(args)
+        if args.print_config:
+            sys.stdout.write(effective_config(args))
+            return 0
 
     if args.output is None and getattr(args, "cv", None) is None:
         raise ValueError("-o/--output: expected the model file to write")
@@ -779,7 +955,26 @@ def register(sub):
         help="train a tagger on a corpus or CoNLL files",
         description=__doc__.split("\n\n", 1)[1],
     )
-    p.add_argument("data", nargs="+", help="a registered corpus name, or CoNLL or CoNLL-U files")
+    p.add_argument(
+        "data",
+        nargs="*",
+        help="a registered corpus name, or CoNLL or CoNLL-U files (or data in --config)",
+    )
+    p.add_argument(
+        "--config",
+        default=None,
+        metavar="FILE.toml",
+        help="read the options from a TOML file (keys: the option names, - or _, e.g. "
+        'data = ["train.txt"], columns = "word,pos,chunk", c1 = 0.1, algorithm = '
+        '"lbfgs", feature-param = {columns = "pos"}); options on the command line win; '
+        "an unknown key is refused",
+    )
+    p.add_argument(
+        "--print-config",
+        action="store_true",
+        help="write the effective options (command line over --config over defaults) as a "
+        "TOML --config file to stdout, and stop",
+    )
     p.add_argument(
         "--format",
         choices=("auto", "conll", "conllu"),
@@ -928,4 +1123,5 @@ def register(sub):
         help="show a progress bar (default: when stderr is a terminal)",
     )
     p.add_argument("--no-progress", dest="progress", action="store_false")
-    p.set_defaults(func=run)
+    _mark_unset(p)
+    p.set_defaults(func=run, _parser=p)
