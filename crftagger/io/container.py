@@ -586,7 +586,7 @@ def _check_blocks(path: Path, meta: dict, payload_nbytes: int) -> list[dict]:
             names.add(name)
         if kind == "array" or (kind == "strings" and role == "offsets"):
             dtype, shape = b.get("dtype"), b.get("shape")
-            if dtype not in ALLOWED_DTYPES:
+            if not isinstance(dtype, str) or dtype not in ALLOWED_DTYPES:
                 raise _fail(path, f"{where} dtype", repr(dtype), f"one of {sorted(ALLOWED_DTYPES)}")
             if not (isinstance(shape, list) and all(type(d) is int and d >= 0 for d in shape)):
                 raise _fail(path, f"{where} shape", repr(shape), "a list of non-negative integers")
