@@ -73,8 +73,11 @@ def _blocks(path, encoding: str = "utf-8") -> Iterator[_Block]:
     return _blocks_from(iter_lines(path, encoding), path_str(path))
 
 
-def _numbered(lines: Iterable[str]) -> Iterator[tuple[int, str]]:
-    """``(line_number, text)`` of text lines, their line ends (``\\n``, ``\\r\\n``) removed."""
+def _numbered(lines: Iterable[str], source: str) -> Iterator[tuple[int, str]]:
+    """``(line_number, text)`` of text lines, their line ends (``\\n``, ``\\r\\n``) removed.
+
+    A ``\\r`` left inside a line (CR-only line ends) is refused, as :func:`iter_lines` does.
+    """
     for number, text in enumerate(lines, 1):
         if number == 1 and text.startswith("\ufeff"):
             text = text[1:]  # a byte-order mark decoded with the first line
@@ -82,6 +85,17 @@ def _numbered(lines: Iterable[str]) -> Iterator[tuple[int, str]]:
             text = text[:-1]
         if text.endswith("\r"):
             text = text[:-1]
+        cr = text.find("\r")
+        if cr >= 0:
+            raise CorpusFormatError(
+                source,
+                number,
+                "carriage return inside a line",
+                f"a CR at character {cr + 1} of the line (input with CR-only line ends "
+                "reads as one line)",
+                "lines that end in LF or CR LF (convert CR-only input first, e.g. with "
+                "`tr '\\r' '\\n'`)",
+            )
         yield number, text
 
 
@@ -408,7 +422,7 @@ def iter_sentences(
         raise ValueError(f"multiword must be 'words' or 'surface', not {multiword!r}")
     keep = _keep(columns)
     _check_label_name(label)
-    for block in _blocks_from(_numbered(lines), name, keep_lines=with_lines):
+    for block in _blocks_from(_numbered(lines, name), name, keep_lines=with_lines):
         sent = _sentence(block, name, multiword, keep, label)
         yield (sent, block.lines) if with_lines else sent
 

@@ -129,6 +129,17 @@ def test_a_block_dtype_that_is_a_list_is_refused(fixtures, tmp_path):
         Tagger.load(p)
 
 
+def test_a_cr_inside_a_streamed_conllu_line_is_refused():
+    # the file reader refused it; the stream reader of `crftagger tag -f conllu` kept the CR
+    from crftagger.corpora.conllu import iter_sentences
+    from crftagger.errors import CorpusFormatError
+
+    good = "1\ta\t_\t_\t_\t_\t_\t_\t_\t_\n"
+    with pytest.raises(CorpusFormatError, match=r"<stdin>:2: carriage return inside a line"):
+        list(iter_sentences([good, "2\tb\r\t_\t_\t_\t_\t_\t_\t_\t_\n"], "<stdin>"))
+    assert [s.tokens for s in iter_sentences([good.replace("\n", "\r\n")], "<stdin>")] == [["a"]]
+
+
 def _tag_stream(data: bytes, columns=None):
     from crftagger.cli import tag
 
