@@ -40,9 +40,18 @@ def iter_lines(path, encoding: str = "utf-8") -> Iterator[tuple[int, str]]:
     and a ``\\r`` anywhere else (CR-only line ends) is refused.
     A UTF-8 byte-order mark at the very start of the file is skipped. Bytes that
     are not valid in ``encoding`` raise :class:`CorpusFormatError` naming the
-    line and the byte offset (in the file and in the line).
+    line and the byte offset (in the file and in the line); a folder or a file
+    without read permission raises it too (a missing file: :class:`FileNotFoundError`).
     """
-    with open(path, "rb") as fh:
+    try:
+        fh = open(path, "rb")  # noqa: SIM115  (closed below)
+    except IsADirectoryError:
+        raise CorpusFormatError(path, None, "not a file", "a folder", "a corpus file") from None
+    except PermissionError as exc:
+        raise CorpusFormatError(
+            path, None, "file cannot be read", f"no permission ({exc.strerror})", "a readable file"
+        ) from None
+    with fh:
         yield from iter_lines_from(fh, path, encoding)
 
 

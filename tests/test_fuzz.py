@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -138,6 +139,27 @@ def test_a_cr_inside_a_streamed_conllu_line_is_refused():
     with pytest.raises(CorpusFormatError, match=r"<stdin>:2: carriage return inside a line"):
         list(iter_sentences([good, "2\tb\r\t_\t_\t_\t_\t_\t_\t_\t_\n"], "<stdin>"))
     assert [s.tokens for s in iter_sentences([good.replace("\n", "\r\n")], "<stdin>")] == [["a"]]
+
+
+def test_a_folder_or_an_unreadable_file_given_as_a_corpus_is_a_corpus_error(tmp_path):
+    # a folder gave IsADirectoryError from open() (crftagger train DIR printed a traceback)
+    from crftagger.corpora import detect_format, read_conll
+    from crftagger.errors import CorpusFormatError
+
+    with pytest.raises(CorpusFormatError, match=r"not a file: found a folder"):
+        detect_format(tmp_path)
+    with pytest.raises(CorpusFormatError, match=r"not a file: found a folder"):
+        list(read_conll(tmp_path))
+    p = tmp_path / "locked.conll"
+    p.write_text("a B\n")
+    p.chmod(0)
+    try:
+        if os.access(p, os.R_OK):  # root reads any file
+            pytest.skip("this user reads files without read permission")
+        with pytest.raises(CorpusFormatError, match=r"file cannot be read: found no permission"):
+            list(read_conll(p))
+    finally:
+        p.chmod(0o644)
 
 
 def _tag_stream(data: bytes, columns=None):
