@@ -172,7 +172,7 @@ def span_f1(gold: list[list[str]], pred: list[list[str]]) -> float:
     except ImportError:
         span_scores = None
     if span_scores is not None:
-        return 100.0 * span_scores(gold, pred, mode="conlleval").micro.f1
+        return 100.0 * span_scores(gold, pred, mode="conlleval", zero_division=0).micro.f1
     from seqeval.metrics import f1_score
 
     return 100.0 * float(f1_score(gold, pred))

@@ -290,8 +290,8 @@ def score(info, gold, pred) -> dict:
             "precision": None,
             "recall": None,
         }
-    lenient = span_scores(gold, pred, mode="conlleval")
-    strict = span_scores(gold, pred, mode="strict", scheme=info.scheme)
+    lenient = span_scores(gold, pred, mode="conlleval", zero_division=0)
+    strict = span_scores(gold, pred, mode="strict", scheme=info.scheme, zero_division=0)
     return {
         "metric": "f1",
         "f1": 100.0 * lenient.micro.f1,

@@ -393,3 +393,55 @@ def test_a_model_without_state_features_is_a_valid_crfsuite_file(tmp_path):
     ref = pycrfsuite.Tagger()
     ref.open(str(tmp_path / "ours.crfsuite"))
     assert ref.tag(X[0]) == crf.predict(X[:1])[0]
+
+
+def _key(prefix: str, k: int):
+    """A str key, or (for prefix b) a bytes one."""
+    return f"{prefix}{k}".encode() if prefix == "b" else f"{prefix}{k}"
+
+
+def test_one_pass_encoding_equals_check_then_encode():
+    """CRF.predict's one-pass path (rules only off the fast path) gives the same arrays."""
+    import random
+
+    import numpy as np
+
+    from crftagger.api.crf import _item_to_dict, _sequences, check_X
+    from crftagger.engine.encoding import Vocabulary, encode_dicts
+
+    rng = random.Random(0)
+    values = ["x", "y", "é", True, False, 0, 1, 2.5, -3, 1.0, b"v", np.float32(0.5), {"k": 1.0}]
+    values += [["a", "b"], {"s"}, np.int64(7), 10**20, 1e30]
+    X = []
+    for _ in range(200):
+        seq = []
+        for _ in range(rng.randint(0, 6)):
+            kind = rng.random()
+            if kind < 0.1:
+                seq.append([rng.choice("abc") for _ in range(rng.randint(0, 3))])
+            else:
+                item = {
+                    _key(rng.choice(["w", "p", "s", "b"]), rng.randrange(4)): rng.choice(values)
+                    for _ in range(rng.randint(0, 5))
+                }
+                seq.append(item)
+        X.append(seq)
+    for frozen in (False, True):
+        vocab_a, vocab_b = Vocabulary(), Vocabulary()
+        if frozen:
+            for v in (vocab_a, vocab_b):
+                for name in ("w0:x", "w1", "p2:y", "s3", "a", "b0:v", "w2:k"):
+                    v.add(name)
+                v.freeze()
+        a = encode_dicts(_sequences(X), vocab_a, normalise=_item_to_dict)
+        b = encode_dicts(check_X(X), vocab_b)
+        assert vocab_a.items == vocab_b.items
+        for field in ("seq_ptr", "item_ptr", "attr_ids", "attr_vals"):
+            np.testing.assert_array_equal(getattr(a, field), getattr(b, field))
+
+
+@pytest.mark.parametrize("bad", [float("nan"), 1e31, 10**400, (1, 2), None])
+def test_predict_refuses_bad_values_off_the_fast_path(bad):
+    crf = CRF(max_iterations=5).fit([[{"w": "a"}, {"w": "b"}]], [["A", "B"]])
+    with pytest.raises(CRFError, match=r"sequence 1, item 0: attribute 'v'"):
+        crf.predict([[{"w": "a"}], [{"v": bad, "w": "b"}]])

@@ -149,9 +149,15 @@ def _item_to_dict(item, s: int, t: int) -> Mapping | Sequence[str]:
     if isinstance(item, Mapping):
         plain = True
         for name, value in item.items():
-            if not isinstance(name, str) or not isinstance(value, (str, *_NUMBERS)):
-                plain = False
-                break
+            kind = value.__class__
+            if name.__class__ is not str or kind not in _PLAIN_VALUES:
+                if not isinstance(name, str) or not isinstance(value, (str, *_NUMBERS)):
+                    plain = False
+                    break
+            elif (
+                kind is str or kind is bool or -MAX_ATTRIBUTE_VALUE <= value <= MAX_ATTRIBUTE_VALUE
+            ):
+                continue  # the common case: exact types, a value in range
             if not isinstance(value, (str, bool)) and not abs(_float(value)) <= MAX_ATTRIBUTE_VALUE:
                 raise CRFError(
                     f"sequence {s}, item {t}: attribute {name!r} has value {value!r:.40}; "
@@ -171,6 +177,10 @@ def _item_to_dict(item, s: int, t: int) -> Mapping | Sequence[str]:
     if all(isinstance(name, str) for name in item):
         return item if isinstance(item, Sequence) else list(item)
     return [_name(name, s, t) for name in item]
+
+
+#: Value types read without further checks (besides the range of numbers).
+_PLAIN_VALUES = frozenset({str, bool, int, float})
 
 
 def _float(value) -> float:
@@ -230,9 +240,16 @@ def check_X(X, what: str = "X") -> list:
     ``X`` may be any iterable of sequences (a generator is read once); a
     sequence is a list of items or a ``pycrfsuite.ItemSequence``.
     """
+    return [
+        [_item_to_dict(item, s, t) for t, item in enumerate(xseq)]
+        for s, xseq in enumerate(_sequences(X, what))
+    ]
+
+
+def _sequences(X, what: str = "X"):
+    """The sequences of ``X`` (``ItemSequence`` as its items), checked one by one as read."""
     if isinstance(X, (str, bytes, Mapping)) or not isinstance(X, Iterable):
         raise CRFError(f"{what}: expected a list of sequences, found {type(X).__name__}")
-    out = []
     for s, xseq in enumerate(X):
         if _is_item_sequence(xseq):
             xseq = xseq.items()
@@ -242,8 +259,7 @@ def check_X(X, what: str = "X") -> list:
             raise CRFError(
                 f"{what}: sequence {s} must be a list of items, found {type(xseq).__name__}"
             )
-        out.append([_item_to_dict(item, s, t) for t, item in enumerate(xseq)])
-    return out
+        yield xseq
 
 
 def _lengths(data: AttributeSequences) -> list[range]:
@@ -653,8 +669,10 @@ class CRF(BaseEstimator):
                 )
             _check_arrays(X, attributes, "X")
             return decode_dicts(X, attributes)
-        X = check_X(X)
-        return X if self._model is None else encode_dicts(X, self._model.attributes)
+        if self._model is None:
+            return check_X(X)
+        # input rules and encoding in one pass (the rules only run on items off the fast path)
+        return encode_dicts(_sequences(X), self._model.attributes, normalise=_item_to_dict)
 
     def predict(self, X) -> list[list[str]]:
         """Viterbi labels of every sequence, a list of lists of str.

@@ -1353,7 +1353,7 @@ class _DevSpanScorer:
                 schemes.convert(p, self.model_scheme, self.scheme, lossy_ok=True) if p else p
                 for p in pred
             ]
-        return {"dev_f1": metrics.span_scores(self.gold, pred).micro.f1}
+        return {"dev_f1": metrics.span_scores(self.gold, pred, zero_division=0).micro.f1}
 
 
 def _jsonable(obj):
@@ -1399,9 +1399,9 @@ class Evaluation:
         metrics.check_lengths(gold, pred)
         self.gold, self.pred, self.scheme = gold, pred, scheme
         spans = scheme is not None or _span_tags(gold, pred)
-        self.lenient = metrics.span_scores(gold, pred) if spans else None
+        self.lenient = metrics.span_scores(gold, pred, zero_division=0) if spans else None
         self.strict = (
-            metrics.span_scores(gold, pred, mode="strict", scheme=scheme)
+            metrics.span_scores(gold, pred, mode="strict", scheme=scheme, zero_division=0)
             if scheme is not None
             else None
         )

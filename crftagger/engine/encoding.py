@@ -201,6 +201,7 @@ def encode_dicts(
     attributes: Vocabulary,
     y: Iterable[Sequence[str]] | None = None,
     labels: Vocabulary | None = None,
+    normalise=None,
 ) -> AttributeSequences:
     """Encode sklearn-crfsuite style input into :class:`AttributeSequences`.
 
@@ -209,14 +210,25 @@ def encode_dicts(
     sklearn-crfsuite does) or a list of attribute names (value 1).
     Unknown attributes of a frozen vocabulary are dropped from the arrays, as
     CRFsuite skips them; unknown labels of a frozen label vocabulary raise.
+
+    ``normalise(item, s, t)``, when given, is called for every item that is
+    not a dict of ``str`` names to ``str``, ``bool``, ``int`` or ``float``
+    values within range, and its result (or its error) is used instead: the
+    caller's input rules in the same pass as the encoding.
     """
     # typed arrays instead of lists: 4 + 8 bytes per attribute, no Python objects
     seq_ptr = array("q", [0])
     item_ptr = array("q", [0])
     ids = array("i")
-    vals = array("d")
+    # values other than 1 as (position, value) pairs: most attributes are 1
+    other_at = array("q")
+    other_val = array("d")
     ys = array("i")
-    add = attributes.add
+    # bound methods hoisted out of the loops (this loop is most of ``CRF.predict`` on dicts):
+    # a known name costs one dict lookup; ``add`` only sees new names (-1 when frozen)
+    get, add = attributes._index.get, attributes.add
+    ids_append, ptr_append = ids.append, item_ptr.append
+    at_append, val_append = other_at.append, other_val.append
     y_iter = iter(y) if y is not None else None
     n_items = 0
     for s, xseq in enumerate(X):
@@ -233,8 +245,51 @@ def encode_dicts(
                     f"sequence {s}: X has {len(xseq)} items but y has {len(yseq)} labels"
                 )
         for t, item in enumerate(xseq):
-            if isinstance(item, Mapping):
+            fast = False
+            if normalise is not None:
+                # the fast path: exact types, numbers in range; anything else is normalised
+                start = len(ids)
+                if item.__class__ is dict:
+                    for name, value in item.items():
+                        kind = value.__class__
+                        if name.__class__ is not str:
+                            break
+                        if kind is str:
+                            name = f"{name}:{value}"
+                            value = 1.0
+                        elif not (
+                            (kind is float or kind is int or kind is bool)
+                            and -MAX_ATTRIBUTE_VALUE <= value <= MAX_ATTRIBUTE_VALUE
+                        ):
+                            break
+                        a = get(name)
+                        if a is None:
+                            a = add(name)
+                        if a >= 0:
+                            if value != 1.0:
+                                at_append(len(ids))
+                                val_append(value)
+                            ids_append(a)
+                    else:
+                        fast = True
+                if not fast:
+                    del ids[start:]
+                    while other_at and other_at[-1] >= start:
+                        other_at.pop()
+                        other_val.pop()
+                    item = normalise(item, s, t)
+            if fast:
+                pass
+            elif isinstance(item, Mapping):
                 for name, value in item.items():
+                    if value.__class__ is str:
+                        key = f"{name}:{value}"
+                        a = get(key)
+                        if a is None:
+                            a = add(key)
+                        if a >= 0:
+                            ids_append(a)
+                        continue
                     if isinstance(value, str):
                         name, value = f"{name}:{value}", 1.0
                     else:
@@ -245,17 +300,20 @@ def encode_dicts(
                             f"expected a finite number with absolute value at most "
                             f"{MAX_ATTRIBUTE_VALUE:g}"
                         )
-                    a = add(name)
+                    a = get(name)
+                    if a is None:
+                        a = add(name)
                     if a >= 0:
-                        ids.append(a)
-                        vals.append(value)
+                        if value != 1.0:
+                            at_append(len(ids))
+                            val_append(value)
+                        ids_append(a)
             else:
                 for name in item:
                     a = add(str(name))
                     if a >= 0:
-                        ids.append(a)
-                        vals.append(1.0)
-            item_ptr.append(len(ids))
+                        ids_append(a)
+            ptr_append(len(ids))
             if yseq is not None:
                 lab = yseq[t]
                 k = labels.add(lab) if labels is not None else -1
@@ -270,7 +328,7 @@ def encode_dicts(
         seq_ptr=_as_numpy(seq_ptr, np.int64),
         item_ptr=_as_numpy(item_ptr, np.int64),
         attr_ids=_as_numpy(ids, np.int32),
-        attr_vals=_as_numpy(vals, np.float64),
+        attr_vals=_values(len(ids), other_at, other_val),
         y=_as_numpy(ys, np.int32) if y is not None else None,
     )
 
@@ -288,6 +346,14 @@ def decode_dicts(data: AttributeSequences, attributes: Vocabulary) -> list[list[
                 d[names[a]] = d.get(names[a], 0.0) + v
         items.append(d)
     return [items[sp[s] : sp[s + 1]] for s in range(data.n_sequences)]
+
+
+def _values(n: int, at: array, val: array) -> np.ndarray:
+    """float64[n] of ones, with ``val`` at positions ``at``."""
+    out = np.ones(n, dtype=np.float64)
+    if len(at):
+        out[_as_numpy(at, np.int64)] = _as_numpy(val, np.float64)
+    return out
 
 
 def _as_numpy(arr: array, dtype) -> np.ndarray:

@@ -133,7 +133,7 @@ class SlotEvaluation:
 
         self.gold_tags, self.pred_tags = [list(g) for g in gold_tags], [list(p) for p in pred_tags]
         self.gold_intents, self.pred_intents = list(gold_intents), list(pred_intents)
-        self.slots = metrics.span_scores(self.gold_tags, self.pred_tags)
+        self.slots = metrics.span_scores(self.gold_tags, self.pred_tags, zero_division=0)
         n = len(self.gold_intents)
         self.intent_accuracy = (
             sum(g == p for g, p in zip(self.gold_intents, self.pred_intents, strict=True)) / n
