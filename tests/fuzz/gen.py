@@ -343,7 +343,7 @@ def model_case(seed: int, base: Path, out: Path) -> str:
 
     rng = random.Random(f"model-{seed}")
     raw = base.read_bytes()
-    kind = ["bytes", "truncate", "fields", "arrays", "blocks", "fields"][seed % 6]
+    kind = ["bytes", "truncate", "fields", "arrays", "blocks", "sweep"][seed % 6]
     if kind == "bytes":
         b = bytearray(raw)
         hlen = container._PREAMBLE.unpack(raw[: container._PREAMBLE.size])[3]
@@ -355,6 +355,17 @@ def model_case(seed: int, base: Path, out: Path) -> str:
     if kind == "truncate":
         cut = rng.randrange(len(raw))
         out.write_bytes(raw[:cut] + (b"\0" * rng.randint(0, 64) if rng.random() < 0.3 else b""))
+        return kind
+    if kind == "sweep":  # every header path in turn (one per sweep case), an odd value each time
+        meta = _header(raw)
+        paths = [p for p in _json_paths(meta) if p and p[-1] != "header_sha256"]
+        p = paths[(seed // 6) % len(paths)]
+        try:
+            _set(meta, p, _odd(rng, _get(meta, p)))
+            out.write_bytes(_resign(raw, meta))
+        except (KeyError, IndexError, TypeError, ValueError, UnicodeEncodeError):
+            out.write_bytes(raw)
+            return kind + "-unwritable"
         return kind
     if kind == "blocks":
         meta = _header(raw)
