@@ -406,3 +406,104 @@ def test_config_refuses_unknown_keys_and_bad_values(chunk_file, capsys, tmp_path
     assert code == 1 and "not a TOML file" in err
     code, _out, err = _run(["train", "--config", tmp_path / "none.toml"], capsys)
     assert code == 1 and "no file" in err
+
+
+# --------------------------------------------------------------------------- tag --force-column, -v, -n
+
+
+SENTS = [
+    [("He", "PRP", "_"), ("saw", "VBD", "B-NP"), ("the", "DT", "_"), ("dog", "NN", "_")],
+    [("It", "PRP", "_"), ("runs", "VBZ", "_")],
+    [("Prices", "NNS", "B-VP"), ("rose", "VBD", "O"), ("sharply", "RB", "B-NP")],
+]
+
+
+def _conll(tmp_path, sents=SENTS):
+    path = tmp_path / "in.txt"
+    path.write_text(
+        "".join("".join(" ".join(t) + "\n" for t in s) + "\n" for s in sents), encoding="utf-8"
+    )
+    return path
+
+
+def _blocks(out: str) -> list[list[list[str]]]:
+    return [[ln.split() for ln in b.splitlines()] for b in out.strip("\n").split("\n\n")]
+
+
+def test_force_column_fixes_the_labels(chunk_model, capsys, tmp_path):
+    from crftagger.api.tagger import Tagger
+
+    t = Tagger.load(chunk_model)
+    inp = _conll(tmp_path)
+    for spec in ("force", "3"):
+        code, out, err = _run(
+            [
+                "tag",
+                "-m",
+                chunk_model,
+                "-f",
+                "conll",
+                "--columns",
+                "word,pos,force",
+                "--force-column",
+                spec,
+                inp,
+            ],  # fmt: skip
+            capsys,
+        )
+        assert code == 0, err
+        for block, sent in zip(_blocks(out), SENTS, strict=True):
+            fixed = {i: f for i, (_w, _p, f) in enumerate(sent) if f != "_"}
+            got = [row[-1] for row in block]
+            assert all(got[i] == lab for i, lab in fixed.items())
+            assert got == t.tag([w for w, _p, _f in sent], fixed=fixed or None)
+    # without forcing, the third sentence is tagged differently: the column did change it
+    code, out, _err = _run(["tag", "-m", chunk_model, "-f", "conll", "--columns", "word,pos,force",
+                            inp], capsys)  # fmt: skip
+    assert [r[-1] for r in _blocks(out)[2]] == t.tag(["Prices", "rose", "sharply"])
+    assert [r[-1] for r in _blocks(out)[2]] != ["B-VP", "O", "B-NP"]
+
+
+def test_force_column_errors(chunk_model, capsys, tmp_path):
+    inp = _conll(tmp_path, [[("Paris", "NNP", "B-LOC")]])
+    base = ["tag", "-m", chunk_model, "-f", "conll", "--columns", "word,pos,force", inp]
+    code, _out, err = _run([*base, "--force-column", "force"], capsys)
+    assert code == 1 and f"{inp}:1: sentence 1" in err and "'B-LOC'" in err
+    code, _out, err = _run([*base, "--force-column", "1"], capsys)
+    assert code == 1 and "column 1 holds the tokens" in err
+    code, _out, err = _run([*base, "--force-column", "gold"], capsys)
+    assert code == 1 and "is not one of the --columns word,pos,force" in err
+    code, _out, err = _run([*base, "--force-column", "force", "--marginals"], capsys)
+    assert code == 1 and "do not go with --force-column" in err
+    code, _out, err = _run(["tag", "-m", chunk_model, "--force-column", "2", inp], capsys)
+    assert code == 1 and "not tokens" in err
+
+
+def test_v1_v2_and_n_as_crf_test(chunk_model, capsys, tmp_path):
+    from crftagger.api.tagger import Tagger
+
+    t = Tagger.load(chunk_model)
+    inp = _conll(tmp_path)
+    base = ["tag", "-m", chunk_model, "-f", "conll", "--columns", "word,pos,force", inp]
+    code, out, err = _run([*base, "-v1"], capsys)
+    assert code == 0, err
+    for block, sent in zip(_blocks(out), SENTS, strict=True):
+        toks = [w for w, _p, _f in sent]
+        assert block[0][0] == "#"
+        assert float(block[0][1]) == pytest.approx(t.nbest(toks, 1)[0].probability, abs=1e-6)
+        marg = t.marginals(toks)
+        for row, m, tag in zip(block[1:], marg, t.tag(toks), strict=True):
+            lab, p = row[-1].split("/")
+            assert lab == tag and float(p) == pytest.approx(m[tag], abs=1e-6)
+    code, out2, err = _run([*base, "-v2"], capsys)
+    assert code == 0, err
+    first = _blocks(out2)[0]
+    assert first[0] == _blocks(out)[0][0]
+    assert len(first[1]) == 3 + 1 + len(t.labels)  # tag/p, then every label/p
+    code, jl, err = _run([*base, "-v1", "--output-format", "jsonl"], capsys)
+    obj = json.loads(jl.splitlines()[1])
+    assert obj["probability"] == pytest.approx(t.nbest(["It", "runs"], 1)[0].probability, abs=1e-6)
+    assert len(obj["confidences"]) == 2
+    code, n1, _err = _run([*base, "-n", "2"], capsys)
+    code, n2, _err = _run([*base, "--nbest", "2"], capsys)
+    assert n1 == n2 and "# 1 " in n1

@@ -201,6 +201,10 @@ def _batches(items: Iterator[Item], size: int) -> Iterator[list[Item]]:
         yield batch
 
 
+#: What a forced-label column holds for a free token (decoded as usual).
+FREE_LABELS = ("_", "")
+
+
 def _check_output(input_format, output_format, marginals, nbest):
     text_outputs = {
         "text": ("jsonl", "inline", "conll"),
@@ -216,7 +220,8 @@ def _check_output(input_format, output_format, marginals, nbest):
         )
     if (marginals or nbest) and output_format in ("inline", "tags"):
         raise TagInputError(
-            f"--marginals and --nbest are written in the jsonl and conll outputs, not {output_format}"
+            f"--marginals, --nbest and -v are written in the jsonl and conll outputs, not "
+            f"{output_format}"
         )
 
 
@@ -236,8 +241,21 @@ def tag_stream(
     nbest: int = 0,
     whole_file: bool = False,
     doc_column: str | None = None,
+    force_column: str | int | None = None,
+    verbose: int = 0,
 ) -> int:
-    """Tag every sentence (or document) of ``lines`` and write the answers to ``out``; return the count."""
+    """Tag every sentence (or document) of ``lines`` and write the answers to ``out``; return the count.
+
+    ``force_column`` (a column name, or its 1-based position with the token
+    as column 1; CoNLL and JSON-lines input) holds labels to force, ``_``
+    for a free token. ``verbose`` is CRF++'s ``-v``: 1 adds the probability
+    of each sentence's tagging and of each token's tag, 2 also every label's
+    marginal (``marginals``).
+    """
+    if isinstance(verbose, bool) or verbose not in (0, 1, 2):
+        raise TagInputError(f"-v: found {verbose!r}; expected 0, 1 or 2")
+    if verbose == 2:
+        marginals = True
     if output_format is None:
         output_format = {
             "text": "jsonl",
@@ -246,7 +264,7 @@ def tag_stream(
             "conllu": "conll",
             "jsonl": "jsonl",
         }[input_format]
-    _check_output(input_format, output_format, marginals, nbest)
+    _check_output(input_format, output_format, marginals or verbose, nbest)
     if isinstance(nbest, bool) or not isinstance(nbest, int) or nbest < 0:
         raise TagInputError(f"--nbest: expected a positive number of taggings, found {nbest!r}")
     from crftagger.decode.constrained import MAX_NBEST
@@ -255,10 +273,26 @@ def tag_stream(
         raise TagInputError(f"--nbest: found {nbest}; expected at most {MAX_NBEST} taggings")
     # a Pipeline answers through its last tagger and reads words only
     final = getattr(tagger, "final", tagger)
-    if final is not tagger and (marginals or nbest):
+    if final is not tagger and (marginals or nbest or verbose or force_column is not None):
         raise TagInputError(
-            "--marginals and --nbest are answered by a single tagger, not a pipeline"
+            "--marginals, --nbest, -v and --force-column are answered by a single tagger, "
+            "not a pipeline"
         )
+    if force_column is not None:
+        if input_format not in ("conll", "jsonl"):
+            raise TagInputError(
+                f"--force-column reads a column of CoNLL or JSON-lines input, not {input_format}"
+            )
+        if marginals and verbose != 2:
+            raise TagInputError(
+                "--marginals are the model's probabilities without forced labels; they do not "
+                "go with --force-column (-v1 gives the probabilities given the forced labels)"
+            )
+        if verbose == 2:
+            raise TagInputError(
+                "-v2 writes the model's marginals, which do not take forced labels into account; "
+                "with --force-column use -v1"
+            )
     if output_scheme is not None:
         from crftagger.errors import TaggerError
 
@@ -274,13 +308,21 @@ def tag_stream(
             raise TagInputError("--marginals with CoNLL-U input: use --output-format jsonl")
         conllu_field = {"upos": 3, "xpos": 4}.get(final.info.get("label_column"), 9)
     if input_format == "text":
+        if verbose:
+            raise TagInputError(
+                "-v with --input-format text: use --marginals, or tokenised input (-f tokens, "
+                "conll or jsonl)"
+            )
         return _tag_texts(
             tagger, lines, out, name, output_format, batch_size, marginals, nbest, whole_file
         )
     if doc_column and input_format != "conll":
         raise TagInputError("--doc-column goes with --input-format conll")
+    force = None
     if input_format == "conll":
-        cols = columns or ["word", *needed]
+        cols = list(columns or ["word", *needed])
+        if force_column is not None:
+            force, cols = _force_name(force_column, cols, needed)
         if doc_column and doc_column not in cols[1:]:
             raise TagInputError(
                 f"--doc-column {doc_column!r} is not one of the --columns {','.join(cols)}"
@@ -294,6 +336,13 @@ def tag_stream(
             )
         reader = read_conllu_stream(lines, name)
     elif input_format == "jsonl":
+        if force_column is not None:
+            if not isinstance(force_column, str) or force_column.isdigit():
+                raise TagInputError(
+                    f"--force-column {force_column}: JSON-lines input names its columns; expected "
+                    'the key of the forced labels (e.g. {"tokens": [...], "forced": [...]})'
+                )
+            force = force_column
         reader = read_jsonl(lines, name)
     else:
         if needed:
@@ -307,7 +356,7 @@ def tag_stream(
     n = 0
     for batch in _batches(reader, batch_size):
         items = [it for it in batch if it.tokens is not None]
-        answers = _answer(tagger, items, name, n, spans, marginals, nbest, needed)
+        answers = _answer(tagger, items, name, n, spans, marginals, nbest, needed, force, verbose)
         k = 0
         for it in batch:
             if it.tokens is None:
@@ -317,27 +366,81 @@ def tag_stream(
                 elif output_format == "jsonl" and it.passthrough is not None:
                     out.write(json.dumps({"docstart": it.passthrough}) + "\n")
                 continue
-            tags, found, marg, best = answers[k]
-            _write(out, output_format, it, tags, found, marg, best, conllu_field)
+            tags, found, marg, best, conf = answers[k]
+            _write(out, output_format, it, tags, found, marg, best, conllu_field, conf)
             k += 1
         n += len(items)
         out.flush()
     return n
 
 
-def _answer(tagger, items, name, n, spans, marginals, nbest, needed):
-    """``(tags, spans or None, marginals or None, nbest or None)`` of every sentence item."""
+def _force_name(force_column, cols: list[str], needed) -> tuple[str, list[str]]:
+    """The column name of ``--force-column`` (a name of ``cols`` or a 1-based position, the
+    token being column 1) and the columns to read (unnamed ones added up to it)."""
+    text = str(force_column)
+    if text.isdigit():
+        pos = int(text)
+        if pos < 2:
+            raise TagInputError(
+                f"--force-column {text}: column 1 holds the tokens; expected the position of the "
+                "forced-label column (2 or more), counting the token as column 1"
+            )
+        cols = cols + [f"column{j}" for j in range(len(cols) + 1, pos + 1)]
+        return cols[pos - 1], cols
+    if text not in cols[1:]:
+        raise TagInputError(
+            f"--force-column {text!r} is not one of the --columns {','.join(cols)} (or give its "
+            "position, the token being column 1)"
+        )
+    if text in needed:
+        raise TagInputError(
+            f"--force-column {text!r} is a column the model reads as a feature; expected a column "
+            "of labels to force"
+        )
+    return text, cols
+
+
+def _forced(it: Item, force: str, name: str) -> dict[int, str]:
+    """``{position: label}`` of the forced labels of a sentence (``_`` or empty: free)."""
+    values = it.columns.pop(force, None)
+    if values is None:
+        raise TagInputError(
+            f"{name}:{it.line}: no forced-label column {force!r} (--force-column) in this sentence"
+        )
+    if not all(isinstance(v, str) for v in values):
+        raise TagInputError(f"{name}:{it.line}: the forced labels {force!r} must be strings")
+    return {i: v for i, v in enumerate(values) if v not in FREE_LABELS}
+
+
+def _answer(tagger, items, name, n, spans, marginals, nbest, needed, force=None, verbose=0):
+    """``(tags, spans or None, marginals or None, nbest or None, confidence or None)`` of every
+    sentence item; the confidence (``verbose``) is ``(p(tagging), [p(tag) per token])``."""
     from crftagger.api.tagger import TaggerInputError
     from crftagger.corpora import Sentence
+    from crftagger.errors import DecodingError
     from crftagger.features.extractor import FeatureInputError
 
+    fixed = [_forced(it, force, name) for it in items] if force is not None else None
     sents = [
         Sentence(tokens=it.tokens, columns=it.columns, doc_id=it.doc_id)
         if it.columns or needed or it.doc_id is not None
         else it.tokens
         for it in items
     ]
+    k = 0
     try:
+        if fixed is not None and any(fixed):
+            tags, found, best, conf = [], [], [], []
+            for k in range(len(sents)):
+                s, fx = sents[k], fixed[k]
+                tags.append(tagger.tag(s, fixed=fx or None) if len(s) else [])
+                found.append(tagger.spans(s, fixed=fx or None) if spans and len(s) else None)
+                best.append(tagger.nbest(s, nbest, fixed=fx or None) if nbest and len(s) else [])
+                conf.append(_confidence(tagger, s, fx or None) if verbose else None)
+            marg = [None] * len(sents)
+            best_or_none = best if nbest else [None] * len(sents)
+            return list(zip(tags, found, marg, best_or_none, conf, strict=True))
+        k = 0
         if spans and sents:  # tags and spans from one decoding
             pairs = tagger._annotate(sents)
             tags, found = [t for t, _f in pairs], [f for _t, f in pairs]
@@ -345,12 +448,30 @@ def _answer(tagger, items, name, n, spans, marginals, nbest, needed):
             tags, found = (tagger.tag(sents) if sents else []), [None] * len(sents)
         marg = _marginals(tagger, sents) if marginals and sents else [None] * len(sents)
         best = [tagger.nbest(s, nbest) if s and len(s) else [] for s in sents] if nbest else None
+        conf = [_confidence(tagger, s) for s in sents] if verbose else [None] * len(sents)
+    except DecodingError as exc:
+        raise TagInputError(
+            f"{name}:{items[k].line}: sentence {n + k + 1}: the forced labels "
+            f"{fixed[k] if fixed else {}}: {exc}"
+        ) from None
     except (TaggerInputError, FeatureInputError) as exc:
-        k, detail = _sentence_of(exc)
-        k = min(k, len(items) - 1)
-        raise TagInputError(f"{name}:{items[k].line}: sentence {n + k + 1}: {detail}") from None
+        j, detail = _sentence_of(exc)
+        j = k if fixed is not None and any(fixed) else min(j, len(items) - 1)
+        raise TagInputError(f"{name}:{items[j].line}: sentence {n + j + 1}: {detail}") from None
     best = best if best is not None else [None] * len(sents)
-    return list(zip(tags, found, marg, best, strict=True))
+    return list(zip(tags, found, marg, best, conf, strict=True))
+
+
+def _confidence(tagger, sentence, fixed=None) -> tuple[float, list[float]] | None:
+    """CRF++'s ``-v1``: the probability of the best tagging and each token's marginal of its
+    tag (given the ``fixed`` labels, when any), or None for an empty sentence."""
+    if not len(sentence):
+        return None
+    lat = tagger._lattice(sentence, fixed)
+    path, _score = lat.best()
+    (_p, _s, prob), *_rest = lat.kbest(1)
+    m = lat.marginals()
+    return float(prob), [float(m[t, j]) for t, j in enumerate(path.tolist())]
 
 
 def _sentence_of(exc) -> tuple[int, str]:
@@ -376,7 +497,7 @@ def _marginal_rows(marg) -> list[dict]:
     return [{lab: round(p, 6) for lab, p in row.items()} for _best, row in marg]
 
 
-def _write(out, fmt: str, it: Item, tags, spans, marg, best, conllu_field=None) -> None:
+def _write(out, fmt: str, it: Item, tags, spans, marg, best, conllu_field=None, conf=None) -> None:
     toks = it.tokens
     if fmt == "jsonl":
         obj: dict = {"tokens": toks, "tags": tags}
@@ -397,11 +518,14 @@ def _write(out, fmt: str, it: Item, tags, spans, marg, best, conllu_field=None) 
             obj["marginals"] = _marginal_rows(marg)
         if best is not None:
             obj["nbest"] = [{"tags": c.tags, "probability": round(c.probability, 6)} for c in best]
+        if conf is not None:
+            obj["probability"] = round(conf[0], 6)
+            obj["confidences"] = [round(p, 6) for p in conf[1]]
         out.write(json.dumps(obj, ensure_ascii=False) + "\n")
         return
     if fmt == "conll":
         raw = it.raw if it.raw is not None else list(toks or [])
-        _write_conll(out, raw, tags, marg, best, conllu_field)
+        _write_conll(out, raw, tags, marg, best, conllu_field, conf)
     elif fmt == "tags":
         out.write(" ".join(tags) + "\n")
     else:
@@ -413,10 +537,15 @@ def _write(out, fmt: str, it: Item, tags, spans, marg, best, conllu_field=None) 
         out.write("\n")
 
 
-def _write_conll(out, raw: list[str], tags, marg, best, conllu_field=None) -> None:
+def _write_conll(out, raw: list[str], tags, marg, best, conllu_field=None, conf=None) -> None:
     """Token lines with a tag column; CoNLL-U word lines get the tag in field ``conllu_field``
-    (UPOS, XPOS, or ``Tag=`` in MISC), ranges and empty nodes are written as read."""
+    (UPOS, XPOS, or ``Tag=`` in MISC), ranges and empty nodes are written as read. With
+    ``conf`` (``-v1``, as ``crf_test -v1``): a ``# probability`` line first and ``tag/p``."""
     words = [line for line in raw if conllu_field is None or _is_conllu_word(line)]
+    if conf is not None and best is None:
+        out.write(f"# {conf[0]:.6f}\n")
+        if marg is None and conllu_field is None:
+            tags = [f"{t}/{p:.6f}" for t, p in zip(tags, conf[1], strict=True)]
     if best is not None:
         for k, cand in enumerate(best):
             out.write(f"# {k} {cand.probability:.6f}\n")
@@ -588,6 +717,8 @@ def run(args) -> int:
         nbest=args.nbest,
         whole_file=args.whole_file,
         doc_column=args.doc_column,
+        force_column=args.force_column,
+        verbose=args.verbose,
     )
     if args.whole_file and args.input_format != "text":
         raise TagInputError("--whole-file goes with --input-format text")
@@ -652,7 +783,32 @@ def register(sub):
         "--marginals", action="store_true", help="write every label's probability per token"
     )
     p.add_argument(
-        "--nbest", type=int, default=0, metavar="K", help="write the K best taggings per sentence"
+        "--nbest",
+        "-n",
+        type=int,
+        default=0,
+        metavar="K",
+        help="write the K best taggings per sentence (crf_test -n)",
+    )
+    p.add_argument(
+        "-v",
+        "--verbose",
+        type=int,
+        choices=(0, 1, 2),
+        default=0,
+        metavar="LEVEL",
+        help="as crf_test -v: 1 writes each sentence's probability of its tagging (a '# p' "
+        "line in conll output, 'probability' in jsonl) and each token's tag/probability "
+        "('confidences'); 2 also every label's probability (--marginals)",
+    )
+    p.add_argument(
+        "--force-column",
+        default=None,
+        metavar="N|NAME",
+        help="a column of CoNLL input (its name in --columns, or its position, the token being "
+        "column 1) or a key of JSON-lines input holding labels to force, '_' for a free token "
+        "(as wapiti label --force): each sentence is decoded with those labels fixed (tags of "
+        "the output scheme); the column is not a feature",
     )
     p.add_argument(
         "--feature-set",
