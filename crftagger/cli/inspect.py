@@ -85,6 +85,20 @@ def cluster_lines(tagger) -> list[str]:
     return lines
 
 
+def resource_lines(fs) -> list[str]:
+    """One line per external resource the feature set read (name, sha256, licence, readers)."""
+    users: dict[tuple, list[str]] = {}
+    for name in fs.used_extractors():
+        d = fs.extractor_def(name)
+        for r in ([d["resource"]] if "resource" in d else []) + list(d.get("resources", [])):
+            key = (r.get("resource"), r.get("file"), r.get("sha256"), r.get("licence"))
+            users.setdefault(key, []).append(name)
+    return [
+        f"resource:       {res}:{file} sha256 {sha} ({lic}), read by {', '.join(n)}"
+        for (res, file, sha, lic), n in users.items()
+    ]
+
+
 def _weights(out, m, top: int) -> None:
     out.write(f"\ntop {top} state features per label (attribute, weight):\n")
     for lab, feats in top_features(m, top).items():
@@ -195,7 +209,7 @@ def run(args) -> int:
         f"feature set:    {fs.name} v{fs.version} ({len(fs.templates)} templates"
         f"{', columns ' + ','.join(fs.columns) if fs.columns else ''})\n"
     )
-    for line in cluster_lines(t):
+    for line in cluster_lines(t) + resource_lines(fs):
         out.write(line + "\n")
     if t.tag_dictionary is not None:
         td = t.tag_dictionary
