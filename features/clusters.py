@@ -13,12 +13,23 @@ stores the case-sensitive table (:meth:`Clusters.words_and_bits`, words in
 first-seen order) keyed by that fingerprint; :meth:`Clusters.from_table`
 rebuilds it and :meth:`Clusters.with_case` lower-cases it exactly as
 :meth:`Clusters.from_file` would have.
+
+:meth:`Clusters.from_file` also reads two other tables by their file name:
+spaCy's ``*.json.gz`` cluster tables (``{word: int}``, the bit path stored as
+the integer of its reversed bits, 0 for no cluster: :func:`read_spacy_clusters`)
+and wordfreq's ``*.msgpack.gz`` frequency tables, as 4-bit codes of
+half-Zipf bands whose prefixes are coarser bands
+(:mod:`crftagger.features.wordfreq`). :meth:`Clusters.from_resource` reads a
+registered resource (:mod:`crftagger.resources`).
 """
 
 from __future__ import annotations
 
+import gzip
 import hashlib
+import json
 import os
+import zlib
 from collections.abc import Sequence
 
 from crftagger.errors import ClusterFileError, MissingClustersError  # noqa: F401 - re-exported
@@ -72,8 +83,17 @@ class Clusters:
     def from_file(
         cls, path: str | os.PathLike, lowercase: bool = False, encoding: str = "utf-8"
     ) -> Clusters:
-        """Read a ``bits<TAB>word<TAB>count`` file; every bad line raises :class:`ClusterFileError`."""
+        """Read a ``bits<TAB>word<TAB>count`` file; every bad line raises :class:`ClusterFileError`.
+
+        A name ending in ``.json.gz`` is read as a spaCy cluster table
+        (:func:`read_spacy_clusters`), one ending in ``.msgpack.gz`` as a wordfreq
+        table of frequency-band codes (:func:`frequency_bands`).
+        """
         path = os.fspath(path)
+        if path.endswith(".json.gz"):
+            return read_spacy_clusters(path, lowercase=lowercase)
+        if path.endswith(".msgpack.gz"):
+            return frequency_bands(path, lowercase=lowercase)
         paths: dict[str, str] = {}
         digest = hashlib.sha256()
         with open(path, "rb") as fh:
@@ -109,6 +129,22 @@ class Clusters:
                 # a word listed twice keeps its first cluster (lower-casing can merge words)
                 paths.setdefault(key, bits)
         return cls(paths, lowercase=lowercase, source=path, fingerprint=digest.hexdigest())
+
+    @classmethod
+    def from_resource(
+        cls, name: str, lowercase: bool | None = None, root: str | os.PathLike | None = None
+    ) -> Clusters:
+        """The table of a registered ``clusters`` or ``wordfreq`` resource (found as
+        :func:`crftagger.resources.locate` finds it; ``lowercase`` defaults to the resource's)."""
+        from crftagger import resources
+
+        r = resources.get(name)
+        if r.kind not in ("clusters", "wordfreq"):
+            raise ClusterFileError(
+                f"resource {r.name!r} is of kind {r.kind!r}; expected a clusters or wordfreq resource"
+            )
+        low = r.lowercase if lowercase is None else lowercase
+        return cls.from_file(resources.locate(r, r.files[0].path, root), lowercase=low)
 
     @classmethod
     def from_table(
@@ -183,3 +219,59 @@ class Clusters:
 
         f.__name__ = f"cluster{length}"
         return f
+
+
+def _sha256(path: str) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 16):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def read_spacy_clusters(path: str | os.PathLike, lowercase: bool = False) -> Clusters:
+    """A spaCy ``en_lexeme_cluster.json.gz`` table: ``{word: int}``, gzip JSON.
+
+    spaCy stores a Brown bit path ``p`` as ``int(p[::-1], 2)``: the first step of
+    the path is the lowest bit. The path is read back as ``bin(n)[2:][::-1]``
+    (trailing zeros of the original path are lost to that encoding, so a
+    prefix longer than the code is the whole code); 0 means "no cluster" and
+    the word is left out. A value that is not a non-negative integer raises
+    :class:`ClusterFileError` naming the file and the word.
+    """
+    path = os.fspath(path)
+    try:
+        with gzip.open(path, "rt", encoding="utf-8") as fh:
+            data = json.load(fh)
+    except (OSError, EOFError, zlib.error, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ClusterFileError(
+            f"{path}: cannot read as gzip JSON ({exc}); expected a spaCy cluster table "
+            "{word: integer}"
+        ) from None
+    if not isinstance(data, dict):
+        raise ClusterFileError(
+            f"{path}: found a JSON {type(data).__name__}; expected an object {{word: integer}}"
+        )
+    paths: dict[str, str] = {}
+    for word, n in data.items():
+        if type(n) is not int or n < 0:
+            raise ClusterFileError(
+                f"{path}: word {word!r:.60} has cluster {n!r:.60}; expected a non-negative integer"
+            )
+        if n == 0 or not word:
+            continue
+        paths.setdefault(word.lower() if lowercase else word, bin(n)[2:][::-1])
+    return Clusters(paths, lowercase=lowercase, source=path, fingerprint=_sha256(path))
+
+
+def frequency_bands(path: str | os.PathLike, lowercase: bool = True) -> Clusters:
+    """A wordfreq table as a cluster table: each word's 4-bit half-Zipf band code
+    (:func:`crftagger.features.wordfreq.zipf_band_bits`); prefixes are coarser bands."""
+    from .wordfreq import read_wordfreq, zipf_band_bits
+
+    path = os.fspath(path)
+    freqs = read_wordfreq(path)
+    paths: dict[str, str] = {}
+    for word, z in freqs.items():
+        paths.setdefault(word.lower() if lowercase else word, zipf_band_bits(z))
+    return Clusters(paths, lowercase=lowercase, source=path, fingerprint=_sha256(path))

@@ -536,8 +536,14 @@ def _ner_v3(
     names: str | None = "en",
     names_case_sensitive: bool = True,
     context_bags=None,
+    resource_clusters=None,
+    resource_lists=None,
+    resource_lists_case_sensitive: bool = False,
+    list_max_zipf: float | None = None,
+    wordfreq_bands: bool = False,
+    resources_dir=None,
 ) -> FeatureSet:
-    """``ner`` v2 plus person-name gazetteers.
+    """``ner`` v2 plus person-name gazetteers, and optionally features from external resources.
 
     ``names`` (a key of :data:`NER_NAME_GAZETTEERS`, or ``None`` for none)
     adds a given-name and a family-name list, each seen at offsets -1..1
@@ -550,6 +556,14 @@ def _ner_v3(
     :func:`crftagger.features.templates.bag`): the words a little further
     away that tell an organisation from a place. What each option scored on
     which corpus is in ``benchmarks/experiments.md``.
+
+    External resources (:mod:`crftagger.resources`, found through ``resources_dir``
+    or ``$CRFTAGGER_RESOURCES``, then the user cache), see :func:`resource_features`:
+    ``resource_clusters`` (a ``clusters`` resource name or a list of them),
+    ``resource_lists`` (a key of :data:`RESOURCE_LIST_TYPES` or ``{type: [RESOURCE:FILE,
+    ...]}``, matched ``resource_lists_case_sensitive``, one-word entries at least
+    ``list_max_zipf`` frequent dropped) and ``wordfreq_bands``. A model embeds every
+    table they read and records each resource's name, sha256 and licence.
     """
     if names is not None and names not in NER_NAME_GAZETTEERS:
         raise FeatureSpecError(
@@ -600,7 +614,209 @@ def _ner_v3(
     params = {**base.params, "names": names, "names_case_sensitive": bool(names_case_sensitive)}
     if bags is not None:
         params["context_bags"] = bags
+    rext, rtmpl, rparams = resource_features(
+        resource_clusters,
+        resource_lists,
+        resource_lists_case_sensitive,
+        list_max_zipf,
+        wordfreq_bands,
+        resources_dir,
+    )
+    if rext:
+        ext.update(rext)
+        extra_t += FeatureSet.from_templates(
+            rtmpl, pad=True, bos_eos=False, extractors=ext, columns=base.columns
+        ).templates
+        params.update(rparams)
     return FeatureSet(t + extra_t, ext, base.columns, "ner", 3, params)
+
+
+#: Typed list groups of the ``resource_lists`` parameter: group -> {type: [RESOURCE:FILE]}.
+#: ``social`` follows the WNUT-17 types, ``news`` the CoNLL-2003 ones (Illinois lists).
+RESOURCE_LIST_TYPES: dict[str, dict[str, list[str]]] = {
+    "social": {
+        "person": [
+            "wikidata_lexicons:persons.txt.results.txt",
+            "wnut16_lexicon:firstname.5k",
+            "wnut16_lexicon:lastname.5000",
+            "ark_wordlists:celebs",
+        ],
+        "location": [
+            "wnut16_lexicon:location.country",
+            "wikidata_lexicons:cities.txt.results.txt",
+            "wikidata_lexicons:buildings.txt.results.txt",
+            "ark_wordlists:mobyplaces",
+        ],
+        "corporation": [
+            "wikidata_lexicons:companynames.txt.results.txt",
+            "wnut16_lexicon:business.consumer_company",
+            "wnut16_lexicon:venture_capital.venture_funded_company",
+            "wnut16_lexicon:business.brand",
+            "wnut16_lexicon:tv.tv_network",
+            "wnut16_lexicon:internet.website",
+        ],
+        "group": [
+            "wikidata_lexicons:sportsteams.txt.results.txt",
+            "wikidata_lexicons:music_artists.txt.results.txt",
+            "wnut16_lexicon:sports.sports_team",
+            "wnut16_lexicon:sports.sports_league",
+            "wnut16_lexicon:government.government_agency",
+        ],
+        "creative_work": [
+            "wikidata_lexicons:movies.txt.results.txt",
+            "wikidata_lexicons:tvshows.txt.results.txt",
+            "wnut16_lexicon:tv.tv_program",
+            "wnut16_lexicon:cvg.computer_videogame",
+        ],
+        "product": [
+            "wnut16_lexicon:product",
+            "wnut16_lexicon:business.consumer_product",
+            "wnut16_lexicon:automotive.model",
+            "wnut16_lexicon:cvg.cvg_platform",
+            "wikidata_lexicons:products.txt.results.txt",
+            "ark_wordlists:videogame",
+        ],
+    },
+    "news": {
+        "per": [
+            "grobid_lexicon:firstname.5k",
+            "grobid_lexicon:lastname.5k",
+            "grobid_lexicon:names.female",
+            "grobid_lexicon:names.male",
+        ],
+        "loc": [
+            "grobid_lexicon:WikiLocations.lst",
+            "grobid_lexicon:cities15000.txt",
+            "grobid_lexicon:location.country",
+        ],
+        "org": [
+            "grobid_lexicon:WikiOrganizations.lst",
+            "grobid_lexicon:known_corporations.lst",
+            "grobid_lexicon:government.government_agency",
+        ],
+    },
+}
+#: Prefix lengths of the resource cluster extractors, and the templates they read.
+RESOURCE_CLUSTER_PREFIXES = (4, 6, 10, 20)
+
+
+def _resource_meta(r, f) -> dict:
+    return {"resource": r.name, "file": f.path, "sha256": f.sha256, "licence": r.licence}
+
+
+def resource_features(
+    resource_clusters=None,
+    resource_lists=None,
+    lists_case_sensitive: bool = False,
+    list_max_zipf: float | None = None,
+    wordfreq_bands: bool = False,
+    resources_dir=None,
+) -> tuple[dict, list[str], dict]:
+    """Extractors, templates and ``params`` of features read from registered resources.
+
+    * ``resource_clusters``: for each ``clusters`` resource ``k`` (0, 1, ...), cluster
+      prefixes ``rc<k>_<p>`` of :data:`RESOURCE_CLUSTER_PREFIXES` at the token, the shortest
+      at -1 and +1 and the pair of the second shortest at -1 and 0 (looked up lower-cased
+      when the resource's words are).
+    * ``resource_lists``: one gazetteer ``rl_<type>`` per type (the union of its lists,
+      longest match, see :func:`crftagger.features.gazetteer.from_resources`) at -1..1.
+    * ``wordfreq_bands``: the half-Zipf band of the lower-cased word (``wf4``) at -1..1 and
+      its 2-bit band (Zipf bands of 2) with ``title`` (:mod:`crftagger.features.wordfreq`).
+
+    Each extractor records ``resource`` (or ``resources`` for a gazetteer: one record per
+    list file) with the name, sha256 and licence of what it reads.
+    """
+    from crftagger import resources
+
+    from .gazetteer import from_resources
+
+    ext: dict[str, dict] = {}
+    tmpl: list[str] = []
+    params: dict = {}
+    root = None if resources_dir is None else str(resources_dir)
+    if resource_clusters:
+        names = (
+            [resource_clusters] if isinstance(resource_clusters, str) else list(resource_clusters)
+        )
+        for k, rname in enumerate(names):
+            r = resources.get(rname)
+            if r.kind != "clusters":
+                raise FeatureSpecError(
+                    f"resource_clusters: {r.name!r} is a {r.kind} resource; expected one of "
+                    f"{[n for n in resources.names() if resources.get(n).kind == 'clusters']}"
+                )
+            f = r.files[0]
+            path = str(resources.locate(r, f.path, root))
+            pre = RESOURCE_CLUSTER_PREFIXES
+            for p in pre:
+                ext[f"rc{k}_{p}"] = {
+                    "kind": "cluster",
+                    "path": path,
+                    "prefix": int(p),
+                    "lowercase": bool(r.lowercase),
+                    "fingerprint": f.sha256,
+                    "resource": _resource_meta(r, f),
+                }
+                tmpl.append(f"rc{k}_{p}[0]")
+            tmpl += [
+                f"rc{k}_{pre[0]}[-1]",
+                f"rc{k}_{pre[0]}[1]",
+                f"rc{k}_{pre[1]}[-1]|rc{k}_{pre[1]}[0]",
+            ]
+        params["resource_clusters"] = names
+    if resource_lists:
+        if isinstance(resource_lists, str):
+            if resource_lists not in RESOURCE_LIST_TYPES:
+                raise FeatureSpecError(
+                    f"resource_lists={resource_lists!r}: expected one of "
+                    f"{sorted(RESOURCE_LIST_TYPES)} or {{type: [RESOURCE:FILE, ...]}}"
+                )
+            groups = RESOURCE_LIST_TYPES[resource_lists]
+        elif isinstance(resource_lists, dict):
+            groups = {str(k): list(v) for k, v in resource_lists.items()}
+        else:
+            raise FeatureSpecError(
+                f"resource_lists: found a {type(resource_lists).__name__}; expected a group "
+                "name or {type: [RESOURCE:FILE, ...]}"
+            )
+        for typ, lists in groups.items():
+            try:
+                g = from_resources(typ, lists, lists_case_sensitive, list_max_zipf, root)
+            except ValueError as exc:
+                raise FeatureSpecError(f"resource_lists type {typ!r}: {exc}") from None
+            name = f"rl_{typ}"
+            ext[name] = {
+                "kind": "gazetteer",
+                "list": typ,
+                "entries": [" ".join(e) for e in g.entries],
+                "case_sensitive": bool(lists_case_sensitive),
+                "fingerprint": g.fingerprint(),
+                "resources": list(g.resources),
+                "max_zipf": list_max_zipf,
+                "dropped": g.dropped,
+            }
+            tmpl.append(f"{name}[-1..1]")
+        params.update(
+            resource_lists=resource_lists,
+            resource_lists_case_sensitive=bool(lists_case_sensitive),
+            list_max_zipf=list_max_zipf,
+        )
+    if wordfreq_bands:
+        r = resources.get("wordfreq")
+        f = r.file("large_en.msgpack.gz")
+        path = str(resources.locate(r, f.path, root))
+        for p in (4, 2):
+            ext[f"wf{p}"] = {
+                "kind": "cluster",
+                "path": path,
+                "prefix": p,
+                "lowercase": True,
+                "fingerprint": f.sha256,
+                "resource": _resource_meta(r, f),
+            }
+        tmpl += ["wf4[-1..1]", "wf2[0]|title[0]"]
+        params["wordfreq_bands"] = True
+    return ext, tmpl, params
 
 
 def _slots_v1(clusters=None, clusters_lowercase: bool = True) -> FeatureSet:

@@ -17,6 +17,14 @@ country names translated by pycountry's gettext catalogues
 and Faker's per-locale lists of given names, family names and company
 suffixes (``faker:first_names:es_ES``, ``faker:last_names:en_US``,
 ``faker:company_suffixes:es_ES``, see :data:`FAKER_LOCALES`).
+
+Lists also come from the registered ``lists`` resources (:mod:`crftagger.resources`)
+through :func:`from_resources`: several named list files (``RESOURCE:FILE``, such as
+``wnut16_lexicon:product``) make one typed gazetteer, read in each file's
+registered encoding, checked against its registered sha256, and optionally
+rid of entries that are common words (:func:`frequency_filter`: the lists hold
+"Meat" and "Salvador"). Such a gazetteer is written inline into a feature set
+(its entries), so a model embeds it.
 """
 
 from __future__ import annotations
@@ -75,6 +83,10 @@ class Gazetteer:
                 )
             seen.add(tuple(norm(t) for t in toks))
         self.entries: tuple[tuple[str, ...], ...] = tuple(sorted(seen))
+        #: What a model records of each registered list file it was made of (:func:`from_resources`).
+        self.resources: list[dict] = []
+        #: Entries the frequency filter of :func:`from_resources` removed.
+        self.dropped = 0
         self._fingerprint: str | None = None
         self._build()
 
@@ -157,20 +169,10 @@ class Gazetteer:
         case_sensitive: bool = True,
         encoding: str = "utf-8",
     ) -> Gazetteer:
-        """One entry per line (tokens separated by whitespace); blank lines are skipped."""
-        entries = []
+        """One entry per line (tokens separated by whitespace); blank lines are skipped
+        (read by :func:`read_list`)."""
         path = os.fspath(path)
-        with open(path, "rb") as fh:
-            for lineno, raw in enumerate(fh, 1):
-                try:
-                    line = raw.decode(encoding)
-                except UnicodeDecodeError as exc:
-                    raise GazetteerFileError(
-                        f"{path}, line {lineno}: cannot decode as {encoding} ({exc.reason} at byte "
-                        f"{exc.start}); expected {encoding} text"
-                    ) from None
-                if line.strip():
-                    entries.append(line.split())
+        entries = read_list(path, encoding)
         if name is None:
             name = os.path.splitext(os.path.basename(path))[0]
         return cls(name, entries, case_sensitive=case_sensitive, source=f"file:{path}")
@@ -349,3 +351,130 @@ def _package_gazetteer(source: str, name: str | None, case_sensitive: bool) -> G
     return Gazetteer(
         name or source.split(":", 1)[1], entries, case_sensitive=case_sensitive, source=source
     )
+
+
+# --------------------------------------------------------------------------- list resources
+def read_list(path: str | os.PathLike, encoding: str = "utf-8") -> list[list[str]]:
+    """The entries of a one-entry-per-line file (tokens split on whitespace, blank lines skipped).
+
+    A line that does not decode in ``encoding``, or holds a NUL character, raises
+    :class:`GazetteerFileError` naming the file and the line.
+    """
+    path = os.fspath(path)
+    entries = []
+    with open(path, "rb") as fh:
+        for lineno, raw in enumerate(fh, 1):
+            try:
+                line = raw.decode(encoding)
+            except UnicodeDecodeError as exc:
+                raise GazetteerFileError(
+                    f"{path}, line {lineno}: cannot decode as {encoding} ({exc.reason} at byte "
+                    f"{exc.start}); expected {encoding} text, one entry per line"
+                ) from None
+            if "\0" in line:
+                raise GazetteerFileError(
+                    f"{path}, line {lineno}: found a NUL character; expected text, one entry per line"
+                )
+            toks = line.split()
+            if toks:
+                entries.append(toks)
+    return entries
+
+
+def _resource_file(spec: str):
+    """``(Resource, ResourceFile)`` of a ``RESOURCE:FILE`` list name."""
+    from crftagger import resources
+
+    name, sep, fname = spec.partition(":")
+    if not sep or not fname:
+        raise ValueError(f"list {spec!r}: expected RESOURCE:FILE, such as wnut16_lexicon:product")
+    r = resources.get(name)
+    if r.kind != "lists":
+        raise ValueError(f"list {spec!r}: resource {r.name!r} is of kind {r.kind!r}, not lists")
+    return r, r.file(fname)
+
+
+def resource_list(spec: str, root: str | os.PathLike | None = None) -> tuple[list[list[str]], dict]:
+    """The entries of one registered list file and what a model records of it
+    (``resource``, ``file``, ``sha256``, ``licence``); a file whose sha256 differs from
+    the registry's raises :class:`GazetteerFileError`."""
+    from crftagger import resources
+
+    r, f = _resource_file(spec)
+    path = resources.locate(r, f.path, root)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if f.sha256 is not None and digest != f.sha256:
+        raise GazetteerFileError(
+            f"{path}: sha256 {digest}, expected {f.sha256} (the registered {spec}); check it "
+            f"with `crftagger resources verify {r.name}`"
+        )
+    meta = {"resource": r.name, "file": f.path, "sha256": digest, "licence": r.licence}
+    return read_list(path, f.encoding), meta
+
+
+def frequency_filter(entries, freqs: dict[str, float], max_zipf: float):
+    """``(kept, dropped)``: one-word entries whose Zipf value (lower-cased, in ``freqs``) is
+    ``max_zipf`` or more are dropped; words the table lacks and entries of several words
+    are kept (a phrase is rarely a common word: "New York" is kept, "Meat" is not)."""
+    kept: list = []
+    dropped: list = []
+    for e in entries:
+        z = freqs.get(e[0].lower()) if len(e) == 1 else None
+        (dropped if z is not None and z >= max_zipf else kept).append(e)
+    return kept, dropped
+
+
+@lru_cache(maxsize=4)
+def _wordfreq_table(root) -> dict[str, float]:
+    from crftagger import resources
+
+    from .wordfreq import read_wordfreq
+
+    return read_wordfreq(resources.locate("wordfreq", "large_en.msgpack.gz", root))
+
+
+def from_resources(
+    name: str,
+    lists: Sequence[str],
+    case_sensitive: bool = False,
+    max_zipf: float | None = None,
+    root: str | os.PathLike | None = None,
+) -> Gazetteer:
+    """One gazetteer (one type) made of registered list files ``RESOURCE:FILE``.
+
+    ``max_zipf`` drops entries at least that frequent as phrases in the
+    ``wordfreq`` resource (Zipf 5 is about 1 in 10,000 words: "meat" is 4.6,
+    "office" 5.2). The gazetteer's :attr:`~Gazetteer.source` is
+    ``resources:`` and the list names; its ``resources`` attribute lists what a
+    model records of each file (:func:`resource_list`) and ``dropped`` counts
+    the entries the filter removed.
+    """
+    if not lists:
+        raise ValueError(f"gazetteer {name!r}: expected at least one RESOURCE:FILE list")
+    return _resource_gazetteer(
+        name,
+        tuple(lists),
+        bool(case_sensitive),
+        None if max_zipf is None else float(max_zipf),
+        None if root is None else os.fspath(root),
+    )
+
+
+@lru_cache(maxsize=16)
+def _resource_gazetteer(name, lists, case_sensitive, max_zipf, root) -> Gazetteer:
+    entries: list[list[str]] = []
+    metas = []
+    for spec in lists:
+        e, meta = resource_list(spec, root)
+        entries += e
+        metas.append(meta)
+    dropped = 0
+    if max_zipf is not None:
+        entries, gone = frequency_filter(entries, _wordfreq_table(root), max_zipf)
+        dropped = len(gone)
+    g = Gazetteer(
+        name, entries, case_sensitive=case_sensitive, source="resources:" + ",".join(lists)
+    )
+    g.resources = metas
+    g.dropped = dropped
+    return g

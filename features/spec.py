@@ -405,6 +405,41 @@ MAX_PAD_CHARS = 100
 #: Largest ``folds`` and ``rare`` of a tag dictionary definition.
 MAX_TAGDICT_FOLDS = 100
 MAX_TAGDICT_RARE = 10**9
+#: Most resource records (one per list file) of one extractor, and the longest string in one.
+MAX_RESOURCE_RECORDS = 1000
+MAX_RESOURCE_CHARS = 1000
+
+
+def _check_resource_records(name: str, e: dict, fail) -> None:
+    """The ``resource`` (cluster) or ``resources`` (gazetteer) records of an extractor read from a
+    model file: objects of strings (``resource``, ``file``, ``sha256``, ``licence``) or null."""
+    records = e.get("resources", [])
+    if "resource" in e:
+        records = [e["resource"]]
+    if not isinstance(records, list) or len(records) > MAX_RESOURCE_RECORDS:
+        n = len(records) if isinstance(records, list) else f"{records!r:.60}"
+        raise fail(
+            f"extractor {name!r} resources", n, f"a list of at most {MAX_RESOURCE_RECORDS} records"
+        )
+    for k, r in enumerate(records):
+        if not isinstance(r, dict) or not all(
+            isinstance(r.get(key), str) and len(r[key]) <= MAX_RESOURCE_CHARS
+            for key in ("resource", "file", "licence")
+        ):
+            raise fail(
+                f"extractor {name!r} resource record #{k}",
+                f"{r!r:.80}",
+                "an object with the strings 'resource', 'file' and 'licence'",
+            )
+        sha = r.get("sha256")
+        if sha is not None and not (
+            isinstance(sha, str) and len(sha) == 64 and set(sha) <= set("0123456789abcdef")
+        ):
+            raise fail(
+                f"extractor {name!r} resource record #{k} sha256",
+                f"{sha!r:.80}",
+                "64 hex digits or null",
+            )
 
 
 def _is_int(v) -> bool:
@@ -475,6 +510,8 @@ def check_model_feature_set(d, where: str, embedded_clusters=()) -> None:
         kind = e.get("kind")
         if name not in used and kind in ("gazetteer", "cluster"):
             continue
+        if kind in ("gazetteer", "cluster") and ("resource" in e or "resources" in e):
+            _check_resource_records(name, e, fail)
         if kind == "gazetteer" and "list" in e and not (isinstance(e["list"], str) and e["list"]):
             raise fail(f"gazetteer {name!r} list", f"{e['list']!r:.60}", "a non-empty string")
         if kind == "gazetteer" and "entries" in e:
