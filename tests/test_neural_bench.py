@@ -181,3 +181,21 @@ def test_nested_subsets():
     assert len(small) == 50 and len(big) == 250
     assert set(small) <= set(big) and small == sorted(small)
     assert neural._subset(xs, 1.0) is xs
+
+
+def test_benchmark_neural_option_runs_the_neural_benchmark(monkeypatch, tmp_path, capsys):
+    from crftagger.cli import main
+
+    seen = {}
+
+    def fake_run(corpora, out_dir, data_dir=None, **kw):
+        seen.update(corpora=corpora, out=out_dir, **kw)
+        return {"total_seconds": 1.0, "rows": [], "curve": []}
+
+    monkeypatch.setattr(neural, "run", fake_run)
+    argv = ["benchmark", "--neural", "--corpora", "atis", "--max-minutes", "0.5"]
+    assert main([*argv, "--curve", "atis", "--out", str(tmp_path)]) == 0
+    assert seen["corpora"] == ("atis",) and seen["max_minutes"] == 0.5
+    assert seen["curve"] == ("atis",) and seen["rows_run"] == neural.ROWS
+    assert main(["benchmark", "--neural", "--corpora", "bogus"]) != 0
+    assert "unknown corpus 'bogus'" in capsys.readouterr().err

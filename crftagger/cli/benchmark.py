@@ -20,4 +20,23 @@ def register(sub):
         default=argparse.SUPPRESS,
         help="folder holding the corpora (same as the global --data-dir)",
     )
-    p.set_defaults(func=suite.cmd_benchmark)
+    p.add_argument(
+        "--neural",
+        action="store_true",
+        help="instead: crftagger beside spaCy trained from scratch (benchmarks/neural.py; "
+        "needs the optional extra crftagger[compare]); reads --corpora and --out; "
+        "writes neural.md, neural.json",
+    )
+    from crftagger.benchmarks import neural
+
+    g = p.add_argument_group("with --neural")
+    neural.add_arguments(g)
+    p.set_defaults(func=_cmd)
+
+
+def _cmd(args) -> int:
+    from crftagger.benchmarks import neural, suite
+
+    if args.neural:
+        return neural.cmd_neural(args)
+    return suite.cmd_benchmark(args)
