@@ -260,7 +260,8 @@ def tag_conll(data: bytes, n_columns: int, python_split: bool = False):
                     sents.append(_tag_rows(toks, n_columns))
                     toks = []
                 continue
-            if fields[0] == DOCSTART and _docstart(text.strip(BLANK)):
+            stripped = text.strip() if python_split else text.strip(BLANK)
+            if fields[0] == DOCSTART and _docstart(stripped):
                 if toks:
                     sents.append(_tag_rows(toks, n_columns))
                     toks = []

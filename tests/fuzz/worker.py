@@ -281,9 +281,10 @@ def api(seed: int, scratch: Path, ctx) -> tuple[str, str]:
 # ----------------------------------------------------------------------------- CLI arguments
 
 
-#: ``crftagger evaluate FOLDER`` raises IsADirectoryError from open() (crftagger/cli/evaluate.py),
-#: which main() does not catch: a traceback. Strict xfail reproducer in tests/test_fuzz.py.
-KNOWN_EVALUATE_FOLDER = "evaluate-folder-traceback"
+#: ``crftagger evaluate FOLDER`` and ``crftagger tag -m M FOLDER`` raise IsADirectoryError from
+#: open() in crftagger/cli/evaluate.py and crftagger/cli/tag.py, which main() does not catch: a
+#: traceback. Strict xfail reproducers in tests/test_fuzz.py.
+KNOWN_CLI_FOLDER = "evaluate-or-tag-of-a-folder-traceback"
 
 
 def cli(seed: int, scratch: Path, ctx) -> tuple[str, str]:
@@ -301,8 +302,10 @@ def cli(seed: int, scratch: Path, ctx) -> tuple[str, str]:
                 code = main(argv)
             except IsADirectoryError as exc:
                 where = traceback.extract_tb(exc.__traceback__)[-1].filename
-                if argv[0] == "evaluate" and where.endswith(os.path.join("cli", "evaluate.py")):
-                    return "known", KNOWN_EVALUATE_FOLDER
+                if argv[0] in ("evaluate", "tag") and where.endswith(
+                    os.path.join("cli", f"{argv[0]}.py")
+                ):
+                    return "known", KNOWN_CLI_FOLDER
                 raise
             except SystemExit as exc:
                 code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
