@@ -283,3 +283,36 @@ def test_evaluation_of_plain_tags_is_token_accuracy():
     # span tags without a scheme keep conlleval's lenient span scores
     spans = Evaluation([["B-PER", "I-PER", "O"]], [["B-PER", "O", "O"]], None)
     assert spans.summary()["f1"] == 0.0 and "strict_f1" not in spans.summary()
+
+
+@pytest.mark.parametrize("answer", ["iob1", "ioe1", "ioe2", "bilou"])
+def test_forced_answer_tags_in_another_scheme_appear_in_the_answer(tagger, answer):
+    """Tags forced in the answer scheme (IOB1's B-PER depends on the tag before it) are
+    decoded exactly over label pairs: the answer shows them, or the call refuses."""
+    import copy
+
+    t = copy.copy(tagger)
+    t.output_scheme = answer
+    toks = ["Please", "write", "to", "Maria", "Lopez", "today", "."]
+    free = t.tag(toks)
+    shown = total = 0
+    refused = set()
+    for pos in range(len(toks)):
+        for tag in ("O", *(f"{p}-PER" for p in schemes.get_scheme(answer).roles)):
+            total += 1
+            try:
+                forced = t.tag(toks, fixed={pos: tag})
+            except (DecodingError, TaggerInputError):
+                refused.add((pos, tag))
+                continue
+            assert forced[pos] == tag, (pos, tag, forced)
+            schemes.validate(forced, answer)
+            for sp in t.spans(toks, fixed={pos: tag}):
+                assert 0.0 <= sp.confidence <= 1.0 + 1e-9
+            shown += 1
+    # only tags no valid answer can show are refused (one-position forcing refused 8 of 21)
+    assert shown >= total - 4, refused
+    if answer == "iob1":
+        assert refused == {(0, "B-PER")}  # B- opens a span only after the same type
+    # forcing what the model answers anyway changes nothing
+    assert t.tag(toks, fixed={3: free[3]}) == free

@@ -683,7 +683,38 @@ class Tagger(TextMixin):
                 )
                 if self._o_bias:
                     E[:, m.labels.get("O")] += self._o_bias
-            yield m.lattice(E, self.constraints, self._fixed_ids(fixed, i1 - i0))
+            if fixed and self._forced_in_output(m):
+                yield self._forced_lattice(E, fixed, i1 - i0)
+            else:
+                yield m.lattice(E, self.constraints, self._fixed_ids(fixed, i1 - i0))
+
+    def _forced_in_output(self, model) -> bool:
+        """Whether forced tags need the exact pair lattice: answers in another scheme than the
+        labels (IOB1's B-LOC depends on the tag before it), on a first-order model."""
+        from crftagger.engine.model import LinearChainCRF
+
+        return (
+            self._output_scheme is not None
+            and self.model_scheme is not None
+            and self._output_scheme != self.model_scheme
+            and type(model).lattice is LinearChainCRF.lattice
+        )
+
+    def _forced_lattice(self, E, fixed, T: int):
+        """:class:`~crftagger.decode.constrained.ForcedLattice` of forced answer tags."""
+        if not isinstance(fixed, Mapping):
+            raise TaggerInputError("fixed: expected a dict {position: tag}")
+        for pos in fixed:
+            if isinstance(pos, bool) or not isinstance(pos, (int, np.integer)) or not 0 <= pos < T:
+                raise TaggerInputError(
+                    f"fixed: position {pos!r} is not a token index of a sentence of {T} tokens"
+                )
+        try:
+            return constrained.ForcedLattice(
+                E, self.model.transition_weights, self.constraints, fixed, self._output_scheme
+            )
+        except constrained.DecodingError as exc:
+            raise TaggerInputError(f"fixed: {exc}") from None
 
     def _fixed_ids(self, fixed, T: int) -> dict[int, list[int]] | None:
         if not fixed:

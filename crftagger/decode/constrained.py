@@ -668,8 +668,8 @@ class ForcedLattice:
                 agree = _agreeing(c, sch, tags)
             if not agree:
                 raise DecodingError(
-                    f"forced tag {tags[0] if len(tags) == 1 else tags!r} at position {p}: no label "
-                    f"of the model is written so; its labels are {list(c.labels)}"
+                    f"forced tag {tags[0] if len(tags) == 1 else tags!r} at position {p} is not a "
+                    f"label of this model (no label is written so); its labels are {list(c.labels)}"
                 )
             here = np.zeros(S, dtype=bool)
             nxt = np.ones(S, dtype=bool)
@@ -698,8 +698,9 @@ class ForcedLattice:
             allowed_start=np.ascontiguousarray(start.astype(np.uint8)),
             allowed_end=np.ascontiguousarray(end.astype(np.uint8)),
             span_type=tuple(c.span_type[j] for j in cur),
-            boundary=np.ones((S, S), dtype=bool),
-            continues=np.zeros((S, S), dtype=bool),
+            # a state reads as its current label: span boundaries as between the labels
+            boundary=np.ascontiguousarray(c.boundary[cur[:, None], cur[None, :]]),
+            continues=np.ascontiguousarray(c.continues[cur[:, None], cur[None, :]]),
             span_labels=False,
         )
         self.inner = Lattice(es, np.where(trans, trs, 0.0), pc)
@@ -720,6 +721,11 @@ class ForcedLattice:
         """Up to ``k`` best such paths as ``(labels int32[T], score, probability)``; the
         probability is renormalised over the paths that show the forced tags."""
         return [(self.cur[p].astype(np.int32), s, q) for p, s, q in self.inner.kbest(k)]
+
+    def span_probability(self, type_: str, start: int, end: int) -> float:
+        """Probability that ``(type_, start, end)`` is exactly a span, over the paths that
+        show the forced tags."""
+        return self.inner.span_probability(type_, start, end)
 
     def marginals(self) -> np.ndarray:
         """``p(y_t = l)`` over the paths that show the forced tags, float64[T, L]."""
