@@ -480,6 +480,13 @@ def _run(args) -> int:
     if getattr(args, "task", "tag") == "slots":
         from crftagger.cli.slots import train_slots
 
+        for opt, v in (
+            ("--cv", getattr(args, "cv", None)),
+            ("--init", getattr(args, "init", None)),
+        ):
+            if v is not None:
+                raise ValueError(f"{opt} trains taggers; it does not go with --task slots")
+
         return train_slots(args)
     if getattr(args, "intents", None):
         raise ValueError("--intents goes with --task slots")
