@@ -73,6 +73,7 @@ def test_cv_folds_partition_and_seed():
     assert max(sizes) - min(sizes) <= 1 and sum(sizes) == 23
     assert cv_folds(23, 4, 0) == a
     assert cv_folds(23, 4, 1) != a
+    assert cv_folds(7, 3, None) == [0, 1, 2, 0, 1, 2, 0]  # CRFsuite's -g 3: i mod 3
     with pytest.raises(ValueError, match="at least one per fold"):
         cv_folds(3, 4, 0)
     with pytest.raises(ValueError, match="at least 2"):
@@ -107,10 +108,12 @@ def test_cv_json_matches_its_folds(chunk_file, capsys, tmp_path):
 
 def test_cv_text_writes_fold_models_with_o(chunk_file, capsys, tmp_path):
     argv = ["train", chunk_file, "--columns", CHUNK_COLUMNS, "--max-iterations", "5"]
-    code, out, err = _run([*argv, "--cv", "2", "-o", tmp_path / "m.crftagger"], capsys)
+    code, out, err = _run(
+        [*argv, "--cv", "2", "--cv-in-order", "-o", tmp_path / "m.crftagger"], capsys
+    )
     assert code == 0, err
-    assert "fold 1/2" in out and "fold 2/2" in out
-    assert "2-fold cross-validation (seed 0): span F1" in out
+    assert "fold 1/2: trained on 60 sentences" in out and "fold 2/2" in out
+    assert "2-fold cross-validation (folds in file order): span F1" in out
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.fold1.crftagger", "m.fold2.crftagger"]
 
 
@@ -122,6 +125,8 @@ def test_cv_refuses_dev_and_needs_output_otherwise(chunk_file, capsys):
     assert code == 1 and "--dev-fraction 0.1 do not go with it" in err
     code, _out, err = _run(["train", chunk_file, "--columns", CHUNK_COLUMNS], capsys)
     assert code == 1 and "-o/--output" in err
+    code, _out, err = _run(["train", chunk_file, "--task", "slots", "--cv", "2"], capsys)
+    assert code == 1 and "--cv trains taggers" in err
 
 
 # --------------------------------------------------------------------------- pa / arow options

@@ -830,9 +830,10 @@ def _state_codes(model):
     return owner.astype(np.int64) * model.n_labels + model.feat_label
 
 
-def cv_folds(n: int, k: int, seed: int) -> list[int]:
+def cv_folds(n: int, k: int, seed: int | None) -> list[int]:
     """The fold (0 .. k-1) of each of ``n`` sentences: the sentences in an order shuffled with
-    ``seed`` are dealt out in turn, so fold sizes differ by at most one."""
+    ``seed`` are dealt out in turn, so fold sizes differ by at most one; ``seed`` None deals
+    them in file order (sentence ``i`` in fold ``i mod k``, CRFsuite's ``learn -g K -x``)."""
     import random
 
     if isinstance(k, bool) or not isinstance(k, int) or k < 2:
@@ -840,7 +841,8 @@ def cv_folds(n: int, k: int, seed: int) -> list[int]:
     if n < k:
         raise ValueError(f"--cv {k}: {n} training sentences; expected at least one per fold")
     order = list(range(n))
-    random.Random(seed).shuffle(order)
+    if seed is not None:
+        random.Random(seed).shuffle(order)
     fold = [0] * n
     for j, i in enumerate(order):
         fold[i] = j % k
@@ -861,7 +863,8 @@ def cross_validate(sentences, feature_set, options: dict, args, out) -> int:
     from crftagger.api.tagger import Tagger
 
     k = args.cv
-    folds = cv_folds(len(sentences), k, args.cv_seed)
+    seed = None if args.cv_in_order else args.cv_seed
+    folds = cv_folds(len(sentences), k, seed)
     results = []
     for i in range(k):
         train = [s for s, f in zip(sentences, folds, strict=True) if f != i]
@@ -904,7 +907,7 @@ def cross_validate(sentences, feature_set, options: dict, args, out) -> int:
     if args.json:
         obj = {
             "folds": k,
-            "seed": args.cv_seed,
+            "seed": seed,
             "metric": metric,
             "mean": mean,
             "std": std,
@@ -914,7 +917,9 @@ def cross_validate(sentences, feature_set, options: dict, args, out) -> int:
     else:
         name = "span F1" if metric == "f1" else "token accuracy"
         print(
-            f"{k}-fold cross-validation (seed {args.cv_seed}): {name} "
+            f"{k}-fold cross-validation "
+            + ("(folds in file order)" if seed is None else f"(seed {seed})")
+            + f": {name} "
             f"{100 * mean:.2f} +- {100 * std:.2f} (mean +- sample std over the folds)",
             file=out,
         )
@@ -1082,6 +1087,12 @@ def register(sub):
     )
     p.add_argument(
         "--cv-seed", type=int, default=0, help="seed of the --cv fold assignment (default 0)"
+    )
+    p.add_argument(
+        "--cv-in-order",
+        action="store_true",
+        help="deal the --cv folds in file order, sentence i in fold i mod K (CRFsuite's "
+        "learn -g K -x), instead of shuffled",
     )
     p.add_argument("--json", action="store_true", help="with --cv: the figures as one JSON object")
     p.add_argument(
