@@ -469,6 +469,28 @@ def test_force_column_fixes_the_labels(chunk_model, capsys, tmp_path):
     assert [r[-1] for r in _blocks(out)[2]] != ["B-VP", "O", "B-NP"]
 
 
+def test_force_column_of_json_lines(chunk_model, capsys, monkeypatch):
+    import io
+
+    from crftagger.api.tagger import Tagger
+
+    t = Tagger.load(chunk_model)
+    lines = [
+        {"tokens": ["Prices", "rose", "sharply"], "forced": ["B-VP", "", "B-NP"]},
+        {"tokens": ["It", "runs"]},
+    ]
+    monkeypatch.setattr("sys.stdin", io.StringIO("".join(json.dumps(x) + "\n" for x in lines)))
+    code, out, err = _run(
+        ["tag", "-m", chunk_model, "-f", "jsonl", "--force-column", "forced", "-v1"], capsys
+    )
+    assert code == 0, err
+    a, b = (json.loads(x) for x in out.splitlines())
+    assert a["tags"] == t.tag(["Prices", "rose", "sharply"], fixed={0: "B-VP", 2: "B-NP"})
+    assert a["tags"][0] == "B-VP" and a["tags"][2] == "B-NP"
+    assert a["confidences"][0] == pytest.approx(1.0) and "forced" not in a
+    assert b["tags"] == t.tag(["It", "runs"])
+
+
 def test_force_column_errors(chunk_model, capsys, tmp_path):
     inp = _conll(tmp_path, [[("Paris", "NNP", "B-LOC")]])
     base = ["tag", "-m", chunk_model, "-f", "conll", "--columns", "word,pos,force", inp]

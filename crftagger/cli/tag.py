@@ -401,12 +401,11 @@ def _force_name(force_column, cols: list[str], needed) -> tuple[str, list[str]]:
 
 
 def _forced(it: Item, force: str, name: str) -> dict[int, str]:
-    """``{position: label}`` of the forced labels of a sentence (``_`` or empty: free)."""
+    """``{position: label}`` of the forced labels of a sentence (``_`` or empty: free; no
+    such key in a JSON line: all free)."""
     values = it.columns.pop(force, None)
-    if values is None:
-        raise TagInputError(
-            f"{name}:{it.line}: no forced-label column {force!r} (--force-column) in this sentence"
-        )
+    if values is None:  # a JSON line without the key: every token free
+        return {}
     if not all(isinstance(v, str) for v in values):
         raise TagInputError(f"{name}:{it.line}: the forced labels {force!r} must be strings")
     return {i: v for i, v in enumerate(values) if v not in FREE_LABELS}
