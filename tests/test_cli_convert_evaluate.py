@@ -255,3 +255,25 @@ def test_convert_conll2003_round_trip(data_dir, tmp_path, capsys):
     assert main(["evaluate", str(merged)]) == 0
     out = capsys.readouterr().out
     assert "with 5648 phrases; found: 5648 phrases; correct: 5648." in out
+
+
+def test_evaluate_errors_classify_every_span(tmp_path, capsys, monkeypatch):
+    import json
+
+    f = tmp_path / "out.txt"
+    f.write_text(EVAL_TEXT)
+    out_json = tmp_path / "errors.json"
+    rc, out, err = run(capsys, ["evaluate", str(f), "--errors", "--errors-json", str(out_json)])
+    assert rc == 0 and out.startswith(EVAL_REPORT)  # the report first, unchanged
+    assert "span errors over 1 sentences" in out
+    report = json.loads(out_json.read_text())
+    # gold PER "Peter Blackburn" + PER "Smith" vs predicted PER "Peter Blackburn Smith":
+    # both gold spans overlap the longer prediction (wrong boundary); LOC is right
+    assert report["totals"]["correct"] == 1  # evaluate's "correct: 1"
+    assert report["counts"]["PER"]["wrong_boundary"] == 2
+    assert report["counts"]["LOC"]["correct"] == 1
+    # the same from stdin
+    rc, out2, _ = run(capsys, ["evaluate", "--errors"], stdin=EVAL_TEXT, monkeypatch=monkeypatch)
+    assert rc == 0 and out2 == out
+    rc, _, err = run(capsys, ["evaluate", "-m", str(f), str(f), "--errors"])
+    assert rc == 1 and "--errors" in err and "crftagger tag -f conll" in err

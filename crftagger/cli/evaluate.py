@@ -161,6 +161,12 @@ def run(args) -> int:
     if getattr(args, "model", None):
         from crftagger.cli.evaluate_model import run_model
 
+        if args.errors or args.errors_json or args.errors_png:
+            raise ValueError(
+                "--errors, --errors-json and --errors-png read a file of 'token ... gold pred' "
+                "lines; with --model, write the model's answers with `crftagger tag -f conll` "
+                "and evaluate that file"
+            )
         return run_model(args)
     for name in ("format", "label"):
         value = getattr(args, name, None)
@@ -182,12 +188,14 @@ def run(args) -> int:
         if not delimiter:
             raise ValueError("--delimiter must not be empty")
     if args.file in (None, "-"):
-        gold, pred = read_conlleval(sys.stdin, "<stdin>", delimiter, args.docstart)
+        lines = sys.stdin.readlines()
+        gold, pred = read_conlleval(lines, "<stdin>", delimiter, args.docstart)
     else:
         _not_conllu(args.file)
         with open(args.file, encoding="utf-8") as fh:
             try:
-                gold, pred = read_conlleval(fh, args.file, delimiter, args.docstart)
+                lines = fh.readlines()
+                gold, pred = read_conlleval(lines, args.file, delimiter, args.docstart)
             except UnicodeDecodeError as exc:
                 raise EvalFormatError(f"{args.file}: not UTF-8 text ({exc})") from None
     name = "<stdin>" if args.file in (None, "-") else args.file
@@ -212,6 +220,9 @@ def run(args) -> int:
         sys.stdout.write("\n" + metrics.label_report(gold, pred))
     if args.confusion:
         sys.stdout.write("\n" + metrics.format_confusion(*metrics.confusion_matrix(gold, pred)))
+    from crftagger.cli.compare import write_errors
+
+    write_errors(args, name, lines, gold, pred, mode)
     return 0
 
 
@@ -252,6 +263,9 @@ def register(sub):
         "--labels", action="store_true", help="also print token-level scores of every tag"
     )
     p.add_argument("--confusion", action="store_true", help="also print the tag confusion matrix")
+    from crftagger.cli.compare import add_error_arguments
+
+    add_error_arguments(p)
     from crftagger.cli.evaluate_model import add_model_arguments
 
     add_model_arguments(p)
