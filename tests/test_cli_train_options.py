@@ -322,13 +322,17 @@ def test_init_adds_new_attributes_and_refuses_new_labels(chunk_file, chunk_model
             chunk_model,
             "-o",
             tmp_path / "w.crftagger",
-        ],  # fmt: skip
+            "--dev-fraction",
+            "0.1",
+        ],
         capsys,
     )
     assert code == 0, err
     t1 = Tagger.load(tmp_path / "w.crftagger")
     assert t1.info["warm_start"]["new_attributes"] > 0
     assert "w[0]=Zyzzyva" in set(t1.model.attributes.items)
+    assert all("dev_accuracy" in r for r in t1.info["training_log"])
+    assert t1.info["scores"]["dev"]["n_sentences"] == 12
     bad = tmp_path / "bad.txt"
     bad.write_text("Paris NNP B-LOC\n\n", encoding="utf-8")
     code, _out, err = _run(

@@ -631,7 +631,9 @@ def _run(args) -> int:
         return cross_validate(train, feature_set, train_options, args, out)
     start = time.perf_counter()
     if init is not None:
-        tagger = warm_train(init, args.init, train, label_column, params, args, out)
+        tagger = warm_train(
+            init, args.init, train, label_column, params, args, out, dev=dev, progress=progress
+        )
         if dev is not None:
             tagger.info["scores"]["dev"] = tagger.evaluate(dev, label_column=label_column).summary()
     else:
@@ -711,7 +713,9 @@ def load_init(args):
     return t0
 
 
-def warm_train(t0, path, sentences, label_column, params: dict, args, out):
+def warm_train(
+    t0, path, sentences, label_column, params: dict, args, out, dev=None, progress=False
+):
     """A tagger trained on ``sentences`` starting from the weights of ``t0`` (``--init``).
 
     The feature set, its word clusters and tag dictionary, the labels and the
@@ -721,7 +725,8 @@ def warm_train(t0, path, sentences, label_column, params: dict, args, out):
     in a fresh training, the features are those of the training data, so a
     feature of ``t0`` the new data never produce is not kept. A label ``t0``
     does not have is refused (the label set, and so the transition table, is
-    the model's).
+    the model's). ``dev`` sentences are scored after every iteration (token
+    accuracy, ``dev_accuracy`` in the training log).
     """
     import numpy as np
 
@@ -767,16 +772,34 @@ def warm_train(t0, path, sentences, label_column, params: dict, args, out):
         np.concatenate([m0.feat_ptr, tail]), m0.feat_label, m0.w.copy(), m0.trans_mask
     )
     old = _state_codes(m0)
-    model.fit(
-        data,
-        algorithm=algorithm,
-        threads=args.threads,
-        warm_start=True,
-        all_possible_states=bool(features["all_possible_states"]),
-        all_possible_transitions=bool(features["all_possible_transitions"]),
-        min_freq=float(features["min_freq"] or 0.0),
-        **options,
-    )
+    from crftagger.engine.engines import ProgressCallback, progress_bar
+
+    dev_data = None
+    if dev is not None:
+        dtoks, dtags = Tagger._split_labelled(dev, label_column, "dev")
+        if t0.model_scheme != t0.scheme:
+            dtags = [schemes.convert(t, t0.scheme, t0.model_scheme, repair="begin") for t in dtags]
+        d = fx.transform(Tagger._feature_input(dev, dtoks))
+        dev_y = np.asarray([labels.get(t) for seq in dtags for t in seq], dtype=np.int32)
+        dev_data = AttributeSequences(d.seq_ptr, d.item_ptr, d.attr_ids, d.attr_vals, dev_y)
+    bar = progress_bar(options.get("max_iterations"), "training", bool(progress))
+    cb = ProgressCallback(model, dev=dev_data, bar=bar) if dev_data or bar else None
+    try:
+        model.fit(
+            data,
+            algorithm=algorithm,
+            threads=args.threads,
+            callback=cb,
+            warm_start=True,
+            all_possible_states=bool(features["all_possible_states"]),
+            all_possible_transitions=bool(features["all_possible_transitions"]),
+            min_freq=float(features["min_freq"] or 0.0),
+            **options,
+        )
+    finally:
+        if bar is not None:
+            bar.close()
+    log = list(model.training_log) if cb is None else cb.merge_into(model.training_log)
     new = _state_codes(model)
     carried = int(np.isin(new, old).sum())
     info = {k: v for k, v in t0.info.items() if k not in ("scores", "training_log", "dev_fraction")}
@@ -786,7 +809,7 @@ def warm_train(t0, path, sentences, label_column, params: dict, args, out):
         n_tokens=int(sum(len(t) for t in tokens)),
         engine="numba",
         training={**model.training_params, "train_scheme": t0.model_scheme},
-        training_log=list(model.training_log),
+        training_log=log,
         scores={},
         warm_start={
             "from": str(path),
