@@ -42,7 +42,9 @@ Tags come out in IOB2 (``--output-scheme`` for another), whatever scheme the
 training corpus used. ``--marginals`` adds every label's probability per
 token (the model's labels), ``--nbest K`` the K best taggings of each
 sentence with their probabilities (``conll`` output: ``# k probability``
-before each, as ``crf_test -n``).
+before each, as ``crf_test -n``; ``-n K`` too). ``-v1`` (as ``crf_test -v1``) adds the
+probability of each sentence's tagging and of each token's tag, ``-v2`` every label's as well.
+``--force-column`` names a column of labels to force (``_`` free), as ``wapiti label --force``.
 
 Sentences are read and answered in batches (``--batch-size``, whole
 documents at a time), so a large input streams through in bounded memory.
