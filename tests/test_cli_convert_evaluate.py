@@ -277,3 +277,22 @@ def test_evaluate_errors_classify_every_span(tmp_path, capsys, monkeypatch):
     assert rc == 0 and out2 == out
     rc, _, err = run(capsys, ["evaluate", "-m", str(f), str(f), "--errors"])
     assert rc == 1 and "--errors" in err and "crftagger tag -f conll" in err
+
+
+def test_evaluate_notes_gold_and_predictions_in_two_schemes(tmp_path, capsys):
+    """IOB1 gold (CoNLL-2003) against IOB2 answers: same phrases, different tags."""
+    f = tmp_path / "two.txt"
+    f.write_text(
+        "Anna x I-PER B-PER\nPeter x B-PER B-PER\nSmith x I-PER I-PER\nin x O O\n"
+        "Paris x I-LOC B-LOC\n"
+    )
+    rc, out, err = run(capsys, ["evaluate", str(f)])
+    assert rc == 0
+    assert "FB1: 100.00" in out and "accuracy:  60.00%" in out
+    assert "gold tags read as IOB1 and the predictions as IOB2" in err
+    assert "(60.00%)" in err and "it is 100.00%" in err
+    assert "convert --from iob2 --to iob1" in err
+    # one scheme on both sides: no note
+    f.write_text("Peter x B-PER B-PER\nSmith x I-PER I-PER\nin x O O\nParis x B-LOC B-LOC\n")
+    rc, out, err = run(capsys, ["evaluate", str(f)])
+    assert rc == 0 and err == ""

@@ -125,6 +125,39 @@ def _not_conllu(path) -> None:
 GAP_PREFIXES = ("S", "E", "L", "U")
 
 
+def scheme_note(gold, pred) -> str | None:
+    """Say so when gold and predictions write the same spans in two schemes.
+
+    CoNLL-2003's gold tags are IOB1 while a tagger answers in IOB2: the span
+    scores read both, but the accuracy line compares the tags as written.
+    Returns ``None`` when both sides fit one scheme (or either fits none).
+    """
+    from crftagger import metrics, schemes
+
+    try:
+        g_scheme = schemes.detect_scheme(gold, tolerance=0.001)
+        p_scheme = schemes.detect_scheme(pred, tolerance=0.001)
+    except schemes.SchemeError:
+        return None
+    if g_scheme == p_scheme or "io" in (g_scheme, p_scheme):
+        return None
+    try:
+        again = [schemes.convert(s, None, g_scheme, repair="begin") for s in pred]
+    except (schemes.SchemeError, ValueError):
+        return None
+    before, after = metrics.token_accuracy(gold, pred), metrics.token_accuracy(gold, again)
+    # a note only when the gold tags break the predictions' scheme and rewriting helps
+    if after <= before or not schemes.scheme_violations(gold, [p_scheme]).get(p_scheme):
+        return None
+    return (
+        f"the gold tags read as {g_scheme.upper()} and the predictions as {p_scheme.upper()}: "
+        f"the accuracy line compares the tags as written ({100 * before:.2f}%); with the "
+        f"predictions written in {g_scheme.upper()} it is {100 * after:.2f}% (`crftagger "
+        f"convert --from {p_scheme} --to {g_scheme}` rewrites the last column). The phrase "
+        "scores read both schemes alike"
+    )
+
+
 def perl_note(gold, pred, scores) -> str | None:
     """Say how conlleval.pl would count differently, or ``None`` when it counts the same.
 
@@ -211,11 +244,13 @@ def run(args) -> int:
         scores = metrics.span_scores(g, p, mode, args.scheme, zero_division=0)
         report = metrics.conlleval_report(g, p, scores=scores)
         note = perl_note(g, p, scores) if mode == "conlleval" else None
+        tags_note = scheme_note(g, p) if not args.raw else None
     except ValueError as exc:
         raise ValueError(f"{name}: {exc}") from None
     sys.stdout.write(report)
-    if note:
-        sys.stderr.write(f"note: {name}: {note}\n")
+    for text in (note, tags_note):
+        if text:
+            sys.stderr.write(f"note: {name}: {text}\n")
     if args.labels:
         sys.stdout.write("\n" + metrics.label_report(gold, pred))
     if args.confusion:
