@@ -553,7 +553,11 @@ def run(
         }
         (out_dir / "neural.json").write_text(json.dumps(doc, indent=1) + "\n")
         if doc["curve"]:
-            plot_curves(doc["curve"], out_dir / "neural_learning_curve.png")
+            plot_curves(
+                doc["curve"],
+                out_dir / "neural_learning_curve.png",
+                doc["settings"]["curve_minutes"],
+            )
         (out_dir / "neural.md").write_text(render_markdown(doc))
         return doc
 
@@ -641,7 +645,7 @@ def recorded_row(path, corpus: str) -> dict:
     raise BenchmarkError(f"{path}: no crftagger row for {corpus}; expected one from the suite")
 
 
-def merge(json_paths, out_dir=HERE) -> dict:
+def merge(json_paths, out_dir=HERE, notes=()) -> dict:
     """Rows and curve points of several ``neural.json`` files as one report in ``out_dir``.
 
     Runs of the per-corpus rows and of the learning curves may be made apart
@@ -674,11 +678,14 @@ def merge(json_paths, out_dir=HERE) -> dict:
         for d in docs
     ]
     doc["total_seconds"] = max(d["total_seconds"] for d in docs)
+    doc["notes"] = list(notes)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "neural.json").write_text(json.dumps(doc, indent=1) + "\n")
     if doc["curve"]:
-        plot_curves(doc["curve"], out_dir / "neural_learning_curve.png")
+        plot_curves(
+            doc["curve"], out_dir / "neural_learning_curve.png", doc["settings"]["curve_minutes"]
+        )
     (out_dir / "neural.md").write_text(render_markdown(doc))
     return doc
 
@@ -688,12 +695,13 @@ def _value(r: dict):
     return None if "error" in r else r.get(r.get("metric", "f1"))
 
 
-def plot_curves(points: list[dict], path) -> Path:
+def plot_curves(points: list[dict], path, cap_minutes: float | None = None) -> Path:
     """Score against training sentences (log x), one line per system and corpus, as a PNG."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
     fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=100)
     styles = {"crftagger": ("o-", "tab:blue"), "spacy": ("s--", "tab:orange")}
@@ -708,6 +716,8 @@ def plot_curves(points: list[dict], path) -> Path:
                 continue
             style, color = styles[row]
             label = "crftagger (recipe)" if row == "crftagger" else "spaCy from scratch"
+            if row == "spacy" and cap_minutes:
+                label += f" (capped at {cap_minutes:g} min)"
             ax.plot([x for x, _ in pts], [y for _, y in pts], style, color=color, label=label)
             for x, y in pts:
                 ax.annotate(f"{y:.1f}", (x, y), textcoords="offset points", xytext=(0, 6),
@@ -715,6 +725,11 @@ def plot_curves(points: list[dict], path) -> Path:
     metric = points[0].get("metric", "f1")
     corpora = ", ".join(dict.fromkeys(p["corpus"] for p in points))
     ax.set_xscale("log")
+    sizes = sorted({(p["train_sentences"], p.get("fraction")) for p in points})
+    ax.set_xticks([n for n, _ in sizes])
+    ax.set_xticklabels([f"{n:,}" + (f"\n{f:.0%}" if f else "") for n, f in sizes], fontsize=8)
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    ax.margins(x=0.06, y=0.12)
     ax.set_xlabel("training sentences (log scale)")
     ax.set_ylabel("test span F1 (conlleval)" if metric == "f1" else "test token accuracy (%)")
     ax.set_title(f"Learning curve, {corpora} (gold tokens)")
@@ -733,16 +748,17 @@ def table_rows(doc: dict) -> list[dict]:
         have = {r["row"]: r for r in doc["rows"] if r["corpus"] == corpus}
         for row in ROWS:
             r = have.get(row)
-            if r is None:
+            if r is not None:
+                out.append(r)
+            if r is None or r.get("source", "this run") != "this run":
+                # a row not trained here: the same-run full-train curve point beside it
                 full = [
                     p
                     for p in doc["curve"]
                     if p["corpus"] == corpus and p["row"] == row and p.get("fraction") == 1.0
                 ]
                 if full and "error" not in full[0]:
-                    r = {**full[0], "source": "this run (learning-curve point at 100 %)"}
-            if r is not None:
-                out.append(r)
+                    out.append({**full[0], "source": "this run (learning-curve point at 100 %)"})
     return out
 
 
@@ -825,7 +841,9 @@ def render_markdown(doc: dict) -> str:
             "",
             f"Nested subsets of train (a fixed permutation, seed {s['curve_seed']}, its first "
             f"k sentences), scored on the full test split. spaCy capped at "
-            f"{s['curve_minutes']:g} min per point (it stops earlier on its own patience).",
+            f"{s['curve_minutes']:g} min per point (it stops earlier on its own patience), "
+            f"its checkpoints chosen on the first {s.get('curve_dev_size', 'all')} dev "
+            "sentences; crftagger trains with the corpus' recipe.",
             "",
             "![learning curve](neural_learning_curve.png)",
             "",
@@ -885,6 +903,7 @@ def render_markdown(doc: dict) -> str:
         "- Speeds and cold starts were measured on a shared machine (other jobs ran on its "
         "2 cores); the spaCy rows are bound by their wall-clock cap, so a longer cap may "
         "raise their scores.",
+        *(f"- {n}" for n in doc.get("notes", [])),
     ]
     return "\n".join(out) + "\n"
 
@@ -971,13 +990,19 @@ def main(argv=None) -> int:
         metavar="JSON",
         help="do not run: merge these neural.json files into one report in --out",
     )
+    p.add_argument(
+        "--note",
+        action="append",
+        default=[],
+        help="with --merge: a line added to the report's notes (repeatable)",
+    )
     add_arguments(p)
     add_run_arguments(p)
     args = p.parse_args(argv)
     args.rows_run = args.rows
     try:
         if args.merge:
-            merge(args.merge, args.out)
+            merge(args.merge, args.out, args.note)
             print(f"wrote {Path(args.out) / 'neural.md'}")
             return 0
         return cmd_neural(args)
