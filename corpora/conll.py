@@ -74,9 +74,14 @@ def _resolve_sep(sep: str | None) -> str | None:
 _INNER_BLANK = re.compile(r"[\t\f\v\r]")
 
 
+_SPACES_AND_TABS = re.compile(r"[ \t]+")
+
+
 def _split(text: str, sep: str) -> list[str]:
     if sep == "":
-        return text.split()
+        # runs of spaces and tabs only: str.split() would also cut at a no-break space,
+        # U+2028, U+001C ..., changing tokens without a word
+        return _SPACES_AND_TABS.split(text.strip(" \t"))
     return text.split(sep)
 
 
@@ -181,17 +186,16 @@ def _events(
             if (
                 value[0] in BLANK_CHARS
                 or value[-1] in BLANK_CHARS
-                or (split_sep == " " and _INNER_BLANK.search(value))
+                or (split_sep != "\t" and _INNER_BLANK.search(value))
             ):
+                how = {"\t": "tabs", " ": "single spaces", "": "runs of spaces and tabs"}
                 raise CorpusFormatError(
                     source,
                     number,
                     "white space inside a field",
                     f"field {i + 1} ({names[i]}) is {value!r} in {text!r}",
-                    "fields separated by "
-                    + ("tabs" if split_sep == "\t" else "single spaces")
-                    + " with no other white space at their ends"
-                    + ("" if split_sep == "\t" else " or inside them"),
+                    f"fields separated by {how[split_sep]} with no other white space at "
+                    "their ends" + ("" if split_sep == "\t" else " or inside them"),
                 )
         if not rows:
             start = number

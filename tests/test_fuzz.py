@@ -164,6 +164,20 @@ def test_a_folder_or_an_unreadable_file_given_as_a_corpus_is_a_corpus_error(tmp_
         p.chmod(0o644)
 
 
+def test_the_whitespace_separator_splits_on_spaces_and_tabs_only(tmp_path):
+    # str.split() cut '10\xa0000' (no-break space) and 'a\x1cb' into two fields each
+    from crftagger.corpora import read_conll
+    from crftagger.errors import CorpusFormatError
+
+    p = tmp_path / "ws.conll"
+    p.write_text(" 10\u00a0000 \t CD\na\x1cb\tNN\n\nx  Y\n", encoding="utf-8")
+    got = [(s.tokens, s.columns) for s in read_conll(p, sep="whitespace")]
+    assert got == [(["10\u00a0000", "a\x1cb"], {"col1": ["CD", "NN"]}), (["x"], {"col1": ["Y"]})]
+    p.write_text("a\x0bb C\n", encoding="utf-8")
+    with pytest.raises(CorpusFormatError, match=r":1: white space inside a field.*runs of spaces"):
+        list(read_conll(p, sep="whitespace"))
+
+
 def _tag_stream(data: bytes, columns=None):
     from crftagger.cli import tag
 

@@ -96,6 +96,7 @@ READERS = [
     ("tag_tokens", TOKENS),
     ("tag_conll", CONLL),
     ("tag_conllu", CONLLU),
+    ("read_conll_whitespace", CONLL),
 ]
 
 

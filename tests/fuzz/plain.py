@@ -54,8 +54,9 @@ def _docstart(text: str) -> bool:
     return text == DOCSTART or (text.startswith(DOCSTART) and text[len(DOCSTART)] in " \t")
 
 
-def conll(data: bytes, n_declared: int | None = None):
-    """A CoNLL file read with ``sep="auto"`` and ``-DOCSTART-`` boundaries.
+def conll(data: bytes, n_declared: int | None = None, whitespace: bool = False):
+    """A CoNLL file read with ``sep="auto"`` (``whitespace``: ``sep="whitespace"``, runs of
+    spaces and tabs) and ``-DOCSTART-`` boundaries.
 
     Sentences are ``(first column, {index: column}, doc_id, {})``.
     """
@@ -80,9 +81,13 @@ def conll(data: bytes, n_declared: int | None = None):
                 doc = f"doc-{n_docs}"
                 n_docs += 1
                 continue
-            if sep is None:
-                sep = "\t" if "\t" in text else " "
-            fields = text.split(sep)
+            if whitespace:
+                sep = ""
+                fields = re.split("[ \t]+", text.strip(" \t"))
+            else:
+                if sep is None:
+                    sep = "\t" if "\t" in text else " "
+                fields = text.split(sep)
             if n is None:
                 n = len(fields)
             if len(fields) != n:
@@ -90,7 +95,7 @@ def conll(data: bytes, n_declared: int | None = None):
             for f in fields:
                 if f == "" or f[0] in BLANK or f[-1] in BLANK:
                     raise Refused(number)
-                if sep == " " and any(c in f for c in "\t\f\v\r"):
+                if sep != "\t" and any(c in f for c in "\t\f\v\r"):
                     raise Refused(number)
             rows.append(fields)
         if rows:

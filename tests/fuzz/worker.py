@@ -56,6 +56,8 @@ def _conll_expected(reader: str, data: bytes):
         return plain.conll(data, 4)
     if reader == "read_bio":
         return plain.conll(data, 2)
+    if reader == "read_conll_whitespace":
+        return plain.conll(data, whitespace=True)
     raise AssertionError(reader)
 
 
@@ -109,10 +111,12 @@ def corpus(seed: int, scratch: Path, _ctx) -> tuple[str, str]:
     path.write_bytes(data)
     name = str(path)
     try:
-        if reader in ("read_conll", "read_conll_declared", "read_bio"):
+        if reader in ("read_conll", "read_conll_declared", "read_bio", "read_conll_whitespace"):
             expected = _conll_expected(reader, data)
             if reader == "read_conll":
                 got = [_as_tuple(s, True) for s in corpora.read_conll(path)]
+            elif reader == "read_conll_whitespace":
+                got = [_as_tuple(s, True) for s in corpora.read_conll(path, sep="whitespace")]
             elif reader == "read_conll_declared":
                 cols = ("word", "pos", "chunk", "ner")
                 got = [_as_tuple(s, True) for s in corpora.read_conll(path, cols)]
