@@ -331,6 +331,20 @@ def test_init_adds_new_attributes_and_refuses_new_labels(chunk_file, chunk_model
     t1 = Tagger.load(tmp_path / "w.crftagger")
     assert t1.info["warm_start"]["new_attributes"] > 0
     assert "w[0]=Zyzzyva" in set(t1.model.attributes.items)
+    # fine-tuning on 90% of the data keeps every feature of the model, with its weight as start
+    assert t1.info["warm_start"]["model_state_features_dropped"] == 0
+    t0 = Tagger.load(chunk_model)
+    names0 = {
+        (t0.model.attributes.items[a], t0.model.labels.items[int(lab)])
+        for a in range(len(t0.model.attributes))
+        for lab in t0.model.feat_label[t0.model.feat_ptr[a] : t0.model.feat_ptr[a + 1]]
+    }
+    names1 = {
+        (t1.model.attributes.items[a], t1.model.labels.items[int(lab)])
+        for a in range(len(t1.model.attributes))
+        for lab in t1.model.feat_label[t1.model.feat_ptr[a] : t1.model.feat_ptr[a + 1]]
+    }
+    assert names0 <= names1 and len(names1) > len(names0)
     assert all("dev_accuracy" in r for r in t1.info["training_log"])
     assert t1.info["scores"]["dev"]["n_sentences"] == 12
     bad = tmp_path / "bad.txt"

@@ -408,3 +408,37 @@ def test_callbacks_get_the_logged_loss_when_they_take_it(algorithm, options):
     assert plain == [1, 2, 3, 4]
     assert keyword == logs[1] and len(keyword) == 4
     assert kwargs == logs[2] == logs[1][:3]
+
+
+def test_warm_start_keep_features_keeps_the_models_features():
+    X = [[{"a": 1.0}, {"b": 1.0}], [{"c": 1.0}, {"a": 1.0}]]
+    y = [["P", "Q"], ["Q", "P"]]
+    attrs, labels = Vocabulary(), Vocabulary()
+    data = encode_dicts(X, attrs, y, labels)
+    m = LinearChainCRF(labels, attrs).fit(data, c2=0.1, max_iterations=20)
+    before = {
+        (a, int(lab))
+        for a in range(len(attrs))
+        for lab in m.feat_label[m.feat_ptr[a] : m.feat_ptr[a + 1]]
+    }
+    with pytest.raises(ModelError, match="keep_features goes with warm_start"):
+        LinearChainCRF(labels, attrs).fit(data, keep_features=True)
+    # fine-tune on the first sentence only: 'c' never occurs, its features stay
+    part = encode_dicts(X[:1], attrs, y[:1], labels)
+    dropped = LinearChainCRF(labels, attrs)
+    dropped.set_parameters(m.feat_ptr, m.feat_label, m.w.copy(), m.trans_mask)
+    dropped.fit(part, c2=0.1, max_iterations=1, warm_start=True)
+    kept = LinearChainCRF(labels, attrs)
+    kept.set_parameters(m.feat_ptr, m.feat_label, m.w.copy(), m.trans_mask)
+    kept.fit(part, c2=0.1, max_iterations=1, warm_start=True, keep_features=True)
+    after = {
+        (a, int(lab))
+        for a in range(len(attrs))
+        for lab in kept.feat_label[kept.feat_ptr[a] : kept.feat_ptr[a + 1]]
+    }
+    c = attrs.items.index("c")
+    assert after == before
+    assert any(a == c for a, _ in before)
+    assert not any(
+        a == c for a in range(len(attrs)) if dropped.feat_ptr[a + 1] > dropped.feat_ptr[a]
+    )

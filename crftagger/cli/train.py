@@ -791,6 +791,7 @@ def warm_train(
             threads=args.threads,
             callback=cb,
             warm_start=True,
+            keep_features=True,
             all_possible_states=bool(features["all_possible_states"]),
             all_possible_transitions=bool(features["all_possible_transitions"]),
             min_freq=float(features["min_freq"] or 0.0),
@@ -821,8 +822,8 @@ def warm_train(
     )
     print(
         f"warm start from {path}: {carried} of the {len(new)} state features start from its "
-        f"weights, {len(new) - carried} new ({len(attrs) - A0} new attributes) start at 0; "
-        f"{len(old) - carried} of its features do not occur in these data and are left out",
+        f"weights (all of its {len(old)} kept, whether these data show them or not), "
+        f"{len(new) - carried} new ({len(attrs) - A0} new attributes) start at 0",
         file=out,
     )
     tagger = Tagger(
@@ -1096,7 +1097,7 @@ def register(sub):
         help="warm start: continue training a crftagger model file (first-order, numba engine) "
         "with its feature set, labels and schemes; each feature of the training data starts "
         "at the model's weight (new attributes and attribute-label pairs at 0), a label the "
-        "model lacks is refused, the model's features absent from these data are left out",
+        "model lacks is refused; the model's features stay, those these data never show too",
     )
     p.add_argument(
         "--cv",

@@ -189,6 +189,30 @@ class FeatureIndex:
         feat_attr = np.repeat(np.arange(self.n_attributes, dtype=np.int64), np.diff(self.feat_ptr))
         return feat_attr * L + self.feat_label
 
+    def union(self, other: FeatureIndex) -> FeatureIndex:
+        """The features of both indexes (same labels; ``other`` over at most as many
+        attributes); the frequencies are this index's (0 for features only ``other`` has)."""
+        A, L = self.n_attributes, self.n_labels
+        if other.n_labels != L or other.n_attributes > A:
+            raise ModelError(
+                f"cannot join feature indexes over {other.n_attributes} attributes and "
+                f"{other.n_labels} labels with one over {A} attributes and {L} labels"
+            )
+        mine = self.state_codes()
+        codes = np.union1d(mine, other.state_codes())
+        freq = np.zeros(len(codes))
+        freq[np.searchsorted(codes, mine)] = self.state_freq
+        feat_attr = codes // L
+        feat_ptr = np.zeros(A + 1, dtype=np.int64)
+        np.cumsum(np.bincount(feat_attr, minlength=A), out=feat_ptr[1:])
+        return FeatureIndex(
+            feat_ptr=feat_ptr,
+            feat_label=np.ascontiguousarray((codes - feat_attr * L).astype(np.int32)),
+            trans_mask=(self.trans_mask | other.trans_mask).astype(np.uint8),
+            state_freq=freq,
+            trans_freq=self.trans_freq,
+        )
+
 
 def _check_index_arrays(feat_ptr, feat_label, trans_mask, n_attributes: int, n_labels: int):
     """Validate the CSR feature index; return C-contiguous arrays of the right dtypes."""
@@ -446,6 +470,7 @@ class LinearChainCRF:
         all_possible_states: bool = False,
         all_possible_transitions: bool = False,
         min_freq: float = 0.0,
+        keep_features: bool = False,
         **options,
     ) -> LinearChainCRF:
         """Build the feature index from ``data`` and train the weights.
@@ -467,7 +492,10 @@ class LinearChainCRF:
         every iteration (as ``callback(iteration, w, loss=...)`` with the
         logged loss when it takes a ``loss`` keyword); it may return a value
         stored in the log (e.g. a dev score) or ``(value, stop)``. With ``warm_start`` the current weights of
-        features that still exist start the optimisation. Extra keyword
+        features that still exist start the optimisation; with ``keep_features``
+        too, every feature of the current model stays in the index (with its
+        weight as the start) besides those of ``data``: fine-tuning on new data
+        keeps what the data do not show. Extra keyword
         ``options`` go to the trainer unchanged (e.g. ``seed``, ``eta0``).
         """
         from crftagger.engine import optimisers as _train
@@ -511,7 +539,11 @@ class LinearChainCRF:
             min_freq=min_freq,
         )
         w0 = None
+        if keep_features and not (warm_start and self.fitted):
+            raise ModelError("keep_features goes with warm_start on a fitted model")
         if warm_start and self.fitted:
+            if keep_features:  # fine-tuning: the model's features stay, with their weights
+                index = index.union(self._as_index())
             w0 = self._weights_in_index(index)
         seq_ptr, _ = _nonempty_seq_ptr(data.seq_ptr)
         data = AttributeSequences(seq_ptr, data.item_ptr, data.attr_ids, data.attr_vals, data.y)
