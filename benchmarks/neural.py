@@ -465,8 +465,9 @@ def spawn(spec: dict, timeout: float) -> dict:
 _COLD = {
     "crftagger": (
         "from crftagger.api.tagger import Tagger\n"
+        "from crftagger.sentence import Sentence\n"
         "t = Tagger.load({path!r})\n"
-        "print(t.tag({words!r}))\n"
+        "print(t.tag([Sentence({words!r}, {columns!r})]))\n"
     ),
     "spacy": (
         "import spacy\n"
@@ -478,9 +479,17 @@ _COLD = {
 }
 
 
-def cold_start(row: str, model_path: str, repeat: int = 3) -> float:
-    """Median seconds of a fresh ``python -c`` that imports, loads the model and tags one sentence."""
-    code = _COLD[row].format(path=model_path, words=COLD_SENTENCE)
+def cold_start(row: str, model_path: str, repeat: int = 3, sentence=None) -> float:
+    """Median seconds of a fresh ``python -c`` that imports, loads the model and tags one sentence.
+
+    ``sentence`` (a :class:`~crftagger.sentence.Sentence`, e.g. the first test
+    sentence) gives the words and the input columns a feature set may read
+    (CoNLL-2003's recipe reads the POS column); default :data:`COLD_SENTENCE`.
+    """
+    words, columns = COLD_SENTENCE, {}
+    if sentence is not None:
+        words, columns = list(sentence.tokens), dict(sentence.columns)
+    code = _COLD[row].format(path=model_path, words=words, columns=columns)
     times = []
     for _ in range(repeat):
         t0 = time.perf_counter()
@@ -492,6 +501,21 @@ def cold_start(row: str, model_path: str, repeat: int = 3) -> float:
 
 
 # ---------------------------------------------------------------------------- parent
+def _cold(row, model_path, corpus, root, log) -> float | None:
+    """Cold start on the corpus' first test sentence (gold labels removed); ``None`` if it fails."""
+    from crftagger.corpora import get, load
+    from crftagger.sentence import Sentence
+
+    info = get(corpus)
+    s = load(corpus, "test", root)[0]
+    cols = {k: v for k, v in s.columns.items() if k != info.label_column}
+    try:
+        return cold_start(row, model_path, sentence=Sentence(list(s.tokens), cols))
+    except BenchmarkError as exc:
+        log(f"    cold start failed: {str(exc).splitlines()[-1]}")
+        return None
+
+
 def run(
     corpora=CORPORA,
     out_dir=HERE,
@@ -580,7 +604,7 @@ def run(
                 rec.setdefault("corpus", corpus)
                 rec.setdefault("row", row)
                 if "error" not in rec:
-                    rec["cold_start_seconds"] = cold_start(row, rec["model_path"])
+                    rec["cold_start_seconds"] = _cold(row, rec["model_path"], corpus, root, log)
                     m = rec["metric"]
                     log(
                         f"    {m} {rec[m]:.2f}  train {rec['train_seconds']:.1f}s  "
@@ -615,7 +639,9 @@ def run(
                         log(f"    FAILED: {rec['error'].splitlines()[-1]}")
                     else:
                         if frac >= 1.0:  # a full-train model: its cold start too
-                            rec["cold_start_seconds"] = cold_start(row, rec["model_path"])
+                            rec["cold_start_seconds"] = _cold(
+                                row, rec["model_path"], corpus, root, log
+                            )
                         log(
                             f"    {rec['metric']} {rec[rec['metric']]:.2f}  train "
                             f"{rec['train_seconds']:.0f}s"
@@ -938,11 +964,30 @@ def add_run_arguments(p: argparse.ArgumentParser) -> None:
         help=f"rows trained per corpus (default {','.join(ROWS)}; '' for the curves only)",
     )
     p.add_argument(
+        "--fractions",
+        default=",".join(f"{f:g}" for f in FRACTIONS),
+        help="training-set fractions of the learning curves (default %(default)s)",
+    )
+    p.add_argument(
         "--recorded",
         default=None,
         metavar="RESULTS_JSON",
         help="read crftagger rows not trained here from this results.json of the accuracy suite",
     )
+
+
+def _fractions(text: str | None) -> tuple[float, ...]:
+    if not text:
+        return FRACTIONS
+    try:
+        out = tuple(float(x) for x in text.split(",") if x.strip())
+    except ValueError:
+        out = ()
+    if not out or any(not 0.0 < f <= 1.0 for f in out):
+        raise BenchmarkError(
+            f"--fractions: found {text!r}; expected comma-separated numbers in (0, 1]"
+        )
+    return out
 
 
 def cmd_neural(args) -> int:
@@ -974,6 +1019,7 @@ def cmd_neural(args) -> int:
         curve_minutes=args.curve_minutes,
         rows_run=rows_run,
         recorded=getattr(args, "recorded", None),
+        fractions=_fractions(getattr(args, "fractions", None)),
     )
     print(f"wrote {Path(args.out) / 'neural.md'} ({doc['total_seconds'] / 60:.1f} min)")
     return 1 if any("error" in r for r in (*doc["rows"], *doc["curve"])) else 0
