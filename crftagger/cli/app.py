@@ -68,6 +68,19 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except BrokenPipeError:
         return 0
+    except OSError as exc:
+        # a folder, a file without permission, a full disk: name the file, never a traceback
+        print(f"crftagger {args.command}: error: {_os_message(exc)}", file=sys.stderr)
+        return 1
+
+
+def _os_message(exc: OSError) -> str:
+    where = exc.filename if exc.filename is not None else "a file"
+    if isinstance(exc, IsADirectoryError):
+        return f"{where}: found a folder, expected a file"
+    if isinstance(exc, PermissionError):
+        return f"{where}: found no permission to open it, expected a file this process may use"
+    return f"{where}: {exc.strerror or exc}"
 
 
 if __name__ == "__main__":  # pragma: no cover

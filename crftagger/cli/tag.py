@@ -53,6 +53,7 @@ documents at a time), so a large input streams through in bounded memory.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -72,9 +73,29 @@ class Item:
     passthrough: str | None = None
 
 
+_FIELD_SEP = re.compile(r"[ \t\f\v]+")
+
+
+def split_fields(line: str, name: str, lineno: int) -> list[str]:
+    """Fields of a token line: separated by runs of ASCII white space (spaces, tabs, form
+    feeds), so a token keeps any other character (no-break spaces, U+2028, control
+    characters); the line end (LF or CR LF) is removed and a carriage return elsewhere is
+    refused."""
+    text = line.removesuffix("\n").removesuffix("\r")
+    cr = text.find("\r")
+    if cr >= 0:
+        raise TagInputError(
+            f"{name}:{lineno}: carriage return inside a line: found a CR at character {cr + 1} "
+            "(a file with CR-only line ends reads as one line); expected lines that end in LF "
+            "or CR LF"
+        )
+    text = text.strip(" \t\f\v")
+    return _FIELD_SEP.split(text) if text else []
+
+
 def read_tokens(lines: Iterable[str], name: str) -> Iterator[Item]:
     for lineno, line in enumerate(lines, 1):
-        yield Item(line.split(), line=lineno)
+        yield Item(split_fields(line, name, lineno), line=lineno)
 
 
 def read_conll_stream(
@@ -100,14 +121,14 @@ def read_conll_stream(
         return Item(toks, cols, raw, start, did)
 
     for lineno, line in enumerate(lines, 1):
-        line = line.rstrip("\r\n")
-        fields = line.split()
+        fields = split_fields(line, name, lineno)
+        line = line.removesuffix("\n").removesuffix("\r")
         if not fields:
             if toks:
                 yield sentence()
                 toks, cols, raw = [], {}, []
             continue
-        if fields[0] == DOCSTART and is_docstart(line.strip()):
+        if fields[0] == DOCSTART and is_docstart(line.strip(" \t\f\v")):
             if toks:
                 yield sentence()
                 toks, cols, raw = [], {}, []

@@ -234,39 +234,37 @@ def ascii_split(text: str) -> list[str]:
     return [f for f in _WS.split(text) if f]
 
 
-def tag_tokens(data: bytes, python_split: bool = False):
-    """``--input-format tokens``: one sentence per line.
+def _tag_fields(number: int, text: str) -> list[str]:
+    """Fields of one ``tag`` input line: the line end (LF, CR LF) removed, a CR anywhere
+    else refused, fields separated by runs of ASCII white space."""
+    text = text[:-1] if text.endswith("\r") else text
+    if "\r" in text:
+        raise Refused(number)
+    return ascii_split(text)
 
-    ``python_split``: fields separated by what ``str.split()`` calls white space
-    (also CR, NBSP, U+2028, U+001C ...), the reading of the known failure
-    :data:`fuzz.worker.KNOWN_TAG_STREAM`.
-    """
-    split = str.split if python_split else ascii_split
+
+def tag_tokens(data: bytes):
+    """``--input-format tokens``: one sentence per line."""
     try:
-        return "parsed", [(split(t), {}, None, {}) for _, t in tag_lines(data)]
+        return "parsed", [(_tag_fields(n, t), {}, None, {}) for n, t in tag_lines(data)]
     except Refused as r:
         return "refused", r.line
 
 
-def tag_conll(data: bytes, n_columns: int, python_split: bool = False):
-    """``--input-format conll`` with ``n_columns`` named columns: white-space separated fields
-    (``python_split``: as :func:`tag_tokens`; a CR inside a line is then a separator)."""
-    split = str.split if python_split else ascii_split
+def tag_conll(data: bytes, n_columns: int):
+    """``--input-format conll`` with ``n_columns`` named columns: white-space separated fields."""
     try:
         sents = []
         toks: list[list[str]] = []
         n = None
         for number, text in tag_lines(data):
-            if not python_split and "\r" in text.rstrip("\r"):
-                raise Refused(number)
-            fields = split(text)
+            fields = _tag_fields(number, text)
             if not fields:
                 if toks:
                     sents.append(_tag_rows(toks, n_columns))
                     toks = []
                 continue
-            stripped = text.strip() if python_split else text.strip(BLANK)
-            if fields[0] == DOCSTART and _docstart(stripped):
+            if fields[0] == DOCSTART and _docstart(text.strip(BLANK)):
                 if toks:
                     sents.append(_tag_rows(toks, n_columns))
                     toks = []
