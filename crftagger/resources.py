@@ -472,9 +472,11 @@ _WIKIDATA = (
     ("tvshows.txt.results.txt", "37dc90eb574b32c193d167b3eec46ad3a00351e8e6bb2878d60addc5e2db04eb"),
 )
 
-_GPL3 = (
-    "GPL-3.0 (the licence file of the source repository is beside the files); a model that "
-    "embeds a table built from these lists carries the lists, so it falls under GPL-3.0"
+#: A model that embeds a table built from GPL-3.0 lists carries those lists.
+_GPL3 = "GPL-3.0"
+_GPL3_NOTE = (
+    "GPL-3.0 (the licence file of the source repository is beside the files): a model that "
+    "embeds a table built from these lists carries the lists, so offer it under GPL-3.0."
 )
 _TWITTER_NLP = ("aritter/twitter_nlp", "65f3d77134c40d920db8d431c5c6faef1c051c94")
 _GROBID = ("kermitt2/grobid", "b8d6bec302189e29a6c358ea513f8be834004a86")
@@ -488,8 +490,7 @@ _RESOURCES = [
         kind="clusters",
         task="ner, pos (social media text)",
         folder="ark_tweetnlp",
-        licence="ARK TweetNLP licence (GPLv2+ / Apache-2.0, LICENSE.ark-tweet-nlp.txt beside the "
-        "file); none stated on the file itself",
+        licence="GPL-2.0-or-later or Apache-2.0 (ARK TweetNLP)",
         files=(
             ResourceFile(
                 "50mpaths2.txt",
@@ -502,7 +503,8 @@ _RESOURCES = [
         repo="felipebravom/AffectiveTweets",
         commit="730dbf5d8a0b5b1eca6a020758594d3f1950f797",
         lowercase=True,
-        notes="Lines bits<TAB>word<TAB>count; the same git blob as brendano/ark-tweet-nlp's "
+        notes="The ARK TweetNLP licence file (LICENSE.ark-tweet-nlp.txt) is beside the file; "
+        "none is stated on the file itself. Lines bits<TAB>word<TAB>count; the same git blob as brendano/ark-tweet-nlp's "
         "cmu/arktweetnlp/50mpaths2. Tweets of 2008-2012.",
     ),
     Resource(
@@ -512,8 +514,8 @@ _RESOURCES = [
         kind="lists",
         task="ner (social media text)",
         folder="ark_tweetnlp",
-        licence="ARK TweetNLP licence (GPLv2+ / Apache-2.0, LICENSE.ark-tweet-nlp.txt beside the "
-        "files)",
+        licence="GPL-2.0-or-later or Apache-2.0 (ARK TweetNLP)",
+        notes="The ARK TweetNLP licence file (LICENSE.ark-tweet-nlp.txt) is beside the files.",
         files=_gh_files("ark-tweet-nlp/src/main/resources/cmu/arktweetnlp", _ARK_LISTS),
         repo="brendano/ark-tweet-nlp",
         commit="72755ccd1b29ba8e1dbbb49efe57ba9723c0013b",
@@ -573,6 +575,7 @@ _RESOURCES = [
         task="ner (social media text)",
         folder="twitter_nlp_lexicon",
         licence=_GPL3,
+        notes=_GPL3_NOTE,
         files=_gh_files("data/annotated/wnut16/lexicon", _WNUT16),
         repo=_TWITTER_NLP[0],
         commit=_TWITTER_NLP[1],
@@ -585,6 +588,7 @@ _RESOURCES = [
         task="ner (social media text)",
         folder="twitter_nlp_lexicon",
         licence=_GPL3,
+        notes=_GPL3_NOTE,
         files=_gh_files("data/LabeledLDA_dictionaries3", _LABELEDLDA),
         repo=_TWITTER_NLP[0],
         commit=_TWITTER_NLP[1],
@@ -597,6 +601,7 @@ _RESOURCES = [
         task="ner (social media text)",
         folder="twitterner_wikidata_lexicons",
         licence=_GPL3,
+        notes=_GPL3_NOTE,
         files=_gh_files("data/cleaned/custom_lexicons", _WIKIDATA),
         repo="napsternxg/TwitterNER",
         commit="60f4cc81cb0afcc36d86b6f02dbf44daef284fa9",
@@ -608,7 +613,7 @@ _RESOURCES = [
         kind="wordfreq",
         task="any (frequency bands; filtering common words out of lists)",
         folder="wordfreq",
-        licence="data CC-BY-SA-4.0 (code Apache-2.0)",
+        licence="CC-BY-SA-4.0 (data; code Apache-2.0)",
         files=(
             ResourceFile(
                 "large_en.msgpack.gz",
