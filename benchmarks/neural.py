@@ -820,7 +820,7 @@ def render_markdown(doc: dict) -> str:
         + (f", {s['curve_minutes']:g} min per learning-curve point" if s["curve"] else ""),
         f"- total run time {doc['total_seconds'] / 60:.1f} min"
         + (
-            f" ({len(doc['parts'])} parts run side by side: "
+            f" ({len(doc['parts'])} parts, each started at the time given: "
             + "; ".join(
                 f"{p['date']} at `{str(p.get('commit'))[:10]}`, {p['total_seconds'] / 60:.1f} min, "
                 + (
