@@ -447,24 +447,11 @@ def run_row(spec: dict) -> dict:
 
 
 def spawn(spec: dict, timeout: float) -> dict:
-    """One row in a fresh interpreter (``--worker``); its result, or ``{"error": ...}``."""
-    env = dict(os.environ)
-    env.setdefault("PYTHONHASHSEED", "0")
-    cmd = [sys.executable, "-m", "crftagger.benchmarks.neural", "--worker", json.dumps(spec)]
-    t0 = time.perf_counter()
-    try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
-    except subprocess.TimeoutExpired:
-        return {"error": f"timed out after {timeout:.0f} s"}
-    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
-    if proc.returncode != 0 or not lines:
-        return {
-            "error": (proc.stderr or proc.stdout)[-3000:].strip() or f"exit code {proc.returncode}"
-        }
-    rec = json.loads(lines[-1])
-    rec["wall_seconds"] = time.perf_counter() - t0
-    rec["log"] = [ln for ln in proc.stderr.splitlines() if ln.startswith("      step")]
-    return rec
+    """One row in a fresh interpreter (``--worker``); its result, or ``{"error": ...}``, with
+    spaCy's step lines as ``rec["log"]``."""
+    return suite.spawn_row(
+        spec, timeout, module="crftagger.benchmarks.neural", log_prefix="      step"
+    )
 
 
 _COLD = {

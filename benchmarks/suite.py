@@ -540,11 +540,15 @@ def run_row(spec: dict) -> dict:
 
 
 # ---------------------------------------------------------------------------- parent
-def spawn_row(spec: dict, timeout: float) -> dict:
-    """Run one row in a fresh interpreter; its result, or ``{"error": ...}``."""
+def spawn_row(
+    spec: dict, timeout: float, module: str = "crftagger.benchmarks.suite", log_prefix=None
+) -> dict:
+    """Run one row in a fresh interpreter (``python -m module --worker SPEC``); its result,
+    or ``{"error": ...}``. ``log_prefix``: keep the worker's stderr lines that start with it
+    as ``rec["log"]``."""
     env = dict(os.environ)
     env.setdefault("PYTHONHASHSEED", "0")
-    cmd = [sys.executable, "-m", "crftagger.benchmarks.suite", "--worker", json.dumps(spec)]
+    cmd = [sys.executable, "-m", module, "--worker", json.dumps(spec)]
     t0 = time.perf_counter()
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
@@ -559,6 +563,8 @@ def spawn_row(spec: dict, timeout: float) -> dict:
         }
     rec = json.loads(lines[-1])
     rec["wall_seconds"] = wall
+    if log_prefix is not None:
+        rec["log"] = [ln for ln in proc.stderr.splitlines() if ln.startswith(log_prefix)]
     return rec
 
 

@@ -186,6 +186,18 @@ def _guess_scheme(tag_seqs: Sequence[Sequence[str]]) -> str | None:
 # --------------------------------------------------------------------------- the tagger
 
 
+def _check_fixed(fixed, T: int) -> None:
+    """``fixed`` is a ``{position: tag}`` dict whose positions are token indices of a
+    sentence of ``T`` tokens; else :class:`TaggerInputError`."""
+    if not isinstance(fixed, Mapping):
+        raise TaggerInputError("fixed: expected a dict {position: tag}")
+    for pos in fixed:
+        if isinstance(pos, bool) or not isinstance(pos, (int, np.integer)) or not 0 <= pos < T:
+            raise TaggerInputError(
+                f"fixed: position {pos!r} is not a token index of a sentence of {T} tokens"
+            )
+
+
 class Tagger(TextMixin):
     """A trained sequence tagger (see the module docstring).
 
@@ -702,13 +714,7 @@ class Tagger(TextMixin):
 
     def _forced_lattice(self, E, fixed, T: int):
         """:class:`~crftagger.decode.constrained.ForcedLattice` of forced answer tags."""
-        if not isinstance(fixed, Mapping):
-            raise TaggerInputError("fixed: expected a dict {position: tag}")
-        for pos in fixed:
-            if isinstance(pos, bool) or not isinstance(pos, (int, np.integer)) or not 0 <= pos < T:
-                raise TaggerInputError(
-                    f"fixed: position {pos!r} is not a token index of a sentence of {T} tokens"
-                )
+        _check_fixed(fixed, T)
         try:
             return constrained.ForcedLattice(
                 E, self.model.transition_weights, self.constraints, fixed, self._output_scheme
@@ -719,14 +725,9 @@ class Tagger(TextMixin):
     def _fixed_ids(self, fixed, T: int) -> dict[int, list[int]] | None:
         if not fixed:
             return None
-        if not isinstance(fixed, Mapping):
-            raise TaggerInputError("fixed: expected a dict {position: tag}")
+        _check_fixed(fixed, T)
         out = {}
         for pos, tag in fixed.items():
-            if isinstance(pos, bool) or not isinstance(pos, (int, np.integer)) or not 0 <= pos < T:
-                raise TaggerInputError(
-                    f"fixed: position {pos!r} is not a token index of a sentence of {T} tokens"
-                )
             wanted = [tag] if isinstance(tag, str) else list(tag)
             ids = set()
             for w in wanted:

@@ -220,15 +220,24 @@ def run(args) -> int:
         delimiter = delimiter.encode().decode("unicode_escape")  # allow '\t'
         if not delimiter:
             raise ValueError("--delimiter must not be empty")
+    # the lines are kept only for --errors (its examples show the tokens); else streamed
+    keep = bool(args.errors or args.errors_json or args.errors_png)
+    lines: list[str] = []
     if args.file in (None, "-"):
-        lines = sys.stdin.readlines()
-        gold, pred = read_conlleval(lines, "<stdin>", delimiter, args.docstart)
+        if keep:
+            lines = sys.stdin.readlines()
+        gold, pred = read_conlleval(
+            lines if keep else sys.stdin, "<stdin>", delimiter, args.docstart
+        )
     else:
         _not_conllu(args.file)
         with open(args.file, encoding="utf-8") as fh:
             try:
-                lines = fh.readlines()
-                gold, pred = read_conlleval(lines, args.file, delimiter, args.docstart)
+                if keep:
+                    lines = fh.readlines()
+                gold, pred = read_conlleval(
+                    lines if keep else fh, args.file, delimiter, args.docstart
+                )
             except UnicodeDecodeError as exc:
                 raise EvalFormatError(f"{args.file}: not UTF-8 text ({exc})") from None
     name = "<stdin>" if args.file in (None, "-") else args.file

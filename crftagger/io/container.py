@@ -376,23 +376,34 @@ def check_destination(path) -> Path:
     ModelFileError
         Naming the path, what was found and what was expected.
     """
-    path = Path(path)
-    if path.is_dir():
-        raise ModelFileError(f"{path}: found a folder, expected the name of a file to write")
-    folder = path.parent if str(path.parent) else Path(".")
+    path, folder = _destination(path)
     if not folder.is_dir():
         found = f"a file at {folder}" if folder.exists() else f"no folder {folder}"
         raise ModelFileError(f"{path}: found {found}, expected an existing folder to write in")
+    fd, tmp = _temporary(path, folder)
+    os.close(fd)
+    os.unlink(tmp)
+    return path
+
+
+def _destination(path) -> tuple[Path, Path]:
+    """``path`` and its folder; a folder as ``path`` is a :class:`ModelFileError`."""
+    path = Path(path)
+    if path.is_dir():
+        raise ModelFileError(f"{path}: found a folder, expected the name of a file to write")
+    return path, (path.parent if str(path.parent) else Path("."))
+
+
+def _temporary(path: Path, folder: Path) -> tuple[int, str]:
+    """A new ``.NAME.PID.*.tmp`` file beside ``path`` (the process id lets a later save tell
+    a killed save's file from a running one's)."""
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=folder)
+        return tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=folder)
     except OSError as exc:
         raise ModelFileError(
             f"{path}: cannot create a file in {folder} ({exc.strerror}); expected a folder "
             "this process may write in"
         ) from None
-    os.close(fd)
-    os.unlink(tmp)
-    return path
 
 
 def _remove_orphans(folder: Path, name: str) -> None:
@@ -424,18 +435,9 @@ def _atomic_write(path: Path, parts: Sequence[bytes | memoryview]) -> None:
     the same file. Errors of the file system (a full disk, no permission)
     raise :class:`ModelFileError` and leave ``path`` as it was.
     """
-    path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    if path.is_dir():
-        raise ModelFileError(f"{path}: found a folder, expected the name of a file to write")
+    path, folder = _destination(path)
     _remove_orphans(folder, path.name)
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=folder)
-    except OSError as exc:
-        raise ModelFileError(
-            f"{path}: cannot create a file in {folder} ({exc.strerror}); expected a folder "
-            "this process may write in"
-        ) from None
+    fd, tmp = _temporary(path, folder)
     try:
         with os.fdopen(fd, "wb") as f:
             for part in parts:
