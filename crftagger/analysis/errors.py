@@ -283,52 +283,80 @@ class ErrorReport:
         Needs matplotlib (``pip install matplotlib``); raises
         :class:`~crftagger.analysis.exceptions.MissingPlotPackage` without it.
         """
-        try:
-            from matplotlib.backends.backend_agg import FigureCanvasAgg
-            from matplotlib.figure import Figure
-        except ImportError as exc:
-            raise MissingPlotPackage(
-                f"writing {path} needs matplotlib, which is not installed ({exc}); "
-                "install it with `pip install matplotlib`, or use the text or JSON report"
-            ) from None
         n = len(self.labels)
-        fig = Figure(figsize=(6 + 0.6 * n, 4.5 + 0.25 * max(len(self.types), 1)))
-        FigureCanvasAgg(fig)
+        fig = new_figure(path, (6 + 0.6 * n, 4.5 + 0.25 * max(len(self.types), 1)))
         ax1, ax2 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.2, 1]})
+        self.plot_classes(ax1)
+        self.plot_confusion(ax2)
+        fig.tight_layout()
+        fig.savefig(path, format="png", dpi=dpi)
+
+    def plot_classes(self, ax) -> None:
+        """The error classes per type as stacked horizontal bars, on a matplotlib ``ax``."""
         y = np.arange(len(self.types))
         left = np.zeros(len(self.types))
         for k in ERROR_CLASSES[1:]:  # the errors; "correct" would dwarf them
             v = np.array([self.counts[t][k] for t in self.types], dtype=float)
-            ax1.barh(y, v, left=left, label=CLASS_TITLES[k])
+            ax.barh(y, v, left=left, label=CLASS_TITLES[k])
             left += v
-        ax1.set_yticks(y, self.types)
-        ax1.invert_yaxis()
-        ax1.set_xlabel("span pairs")
-        ax1.set_title(f"errors by class ({self.totals['correct']} correct)")
-        ax1.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2)
-        m = self.confusion.astype(float)
-        ax2.imshow(np.log1p(m), cmap="Blues")
-        ax2.set_xticks(np.arange(n), self.labels, rotation=45, ha="right")
-        ax2.set_yticks(np.arange(n), self.labels)
-        ax2.set_xlabel("predicted")
-        ax2.set_ylabel("gold")
-        ax2.set_title("span-type confusion")
-        top = np.log1p(m.max()) if m.size else 0.0
-        for i in range(n):
-            for j in range(n):
-                if i == j == n - 1:
-                    continue  # no span on either side: not counted
-                ax2.text(
-                    j,
-                    i,
-                    str(int(m[i, j])),
-                    ha="center",
-                    va="center",
-                    fontsize="small",
-                    color="white" if top and np.log1p(m[i, j]) > 0.6 * top else "black",
-                )
-        fig.tight_layout()
-        fig.savefig(path, format="png", dpi=dpi)
+        ax.set_yticks(y, self.types)
+        ax.invert_yaxis()
+        ax.set_xlabel("span pairs")
+        ax.set_title(f"errors by class ({self.totals['correct']} correct)")
+        ax.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2)
+
+    def plot_confusion(self, ax) -> None:
+        """The span-type confusion matrix on a matplotlib ``ax`` (the no-span corner left blank)."""
+        plot_matrix(ax, self.labels, self.confusion, "span-type confusion", skip_corner=True)
+
+
+def new_figure(path, size: tuple[float, float]):
+    """A matplotlib figure with the Agg canvas (no display needed) for writing ``path``.
+
+    Raises :class:`~crftagger.analysis.exceptions.MissingPlotPackage` when
+    matplotlib is not installed.
+    """
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError as exc:
+        raise MissingPlotPackage(
+            f"writing {path} needs matplotlib, which is not installed ({exc}); "
+            "install it with `pip install matplotlib`, or use the text or JSON report"
+        ) from None
+    fig = Figure(figsize=size)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def plot_matrix(ax, labels: Sequence[str], matrix: np.ndarray, title: str, skip_corner=False):
+    """A count matrix (rows gold, columns predicted) as a log-scaled heat map with its counts.
+
+    ``skip_corner``: leave the bottom-right cell (no span on either side) blank.
+    """
+    n = len(labels)
+    m = np.asarray(matrix, dtype=float)
+    ax.imshow(np.log1p(m), cmap="Blues")
+    ax.set_xticks(np.arange(n), labels, rotation=45, ha="right")
+    ax.set_yticks(np.arange(n), labels)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("gold")
+    ax.set_title(title)
+    top = np.log1p(m.max()) if m.size else 0.0
+    size = "small" if n <= 20 else "xx-small"
+    for i in range(n):
+        for j in range(n):
+            if skip_corner and i == j == n - 1:
+                continue  # not counted
+            ax.text(
+                j,
+                i,
+                str(int(m[i, j])),
+                ha="center",
+                va="center",
+                fontsize=size,
+                color="white" if top and np.log1p(m[i, j]) > 0.6 * top else "black",
+            )
 
 
 def error_report(

@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "crftagger.cli.convert",
     "crftagger.cli.evaluate",
     "crftagger.cli.compare",
+    "crftagger.cli.report",
     "crftagger.cli.benchmark",
     "crftagger.cli.clusters",
     "crftagger.cli.train",

@@ -21,20 +21,6 @@ from __future__ import annotations
 import sys
 
 
-def top_features(model, top: int) -> dict[str, list[tuple[str, float]]]:
-    """The ``top`` largest positive state weights of every label, ``{label: [(attribute, weight)]}``."""
-    import numpy as np
-
-    w = model.state_weights
-    owner = np.repeat(np.arange(len(model.attributes)), np.diff(model.feat_ptr))
-    out = {}
-    for j, lab in enumerate(model.labels.items):
-        ks = np.flatnonzero(model.feat_label == j)
-        best = ks[np.argsort(-w[ks], kind="stable")][:top]
-        out[lab] = [(model.attributes[int(owner[k])], float(w[k])) for k in best if w[k] > 0]
-    return out
-
-
 def transition_table(model) -> str:
     """The transition weights as text, rows previous label, columns current label."""
     labels = model.labels.items
@@ -100,6 +86,8 @@ def resource_lines(fs) -> list[str]:
 
 
 def _weights(out, m, top: int) -> None:
+    from crftagger.analysis.weights import top_features
+
     out.write(f"\ntop {top} state features per label (attribute, weight):\n")
     for lab, feats in top_features(m, top).items():
         out.write(f"  {lab}: " + ", ".join(f"{a} {w:+.3f}" for a, w in feats) + "\n")
