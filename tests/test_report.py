@@ -328,3 +328,22 @@ def test_headless_chromium_sees_a_missing_figure(browser, ner, tmp_path):
     dom = _rendered(browser, folder / "index.html")
     assert f'data-figures="{len(FIGURES) - 1}/{len(FIGURES)}"' in dom
     assert "figures that did not load: confusion.png" in dom
+
+
+def test_cli_report_on_a_crfsuite_file(ner, tmp_path, capsys):
+    from crftagger.io.crfsuite import crfsuite_bytes
+
+    tagger, _model, test, _ = ner
+    path = tmp_path / "m.crfsuite"
+    path.write_bytes(crfsuite_bytes(tagger.model))
+    out = tmp_path / "out"
+    argv = ["report", str(path), str(test), "--columns", "word,ner", "-o", str(out)]
+    code, _o, err = _run(argv, capsys)
+    assert code == 1 and "--feature-set" in err  # CRFsuite files do not say how to compute them
+    code, _o, err = _run([*argv, "--feature-set", "pii"], capsys)
+    assert code == 0, err
+    data = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    ev = tagger.evaluate(list(read_conll(test, ("word", "ner"))), label_column="ner")
+    assert data["summary"]["f1"] == pytest.approx(ev.summary()["f1"])
+    assert data["training_log"] == [] and data["features"]
+    assert "holds no training log" in (out / "index.html").read_text(encoding="utf-8")
