@@ -30,6 +30,14 @@ def add_model_arguments(p) -> None:
     )
     g.add_argument("--corpus", default=None, help="registered corpus to evaluate on")
     g.add_argument("--split", default="test", help="split of --corpus (default: test)")
+    add_gold_file_arguments(g)
+    g.add_argument("--limit", type=int, default=None, help="score only the first N sentences")
+    g.add_argument("--data-dir", default=argparse.SUPPRESS, help="folder holding the corpora")
+
+
+def add_gold_file_arguments(g) -> None:
+    """How a gold CoNLL or CoNLL-U file is read (``--columns``, ``--label-column``,
+    ``--format``, ``--label``, ``--no-column-check``), as :func:`read_gold` reads them."""
     g.add_argument(
         "--columns",
         default=None,
@@ -58,8 +66,6 @@ def add_model_arguments(p) -> None:
         action="store_true",
         help="score even when the token column looks like tags and the gold column like words",
     )
-    g.add_argument("--limit", type=int, default=None, help="score only the first N sentences")
-    g.add_argument("--data-dir", default=argparse.SUPPRESS, help="folder holding the corpora")
 
 
 def run_model(args) -> int:

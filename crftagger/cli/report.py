@@ -108,25 +108,9 @@ def register(sub):
         default=None,
         help="for a CRFsuite model file: the feature set that computes its attributes",
     )
-    p.add_argument("--columns", default=None, help="with a CoNLL file: its column names")
-    p.add_argument("--label-column", default=None, help="gold tag column")
-    p.add_argument(
-        "--format",
-        choices=("auto", "conll", "conllu"),
-        default="auto",
-        help="the test file's format (default: read from the content)",
-    )
-    p.add_argument(
-        "--label",
-        choices=("upos", "xpos"),
-        default=None,
-        help="with a CoNLL-U file: the gold field (default: the model's, else upos)",
-    )
-    p.add_argument(
-        "--no-column-check",
-        action="store_true",
-        help="score even when the token column looks like tags and the gold column like words",
-    )
+    from crftagger.cli.evaluate_model import add_gold_file_arguments
+
+    add_gold_file_arguments(p)
     p.add_argument("--limit", type=int, default=None, help="only the first N sentences")
     p.add_argument("--top", type=int, default=8, help="features shown per label (default: 8)")
     p.add_argument(
