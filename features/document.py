@@ -62,6 +62,21 @@ def _is_headline(tokens: Sequence[str]) -> bool:
     return len(alpha) >= 2 and all(t.isupper() for t in alpha)
 
 
+#: ``word -> (lower-cased, case class, capitalised)``, the word-local facts the values
+#: read (pure functions of the word), kept for the most recent words.
+_WORDS: dict[str, tuple[str, str | None, bool]] = {}
+_WORDS_MAX = 100_000
+
+
+def _word(t: str) -> tuple[str, str | None, bool]:
+    r = _WORDS.get(t)
+    if r is None:
+        if len(_WORDS) >= _WORDS_MAX:
+            _WORDS.clear()
+        r = _WORDS[t] = (t.lower(), _case(t), t[:1].isupper())
+    return r
+
+
 def document_values(
     doc: Sequence[Sequence[str]], names: Sequence[str]
 ) -> list[dict[str, list[str]]]:
@@ -71,29 +86,31 @@ def document_values(
             raise DocumentFeatureError(
                 f"unknown document feature {n!r}; expected one of {FEATURES}"
             )
-    heads = [_is_headline(s) for s in doc]
+    word = _word
+    infos = [[word(t) for t in s] for s in doc]
     cases: dict[str, set[str]] = {}
     best_run: dict[str, tuple[int, str]] = {}
     prev: dict[str, str] = {}
-    for s, head in zip(doc, heads, strict=True):
-        if head:
+    for info in infos:
+        # a headline: at least two tokens with letters, all of them upper case (_is_headline)
+        alpha = [c for _lw, c, _cap in info if c is not None]
+        if len(alpha) >= 2 and all(c == "U" for c in alpha):
             continue
-        n = len(s)
-        for i, t in enumerate(s):
-            lw = t.lower()
-            c = _case(t)
-            if i > 0 and c is not None:
+        n = len(info)
+        for i in range(1, n):
+            lw, c, cap = info[i]
+            if c is not None:
                 cases.setdefault(lw, set()).add(c)
-                if _capitalised(t) and lw not in prev:
-                    prev[lw] = s[i - 1].lower()
+                if cap and lw not in prev:
+                    prev[lw] = info[i - 1][0]
         # capitalised runs
         i = 0
         while i < n:
-            if not (_capitalised(s[i]) and _case(s[i]) is not None):
+            if not (info[i][2] and info[i][1] is not None):
                 i += 1
                 continue
             j = i
-            while j + 1 < n and _capitalised(s[j + 1]) and _case(s[j + 1]) is not None:
+            while j + 1 < n and info[j + 1][2] and info[j + 1][1] is not None:
                 j += 1
             start = i
             if start == 0 and j == 0:
@@ -101,7 +118,7 @@ def document_values(
                 continue  # a lone sentence-initial capital says nothing
             length = j - start + 1
             for k in range(start, j + 1):
-                lw = s[k].lower()
+                lw = info[k][0]
                 if length == 1:
                     role = "S"
                 elif k == start:
@@ -116,22 +133,24 @@ def document_values(
             i = j + 1
     out: list[dict[str, list[str]]] = []
     seen: set[str] = set()
-    for s in doc:
-        vals: dict[str, list[str]] = {n: [] for n in names}
-        for t in s:
-            lw = t.lower()
-            for n in names:
-                if n == "dcase":
-                    cs = cases.get(lw)
-                    vals[n].append("".join(sorted(cs)) if cs else NONE)
-                elif n == "dseq":
-                    r = best_run.get(lw)
-                    vals[n].append(r[1] if r else NONE)
-                elif n == "dprev":
-                    vals[n].append(prev.get(lw, NONE))
-                else:
-                    vals[n].append(("0" if lw in seen else "1") if _capitalised(t) else NONE)
-            seen.add(lw)
+    dcase = {lw: "".join(sorted(cs)) for lw, cs in cases.items()}
+    for info in infos:
+        vals: dict[str, list[str]] = {}
+        for n in names:
+            if n == "dcase":
+                vals[n] = [dcase.get(lw) or NONE for lw, _c, _cap in info]
+            elif n == "dseq":
+                vals[n] = [best_run[lw][1] if lw in best_run else NONE for lw, _c, _cap in info]
+            elif n == "dprev":
+                vals[n] = [prev.get(lw, NONE) for lw, _c, _cap in info]
+            else:
+                first = []
+                for lw, _c, cap in info:
+                    first.append(("0" if lw in seen else "1") if cap else NONE)
+                    seen.add(lw)
+                vals[n] = first
+        if "dfirst" not in vals:
+            seen.update(lw for lw, _c, _cap in info)
         out.append(vals)
     return out
 

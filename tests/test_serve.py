@@ -160,6 +160,93 @@ def test_tag_answers_equal_the_library(server, tagger):
     assert server.post("/v1/tag", {"text": "x", "confidence": 1}).status_code == 422
 
 
+def test_fast_path_answers_equal_the_app_and_the_library(server, tagger):
+    # {"text": ...} is answered by the front's fast path; with "tokens": null beside it the
+    # same request goes through the FastAPI endpoint: the same bytes, the library's answer
+    for conf in (True, False):
+        for body in ({"text": TEXTS[1]}, {"texts": TEXTS}, {"texts": []}, {"text": ""}):
+            fast = server.post("/v1/tag", {**body, "confidence": conf})
+            slow = server.post("/v1/tag", {**body, "confidence": conf, "tokens": None})
+            assert fast.status_code == slow.status_code == 200
+            assert fast.content == slow.content
+            assert fast.headers["content-type"] == slow.headers["content-type"]
+            texts = [body["text"]] if "text" in body else body["texts"]
+            docs = [json.loads(d.to_json()) for d in tagger.pipe(texts, confidence=conf)]
+            assert fast.json() == {
+                "model": "pii",
+                **({"doc": docs[0]} if "text" in body else {"docs": docs}),
+            }
+    r = server.post("/v1/tag", {"text": TEXTS[0], "model": ""})  # "" is the default, as before
+    assert r.json()["model"] == "pii"
+    r = server.post("/v1/tag", {"text": TEXTS[0], "model": "second", "confidence": True})
+    assert r.json() == {"model": "second", "doc": json.loads(tagger(TEXTS[0]).to_json())}
+    r = httpx.post(
+        server.url + "/v1/tag",
+        content=json.dumps({"text": TEXTS[2]}).encode(),
+        headers={"content-type": "application/json; charset=utf-8"},
+    )
+    assert r.json()["doc"] == json.loads(tagger(TEXTS[2]).to_json())
+
+
+def test_doc_dicts_and_batched_confidences_equal_the_lattices(tagger):
+    texts = [*TEXTS, "", "   ", f"{TEXTS[1]}\n\n{TEXTS[3]}", "Anna Smith met Peter Jones. " * 30]
+    for conf in (True, False):
+        assert tagger._doc_dicts(texts, conf) == [d.to_dict() for d in tagger._docs(texts, conf)]
+    # the first-order path (one batched Viterbi pass, lattices only where there are spans)
+    # against one lattice per sentence, confidences compared exactly
+    sents = [s.tokens for s in synthetic.generate(200, seed=11)] + [[]]
+    assert tagger._first_order()
+    batched = tagger._annotate(sents)
+    per_lattice = []
+    for s, lat in zip(sents, tagger._lattices(sents), strict=True):
+        path, _ = lat.best()
+        per_lattice.append(
+            (tagger._to_output([tagger.labels[i] for i in path]), tagger._spans(s, lat, path))
+        )
+    assert repr(batched) == repr(per_lattice)
+    assert sum(len(f) for _t, f in batched) > 100
+    assert all(0 < sp.confidence <= 1 for _t, f in batched for sp in f)
+
+
+def test_batcher_keeps_each_requests_error_its_own():
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor as Pool
+    from types import SimpleNamespace
+
+    from crftagger.errors import TaggerInputError
+    from crftagger.serve.app import Batcher
+
+    calls: list[list[str]] = []
+
+    def doc_dicts(texts, confidence):
+        calls.append(list(texts))
+        if "bad" in texts:
+            raise TaggerInputError("bad text")
+        return [{"text": t, "confidence": confidence} for t in texts]
+
+    served = SimpleNamespace(
+        model=SimpleNamespace(_doc_dicts=doc_dicts), executor=Pool(max_workers=1)
+    )
+
+    async def main():
+        b = Batcher(served, size=32, wait_s=0.0)
+        b.start()
+        futs = [b.submit_nowait(t) for t in (["a"], ["bad"], ["b", "c"], [])]
+        out = await asyncio.gather(*futs, return_exceptions=True)
+        lone = await b.submit(["d"])
+        await b.stop()
+        return out, lone
+
+    out, lone = asyncio.run(main())
+    served.executor.shutdown()
+    assert out[0] == [{"text": "a", "confidence": True}]
+    assert isinstance(out[1], TaggerInputError) and str(out[1]) == "bad text"
+    assert out[2] == [{"text": "b", "confidence": True}, {"text": "c", "confidence": True}]
+    assert out[3] == [] and lone == [{"text": "d", "confidence": True}]
+    assert calls[0] == ["a", "bad", "b", "c"]  # one batch first, then one call per request
+    assert ["a"] in calls and ["b", "c"] in calls
+
+
 def test_concurrent_requests_are_batched_and_answered_in_order(server, tagger):
     texts = [f"{t} Call {n}." for n in range(12) for t in TEXTS]
     expected = [json.loads(d.to_json()) for d in tagger.pipe(texts)]
@@ -191,6 +278,26 @@ def test_bad_requests_get_json_4xx(server, body, status, code):
     assert r.status_code == status, r.text
     err = r.json()["error"]
     assert err["code"] == code and err["message"]
+
+
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ({"text": 5}, "text: Input should be a valid string"),
+        ({"texts": ["a", None]}, "texts.1: Input should be a valid string"),
+        ({"text": "x", "confidence": "yes"}, "confidence: Input should be a valid boolean"),
+        ({"text": "x", "model": 3}, "model: Input should be a valid string"),
+        ({"text": "x", "color": "red"}, "color: Extra inputs are not permitted"),
+        ({"text": None}, "expected exactly one of text, texts, tokens, sentences; found none"),
+        ({"text": "x", "model": "nope"}, "model: found 'nope'; expected one of pii, second, atis"),
+        ({"text": "x" * 2001}, "text[0]: found 2001 characters; expected at most 2000"),
+        ({"texts": ["x", "y" * 2001]}, "texts[1]: found 2001 characters; expected at most 2000"),
+    ],
+)
+def test_error_messages_of_the_app(server, body, message):
+    r = server.post("/v1/tag", body)
+    assert r.status_code in (404, 413, 422), r.text
+    assert r.json()["error"]["message"].startswith(message), r.text
 
 
 def test_protocol_errors(server):

@@ -803,9 +803,76 @@ class Tagger(TextMixin):
                 ]
                 out.append((self._to_output([self.labels[i] for i in path]), spans))
             return out
+        if self._first_order():
+            return self._annotate_batched(sentences)
         for s, lat in zip(sentences, self._lattices(sentences), strict=True):
             path, _ = lat.best()
             out.append((self._to_output([self.labels[i] for i in path]), self._spans(s, lat, path)))
+        return out
+
+    def _first_order(self) -> bool:
+        """Whether the model decodes and builds lattices as :class:`LinearChainCRF` does."""
+        from crftagger.engine.model import LinearChainCRF
+
+        cls = type(self.model)
+        return cls.decode is LinearChainCRF.decode and cls.lattice is LinearChainCRF.lattice
+
+    def _annotate_batched(self, sentences: list) -> list[tuple[list[str], list[TaggedSpan]]]:
+        """What the lattice loop of :meth:`_annotate` answers, for a first-order model: the
+        paths of all sentences from one batched constrained Viterbi pass (the same
+        emissions and Viterbi recursion as :meth:`Lattice.best`, so the same paths), and a
+        lattice (for the spans' probabilities) only for the sentences with spans."""
+        from crftagger.engine import kernels
+
+        data = self.encode(sentences)
+        m = self.model
+        bias = None
+        if self._o_bias:
+            bias = np.zeros(m.n_labels)
+            bias[m.labels.get("O")] = self._o_bias
+        ids = m.decode(data, self.constraints, bias=bias)
+        sp = data.seq_ptr
+        labels = self.labels
+        E = None
+        out = []
+        for k, s in enumerate(sentences):
+            i0, i1 = int(sp[k]), int(sp[k + 1])
+            path = ids[i0:i1]
+            found = constrained.spans_of(path.tolist(), self.constraints) if i1 > i0 else []
+            if found or (i1 > i0 and path[0] < 0):
+                if E is None:  # the emissions of every item, as _lattices computes them
+                    E = np.zeros((data.n_items, m.n_labels))
+                    kernels.emissions(
+                        data.item_ptr,
+                        data.attr_ids,
+                        data.attr_vals,
+                        0,
+                        data.n_items,
+                        m.feat_ptr,
+                        m.feat_label,
+                        m.w,
+                        E,
+                    )
+                    if self._o_bias:
+                        E[:, m.labels.get("O")] += self._o_bias
+                lat = m.lattice(E[i0:i1], self.constraints, None)
+                if path[0] < 0:  # no allowed path: the lattice's DecodingError
+                    path = lat.best()[0]
+                    found = constrained.spans_of(path.tolist(), self.constraints)
+                toks = _tokens_of(s)
+                spans = [
+                    TaggedSpan(
+                        x.type,
+                        x.start,
+                        x.end,
+                        lat.span_probability(x.type, x.start, x.end),
+                        " ".join(toks[x.start : x.end]),
+                    )
+                    for x in found
+                ]
+            else:
+                spans = []
+            out.append((self._to_output([labels[i] for i in path.tolist()]), spans))
         return out
 
     def _spans(self, sentence, lat, path) -> list[TaggedSpan]:

@@ -42,13 +42,23 @@ coercion, no unknown field), 504 when a request runs over
 ``request_timeout`` seconds. A 500 would be a fault of the server, never of
 the input.
 
-Concurrency: requests for the text path are micro-batched per model: the
-texts of the requests that arrive while a batch is being tagged (up to
-``micro_batch`` texts, waiting at most ``batch_wait_ms`` for more) are
+Concurrency: requests for the text path are micro-batched per model: a lone
+request is tagged at once, and the texts of the requests that arrive while a
+batch is being tagged (up to ``micro_batch`` texts) make the next batch,
 tagged in one call on the model's own worker thread, so the event loop keeps
-accepting requests while the numba kernels (which release the GIL) run. To
-use several cores, run several worker processes (``crftagger serve
---workers N``): each loads the models and batches its own requests.
+accepting requests while the numba kernels (which release the GIL) run; a
+batch waits for more texts (at most ``batch_wait_ms``) only while other
+requests are still being read. A failing batch is tagged again request by
+request, so an error is only ever its own request's. To use several cores,
+run several worker processes (``crftagger serve --workers N``): each loads
+the models and batches its own requests.
+
+The hot path, ``POST /v1/tag`` with a well-formed ``text`` or ``texts``, is
+answered by an ASGI front before the FastAPI app (without its routing, body
+parsing and model validation, which cost more than the tagging of a
+sentence); any other request, and every request the front does not accept
+exactly (errors included), goes to the FastAPI app with its body, so the
+answers and the error messages are the app's.
 """
 
 import asyncio
@@ -222,15 +232,34 @@ def _masker(model, config: ServeConfig):
 
 
 class Batcher:
-    """Gathers the texts of concurrent requests and tags them in one call per batch."""
+    """Gathers the texts of concurrent requests and tags them in one call per batch.
 
-    def __init__(self, served: Served, size: int, wait_s: float, confidence: bool = True):
+    A batch holds the requests that are waiting when the model's thread is
+    free (up to ``size`` texts): a lone request is tagged at once, and the
+    requests that arrive while a batch is being tagged make the next one.
+    ``wait_s`` (> 0) lets a batch wait that long for more texts, but only
+    while other requests are being read (never for a lone one). Each
+    request gets its own answer or its own error: when a batch fails, its
+    requests are tagged one by one so that only the bad one fails.
+    """
+
+    def __init__(
+        self, served: Served, size: int, wait_s: float, confidence: bool = True, front=None
+    ):
         self.served = served
         self.confidence = confidence
         self.size = size
         self.wait_s = wait_s
         self.queue: asyncio.Queue = asyncio.Queue()
         self.task: asyncio.Task | None = None
+        self.front = front  # its ``reading``: requests whose body is still coming
+        model = served.model
+        fn = getattr(model, "_doc_dicts", None)
+        self._tag = (
+            fn
+            if fn is not None
+            else (lambda texts, conf: [d.to_dict() for d in model._docs(texts, conf)])
+        )
 
     def start(self) -> None:
         if self.task is None:
@@ -245,47 +274,68 @@ class Batcher:
                 pass
             self.task = None
 
-    async def submit(self, texts: list[str]) -> list:
+    def submit_nowait(self, texts: list[str]) -> asyncio.Future:
+        """A future of the answers (dicts of :meth:`~crftagger.text.doc.Doc.to_dict`) of ``texts``."""
         fut = asyncio.get_running_loop().create_future()
-        await self.queue.put((texts, fut))
-        return await fut
+        self.queue.put_nowait((texts, fut))
+        return fut
+
+    async def submit(self, texts: list[str]) -> list:
+        return await self.submit_nowait(texts)
+
+    def _reading(self) -> int:
+        return getattr(self.front, "reading", 0)
+
+    def _take(self, jobs: list, n: int) -> int:
+        q = self.queue
+        while n < self.size and not q.empty():
+            job = q.get_nowait()
+            jobs.append(job)
+            n += len(job[0])
+        return n
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
+        q = self.queue
         while True:
-            jobs = [await self.queue.get()]
-            n = len(jobs[0][0])
-            deadline = loop.time() + self.wait_s
-            while n < self.size:
-                timeout = deadline - loop.time()
-                try:
-                    job = (
-                        self.queue.get_nowait()
-                        if timeout <= 0 or not self.queue.empty()
-                        else await asyncio.wait_for(self.queue.get(), timeout)
-                    )
-                except (asyncio.QueueEmpty, asyncio.TimeoutError):
-                    break
-                jobs.append(job)
-                n += len(job[0])
+            jobs = [await q.get()]
+            # the requests already read in this turn of the loop join the batch
+            await asyncio.sleep(0)
+            n = self._take(jobs, len(jobs[0][0]))
+            if self.wait_s > 0 and n < self.size and self._reading():
+                deadline = loop.time() + self.wait_s
+                while n < self.size and self._reading() and loop.time() < deadline:
+                    await asyncio.sleep(min(0.0002, self.wait_s))
+                    n = self._take(jobs, n)
             live = [(t, f) for t, f in jobs if not f.done()]  # timed out or disconnected
             if not live:
                 continue
-            texts = [x for t, _f in live for x in t]
-            try:
-                docs = await loop.run_in_executor(
-                    self.served.executor, self.served.model._docs, texts, self.confidence
-                )
-            except Exception as exc:  # noqa: BLE001 - handed to each request's handler
-                for _t, f in live:
-                    if not f.done():
-                        f.set_exception(exc)
-                continue
-            k = 0
-            for t, f in live:
-                if not f.done():
-                    f.set_result(docs[k : k + len(t)])
-                k += len(t)
+            results = await loop.run_in_executor(
+                self.served.executor, self._tag_jobs, [t for t, _f in live]
+            )
+            for (_t, f), (ok, value) in zip(live, results, strict=True):
+                if f.done():
+                    continue
+                if ok:
+                    f.set_result(value)
+                else:
+                    f.set_exception(value)
+
+    def _tag_jobs(self, jobs: list[list[str]]) -> list[tuple[bool, Any]]:
+        """``(True, answers)`` or ``(False, exception)`` of each job, tagged in one call
+        (one call per job when the batch fails)."""
+        texts = [x for t in jobs for x in t]
+        try:
+            docs = self._tag(texts, self.confidence)
+        except Exception as exc:  # noqa: BLE001 - handed to each request's handler
+            if len(jobs) == 1:
+                return [(False, exc)]
+            return [r for t in jobs for r in self._tag_jobs([t])]
+        out, k = [], 0
+        for t in jobs:
+            out.append((True, docs[k : k + len(t)]))
+            k += len(t)
+        return out
 
 
 # --------------------------------------------------------------------------- errors
@@ -301,13 +351,35 @@ class APIError(Exception):
         self.message = message
 
 
-class _BodyLimit:
-    """ASGI middleware: 413 for a body over ``limit`` bytes, 400 for a bad Content-Length,
-    415 for a POST whose Content-Type is not JSON."""
+def _json_bytes(obj) -> bytes:
+    """``obj`` as the service writes JSON (what starlette's ``JSONResponse`` writes)."""
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
-    def __init__(self, app, limit: int):
+
+async def _send_json(send, status: int, body: bytes, close: bool = False) -> None:
+    headers = [(b"content-length", str(len(body)).encode()), (b"content-type", b"application/json")]
+    if close:
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+class _Front:
+    """ASGI front of the FastAPI app: 413 for a body over ``limit`` bytes, 400 for a bad
+    Content-Length, 415 for a POST whose Content-Type is not JSON; and the hot path,
+    ``POST /v1/tag`` with a well-formed ``text`` or ``texts``, answered here by ``fast``
+    (``fast(body)`` gives ``(status, body)``, or None to hand the request to the app).
+
+    Every request ``fast`` does not take (any error, other fields, other endpoints) goes to
+    the FastAPI app with its body, so the answers, the errors and their messages are the
+    app's own; the fast path only skips the framework's routing, body parsing and model
+    validation for the requests that pass them unchanged."""
+
+    def __init__(self, app, limit: int | None, fast: Callable | None = None):
         self.app = app
         self.limit = limit
+        self.fast = fast
+        self.reading = 0  # fast-path requests whose body is being read
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -318,17 +390,19 @@ class _BodyLimit:
                 length = v
             elif k == b"content-type":
                 ctype = v
-        if scope.get("method") == "POST" and ctype is None:
+        post = scope.get("method") == "POST"
+        if post and ctype is None:
             # a body without a Content-Type is read as JSON
             scope = dict(scope)
             scope["headers"] = [*scope.get("headers", []), (b"content-type", b"application/json")]
-        elif scope.get("method") == "POST" and b"json" not in ctype.lower():
+        elif post and b"json" not in ctype.lower():
             return await _send_error(
                 send,
                 415,
                 "unsupported_media_type",
                 f"Content-Type: found {ctype[:60].decode('latin-1')!r}; expected application/json",
             )
+        limit = self.limit
         if length is not None:
             try:
                 n = int(length)
@@ -341,15 +415,23 @@ class _BodyLimit:
                     "bad_content_length",
                     f"Content-Length: found {length[:40]!r}; expected a number of bytes",
                 )
-            if n > self.limit:
+            if limit is not None and n > limit:
                 return await _send_error(
                     send,
                     413,
                     "body_too_large",
-                    f"request body: found {n} bytes; expected at most {self.limit}",
+                    f"request body: found {n} bytes; expected at most {limit}",
                 )
+        if (
+            post
+            and self.fast is not None
+            and scope.get("path") == "/v1/tag"
+            and (ctype is None or ctype.split(b";", 1)[0].strip().lower() == b"application/json")
+        ):
+            return await self._fast(scope, receive, send)
+        if limit is None:
+            return await self.app(scope, receive, send)
         seen = 0
-        limit = self.limit
 
         async def limited():
             nonlocal seen
@@ -365,6 +447,42 @@ class _BodyLimit:
             return msg
 
         return await self.app(scope, limited, send)
+
+    async def _fast(self, scope, receive, send):
+        limit = self.limit
+        chunks = []
+        seen = 0
+        self.reading += 1
+        try:
+            while True:
+                msg = await receive()
+                if msg["type"] != "http.request":
+                    return  # the client went away
+                chunk = msg.get("body", b"")
+                seen += len(chunk)
+                if limit is not None and seen > limit:
+                    message = f"request body: found over {limit} bytes; expected at most {limit}"
+                    body = _json_bytes({"error": {"code": "body_too_large", "message": message}})
+                    return await _send_json(send, 413, body)
+                chunks.append(chunk)
+                if not msg.get("more_body", False):
+                    break
+        finally:
+            self.reading -= 1
+        body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        answer = await self.fast(body)
+        if answer is not None:
+            return await _send_json(send, *answer)
+        replayed = False
+
+        async def replay():
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        return await self.app(scope, replay, send)
 
 
 async def _send_error(send, status: int, code: str, message: str) -> None:
@@ -431,7 +549,7 @@ def create_app(config: ServeConfig | None = None, models: dict[str, Served] | No
         for s in served.values():
             if "tag" in s.tasks:
                 for flag in (True, False):
-                    b = Batcher(s, config.micro_batch, config.batch_wait_ms / 1000, flag)
+                    b = Batcher(s, config.micro_batch, config.batch_wait_ms / 1000, flag, front)
                     b.start()
                     s.batchers[flag] = b
         yield
@@ -542,8 +660,7 @@ def create_app(config: ServeConfig | None = None, models: dict[str, Served] | No
         if kind in ("text", "texts"):
             texts: list[str] = [req.text or ""] if kind == "text" else list(req.texts or [])
             check_texts(texts, kind)
-            docs = await timed(s.batchers[req.confidence].submit(texts))
-            dicts = [d.to_dict() for d in docs]
+            dicts = await timed(s.batchers[req.confidence].submit(texts))
             if kind == "text":
                 return _json({"model": s.name, "doc": dicts[0]})
             return _json({"model": s.name, "docs": dicts})
@@ -615,8 +732,53 @@ def create_app(config: ServeConfig | None = None, models: dict[str, Served] | No
             return _json({"model": s.name, "result": out[0]})
         return _json({"model": s.name, "results": out})
 
+    fast_keys = frozenset(("model", "text", "texts", "confidence"))
+    max_chars, max_batch, timeout = config.max_text_chars, config.max_batch, config.request_timeout
+    tags_text = {name for name, m in served.items() if "tag" in m.tasks}
+
+    async def fast_tag(body: bytes) -> tuple[int, bytes] | None:
+        """The answer of a well-formed ``/v1/tag`` request with ``text`` or ``texts``
+        (what the ``tag`` endpoint answers), or None for any other request."""
+        try:
+            req = json.loads(body)
+        except Exception:  # noqa: BLE001 - the app answers it (400 malformed_json)
+            return None
+        if type(req) is not dict or not req.keys() <= fast_keys:
+            return None
+        conf = req.get("confidence", True)
+        name = req.get("model")
+        if (conf is not True and conf is not False) or (name is not None and type(name) is not str):
+            return None
+        name = name or default
+        if name not in tags_text:
+            return None
+        text, texts = req.get("text"), req.get("texts")
+        if text is not None:
+            if texts is not None or type(text) is not str or len(text) > max_chars:
+                return None
+            items = [text]
+        elif type(texts) is list and len(texts) <= max_batch:
+            for t in texts:
+                if type(t) is not str or len(t) > max_chars:
+                    return None
+            items = texts
+        else:
+            return None
+        s = served[name]
+        try:
+            dicts = await asyncio.wait_for(s.batchers[conf].submit_nowait(items), timeout)
+        except asyncio.TimeoutError:
+            message = f"the request ran over {timeout} s"
+            return 504, _json_bytes({"error": {"code": "timeout", "message": message}})
+        except CrftaggerError as exc:
+            return 422, _json_bytes({"error": {"code": "invalid_input", "message": str(exc)}})
+        if text is not None:
+            return 200, _json_bytes({"model": name, "doc": dicts[0]})
+        return 200, _json_bytes({"model": name, "docs": dicts})
+
     app.state.started = time.time()
-    return _BodyLimit(app, config.max_body_bytes) if config.max_body_bytes else app
+    front = _Front(app, config.max_body_bytes or None, fast_tag)
+    return front
 
 
 def _json(obj: dict):
@@ -624,10 +786,7 @@ def _json(obj: dict):
     shape; validating every token of every answer again would double the cost of a request)."""
     from starlette.responses import Response
 
-    return Response(
-        json.dumps(obj, ensure_ascii=False, separators=(",", ":")),
-        media_type="application/json",
-    )
+    return Response(_json_bytes(obj), media_type="application/json")
 
 
 def _mask_dict(result, reversible: bool) -> dict:

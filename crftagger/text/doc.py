@@ -204,7 +204,9 @@ class TextMixin:
         if batch:
             yield from self._docs(batch, confidence)
 
-    def _docs(self, texts: list[str], confidence: bool = True) -> list[Doc]:
+    def _tagged(self, texts: list[str], confidence: bool = True) -> tuple[list, list]:
+        """The sentences' character offsets of each text and the answers of every sentence
+        (``(tags, spans)``, in order), tagged in one call."""
         from crftagger.sentence import Sentence
 
         self._check_raw_text()
@@ -223,6 +225,10 @@ class TextMixin:
             answers = self._annotate(sents)
         else:
             answers = self._annotate(sents, confidence=False)
+        return offsets, answers
+
+    def _docs(self, texts: list[str], confidence: bool = True) -> list[Doc]:
+        offsets, answers = self._tagged(texts, confidence)
         out, j = [], 0
         for text, per in zip(texts, offsets, strict=True):
             tokens: list[Token] = []
@@ -241,4 +247,45 @@ class TextMixin:
                         Span(sp.type, a, b, text[a:b], t0 + sp.start, t0 + sp.end, sp.confidence)
                     )
             out.append(Doc(text, tokens, sentences, spans))
+        return out
+
+    def _doc_dicts(self, texts: list[str], confidence: bool = True) -> list[dict]:
+        """``[doc.to_dict() for doc in self._docs(texts, confidence)]``, built without the
+        Doc objects (the HTTP service's answers)."""
+        offsets, answers = self._tagged(texts, confidence)
+        out, j = [], 0
+        for text, per in zip(texts, offsets, strict=True):
+            tokens: list[dict] = []
+            sentences: list[dict] = []
+            spans: list[dict] = []
+            for s in per:
+                tags, found = answers[j]
+                j += 1
+                t0 = len(tokens)
+                tokens += [
+                    {"text": text[a:b], "start": a, "end": b, "tag": tag}
+                    for (a, b), tag in zip(s, tags, strict=True)
+                ]
+                sentences.append(
+                    {
+                        "start": s[0][0],
+                        "end": s[-1][1],
+                        "token_start": t0,
+                        "token_end": len(tokens),
+                    }
+                )
+                for sp in found:
+                    a, b = s[sp.start][0], s[sp.end - 1][1]
+                    spans.append(
+                        {
+                            "label": sp.type,
+                            "start": a,
+                            "end": b,
+                            "text": text[a:b],
+                            "token_start": t0 + sp.start,
+                            "token_end": t0 + sp.end,
+                            "confidence": sp.confidence,
+                        }
+                    )
+            out.append({"text": text, "tokens": tokens, "sentences": sentences, "spans": spans})
         return out
