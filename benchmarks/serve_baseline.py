@@ -11,6 +11,13 @@ and tags with ``sklearn_crfsuite.CRF.predict``. Started by
 
     BASELINE_MODEL=model.crfsuite python -m uvicorn \\
         crftagger.benchmarks.serve_baseline:create_app --factory --port 8081
+
+:func:`create_constant_app` is the ceiling of the stack: the same uvicorn
+answering every ``POST /v1/tag`` with one fixed answer of the size of a
+tagged message, without any tagging or tokenising (``CONSTANT_STACK=asgi``:
+a bare ASGI function that reads the JSON body, as crftagger's front does;
+``fastapi``: a FastAPI endpoint with a strict pydantic request model, as
+the baseline is).
 """
 
 import json
@@ -64,5 +71,87 @@ def create_app():
                     }
                 )
         return {"text": text, "tokens": tokens, "tags": tags, "spans": spans}
+
+    return app
+
+
+#: The constant answer: the size of a tagged one-sentence message (20 tokens, 2 spans).
+CONSTANT = json.dumps(
+    {
+        "model": "constant",
+        "doc": {
+            "text": "x" * 100,
+            "tokens": [
+                {"text": "xxxx", "start": 5 * i, "end": 5 * i + 4, "tag": "O"} for i in range(20)
+            ],
+            "sentences": [{"start": 0, "end": 99, "token_start": 0, "token_end": 20}],
+            "spans": [
+                {
+                    "label": "PER",
+                    "start": 0,
+                    "end": 9,
+                    "text": "xxxx xxxx",
+                    "token_start": 0,
+                    "token_end": 2,
+                    "confidence": 0.9,
+                }
+            ]
+            * 2,
+        },
+    },
+    separators=(",", ":"),
+).encode()
+
+
+def create_constant_app():
+    kind = os.environ.get("CONSTANT_STACK", "asgi")
+    if kind == "fastapi":
+        from fastapi import FastAPI
+        from pydantic import BaseModel, ConfigDict
+        from starlette.responses import Response
+
+        app = FastAPI(title="constant answer")
+
+        class TagRequest(BaseModel):
+            model_config = ConfigDict(extra="forbid", strict=True)
+            text: str
+
+        @app.get("/health")
+        async def health():
+            return {"status": "ok"}
+
+        @app.post("/v1/tag")
+        async def tag(req: TagRequest):
+            return Response(CONSTANT, media_type="application/json")
+
+        return app
+
+    headers = [
+        (b"content-length", str(len(CONSTANT)).encode()),
+        (b"content-type", b"application/json"),
+    ]
+
+    async def app(scope, receive, send):
+        if scope["type"] == "lifespan":
+            while True:
+                msg = await receive()
+                done = "startup" if msg["type"] == "lifespan.startup" else "shutdown"
+                await send({"type": f"lifespan.{done}.complete"})
+                if done == "shutdown":
+                    return
+        if scope["type"] != "http":
+            return
+        body = b""
+        while True:
+            msg = await receive()
+            if msg["type"] != "http.request":
+                return
+            body += msg.get("body", b"")
+            if not msg.get("more_body", False):
+                break
+        if body:
+            json.loads(body)
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": CONSTANT})
 
     return app

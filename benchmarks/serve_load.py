@@ -15,7 +15,9 @@ offsets; crftagger's answer also carries each span's confidence. Models:
 For each concurrency (1, 8, 64) each server gets ``--requests`` requests (at
 most ``--seconds`` s) after a warm-up, in ``--rounds`` rounds that alternate
 the servers; the table gives the medians over rounds of throughput and of
-the p50/p95/p99 latencies. The client (plain asyncio streams over kept-alive
+the p50/p95/p99 latencies. Two ceiling rows show what the stack itself
+allows: the same uvicorn answering a constant without any tagging, through a
+bare ASGI function and through FastAPI. The client (plain asyncio streams over kept-alive
 connections, one process) shares the 2 cores with the server: its ceiling is
 measured on ``GET /health`` of the crftagger server and printed beside the
 figures. The soak run uses httpx. A bounded soak run then
@@ -244,6 +246,8 @@ ROWS = {
     "crftagger": ("crftagger", {}),
     "crftagger, confidence false": ("crftagger", {"confidence": False}),
     "baseline": ("baseline", {}),
+    "ceiling: constant answer, bare ASGI": ("constant-asgi", {}),
+    "ceiling: constant answer, FastAPI": ("constant-fastapi", {}),
 }
 
 
@@ -274,7 +278,7 @@ def main(argv=None) -> int:
     levels = [int(x) for x in args.concurrency.split(",")]
 
     env = {**os.environ, "NUMBA_NUM_THREADS": "1"}
-    ports = {"crftagger": free_port(), "baseline": free_port()}
+    ports = {k: free_port() for k in ("crftagger", "baseline", "constant-asgi", "constant-fastapi")}
     procs = {
         "crftagger": subprocess.Popen(
             [sys.executable, "-m", "crftagger", "serve", "-m", str(model_path),
@@ -287,6 +291,15 @@ def main(argv=None) -> int:
              "--log-level", "warning"],
             env={**env, "BASELINE_MODEL": str(base_path), "BASELINE_TOKENIZER": tok},
         ),
+        **{
+            f"constant-{kind}": subprocess.Popen(
+                [sys.executable, "-m", "uvicorn", "crftagger.benchmarks.serve_baseline:create_constant_app",
+                 "--factory", "--port", str(ports[f"constant-{kind}"]), "--workers", str(args.workers),
+                 "--log-level", "warning"],
+                env={**env, "CONSTANT_STACK": kind},
+            )
+            for kind in ("asgi", "fastapi")
+        },
     }  # fmt: skip
     urls = {k: f"http://127.0.0.1:{p}" for k, p in ports.items()}
     rows: dict[tuple[str, int], list[dict]] = {}
@@ -335,6 +348,11 @@ def main(argv=None) -> int:
         f"Client ceiling (asyncio streams, one process, `GET /health` of the crftagger server "
         f"at concurrency 8): {ceiling:,.0f} "
         "requests/s.",
+        "The ceiling rows are the same uvicorn answering every request with one fixed answer of "
+        "the size of a tagged message, without tokenising or tagging (`serve_baseline.py`'s "
+        "`create_constant_app`): a bare ASGI function reading the JSON body (what crftagger's "
+        "front does before tagging) and a FastAPI endpoint with a strict pydantic model (what "
+        "the baseline does).",
         "",
         "| concurrency | server | requests/s | p50 ms | p95 ms | p99 ms | throughput ratio |",
         "|---:|---|---:|---:|---:|---:|---:|",
