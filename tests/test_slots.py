@@ -14,6 +14,7 @@ from crftagger.slots import (
     IntentClassifier,
     SlotEvaluation,
     SlotFiller,
+    delexicalise,
     frame_accuracy,
     intents_file,
     load_split,
@@ -125,6 +126,91 @@ def test_intent_C_is_chosen_on_dev():
     tokens, intents = _toy()
     clf = IntentClassifier.train(tokens, intents, dev_tokens=tokens[:3], dev_intents=intents[:3])
     assert set(clf.info["dev_accuracy_by_C"]) and clf.info["C"] in (0.3, 1.0, 3.0, 10.0)
+
+
+def test_delexicalise_replaces_each_span_by_its_type():
+    toks = ["flights", "from", "new", "york", "to", "boston", "monday"]
+    spans = [("toloc.city_name", 5, 6), ("fromloc.city_name", 2, 4)]  # any order
+    assert delexicalise(toks, spans) == [
+        "flights",
+        "from",
+        "<fromloc.city_name>",
+        "to",
+        "<toloc.city_name>",
+        "monday",
+    ]
+    assert delexicalise(toks, []) == toks
+    for bad in ([("a", 1, 3), ("b", 2, 4)], [("a", 6, 8)], [("a", 2, 2)]):
+        with pytest.raises(TaggerError, match="overlaps another or lies outside"):
+            delexicalise(toks, bad)
+
+
+def _slot_toy():
+    """The same words, the intent told by the slot types alone: a value tagged ``city`` asks
+    for a city, one tagged ``airline`` for an airline."""
+    words = ["alpha", "bravo", "delta", "echo", "golf", "hotel", "india", "kilo"]
+    tokens, spans, intents = [], [], []
+    for k, w in enumerate(words):
+        for kind in ("city", "airline"):
+            tokens.append(["tell", "me", "about", w])
+            spans.append([(kind, 3, 4)] if k % 2 == 0 else [(kind, 2, 4)])
+            intents.append(f"{kind}_info")
+    return tokens, spans, intents
+
+
+@pytest.mark.parametrize("estimator", ["svm", "logreg"])
+def test_intent_classifier_reads_the_delexicalised_utterance(estimator):
+    tokens, spans, intents = _slot_toy()
+    plain = IntentClassifier.train(tokens, intents, C=10.0, estimator=estimator)
+    # the words cannot tell the two intents apart: each token list has both
+    assert len({c for c, _p in plain.predict(tokens)}) <= 2
+    assert sum(c == i for (c, _p), i in zip(plain.predict(tokens), intents, strict=True)) <= 12
+    clf = IntentClassifier.train(
+        tokens, intents, C=10.0, features="tfidf+slots", spans=spans, estimator=estimator
+    )
+    assert clf.uses_spans and clf.ngrams["delex"] == [1, 3]
+    assert [c for c, _p in clf.predict(tokens, spans)] == intents
+    assert {"d:about <city>", "d:<airline>", "s:city", "s:airline"} <= set(clf.attributes.items)
+    # unseen words: the span's type decides
+    new = [["tell", "me", "about", "zulu"], ["tell", "me", "about", "zulu"]]
+    new_spans = [[("city", 3, 4)], [("airline", 3, 4)]]
+    assert [c for c, _p in clf.predict(new, new_spans)] == ["city_info", "airline_info"]
+    with pytest.raises(TaggerError, match="slot spans"):
+        clf.predict(new)
+    with pytest.raises(TaggerError, match="slot spans"):
+        IntentClassifier.train(tokens, intents, features="tfidf+slots")
+    # our rows are the vectoriser's; the probabilities are scikit-learn's
+    X = clf._vectorizer.transform([clf.terms(t, sp) for t, sp in zip(new, new_spans, strict=True)])
+    np.testing.assert_allclose(
+        clf.matrix(new, new_spans).toarray(), X.toarray(), rtol=0, atol=1e-12
+    )
+    # rebuilt from its blocks: the same probabilities; the header names the features
+    arrays, header = clf.blocks()
+    assert header["features"] == "tfidf+slots" and header["ngrams"]["delex"] == [1, 3]
+    again = IntentClassifier.from_blocks(arrays, header, None, "test")
+    assert again.uses_spans
+    np.testing.assert_allclose(
+        again.predict_proba(new, new_spans), clf.predict_proba(new, new_spans), atol=1e-12
+    )
+    bad = {**header, "ngrams": {"word": [1, 3], "char": [2, 5]}}
+    with pytest.raises(TaggerError, match="delex"):
+        IntentClassifier.from_blocks(arrays, bad, None, "m")
+
+
+def test_intent_files_without_span_features_keep_their_reading():
+    """A classifier file written before span features (``features="tfidf"``, word and char
+    ranges only) loads and predicts without spans."""
+    tokens, intents = _toy()
+    clf = IntentClassifier.train(tokens, intents, C=10.0)
+    arrays, header = clf.blocks()
+    assert header["features"] == "tfidf" and set(header["ngrams"]) == {"word", "char"}
+    again = IntentClassifier.from_blocks(arrays, header, None, "old")
+    assert not again.uses_spans
+    np.testing.assert_allclose(again.predict_proba(tokens), clf.predict_proba(tokens), atol=1e-12)
+    with pytest.raises(TaggerError, match="n-gram ranges"):
+        IntentClassifier.from_blocks(
+            arrays, {**header, "ngrams": {**header["ngrams"], "delex": [1, 3]}}, None, "m"
+        )
 
 
 # --------------------------------------------------------------------------- intent data
@@ -281,6 +367,46 @@ def test_slot_filler_save_load_round_trip(filler, tmp_path):
     assert a["frame_accuracy"] <= a["intent_accuracy"]
 
 
+@pytest.mark.corpora
+def test_slot_filler_intent_reads_the_predicted_spans(filler):
+    assert filler.intents.uses_spans and filler.info["jackknife"]["folds"] == 5
+    assert set(filler.info["seconds"]) == {"crf", "jackknife", "intent"}
+    results = filler.parse_many(TEXTS[:3])
+    for r in results:
+        toks = [t.lower() for t in r.tokens]
+        spans = [(s.slot, s.token_start, s.token_end) for s in r.slots]
+        assert spans  # each of these utterances has slots
+        ((intent, p),) = filler.intents.predict([toks], [spans])
+        assert (intent, p) == (r.intent, r.intent_confidence)
+        # the classifier reads them: without the spans its probabilities differ
+        ((_i, p0),) = filler.intents.predict([toks], [[]])
+        assert p0 != p
+    # evaluate reads the CRF's spans as parse does
+    dev, dev_i = load_split("atis", "dev")
+    ev = filler.evaluate(dev[:50], dev_i[:50])
+    parsed = filler.parse_tokens([s.tokens for s in dev[:50]])
+    assert ev.pred_intents == [r.intent for r in parsed]
+
+
+@pytest.mark.corpora
+def test_slot_filler_with_a_plain_tfidf_intent_file_loads(filler, tmp_path):
+    """A model whose intent part has no span features (the files written before them)."""
+    train, train_i = load_split("atis", "train")
+    toks = [s.tokens for s in train[:400]]
+    plain = SlotFiller(
+        filler.tagger,
+        IntentClassifier.train(toks, train_i[:400], C=10.0),
+        lowercase=True,
+        info=filler.info,
+    )
+    assert not plain.intents.uses_spans
+    again = SlotFiller.load(plain.save(tmp_path / "plain.crftagger"))
+    assert again.intents.features == "tfidf" and not again.intents.uses_spans
+    assert [r.to_dict() for r in again.parse_many(TEXTS)] == [
+        r.to_dict() for r in plain.parse_many(TEXTS)
+    ]
+
+
 # --------------------------------------------------------------------------- command line
 
 
@@ -378,7 +504,7 @@ def test_crafted_intent_ngram_ranges_are_refused(filler, tmp_path):
     path = tmp_path / "f.crftagger"
     filler.save(path)
     arrays, header = container.load(path)
-    assert header["intent"]["features"] == "tfidf"
+    assert header["intent"]["features"] == "tfidf+slots"
     header["intent"]["ngrams"] = {k: [1, 10**9] for k in header["intent"]["ngrams"]}
     bad = tmp_path / "bad.crftagger"
     container.save(bad, arrays, header)

@@ -110,10 +110,18 @@ def train_slots(args) -> int:
     )
     filler.info["corpus"] = corpus
     secs = filler.info["seconds"]
+    jk = secs.get("jackknife", 0.0)
+    jk_note = ""
+    if filler.info.get("jackknife"):
+        jk_note = (
+            f"; slot spans for the intent from {filler.info['jackknife']['folds']} jackknife "
+            f"CRFs {jk:.1f} s"
+        )
     print(
-        f"trained on {len(train)} utterances in {secs['crf'] + secs['intent']:.1f} s "
-        f"(slot CRF {secs['crf']:.1f} s: {len(filler.tagger.labels)} labels; intent classifier "
-        f"{secs['intent']:.1f} s: {len(filler.intents.classes)} intents, C={filler.intents.info['C']:g})",
+        f"trained on {len(train)} utterances in {secs['crf'] + jk + secs['intent']:.1f} s "
+        f"(slot CRF {secs['crf']:.1f} s: {len(filler.tagger.labels)} labels{jk_note}; intent "
+        f"classifier {secs['intent']:.1f} s: {len(filler.intents.classes)} intents, "
+        f"C={filler.intents.info['C']:g})",
         file=out,
     )
     if dev is not None:

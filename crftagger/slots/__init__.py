@@ -24,7 +24,7 @@ from .filler import (
     frame_correct,
     is_slot_filler,
 )
-from .intent import IntentClassifier, intent_feature_set
+from .intent import IntentClassifier, delexicalise, intent_feature_set
 
 __all__ = [
     "IntentClassifier",
@@ -33,6 +33,7 @@ __all__ = [
     "SlotFiller",
     "SlotResult",
     "align",
+    "delexicalise",
     "frame_accuracy",
     "frame_correct",
     "intent_feature_set",

@@ -18,7 +18,13 @@ The slots come from a :class:`~crftagger.Tagger` (a linear-chain CRF over a
 ``slots`` feature set, a registered corpus' recipe when there is one), the
 intent from an :class:`~crftagger.slots.intent.IntentClassifier` (a linear
 SVM with a fitted softmax temperature over TF-IDF word and character n-grams
-of the utterance). Both are
+of the utterance and word n-grams of the utterance delexicalised by the CRF's
+slot spans: ``flights from <fromloc.city_name> to <toloc.city_name>``). The
+classifier learns from spans the CRF predicts on utterances it did not see:
+the training utterances are cut into folds (:data:`JACKKNIFE_FOLDS`), a CRF
+with the same settings (at most :data:`JACKKNIFE_ITERATIONS` iterations) is
+trained on all folds but one and tags that one; at prediction the spans are
+the full CRF's. Both are
 trained on the same utterances and saved in one model file
 (:mod:`crftagger.io.container`): the tagger's blocks under ``crf/``, the
 classifier's arrays under ``intent/``.
@@ -49,6 +55,11 @@ from crftagger.text.doc import TextMixin
 FORMAT = "crftagger.SlotFiller"
 FORMAT_VERSION = 1
 _CRF, _INTENT = "crf/", "intent/"
+#: Folds of the jackknife that gives the intent classifier the CRF's spans on training utterances.
+JACKKNIFE_FOLDS = 5
+#: Iteration cap of the jackknife's CRFs (5-fold CV on ATIS train + dev: as good as the
+#: recipe's cap for the intent, ``benchmarks/slots.md``).
+JACKKNIFE_ITERATIONS = 40
 
 
 @dataclass(frozen=True)
@@ -233,8 +244,10 @@ class SlotFiller(TextMixin):
         feature_set=None,
         recipe="auto",
         C: float | None = None,
-        intent_features: str = "tfidf",
+        intent_features: str = "tfidf+slots",
         intent_estimator: str = "svm",
+        jackknife_folds: int = JACKKNIFE_FOLDS,
+        jackknife_iterations: int | None = JACKKNIFE_ITERATIONS,
         data_dir=None,
         lowercase: bool | str = "auto",
         progress: bool = False,
@@ -264,8 +277,13 @@ class SlotFiller(TextMixin):
         C : float, optional
             Fix the intent classifier's regularisation instead of choosing it on dev.
         intent_features, intent_estimator
-            The intent classifier's ``features`` (``"tfidf"``, ``"bag"``) and ``estimator``
-            (``"svm"``, ``"logreg"``): :meth:`IntentClassifier.train`.
+            The intent classifier's ``features`` (``"tfidf+slots"``, ``"tfidf"``, ``"bag"``)
+            and ``estimator`` (``"svm"``, ``"logreg"``): :meth:`IntentClassifier.train`.
+        jackknife_folds, jackknife_iterations
+            For ``"tfidf+slots"``: the folds of the training utterances whose CRF spans the
+            intent classifier learns from (each fold tagged by a CRF trained on the others,
+            with the same settings but at most ``jackknife_iterations`` iterations, and no
+            more than an explicit ``max_iterations``; ``None``: the full CRF's cap).
         lowercase : bool or "auto"
             Lower-case input tokens when parsing; ``"auto"``: when every
             training token is lower-case.
@@ -277,8 +295,17 @@ class SlotFiller(TextMixin):
         from crftagger.corpora import registry
 
         from .data import load_split, read_user_file
-        from .intent import IntentClassifier, intent_feature_set
+        from .intent import SPAN_FEATURES, IntentClassifier, intent_feature_set
 
+        uses_spans = intent_features in SPAN_FEATURES
+        if uses_spans and (
+            isinstance(jackknife_folds, bool)
+            or not isinstance(jackknife_folds, int)
+            or jackknife_folds < 2
+        ):
+            raise TaggerError(
+                f"jackknife_folds: expected an integer >= 2, found {jackknife_folds!r}"
+            )
         corpus_name = None
         if isinstance(corpus, str) and corpus in registry.names():
             corpus_name = corpus
@@ -308,6 +335,10 @@ class SlotFiller(TextMixin):
         tokens, _tags = _tokens_and_tags(train_s, "training")
         if lowercase == "auto":
             lowercase = all(t == t.lower() for toks in tokens for t in toks)
+
+        def lower(toks):
+            return [[t.lower() for t in u] for u in toks] if lowercase else [list(u) for u in toks]
+
         start = time.perf_counter()
         tagger = Tagger.train(
             train_s,
@@ -320,12 +351,32 @@ class SlotFiller(TextMixin):
             **crf_params,
         )
         crf_seconds = time.perf_counter() - start
+        spans = dev_spans = None
+        jk_seconds = 0.0
+        if uses_spans:
+            start = time.perf_counter()
+            spans = cls._jackknife_spans(
+                train_s,
+                lower(tokens),
+                jackknife_folds,
+                jackknife_iterations,
+                dict(
+                    feature_set=feature_set,
+                    recipe=recipe,
+                    data_dir=data_dir,
+                    tokenizer=tokenizer,
+                    **crf_params,
+                ),
+            )
+            jk_seconds = time.perf_counter() - start
         tagger.info["corpus"] = corpus_name
         fx = tagger.extractor
         fps = dict(fx.cluster_fingerprints)
         tables = {fps[n]: t for n, t in fx.cluster_tables.items()}
         bag = intent_feature_set(tagger.feature_set, fps)
         dev_tokens = _tokens_and_tags(dev, "dev")[0] if dev is not None else None
+        if uses_spans and dev_tokens:
+            dev_spans = _spans_of(tagger, lower(dev_tokens))
         start = time.perf_counter()
         clf = IntentClassifier.train(
             tokens,
@@ -337,6 +388,8 @@ class SlotFiller(TextMixin):
             clusters=tables,
             features=intent_features,
             estimator=intent_estimator,
+            spans=spans,
+            dev_spans=dev_spans,
         )
         intent_seconds = time.perf_counter() - start
         filler = cls(
@@ -350,14 +403,51 @@ class SlotFiller(TextMixin):
                 "n_intents": len(clf.classes),
                 "seconds": {
                     "crf": round(crf_seconds, 3),
+                    "jackknife": round(jk_seconds, 3),
                     "intent": round(intent_seconds, 3),
                 },
                 "scores": {},
             },
         )
+        if uses_spans:
+            filler.info["jackknife"] = {
+                "folds": min(jackknife_folds, len(tokens)),
+                "max_iterations": jackknife_iterations,
+            }
         if dev is not None:
             filler.info["scores"]["dev"] = filler.evaluate(dev, dev_intents).summary()
         return filler
+
+    @staticmethod
+    def _jackknife_spans(sentences, model_tokens, folds: int, iterations, train_args: dict):
+        """The spans of each training utterance from a CRF trained on the other folds
+        (shuffled folds, seed 0)."""
+        import numpy as np
+
+        from crftagger.api.tagger import Tagger
+
+        n = len(sentences)
+        k = min(int(folds), n)
+        if k < 2:
+            raise TaggerError(
+                f"the jackknife of the intent's slot spans needs two utterances or more, found {n}"
+            )
+        args = dict(train_args)
+        if iterations is not None:  # never more than the full CRF's explicit cap
+            cap = args.get("max_iterations")
+            args["max_iterations"] = int(iterations) if cap is None else min(int(iterations), cap)
+        order = np.random.default_rng(0).permutation(n)
+        out: list = [None] * n
+        for part in np.array_split(order, k):
+            held = set(part.tolist())
+            fold_tagger = Tagger.train(
+                [s for i, s in enumerate(sentences) if i not in held], progress=False, **args
+            )
+            for i, sp in zip(
+                part, _spans_of(fold_tagger, [model_tokens[i] for i in part]), strict=True
+            ):
+                out[int(i)] = sp
+        return out
 
     @staticmethod
     def _intents(sentences, intents, what: str) -> list[str]:
@@ -389,7 +479,10 @@ class SlotFiller(TextMixin):
         model_toks = [self._model_tokens(t) for t in toks]
         nonempty = [i for i, t in enumerate(model_toks) if t]
         decoded = self.tagger._annotate([model_toks[i] for i in nonempty]) if nonempty else []
-        found = self.intents.predict([model_toks[i] for i in nonempty])
+        found = self.intents.predict(
+            [model_toks[i] for i in nonempty],
+            [[(sp.type, sp.start, sp.end) for sp in spans] for _tags, spans in decoded],
+        )
         out = [SlotResult(text, t, None, 0.0) for text, t in zip(texts, toks, strict=True)]
         for k, i in enumerate(nonempty):
             text, offs, r = texts[i], offsets[i], out[i]
@@ -480,7 +573,8 @@ class SlotFiller(TextMixin):
         tokens, gold = _tokens_and_tags(sentences, "evaluation")
         model_toks = [self._model_tokens(t) for t in tokens]
         pred = self.tagger.tag(model_toks, output_scheme=self.tagger.scheme) if model_toks else []
-        pred_i = [c for c, _p in self.intents.predict(model_toks)]
+        spans = _spans_of(self.tagger, model_toks) if self.intents.uses_spans else None
+        pred_i = [c for c, _p in self.intents.predict(model_toks, spans)]
         return SlotEvaluation(gold, pred, gold_i, pred_i)
 
     # ------------------------------------------------------------------ files
@@ -559,6 +653,18 @@ class SlotFiller(TextMixin):
         return cls(
             tagger, clf, lowercase=bool(fields.get("lowercase", False)), info=fields.get("info")
         )
+
+
+def _spans_of(tagger, tokens: list[list[str]]) -> list[list[tuple[str, int, int]]]:
+    """``(type, start, end)`` of the spans the tagger decodes in each utterance (none in an
+    empty one)."""
+    nonempty = [i for i, t in enumerate(tokens) if t]
+    out: list[list[tuple[str, int, int]]] = [[] for _ in tokens]
+    if nonempty:
+        decoded = tagger._annotate([tokens[i] for i in nonempty], confidence=False)
+        for i, (_tags, spans) in zip(nonempty, decoded, strict=True):
+            out[i] = [(sp.type, sp.start, sp.end) for sp in spans]
+    return out
 
 
 def is_slot_filler(path) -> bool:

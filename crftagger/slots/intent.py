@@ -19,9 +19,20 @@ one-row logistic form). Nothing is pickled: the classes, the term (or
 attribute) vocabulary, the idf weights, the coefficients and the intercepts are
 plain blocks of the model file (:meth:`IntentClassifier.blocks`).
 
+``features="tfidf+slots"`` adds the slot tagger's spans: the types of the
+slots present (``s:`` terms) and the word n-grams (:data:`DELEX_NGRAMS`) of
+the *delexicalised* utterance, where every slot span is replaced by its type
+(``flights from <fromloc.city_name> to <toloc.city_name>``,
+:func:`delexicalise`; ``d:`` terms), in the same TF-IDF row. Training reads the spans the CRF predicts for utterances it was not
+trained on (jackknifed, :meth:`crftagger.slots.SlotFiller.train`), prediction
+the spans of the full CRF.
+
 Every label is one class, a multi-intent label such as
 ``atis_flight#atis_airfare`` included (as in the ATIS literature): the
-classifier never predicts a combination it has not seen in training.
+classifier never predicts a combination it has not seen in training. (A
+decomposition into one-vs-rest atomic intents, which could predict unseen
+combinations, lost accuracy in 5-fold cross-validation on ATIS train + dev and
+was not adopted; ``benchmarks/slots.md``.)
 """
 
 from __future__ import annotations
@@ -40,8 +51,12 @@ C_GRID = (1.0, 3.0, 10.0, 30.0, 100.0)
 #: The n-gram ranges of the TF-IDF features (inclusive): words, characters within a word.
 WORD_NGRAMS = (1, 3)
 CHAR_NGRAMS = (2, 5)
+#: The word n-grams (inclusive) of the delexicalised utterance (``features="tfidf+slots"``).
+DELEX_NGRAMS = (1, 3)
 #: The feature kinds of :meth:`IntentClassifier.train`.
-FEATURES = ("tfidf", "bag")
+FEATURES = ("tfidf", "tfidf+slots", "bag")
+#: The feature kinds that read the slot spans of each utterance.
+SPAN_FEATURES = ("tfidf+slots",)
 #: The estimators of :meth:`IntentClassifier.train`: a linear SVM whose scores are turned into
 #: probabilities by one softmax temperature, or logistic regression.
 ESTIMATORS = ("svm", "logreg")
@@ -50,14 +65,53 @@ ESTIMATORS = ("svm", "logreg")
 SVM_C = 3.0
 
 
+def delexicalise(tokens: Sequence[str], spans: Sequence) -> list[str]:
+    """``tokens`` with each slot span replaced by one token ``<type>``; ``spans`` are
+    ``(type, start, end)`` triples (end exclusive) or objects with those attributes, not
+    overlapping, within the utterance."""
+    toks = [str(t) for t in tokens]
+    starts: dict[int, tuple[str, int]] = {}
+    last = 0
+    for sp in sorted((_span(x) for x in spans), key=lambda x: x[1]):
+        kind, a, b = sp
+        if not (last <= a < b <= len(toks)):
+            raise TaggerError(
+                f"slot span {sp!r} overlaps another or lies outside the {len(toks)} tokens"
+            )
+        starts[a] = (kind, b)
+        last = b
+    out: list[str] = []
+    i = 0
+    while i < len(toks):
+        if i in starts:
+            kind, i = starts[i]
+            out.append(f"<{kind}>")
+        else:
+            out.append(toks[i])
+            i += 1
+    return out
+
+
+def _span(x) -> tuple[str, int, int]:
+    if isinstance(x, tuple):
+        kind, a, b = x
+    else:
+        kind, a, b = x.type, x.start, x.end
+    return str(kind), int(a), int(b)
+
+
 def tfidf_terms(
     tokens: Sequence[str],
     word_ngrams: Sequence[int] = WORD_NGRAMS,
     char_ngrams: Sequence[int] = CHAR_NGRAMS,
+    spans: Sequence | None = None,
+    delex_ngrams: Sequence[int] = DELEX_NGRAMS,
 ) -> list[str]:
     """The terms of one utterance, repeated as often as they occur: ``w:`` word n-grams
     (joined by a space) and ``c:`` character n-grams of each token padded as ``" tok "``
-    (a padded token shorter than ``n`` gives itself once)."""
+    (a padded token shorter than ``n`` gives itself once); with ``spans`` (the utterance's
+    slot spans), ``s:`` the slot types present (once each) and ``d:`` word n-grams of
+    :func:`delexicalise`'s utterance as well."""
     toks = [str(t) for t in tokens]
     out: list[str] = []
     for n in range(int(word_ngrams[0]), int(word_ngrams[1]) + 1):
@@ -68,6 +122,12 @@ def tfidf_terms(
         for n in range(int(char_ngrams[0]), int(char_ngrams[1]) + 1):
             for i in range(max(len(w) - n + 1, 1)):
                 out.append("c:" + w[i : i + n])
+    if spans is not None:
+        out.extend("s:" + kind for kind in sorted({_span(x)[0] for x in spans}))
+        d = delexicalise(toks, spans)
+        for n in range(int(delex_ngrams[0]), int(delex_ngrams[1]) + 1):
+            for i in range(len(d) - n + 1):
+                out.append("d:" + " ".join(d[i : i + n]))
     return out
 
 
@@ -168,7 +228,11 @@ class IntentClassifier:
     idf : ndarray, optional
         The idf weight of each term (TF-IDF features); ``None`` for the bag.
     ngrams : mapping, optional
-        ``{"word": [lo, hi], "char": [lo, hi]}`` of :func:`tfidf_terms` (TF-IDF features).
+        ``{"word": [lo, hi], "char": [lo, hi]}`` of :func:`tfidf_terms` (TF-IDF features),
+        and ``"delex": [lo, hi]`` for ``features="tfidf+slots"``.
+    features : str, optional
+        ``"tfidf"`` (the default with ``idf``) or ``"tfidf+slots"`` (the terms of the
+        delexicalised utterance too: :meth:`predict` needs the slot spans).
     """
 
     #: The fitted scikit-learn estimator of :meth:`train` (in memory only, never saved).
@@ -187,6 +251,7 @@ class IntentClassifier:
         info: dict | None = None,
         idf=None,
         ngrams: Mapping | None = None,
+        features: str | None = None,
     ):
         from crftagger.engine.encoding import Vocabulary
 
@@ -203,9 +268,19 @@ class IntentClassifier:
                 f"do not fit {len(self.classes)} intents and {len(attributes)} attributes "
                 f"(expected ({k}, {len(attributes)}) and ({k},))"
             )
-        self.features = "bag" if idf is None else "tfidf"
+        if features is None:
+            features = "bag" if idf is None else "tfidf"
+        if features not in FEATURES or (features == "bag") != (idf is None):
+            raise TaggerError(
+                f"intent classifier: features {features!r} with "
+                f"{'no idf' if idf is None else 'idf weights'}; expected 'bag' without idf or "
+                "'tfidf' / 'tfidf+slots' with them"
+            )
+        self.features = features
         self.idf: np.ndarray | None = None
         self.ngrams = {"word": list(WORD_NGRAMS), "char": list(CHAR_NGRAMS)}
+        if features in SPAN_FEATURES:
+            self.ngrams["delex"] = list(DELEX_NGRAMS)
         if idf is not None:
             self.idf = np.ascontiguousarray(idf, dtype=np.float64).reshape(-1)
             if self.idf.shape != (len(attributes),) or not np.all(np.isfinite(self.idf)):
@@ -215,7 +290,7 @@ class IntentClassifier:
                 )
             for key, (lo, hi) in dict(ngrams or {}).items():
                 if key not in self.ngrams or not (
-                    isinstance(lo, int) and isinstance(hi, int) and 1 <= lo <= hi <= 10
+                    isinstance(lo, int) and isinstance(hi, int) and 1 <= lo <= hi <= MAX_NGRAM
                 ):
                     raise TaggerError(f"intent classifier: bad n-gram range {key}={[lo, hi]!r}")
                 self.ngrams[key] = [lo, hi]
@@ -239,9 +314,35 @@ class IntentClassifier:
             )
         return self._extractor
 
-    def terms(self, tokens: Sequence[str]) -> list[str]:
-        """The TF-IDF terms of one utterance (:func:`tfidf_terms` with this model's ranges)."""
-        return tfidf_terms(tokens, self.ngrams["word"], self.ngrams["char"])
+    @property
+    def uses_spans(self) -> bool:
+        """Whether the features read the slot spans of each utterance (``"tfidf+slots"``)."""
+        return self.features in SPAN_FEATURES
+
+    def terms(self, tokens: Sequence[str], spans: Sequence | None = None) -> list[str]:
+        """The TF-IDF terms of one utterance (:func:`tfidf_terms` with this model's ranges;
+        ``spans``, its slot spans, are read by ``"tfidf+slots"`` features only)."""
+        if not self.uses_spans:
+            return tfidf_terms(tokens, self.ngrams["word"], self.ngrams["char"])
+        if spans is None:
+            raise TaggerError(
+                "this intent classifier reads the slot spans of the utterance "
+                "(features='tfidf+slots'); give spans="
+            )
+        return tfidf_terms(
+            tokens, self.ngrams["word"], self.ngrams["char"], spans, self.ngrams["delex"]
+        )
+
+    def _all_terms(self, tokens: Sequence[Sequence[str]], spans: Sequence | None) -> list:
+        if self.uses_spans:
+            if spans is None or len(spans) != len(tokens):
+                raise TaggerError(
+                    f"{len(tokens)} utterances but "
+                    f"{'no' if spans is None else len(spans)} span lists; this intent "
+                    "classifier reads the slot spans of each utterance (features='tfidf+slots')"
+                )
+            return [self.terms(t, s) for t, s in zip(tokens, spans, strict=True)]
+        return [self.terms(t) for t in tokens]
 
     # ------------------------------------------------------------------ training
     @staticmethod
@@ -314,11 +415,16 @@ class IntentClassifier:
         max_iter: int | None = None,
         features: str = "tfidf",
         estimator: str = "svm",
+        spans: Sequence | None = None,
+        dev_spans: Sequence | None = None,
     ) -> IntentClassifier:
         """Fit on ``tokens`` (one token list per utterance) and their ``intents``.
 
         ``features``: ``"tfidf"`` (word 1-3 grams and character 2-5 grams, the
-        default) or ``"bag"`` (the attributes of ``feature_set``); ``estimator``:
+        default), ``"tfidf+slots"`` (those and the word n-grams of the utterance
+        delexicalised by ``spans``, one list of ``(type, start, end)`` per
+        utterance; ``dev_spans`` for the dev utterances) or ``"bag"`` (the
+        attributes of ``feature_set``); ``estimator``:
         ``"svm"`` (a linear SVM, its scores made probabilities by a softmax with
         one temperature fitted on 3-fold cross-validated scores, the default) or
         ``"logreg"`` (multinomial logistic regression).
@@ -337,6 +443,14 @@ class IntentClassifier:
             raise TaggerError(f"intent estimator {estimator!r}: expected one of {ESTIMATORS}")
         if len(tokens) != len(intents):
             raise TaggerError(f"{len(tokens)} utterances but {len(intents)} intents")
+        uses_spans = features in SPAN_FEATURES
+        if uses_spans and (spans is None or len(spans) != len(tokens)):
+            raise TaggerError(
+                f"intent features {features!r} read the slot spans: {len(tokens)} utterances "
+                f"but {'no' if spans is None else len(spans)} span lists"
+            )
+        if not uses_spans:
+            spans = dev_spans = None
         if len(set(intents)) < 2:
             raise TaggerError(
                 f"intents: found {sorted(set(intents))}; expected at least two different intents"
@@ -348,15 +462,28 @@ class IntentClassifier:
         fs = None
         vec = None
         fx = None
-        if features == "tfidf":
+        if features != "bag":
             from sklearn.feature_extraction.text import TfidfVectorizer
 
+            def docs(toks, sps):
+                if sps is None:
+                    return [tfidf_terms(t) for t in toks]
+                return [
+                    tfidf_terms(t, spans=sp, delex_ngrams=DELEX_NGRAMS)
+                    for t, sp in zip(toks, sps, strict=True)
+                ]
+
             vec = TfidfVectorizer(analyzer=_identity, sublinear_tf=True, lowercase=False)
-            X = vec.fit_transform([tfidf_terms(t) for t in tokens])
+            X = vec.fit_transform(docs(tokens, spans))
             names = [str(t) for t in vec.get_feature_names_out()]
 
             def transform(toks):
-                return vec.transform([tfidf_terms(t) for t in toks])
+                if uses_spans and (dev_spans is None or len(dev_spans) != len(toks)):
+                    raise TaggerError(
+                        f"intent features {features!r}: {len(toks)} dev utterances but "
+                        f"{'no' if dev_spans is None else len(dev_spans)} dev span lists"
+                    )
+                return vec.transform(docs(toks, dev_spans))
         else:
             fs = feature_set if feature_set is not None else intent_feature_set()
             vocab = Vocabulary()
@@ -409,6 +536,7 @@ class IntentClassifier:
             clusters=clusters if features == "bag" else None,
             info=info,
             idf=None if vec is None else vec.idf_,
+            features=features,
         )
         out._extractor = fx
         out._sklearn = clf  # kept in memory only (tests compare against it); never saved
@@ -416,19 +544,23 @@ class IntentClassifier:
         return out
 
     # ------------------------------------------------------------------ prediction
-    def matrix(self, tokens: Sequence[Sequence[str]]):
-        """The feature matrix of the utterances (unknown terms or attributes dropped)."""
+    def matrix(self, tokens: Sequence[Sequence[str]], spans: Sequence | None = None):
+        """The feature matrix of the utterances (unknown terms or attributes dropped);
+        ``spans``: the slot spans of each utterance, read by ``"tfidf+slots"`` features."""
         if self.idf is not None:
-            return _tfidf_matrix([self.terms(t) for t in tokens], self._index, self.idf)
+            return _tfidf_matrix(self._all_terms(tokens, spans), self._index, self.idf)
         return _bag_matrix(
             self.extractor.transform([list(t) for t in tokens]), len(self.attributes)
         )
 
-    def predict_proba(self, tokens: Sequence[Sequence[str]]) -> np.ndarray:
-        """``(n_utterances, n_classes)`` probabilities, classes in :attr:`classes` order."""
+    def predict_proba(
+        self, tokens: Sequence[Sequence[str]], spans: Sequence | None = None
+    ) -> np.ndarray:
+        """``(n_utterances, n_classes)`` probabilities, classes in :attr:`classes` order
+        (``spans`` as for :meth:`matrix`)."""
         if not len(tokens):
             return np.zeros((0, len(self.classes)))
-        scores = np.asarray(self.matrix(tokens) @ self.coef.T) + self.intercept
+        scores = np.asarray(self.matrix(tokens, spans) @ self.coef.T) + self.intercept
         if len(self.classes) == 2:
             p1 = 1.0 / (1.0 + np.exp(-scores[:, 0]))
             return np.stack([1.0 - p1, p1], axis=1)
@@ -436,9 +568,11 @@ class IntentClassifier:
         e = np.exp(scores)
         return e / e.sum(axis=1, keepdims=True)
 
-    def predict(self, tokens: Sequence[Sequence[str]]) -> list[tuple[str, float]]:
-        """``(intent, probability)`` of each utterance."""
-        p = self.predict_proba(tokens)
+    def predict(
+        self, tokens: Sequence[Sequence[str]], spans: Sequence | None = None
+    ) -> list[tuple[str, float]]:
+        """``(intent, probability)`` of each utterance (``spans`` as for :meth:`matrix`)."""
+        p = self.predict_proba(tokens, spans)
         best = p.argmax(axis=1) if len(p) else np.zeros(0, dtype=int)
         return [(self.classes[int(k)], float(p[i, k])) for i, k in enumerate(best)]
 
@@ -484,13 +618,14 @@ class IntentClassifier:
         features = header.get("features", "bag")  # files without the field hold a bag
         if features not in FEATURES:
             raise TaggerError(f"{where}: intent features {features!r}, expected one of {FEATURES}")
+        tfidf = features != "bag"
         needed = [
             ("classes", list),
             ("attributes", list),
             ("coef", np.ndarray),
             ("intercept", np.ndarray),
         ]
-        if features == "tfidf":
+        if tfidf:
             needed.append(("idf", np.ndarray))
         for name, kind in needed:
             if not isinstance(arrays.get(name), kind):
@@ -507,14 +642,20 @@ class IntentClassifier:
                 raise TaggerError(
                     f"{where}: header says {key}={header.get(key)!r}, the blocks hold {n}"
                 )
-        for name in ("coef", "intercept") + (("idf",) if features == "tfidf" else ()):
+        for name in ("coef", "intercept") + (("idf",) if tfidf else ()):
             a = arrays[name]
             if a.dtype != np.float64 or not np.all(np.isfinite(a)):
                 raise TaggerError(f"{where}: intent {name} is not finite float64")
         try:
-            if features == "tfidf":
+            if tfidf:
                 ngrams = header.get("ngrams")
-                if not isinstance(ngrams, Mapping) or not all(
+                keys = {"word", "char"} | ({"delex"} if features in SPAN_FEATURES else set())
+                if not isinstance(ngrams, Mapping) or set(ngrams) != keys:
+                    raise ValueError(
+                        f"intent n-gram ranges {str(ngrams)[:80]}: expected the ranges "
+                        f"{sorted(keys)} of {features!r} features"
+                    )
+                if not all(
                     isinstance(v, list)
                     and len(v) == 2
                     and all(type(x) is int for x in v)
@@ -534,6 +675,7 @@ class IntentClassifier:
                     info=header.get("info") or {},
                     idf=arrays["idf"],
                     ngrams={k: (v[0], v[1]) for k, v in ngrams.items()},
+                    features=features,
                 )
             from crftagger.features.spec import check_model_feature_set
 
