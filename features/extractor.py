@@ -702,12 +702,15 @@ class FeatureExtractor:
             ) from None
         vals = np.empty((E, N), dtype=np.int32)
         rows = self._type_cache[:, tids] if self._row_fns else None
+        row_e, row_r = self._row_sources()
+        if len(row_e):
+            vals[row_e] = rows[row_r]  # every "row" extractor in one step
         for e, src in enumerate(self._source):
             kind = src[0]
             if kind == "tid":
                 vals[e] = tids
             elif kind == "row":
-                vals[e] = rows[src[1]]
+                continue
             elif kind == "column":
                 vals[e] = self._vocabs[e].ids(cols[src[1]])
             else:
@@ -715,9 +718,24 @@ class FeatureExtractor:
                 vals[e] = g.match_ids(seq_ptr, np.ascontiguousarray(rows[src[1]]))
         return vals
 
+    def _row_sources(self) -> tuple[np.ndarray, np.ndarray]:
+        """The extractors read from the type cache and their rows there (``_source`` "row")."""
+        cached = self.__dict__.get("_row_src")
+        if cached is None or cached[0] is not self._source or cached[1] != len(self._source):
+            e = [i for i, src in enumerate(self._source) if src[0] == "row"]
+            r = [self._source[i][1] for i in e]
+            cached = (
+                self._source,
+                len(self._source),
+                np.asarray(e, np.intp),
+                np.asarray(r, np.intp),
+            )
+            self.__dict__["_row_src"] = cached
+        return cached[2], cached[3]
+
     def _unsafe_csr(self):
         """Unsafe flags of all extractor values as CSR (cached while no vocabulary grows)."""
-        key = tuple(len(v) for v in self._vocabs)
+        key = tuple([len(v.items) for v in self._vocabs])
         if self._unsafe_cache is not None and self._unsafe_cache[0] == key:
             return self._unsafe_cache[1], self._unsafe_cache[2]
         arrs = [v.unsafe_array() for v in self._vocabs] or [np.zeros(0, np.uint8)]
@@ -736,7 +754,7 @@ class FeatureExtractor:
     def _layout_direct(self) -> None:
         """(Re)lay out direct blocks so every current value id fits; hash the too-large ones."""
         T = len(self.feature_set.templates)
-        sizes = [len(v) for v in self._vocabs]
+        sizes = [len(v.items) for v in self._vocabs]
         if sizes == self._layout_sizes:
             return
         self._layout_sizes = sizes
