@@ -29,6 +29,7 @@ resolved by name and the answer cached in the table.
 
 from __future__ import annotations
 
+import copy
 import os
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
@@ -261,14 +262,27 @@ def cluster_table(d: dict, name: str, clusters: Mapping[str, Clusters] | None = 
     return table
 
 
-def load_gazetteer(d: dict, name: str) -> Gazetteer:
-    """The gazetteer an extractor definition describes; warns if its fingerprint changed."""
+def load_gazetteer(d: dict, name: str, gazetteers: Mapping | None = None) -> Gazetteer:
+    """The gazetteer an extractor definition describes; warns if its fingerprint changed.
+
+    ``gazetteers`` (``{fingerprint: Gazetteer}``, the compiled lists a model file
+    embeds): a definition whose ``fingerprint`` is a key, with the same case mode,
+    takes that list instead of building it from its entries or its source.
+    """
     cs = bool(d.get("case_sensitive", True))
+    fp = d.get("fingerprint")
+    given = (gazetteers or {}).get(fp) if fp is not None else None
+    if given is not None and given.case_sensitive == cs:
+        wanted = d.get("list", name)
+        if given.name == wanted:
+            return given
+        g = copy.copy(given)
+        g.name = wanted
+        return g
     if "entries" in d:
         g = Gazetteer(d.get("list", name), d["entries"], case_sensitive=cs, source=None)
     else:
         g = from_source(d["source"], name=d.get("list"), case_sensitive=cs)
-    fp = d.get("fingerprint")
     if fp is not None and fp != g.fingerprint():
         warnings.warn(
             f"gazetteer {name!r} from {d.get('source', 'inline entries')!r} has changed since the "
@@ -293,6 +307,11 @@ class FeatureExtractor:
         files of ``cluster`` extractors whose definition records that
         fingerprint (a model file embeds them); other cluster extractors read
         their ``path`` (see :func:`cluster_table`).
+    gazetteers : mapping, optional
+        Compiled lists ``{fingerprint: Gazetteer}`` that stand in for the
+        entries or the data-package source of ``gazetteer`` extractors whose
+        definition records that fingerprint (a model file embeds them, so
+        loading a model never rebuilds a list; see :func:`load_gazetteer`).
 
     Attributes
     ----------
@@ -324,6 +343,7 @@ class FeatureExtractor:
         attributes: Vocabulary | None = None,
         clusters: Mapping[str, Clusters] | None = None,
         tag_dictionary: TagDictionary | None = None,
+        gazetteers: Mapping[str, Gazetteer] | None = None,
     ):
         if not isinstance(feature_set, FeatureSet):
             raise TypeError(f"expected a FeatureSet, found {type(feature_set).__name__}")
@@ -375,7 +395,7 @@ class FeatureExtractor:
                 self._source.append(("column", ref))
                 self._vocabs.append(ValueVocab(self._seps, what=f"column {name!r} value"))
             elif kind == "gazetteer":
-                g = self.gazetteers[name] = load_gazetteer(d, name)
+                g = self.gazetteers[name] = load_gazetteer(d, name, gazetteers)
                 v = ValueVocab(self._seps)
                 for p in POSITIONS:
                     v.id(p)

@@ -82,7 +82,8 @@ class Gazetteer:
                     "or a non-empty sequence of non-empty strings"
                 )
             seen.add(tuple(norm(t) for t in toks))
-        self.entries: tuple[tuple[str, ...], ...] = tuple(sorted(seen))
+        self._entries: tuple[tuple[str, ...], ...] | None = tuple(sorted(seen))
+        self._n_entries = len(self._entries)
         #: What a model records of each registered list file it was made of (:func:`from_resources`).
         self.resources: list[dict] = []
         #: Entries the frequency filter of :func:`from_resources` removed.
@@ -93,6 +94,14 @@ class Gazetteer:
     # ------------------------------------------------------------------ construction
     def normalize(self, token: str) -> str:
         return token if self.case_sensitive else token.casefold()
+
+    @property
+    def entries(self) -> tuple[tuple[str, ...], ...]:
+        """The normalised entries, sorted (a gazetteer read from a model file's blocks rebuilds
+        them from its trie on first use)."""
+        if self._entries is None:
+            self._entries = self._entries_from_trie()
+        return self._entries
 
     def _build(self) -> None:
         vocab: dict[str, int] = {}
@@ -117,7 +126,117 @@ class Gazetteer:
             self.table.insert_many(rows, np.asarray(list(edges.values()), dtype=np.int32))
 
     def __len__(self) -> int:
-        return len(self.entries)
+        return self._n_entries
+
+    # ------------------------------------------------------------------ model-file blocks
+    def to_blocks(self) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """The compiled list as a model file stores it: ``(tokens, edges, terminal)``.
+
+        ``tokens``: the token strings by id; ``edges``: int32 ``[nodes - 1, 3]``
+        rows ``(parent node, token id, child node)`` of the trie (node 0 is the
+        root), in child order; ``terminal``: uint8 ``[nodes]``, 1 where an entry ends.
+        :meth:`from_blocks` reads them back without re-reading the source.
+        """
+        tokens = [""] * len(self.token_index)
+        for t, i in self.token_index.items():
+            tokens[i] = t
+        keys, vals = self.table.keys, self.table.vals
+        used = vals >= 0
+        edges = np.empty((int(used.sum()), 3), dtype=np.int32)
+        edges[:, :2] = keys[used]
+        edges[:, 2] = vals[used]
+        edges = edges[np.argsort(edges[:, 2], kind="stable")]
+        return tokens, edges, self.terminal.copy()
+
+    @classmethod
+    def from_blocks(
+        cls,
+        name: str,
+        tokens: Sequence[str],
+        edges: np.ndarray,
+        terminal: np.ndarray,
+        case_sensitive: bool,
+        n_entries: int,
+        fingerprint: str,
+        source: str | None = None,
+        where: str = "gazetteer",
+    ) -> Gazetteer:
+        """The gazetteer :meth:`to_blocks` wrote, checked first (the blocks may come from an
+        untrusted file): raises :class:`~crftagger.errors.GazetteerFileError` naming ``where``.
+
+        Every edge must lead from a node below ``len(terminal)`` through a token id
+        below ``len(tokens)``; every node but the root has exactly one incoming
+        edge; ``terminal`` holds 0 and 1 only and
+        ``n_entries`` of its ones.
+        """
+
+        def fail(what: str, found, expected: str):
+            return GazetteerFileError(f"{where}: {what}: found {found}, expected {expected}")
+
+        if not isinstance(name, str) or not name:
+            raise fail("name", repr(name)[:60], "a non-empty string")
+        if not isinstance(tokens, list) or not all(isinstance(t, str) and t for t in tokens):
+            raise fail("tokens", type(tokens).__name__, "a list of non-empty strings")
+        index = {t: i for i, t in enumerate(tokens)}
+        if len(index) != len(tokens):
+            raise fail("tokens", f"{len(tokens) - len(index)} repeated", "distinct tokens")
+        if not isinstance(terminal, np.ndarray) or terminal.dtype != np.uint8 or terminal.ndim != 1:
+            raise fail("terminal", _describe(terminal), "a uint8 vector")
+        n = len(terminal)
+        if n < 1 or int(terminal.max(initial=0)) > 1 or terminal[0] != 0:
+            raise fail("terminal", f"{n} nodes", "at least the root, 0 at the root, 0/1 elsewhere")
+        if (
+            not isinstance(edges, np.ndarray)
+            or edges.dtype != np.int32
+            or edges.shape != (n - 1, 3)
+        ):
+            raise fail("edges", _describe(edges), f"int32 [{n - 1}, 3] (one per node but the root)")
+        if n > 1:
+            parent, tok, child = edges[:, 0], edges[:, 1], edges[:, 2]
+            if parent.min() < 0 or parent.max() >= n:
+                raise fail("edge parents", f"{parent.min()}..{parent.max()}", f"nodes 0..{n - 1}")
+            if tok.min() < 0 or tok.max() >= len(tokens):
+                raise fail("edge tokens", f"{tok.min()}..{tok.max()}", f"ids 0..{len(tokens) - 1}")
+            if not np.array_equal(np.sort(child), np.arange(1, n, dtype=np.int32)):
+                raise fail(
+                    "edge children", "nodes reached twice or never", "each node but the root once"
+                )
+            if len(np.unique(edges[:, :2], axis=0)) != n - 1:
+                raise fail("edges", "a (parent, token) pair twice", "one child per pair")
+        if int(terminal.sum()) != n_entries:
+            raise fail("terminal", f"{int(terminal.sum())} entry ends", f"n_entries = {n_entries}")
+        if not isinstance(fingerprint, str) or not fingerprint:
+            raise fail("fingerprint", repr(fingerprint)[:60], "a non-empty string")
+        g = cls.__new__(cls)
+        g.name = name
+        g.case_sensitive = bool(case_sensitive)
+        g.source = source
+        g._entries = None
+        g._n_entries = int(n_entries)
+        g.resources = []
+        g.dropped = 0
+        g._fingerprint = fingerprint
+        g.token_index = index
+        g.terminal = terminal.copy()
+        g.table = KeyTable(2, capacity=2 * len(edges) + 16)
+        if len(edges):
+            g.table.insert_many(edges[:, :2], edges[:, 2])
+        return g
+
+    def _entries_from_trie(self) -> tuple[tuple[str, ...], ...]:
+        tokens, edges, terminal = self.to_blocks()
+        children: dict[int, list[tuple[int, int]]] = {}
+        for p, t, c in edges.tolist():
+            children.setdefault(p, []).append((t, c))
+        out = []
+        stack: list[tuple[int, tuple[str, ...]]] = [(0, ())]
+        while stack:
+            node, prefix = stack.pop()
+            if terminal[node]:
+                out.append(prefix)
+            for t, c in children.get(node, ()):
+                stack.append((c, (*prefix, tokens[t])))
+        return tuple(sorted(out))
 
     def __repr__(self) -> str:
         cs = "case-sensitive" if self.case_sensitive else "case-insensitive"
@@ -176,6 +295,12 @@ class Gazetteer:
         if name is None:
             name = os.path.splitext(os.path.basename(path))[0]
         return cls(name, entries, case_sensitive=case_sensitive, source=f"file:{path}")
+
+
+def _describe(block) -> str:
+    if isinstance(block, np.ndarray):
+        return f"dtype {block.dtype.str}, shape {list(block.shape)}"
+    return f"a {type(block).__name__}"
 
 
 # --------------------------------------------------------------------------- data packages

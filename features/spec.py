@@ -368,17 +368,25 @@ class FeatureSet:
     def __eq__(self, other: object) -> bool:
         return isinstance(other, FeatureSet) and self.to_dict() == other.to_dict()
 
-    def extractor(self, attributes=None, clusters=None, tag_dictionary=None):
+    def extractor(self, attributes=None, clusters=None, tag_dictionary=None, gazetteers=None):
         """A :class:`~crftagger.features.extractor.FeatureExtractor` for this set.
 
         ``clusters`` (``{fingerprint: Clusters}``) supplies word-cluster tables
         in memory: a ``cluster`` extractor whose ``fingerprint`` is a key uses
         that table and never opens its ``path``. ``tag_dictionary`` supplies
         the learned table of the ``tagdict`` extractors (a trained model's).
+        ``gazetteers`` (``{fingerprint: Gazetteer}``) supplies compiled lists: a
+        ``gazetteer`` extractor whose ``fingerprint`` is a key uses that list.
         """
         from .extractor import FeatureExtractor
 
-        return FeatureExtractor(self, attributes, clusters=clusters, tag_dictionary=tag_dictionary)
+        return FeatureExtractor(
+            self,
+            attributes,
+            clusters=clusters,
+            tag_dictionary=tag_dictionary,
+            gazetteers=gazetteers,
+        )
 
 
 # --------------------------------------------------------------------------- untrusted feature sets

@@ -229,6 +229,10 @@ class Tagger(TextMixin):
     tokenizer : Tokenizer, str or dict, optional
         How raw text is cut into sentences and tokens for :meth:`parse`
         (:mod:`crftagger.text.tokenize`; default ``"treebank"``).
+    gazetteers : mapping, optional
+        Compiled gazetteers ``{fingerprint: Gazetteer}`` that the feature
+        set's ``gazetteer`` extractors use instead of building their lists
+        (the lists :meth:`load` finds embedded in a model file).
     """
 
     def __init__(
@@ -243,6 +247,7 @@ class Tagger(TextMixin):
         tag_dictionary=None,
         output_scheme: str | None = "default",
         tokenizer=None,
+        gazetteers: Mapping | None = None,
     ):
         from crftagger import schemes
         from crftagger.text.tokenize import get_tokenizer
@@ -258,6 +263,9 @@ class Tagger(TextMixin):
         self.constraints = constrained.build_constraints(model.labels.items, self.model_scheme)
         self.info = dict(info or {})
         self.clusters = dict(clusters or {})
+        #: Compiled gazetteers ``{fingerprint: Gazetteer}`` the extractor uses instead of building
+        #: them (those :meth:`load` finds embedded in a model file).
+        self.gazetteers = dict(gazetteers or {})
         self.tag_dictionary = tag_dictionary
         self._extractor = None
         self._tr = np.ascontiguousarray(model.transition_weights)
@@ -341,6 +349,7 @@ class Tagger(TextMixin):
                 attributes=self.model.attributes,
                 clusters=self.clusters,
                 tag_dictionary=self.tag_dictionary,
+                gazetteers=self.gazetteers,
             )
         return self._extractor
 
@@ -1086,6 +1095,9 @@ class Tagger(TextMixin):
         header["feature_set"] = fs_dict
         if tables:
             header["clusters"] = tables
+        gazetteers = self._gazetteer_blocks(fs_dict, arrays)
+        if gazetteers:
+            header["gazetteers"] = gazetteers
         td = self._tagdict_block(arrays)
         if td:
             header["tag_dictionary"] = td
@@ -1130,6 +1142,43 @@ class Tagger(TextMixin):
                 phrase_count=len(phrases),
             )
         return out
+
+    def _gazetteer_blocks(self, fs_dict: dict, arrays: dict) -> dict:
+        """Add the compiled gazetteers to ``arrays``; the ``gazetteers`` header field.
+
+        One copy per distinct list (by fingerprint): blocks ``gazetteer_tokens_<i>``,
+        ``gazetteer_edges_<i>`` and ``gazetteer_terminal_<i>``
+        (:meth:`~crftagger.features.gazetteer.Gazetteer.to_blocks`); every gazetteer
+        extractor of the stored feature set records its list's fingerprint, so
+        :meth:`load` takes the compiled list instead of rebuilding it.
+        """
+        tables: dict[str, dict] = {}
+        extractors = fs_dict["extractors"]
+        for name, g in getattr(self.extractor, "gazetteers", {}).items():
+            d = extractors.get(name)
+            if d is None:
+                continue
+            fp = g.fingerprint()
+            d["fingerprint"] = fp
+            if fp in tables:
+                continue
+            i = len(tables)
+            names = [f"gazetteer_{k}_{i}" for k in ("tokens", "edges", "terminal")]
+            if any(b in arrays for b in names):
+                raise TaggerError(f"model blocks {names} are already taken")
+            tokens, edges, terminal = g.to_blocks()
+            arrays[names[0]], arrays[names[1]], arrays[names[2]] = tokens, edges, terminal
+            tables[fp] = {
+                "name": g.name,
+                "tokens": names[0],
+                "edges": names[1],
+                "terminal": names[2],
+                "size": len(tokens),
+                "entries": len(g),
+                "case_sensitive": g.case_sensitive,
+                "source": g.source,
+            }
+        return tables
 
     def _uses_clusters(self) -> bool:
         fs = self.feature_set
@@ -1232,6 +1281,7 @@ class Tagger(TextMixin):
                     f"{path}: header says {key}={fields.get(key)!r}, the arrays hold {n}"
                 )
         clusters = _embedded_clusters(path, fields.get("clusters"), arrays)
+        gazetteers = _embedded_gazetteers(path, fields.get("gazetteers"), arrays)
         tag_dictionary = _embedded_tagdict(path, fields.get("tag_dictionary"), arrays)
         try:
             model = build_model(arrays, model_kind(order), where=str(path))
@@ -1246,6 +1296,7 @@ class Tagger(TextMixin):
                 tag_dictionary=tag_dictionary,
                 output_scheme=fields.get("output_scheme", "default"),
                 tokenizer=fields.get("tokenizer"),
+                gazetteers=gazetteers,
             )
         except ModelError as exc:
             raise TaggerError(str(exc)) from None
@@ -1366,6 +1417,52 @@ def _embedded_clusters(path, spec, arrays: Mapping) -> dict:
                 where=where,
             )
         except ClusterFileError as exc:
+            raise TaggerError(str(exc)) from None
+    return out
+
+
+def _embedded_gazetteers(path, spec, arrays: Mapping) -> dict:
+    """The compiled gazetteers of a model file's ``gazetteers`` header field, ``{fingerprint:
+    Gazetteer}``, each checked by :meth:`~crftagger.features.gazetteer.Gazetteer.from_blocks`."""
+    from crftagger.errors import GazetteerFileError
+    from crftagger.features.gazetteer import Gazetteer
+
+    if spec is None:
+        return {}
+    if not isinstance(spec, dict):
+        raise TaggerError(
+            f"{path}: header 'gazetteers' is a {type(spec).__name__}; expected an object "
+            "{fingerprint: {name, tokens, edges, terminal, size, entries, case_sensitive}}"
+        )
+    out = {}
+    for fp, entry in spec.items():
+        where = f"{path}: gazetteer {fp}"
+        if not isinstance(entry, dict):
+            raise TaggerError(f"{where}: found {entry!r:.60}; expected an object")
+        (tokens,) = _string_blocks(where, entry, ("tokens",), arrays)
+        blocks = []
+        for key in ("edges", "terminal"):
+            bname = entry.get(key)
+            block = arrays.get(bname) if isinstance(bname, str) else None
+            if block is None or isinstance(block, list):
+                raise TaggerError(
+                    f"{where}: {key} block {bname!r} is "
+                    f"{'missing' if block is None else 'a string list'}; expected a numeric block"
+                )
+            blocks.append(block)
+        n, cs, src = entry.get("entries"), entry.get("case_sensitive"), entry.get("source")
+        if type(n) is not int or n < 0 or not isinstance(cs, bool):
+            raise TaggerError(
+                f"{where}: entries={n!r:.30}, case_sensitive={cs!r:.30}; expected a count and "
+                "a boolean"
+            )
+        if src is not None and not isinstance(src, str):
+            raise TaggerError(f"{where}: source: found {src!r:.60}, expected a string or null")
+        try:
+            out[fp] = Gazetteer.from_blocks(
+                entry.get("name"), tokens, blocks[0], blocks[1], cs, n, fp, src, where
+            )
+        except GazetteerFileError as exc:
             raise TaggerError(str(exc)) from None
     return out
 

@@ -2,7 +2,8 @@
 
 Prints the header (feature set, schemes, training parameters, scores,
 versions), the word-cluster tables embedded in the file (their size, the
-extractors that read them and the file they came from), the tag dictionary
+extractors that read them and the file they came from), the gazetteers (embedded
+compiled, or built at load from their source), the tag dictionary
 (its size and the extractors that read it), the labels, the model size, the largest state-feature weights of
 every label and the transition table (rows: previous label, columns: current
 label); for a second-order model also the label pairs it decodes over and its
@@ -68,6 +69,32 @@ def cluster_lines(tagger) -> list[str]:
             lines.append(
                 f"word clusters:  not embedded, read from {paths[key]} by {', '.join(names)}"
             )
+    return lines
+
+
+def gazetteer_lines(tagger) -> list[str]:
+    """One line per gazetteer the feature set reads: its size, readers, source, embedded or not."""
+    fs = tagger.feature_set
+    users: dict[str, list[str]] = {}
+    defs: dict[str, dict] = {}
+    for name in fs.used_extractors():
+        d = fs.extractor_def(name)
+        if d["kind"] == "gazetteer":
+            key = d.get("fingerprint") or f"{d.get('source', 'entries')}:{name}"
+            users.setdefault(key, []).append(name)
+            defs.setdefault(key, d)
+    lines = []
+    for key, names in users.items():
+        g = tagger.gazetteers.get(key)
+        d = defs[key]
+        src = d.get("source") or "inline entries"
+        if g is not None:
+            lines.append(
+                f"gazetteer:      {len(g):,} entries embedded compiled ({key[:16]}), read by "
+                f"{', '.join(names)}; from {src}"
+            )
+        else:
+            lines.append(f"gazetteer:      built at load from {src}, read by {', '.join(names)}")
     return lines
 
 
@@ -197,7 +224,7 @@ def run(args) -> int:
         f"feature set:    {fs.name} v{fs.version} ({len(fs.templates)} templates"
         f"{', columns ' + ','.join(fs.columns) if fs.columns else ''})\n"
     )
-    for line in cluster_lines(t) + resource_lines(fs):
+    for line in cluster_lines(t) + gazetteer_lines(t) + resource_lines(fs):
         out.write(line + "\n")
     if t.tag_dictionary is not None:
         td = t.tag_dictionary

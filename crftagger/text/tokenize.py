@@ -227,9 +227,16 @@ class TreebankTokenizer(Tokenizer):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        from nltk.tokenize import TreebankWordTokenizer
+        self._tb_instance = None
 
-        self._tb = TreebankWordTokenizer()
+    @property
+    def _tb(self):
+        # nltk (which imports scipy) is loaded on the first text, not with the model
+        if self._tb_instance is None:
+            from nltk.tokenize import TreebankWordTokenizer
+
+            self._tb_instance = TreebankWordTokenizer()
+        return self._tb_instance
 
     def _tokens(self, text: str) -> Offsets:
         # e-mail addresses and URLs stay whole (the Treebank rules would cut them at "@" and ":")
@@ -270,16 +277,25 @@ class TweetTokenizer(Tokenizer):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        from nltk.tokenize import TweetTokenizer as _Tweet
-        from nltk.tokenize.casual import ENT_RE
+        self._patterns = None
 
-        self._word_re = _Tweet().WORD_RE
-        self._ent_re = ENT_RE
+    def _regexes(self):
+        # nltk is loaded on the first text, not with the model
+        if self._patterns is None:
+            from nltk.tokenize import TweetTokenizer as _Tweet
+            from nltk.tokenize.casual import ENT_RE
+
+            self._patterns = (_Tweet().WORD_RE, ENT_RE)
+        return self._patterns
+
+    @property
+    def _word_re(self):
+        return self._regexes()[0]
 
     def _tokens(self, text: str) -> Offsets:
         out: Offsets = []
         pos = 0
-        for ent in self._ent_re.finditer(text):
+        for ent in self._regexes()[1].finditer(text):
             out.extend(self._words(text, pos, ent.start()))
             out.append(ent.span())
             pos = ent.end()
