@@ -29,7 +29,9 @@ and the other methods take one sentence or a list of sentences; a list of
 
 A saved model is self-contained: the word-cluster tables its feature set
 reads are embedded in the file (:meth:`Tagger.save`), so it loads and tags
-the same after the cluster files are gone (:attr:`Tagger.clusters`).
+the same after the cluster files are gone (:attr:`Tagger.clusters`); its
+gazetteers are embedded compiled, so loading never rebuilds them from the data
+packages (:attr:`Tagger.gazetteers`).
 
 Marginals, n-best probabilities and span confidences are computed over the
 label sequences the scheme allows (the model's distribution renormalised
