@@ -372,3 +372,47 @@ def test_iob1_answers_forced_b_tag_appear_or_refuse():
     assert schemes.convert([labels[i] for i in path], "bioes", "iob1")[0] == "I-PER"
     with pytest.raises(DecodingError, match="position 4, outside the sentence of 4 tokens"):
         constrained.ForcedLattice(E, Tr, c, {4: "O"}, "iob1")
+
+
+def test_decode_batch_in_parallel_chunks_matches_the_lattice_and_one_thread():
+    from crftagger.engine import kernels
+    from crftagger.engine.model import numba_threads
+
+    rng = np.random.default_rng(1)
+    labels = LABELS["bioes"]
+    L = len(labels)
+    S = 3 * kernels.BATCH_CHUNK + 5  # several chunks, the last one short
+    seq_ptr, item_ptr, attr_ids, attr_vals, feat_ptr, feat_label, _y = oracle.random_corpus(
+        rng, S, L, 9
+    )
+    w = rng.normal(size=len(feat_label) + L * L)
+    c = build_constraints(labels, "bioes")
+    bias = rng.normal(size=L)
+    outs = []
+    for threads in (1, 2):
+        out = np.empty(int(seq_ptr[-1]), dtype=np.int32)
+        with numba_threads(threads):
+            constrained.decode_batch(
+                seq_ptr,
+                item_ptr,
+                attr_ids,
+                attr_vals,
+                feat_ptr,
+                feat_label,
+                w,
+                L,
+                c.allowed_trans,
+                c.allowed_start,
+                c.allowed_end,
+                out,
+                bias,
+            )
+        outs.append(out)
+    assert np.array_equal(outs[0], outs[1])
+    Tr = w[len(feat_label) :].reshape(L, L)
+    for s in range(S):
+        i0, i1 = seq_ptr[s], seq_ptr[s + 1]
+        E = np.zeros((i1 - i0, L))
+        kernels.emissions(item_ptr, attr_ids, attr_vals, i0, i1, feat_ptr, feat_label, w, E)
+        path, _ = Lattice(E + bias, Tr, c).best()
+        assert outs[0][i0:i1].tolist() == path.tolist()

@@ -63,9 +63,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from numba import prange
 
 from crftagger.engine import kernels
-from crftagger.engine._jit import njit
+from crftagger.engine._jit import njit_parallel
 from crftagger.errors import DecodingError
 from crftagger.schemes import (
     LENIENT_ROLES,
@@ -305,7 +306,7 @@ def compatible_labels(
 # --------------------------------------------------------------------------- kernels
 
 
-@njit
+@njit_parallel
 def decode_batch(
     seq_ptr,
     item_ptr,
@@ -321,7 +322,8 @@ def decode_batch(
     out,
     bias=None,
 ):
-    """Best allowed label sequence of every sequence (constrained Viterbi, serial).
+    """Best allowed label sequence of every sequence (constrained Viterbi), in parallel over
+    chunks of sequences (each sequence is decoded alone: the result never depends on the threads).
 
     For each sequence ``s`` with items ``i0 = seq_ptr[s] .. i1 = seq_ptr[s+1]``:
     ``E[t, l]`` = emission scores (:func:`crftagger.engine.kernels.emissions`),
@@ -352,27 +354,31 @@ def decode_batch(
     K = feat_label.shape[0]
     Tr = np.empty((L, L))
     kernels.mask_transitions(kernels.transition_view(w, K, L), allowed_trans, Tr)
-    tmax = max(kernels.max_length(seq_ptr, 0, S), 1)
-    E = np.empty((tmax, L))
-    delta = np.empty((tmax, L))
-    back = np.zeros((tmax, L), dtype=np.int32)
-    for s in range(S):
-        i0 = seq_ptr[s]
-        i1 = seq_ptr[s + 1]
-        T = i1 - i0
-        if T == 0:
-            continue
-        kernels.emissions(item_ptr, attr_ids, attr_vals, i0, i1, feat_ptr, feat_label, w, E)
-        if bias is not None:
-            for t in range(T):
-                for j in range(L):
-                    E[t, j] += bias[j]
-        for j in range(L):
-            if allowed_start[j] == 0:
-                E[0, j] = NEG_INF
-            if allowed_end[j] == 0:
-                E[T - 1, j] = NEG_INF
-        kernels.viterbi_into(E[:T], Tr, out[i0:i1], delta, back)
+    chunk = kernels.BATCH_CHUNK
+    for c in prange((S + chunk - 1) // chunk):
+        s0 = c * chunk
+        s1 = min(S, s0 + chunk)
+        tmax = max(kernels.max_length(seq_ptr, s0, s1), 1)
+        E = np.empty((tmax, L))
+        delta = np.empty((tmax, L))
+        back = np.zeros((tmax, L), dtype=np.int32)
+        for s in range(s0, s1):
+            i0 = seq_ptr[s]
+            i1 = seq_ptr[s + 1]
+            T = i1 - i0
+            if T == 0:
+                continue
+            kernels.emissions(item_ptr, attr_ids, attr_vals, i0, i1, feat_ptr, feat_label, w, E)
+            if bias is not None:
+                for t in range(T):
+                    for j in range(L):
+                        E[t, j] += bias[j]
+            for j in range(L):
+                if allowed_start[j] == 0:
+                    E[0, j] = NEG_INF
+                if allowed_end[j] == 0:
+                    E[T - 1, j] = NEG_INF
+            kernels.viterbi_into(E[:T], Tr, out[i0:i1], delta, back)
 
 
 # --------------------------------------------------------------------------- one sequence

@@ -899,21 +899,22 @@ class LinearChainCRF:
         out = np.empty(data.n_items, dtype=np.int32)
         c = constraints
         if data.n_items:
-            constrained.decode_batch(
-                data.seq_ptr,
-                data.item_ptr,
-                data.attr_ids,
-                data.attr_vals,
-                self.feat_ptr,
-                self.feat_label,
-                self.w,
-                self.n_labels,
-                c.allowed_trans,
-                c.allowed_start,
-                c.allowed_end,
-                out,
-                bias,
-            )
+            with numba_threads(threads):
+                constrained.decode_batch(
+                    data.seq_ptr,
+                    data.item_ptr,
+                    data.attr_ids,
+                    data.attr_vals,
+                    self.feat_ptr,
+                    self.feat_label,
+                    self.w,
+                    self.n_labels,
+                    c.allowed_trans,
+                    c.allowed_start,
+                    c.allowed_end,
+                    out,
+                    bias,
+                )
         return out
 
     def lattice(self, E: np.ndarray, constraints, fixed=None):
