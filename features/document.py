@@ -81,10 +81,10 @@ def document_values(
     doc: Sequence[Sequence[str]], names: Sequence[str]
 ) -> list[dict[str, list[str]]]:
     """Values of the features ``names`` for one document (a list of token lists); one dict per sentence."""
-    for n in names:
-        if n not in FEATURES:
+    for name in names:
+        if name not in FEATURES:
             raise DocumentFeatureError(
-                f"unknown document feature {n!r}; expected one of {FEATURES}"
+                f"unknown document feature {name!r}; expected one of {FEATURES}"
             )
     word = _word
     infos = [[word(t) for t in s] for s in doc]
@@ -96,8 +96,8 @@ def document_values(
         alpha = [c for _lw, c, _cap in info if c is not None]
         if len(alpha) >= 2 and all(c == "U" for c in alpha):
             continue
-        n = len(info)
-        for i in range(1, n):
+        size = len(info)
+        for i in range(1, size):
             lw, c, cap = info[i]
             if c is not None:
                 cases.setdefault(lw, set()).add(c)
@@ -105,12 +105,12 @@ def document_values(
                     prev[lw] = info[i - 1][0]
         # capitalised runs
         i = 0
-        while i < n:
+        while i < size:
             if not (info[i][2] and info[i][1] is not None):
                 i += 1
                 continue
             j = i
-            while j + 1 < n and info[j + 1][2] and info[j + 1][1] is not None:
+            while j + 1 < size and info[j + 1][2] and info[j + 1][1] is not None:
                 j += 1
             start = i
             if start == 0 and j == 0:
