@@ -208,7 +208,8 @@ def test_doc_dicts_and_batched_confidences_equal_the_lattices(tagger):
     assert all(0 < sp.confidence <= 1 for _t, f in batched for sp in f)
 
 
-def test_batcher_keeps_each_requests_error_its_own():
+@pytest.mark.parametrize("inline_chars", [0, 1000])
+def test_batcher_keeps_each_requests_error_its_own(inline_chars):
     import asyncio
     from concurrent.futures import ThreadPoolExecutor as Pool
     from types import SimpleNamespace
@@ -229,11 +230,13 @@ def test_batcher_keeps_each_requests_error_its_own():
     )
 
     async def main():
-        b = Batcher(served, size=32, wait_s=0.0)
+        b = Batcher(served, size=32, wait_s=0.0, inline_chars=inline_chars)
         b.start()
         futs = [b.submit_nowait(t) for t in (["a"], ["bad"], ["b", "c"], [])]
         out = await asyncio.gather(*futs, return_exceptions=True)
         lone = await b.submit(["d"])
+        with pytest.raises(TaggerInputError):
+            await b.submit(["bad"])  # a lone bad request (tagged inline with inline_chars)
         await b.stop()
         return out, lone
 

@@ -43,10 +43,11 @@ coercion, no unknown field), 504 when a request runs over
 the input.
 
 Concurrency: requests for the text path are micro-batched per model: a lone
-request is tagged at once, and the texts of the requests that arrive while a
-batch is being tagged (up to ``micro_batch`` texts) make the next batch,
-tagged in one call on the model's own worker thread, so the event loop keeps
-accepting requests while the numba kernels (which release the GIL) run; a
+request is tagged at once (a short one on the event loop itself, without
+the switches to another thread), and the texts of the requests that arrive
+while a batch is being tagged (up to ``micro_batch`` texts) make the next
+batch, tagged in one call on the model's own worker thread, so the event
+loop keeps accepting requests while the numba kernels (which release the GIL) run; a
 batch waits for more texts (at most ``batch_wait_ms``) only while other
 requests are still being read. A failing batch is tagged again request by
 request, so an error is only ever its own request's. To use several cores,
@@ -73,6 +74,9 @@ from pathlib import Path
 from typing import Any
 
 from crftagger.errors import CrftaggerError
+
+#: A lone request of at most this many characters is tagged on the event loop itself.
+INLINE_CHARS = 1000
 
 #: Environment variable holding the JSON of a :class:`ServeConfig` (worker processes).
 CONFIG_ENV = "CRFTAGGER_SERVE_CONFIG"
@@ -244,9 +248,17 @@ class Batcher:
     """
 
     def __init__(
-        self, served: Served, size: int, wait_s: float, confidence: bool = True, front=None
+        self,
+        served: Served,
+        size: int,
+        wait_s: float,
+        confidence: bool = True,
+        front=None,
+        inline_chars: int = 0,
     ):
         self.served = served
+        #: a batch of one job of at most this many characters is tagged on the event loop
+        self.inline_chars = inline_chars
         self.confidence = confidence
         self.size = size
         self.wait_s = wait_s
@@ -310,9 +322,13 @@ class Batcher:
             live = [(t, f) for t, f in jobs if not f.done()]  # timed out or disconnected
             if not live:
                 continue
-            results = await loop.run_in_executor(
-                self.served.executor, self._tag_jobs, [t for t, _f in live]
-            )
+            texts = [t for t, _f in live]
+            if len(texts) == 1 and sum(map(len, texts[0])) <= self.inline_chars:
+                # a lone short request: tagged here (a millisecond), without the two
+                # thread switches to the model's thread and back
+                results = self._tag_jobs(texts)
+            else:
+                results = await loop.run_in_executor(self.served.executor, self._tag_jobs, texts)
             for (_t, f), (ok, value) in zip(live, results, strict=True):
                 if f.done():
                     continue
@@ -349,6 +365,13 @@ class APIError(Exception):
         self.status = status
         self.code = code
         self.message = message
+
+
+def _expire(fut: asyncio.Future) -> None:
+    """The request timeout: the answer not there yet is a TimeoutError (the batcher
+    skips a job whose future is done)."""
+    if not fut.done():
+        fut.set_exception(asyncio.TimeoutError())
 
 
 def _json_bytes(obj) -> bytes:
@@ -549,7 +572,15 @@ def create_app(config: ServeConfig | None = None, models: dict[str, Served] | No
         for s in served.values():
             if "tag" in s.tasks:
                 for flag in (True, False):
-                    b = Batcher(s, config.micro_batch, config.batch_wait_ms / 1000, flag, front)
+                    b = Batcher(
+                        s,
+                        config.micro_batch,
+                        config.batch_wait_ms / 1000,
+                        flag,
+                        front,
+                        # not with a timeout shorter than such a request can take
+                        INLINE_CHARS if config.request_timeout >= 1 else 0,
+                    )
                     b.start()
                     s.batchers[flag] = b
         yield
@@ -764,14 +795,17 @@ def create_app(config: ServeConfig | None = None, models: dict[str, Served] | No
             items = texts
         else:
             return None
-        s = served[name]
+        fut = served[name].batchers[conf].submit_nowait(items)
+        timer = asyncio.get_running_loop().call_later(timeout, _expire, fut)
         try:
-            dicts = await asyncio.wait_for(s.batchers[conf].submit_nowait(items), timeout)
+            dicts = await fut
         except asyncio.TimeoutError:
             message = f"the request ran over {timeout} s"
             return 504, _json_bytes({"error": {"code": "timeout", "message": message}})
         except CrftaggerError as exc:
             return 422, _json_bytes({"error": {"code": "invalid_input", "message": str(exc)}})
+        finally:
+            timer.cancel()
         if text is not None:
             return 200, _json_bytes({"model": name, "doc": dicts[0]})
         return 200, _json_bytes({"model": name, "docs": dicts})
