@@ -13,6 +13,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
+import numpy as np
 import pytest
 
 from crftagger import Tagger
@@ -206,6 +207,18 @@ def test_doc_dicts_and_batched_confidences_equal_the_lattices(tagger):
     assert repr(batched) == repr(per_lattice)
     assert sum(len(f) for _t, f in batched) > 100
     assert all(0 < sp.confidence <= 1 for _t, f in batched for sp in f)
+    # the direct call of the constrained kernel answers what model.decode answers
+    data = tagger.encode(sents)
+    for o_bias in (0.0, 1.5):
+        tagger.o_bias = o_bias
+        try:
+            got = tagger._decode(data)
+            assert np.array_equal(
+                got, tagger.model.decode(data, tagger.constraints, bias=tagger._bias())
+            )
+            assert (got == tagger.model.labels.get("O")).mean() > 0.3
+        finally:
+            tagger.o_bias = 0.0
 
 
 @pytest.mark.parametrize("inline_chars", [0, 1000])

@@ -159,6 +159,7 @@ class Served:
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"model-{name}")
         self.batchers: dict[bool, Batcher] = {}
         self.masker: Any = None
+        self.in_flight = 0  # calls running or waiting on ``executor``
 
     @property
     def tasks(self) -> list[str]:
@@ -233,6 +234,15 @@ def _masker(model, config: ServeConfig):
 
 
 # --------------------------------------------------------------------------- batching
+
+
+async def _in_executor(served, fn: Callable, *args):
+    """``fn(*args)`` on ``served``'s own thread, counted in ``served.in_flight``."""
+    served.in_flight = getattr(served, "in_flight", 0) + 1
+    try:
+        return await asyncio.get_running_loop().run_in_executor(served.executor, fn, *args)
+    finally:
+        served.in_flight -= 1
 
 
 class Batcher:
@@ -323,12 +333,16 @@ class Batcher:
             if not live:
                 continue
             texts = [t for t, _f in live]
-            if len(texts) == 1 and sum(map(len, texts[0])) <= self.inline_chars:
-                # a lone short request: tagged here (a millisecond), without the two
-                # thread switches to the model's thread and back
+            if (
+                len(texts) == 1
+                and sum(map(len, texts[0])) <= self.inline_chars
+                and not getattr(self.served, "in_flight", 0)
+            ):
+                # a lone short request while the model's thread is idle: tagged here (a
+                # millisecond), without the two thread switches there and back
                 results = self._tag_jobs(texts)
             else:
-                results = await loop.run_in_executor(self.served.executor, self._tag_jobs, texts)
+                results = await _in_executor(self.served, self._tag_jobs, texts)
             for (_t, f), (ok, value) in zip(live, results, strict=True):
                 if f.done():
                     continue
@@ -673,8 +687,7 @@ def create_app(config: ServeConfig | None = None, models: dict[str, Served] | No
             raise APIError(422, "invalid_input", str(exc)) from None
 
     async def in_thread(s: Served, fn: Callable, *args):
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(s.executor, fn, *args)
+        return await _in_executor(s, fn, *args)
 
     @app.get("/health", response_model=S.Health)
     async def health():
