@@ -815,6 +815,7 @@ def render_markdown(doc: dict) -> str:
                     if p["settings"]["corpora"]
                     else ""
                 )
+                + (" and " if p["settings"]["corpora"] and p["settings"]["curve"] else "")
                 + (
                     f"curves of {', '.join(p['settings']['curve'])}"
                     if p["settings"]["curve"]
