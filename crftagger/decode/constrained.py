@@ -66,7 +66,7 @@ import numpy as np
 from numba import prange
 
 from crftagger.engine import kernels
-from crftagger.engine._jit import njit_parallel
+from crftagger.engine._jit import njit, njit_parallel
 from crftagger.errors import DecodingError
 from crftagger.schemes import (
     LENIENT_ROLES,
@@ -306,7 +306,6 @@ def compatible_labels(
 # --------------------------------------------------------------------------- kernels
 
 
-@njit_parallel
 def decode_batch(
     seq_ptr,
     item_ptr,
@@ -322,8 +321,14 @@ def decode_batch(
     out,
     bias=None,
 ):
-    """Best allowed label sequence of every sequence (constrained Viterbi), in parallel over
-    chunks of sequences (each sequence is decoded alone: the result never depends on the threads).
+    """Best allowed label sequence of every sequence (constrained Viterbi).
+
+    A batch of more than one chunk (``BATCH_CHUNK`` sequences) runs in parallel
+    over chunks on numba's threads; a smaller one, or one thread, runs on the
+    calling thread alone, since starting the parallel region costs more than
+    decoding one message (milliseconds against microseconds on a loaded
+    machine). Each sequence is decoded alone, so the result never depends on
+    the threads.
 
     For each sequence ``s`` with items ``i0 = seq_ptr[s] .. i1 = seq_ptr[s+1]``:
     ``E[t, l]`` = emission scores (:func:`crftagger.engine.kernels.emissions`),
@@ -350,6 +355,88 @@ def decode_batch(
     bias : float64[L], optional
         Added to the emission scores of every position (e.g. the outside-label bias).
     """
+    import numba
+
+    small = seq_ptr.shape[0] - 1 <= kernels.BATCH_CHUNK
+    kernel = _decode_serial if small or numba.get_num_threads() == 1 else _decode_chunks
+    kernel(
+        seq_ptr,
+        item_ptr,
+        attr_ids,
+        attr_vals,
+        feat_ptr,
+        feat_label,
+        w,
+        L,
+        allowed_trans,
+        allowed_start,
+        allowed_end,
+        out,
+        bias,
+    )
+
+
+@njit
+def _decode_serial(
+    seq_ptr,
+    item_ptr,
+    attr_ids,
+    attr_vals,
+    feat_ptr,
+    feat_label,
+    w,
+    L,
+    allowed_trans,
+    allowed_start,
+    allowed_end,
+    out,
+    bias=None,
+):
+    """:func:`decode_batch` on the calling thread alone (no parallel region to start)."""
+    S = seq_ptr.shape[0] - 1
+    K = feat_label.shape[0]
+    Tr = np.empty((L, L))
+    kernels.mask_transitions(kernels.transition_view(w, K, L), allowed_trans, Tr)
+    tmax = max(kernels.max_length(seq_ptr, 0, S), 1)
+    E = np.empty((tmax, L))
+    delta = np.empty((tmax, L))
+    back = np.zeros((tmax, L), dtype=np.int32)
+    for s in range(S):
+        i0 = seq_ptr[s]
+        i1 = seq_ptr[s + 1]
+        T = i1 - i0
+        if T == 0:
+            continue
+        kernels.emissions(item_ptr, attr_ids, attr_vals, i0, i1, feat_ptr, feat_label, w, E)
+        if bias is not None:
+            for t in range(T):
+                for j in range(L):
+                    E[t, j] += bias[j]
+        for j in range(L):
+            if allowed_start[j] == 0:
+                E[0, j] = NEG_INF
+            if allowed_end[j] == 0:
+                E[T - 1, j] = NEG_INF
+        kernels.viterbi_into(E[:T], Tr, out[i0:i1], delta, back)
+
+
+@njit_parallel
+def _decode_chunks(
+    seq_ptr,
+    item_ptr,
+    attr_ids,
+    attr_vals,
+    feat_ptr,
+    feat_label,
+    w,
+    L,
+    allowed_trans,
+    allowed_start,
+    allowed_end,
+    out,
+    bias=None,
+):
+    """:func:`decode_batch` in parallel over chunks of ``BATCH_CHUNK`` sequences."""
     S = seq_ptr.shape[0] - 1
     K = feat_label.shape[0]
     Tr = np.empty((L, L))

@@ -899,7 +899,8 @@ class LinearChainCRF:
         out = np.empty(data.n_items, dtype=np.int32)
         c = constraints
         if data.n_items:
-            with numba_threads(threads):
+            # no BLAS runs here: the BLAS limit (a threadpoolctl call of 0.5-2 ms) is not needed
+            with numba_threads(threads, single_blas=False):
                 constrained.decode_batch(
                     data.seq_ptr,
                     data.item_ptr,
@@ -925,8 +926,14 @@ class LinearChainCRF:
 
     def _run_batch(self, kernel, data: AttributeSequences, out: np.ndarray, threads) -> None:
         """Run a batch kernel of :mod:`crftagger.engine.kernels` over the non-empty sequences of ``data``."""
+        from crftagger.engine.kernels import BATCH_CHUNK
+
         seq_ptr, _ = _nonempty_seq_ptr(data.seq_ptr)
-        with numba_threads(threads):
+        if len(seq_ptr) - 1 <= BATCH_CHUNK:
+            # one chunk: the calling thread alone (starting the parallel region costs
+            # milliseconds on a loaded machine, the work microseconds)
+            threads = 1
+        with numba_threads(threads, single_blas=False):  # tagging kernels: no BLAS to limit
             kernel(
                 seq_ptr,
                 data.item_ptr,
