@@ -329,7 +329,26 @@ def main(argv=None) -> int:
     c.add_argument("--C", nargs="+", type=float, default=[1.0, 3.0, 10.0, 30.0])
     c.add_argument("--errors", type=int, default=0, help="print N errors at the best C")
     c.add_argument("--out", default=None, help="append JSON lines here")
+    co = sub.add_parser("collect", help="merge cv JSON lines into benchmarks/intent_cv.json")
+    co.add_argument("lines", nargs="+")
+    co.add_argument("--out", default=str(Path(__file__).resolve().parent / "intent_cv.json"))
     args = ap.parse_args(argv)
+    if args.cmd == "collect":
+        rows: dict = {}
+        for path in args.lines:
+            for text in Path(path).read_text().splitlines():
+                r = json.loads(text)
+                grid = rows.setdefault(r["variant"], {}).setdefault(r["corpus"], {})
+                grid.update({f"{float(c):g}": a for c, a in r["by_C"].items()})
+        out = {
+            "what": "mean accuracy (percent) over 5 stratified folds of train + dev, by C",
+            "folds": "StratifiedKFold(5, shuffle=True, random_state=0), labels with < 5 "
+            "utterances pooled",
+            "date": time.strftime("%Y-%m-%d", time.gmtime()),
+            "rows": rows,
+        }
+        Path(args.out).write_text(json.dumps(out, indent=1) + "\n")
+        return 0
     if args.cmd == "jackknife":
         jackknife(args.corpus, args.max_iterations)
         return 0

@@ -3,9 +3,11 @@
 For each corpus, ``SlotFiller.train(corpus)`` trains the corpus' recipe
 CRF (``crftagger.recipes``: ``slots`` v5 with word clusters learned from
 train/dev text) and the intent classifier (a linear SVM over TF-IDF word
-1-3 grams and character 2-5 grams, its scores made probabilities by a fitted
-softmax temperature; the variant and ``C`` chosen by 5-fold cross-validation
-on train + dev, :data:`CV`), on the train split.
+1-3 grams, character 2-5 grams, the slot types present and word 1-3 grams
+of the utterance delexicalised by the CRF's slot spans, jackknifed on train with 5 CRFs of at
+most 40 iterations; its scores made probabilities by a fitted softmax
+temperature; the variant and ``C`` chosen by 5-fold cross-validation on
+train + dev, :data:`CV`, ``benchmarks/intent_cv.py``), on the train split.
 Dev scores come from training; the test split is scored once, at the end.
 Slot F1 uses conlleval's rules; intent accuracy counts a multi-intent label
 (``atis_flight#atis_airfare``) right only when the whole label is; frame
@@ -13,6 +15,10 @@ accuracy needs the intent and every slot span right::
 
     NUMBA_NUM_THREADS=1 python benchmarks/slots.py [--corpora atis snips]
         [--out benchmarks/slots.md] [--max-iterations N]
+    python benchmarks/slots.py --render   # rewrite the .md from benchmarks/slots.json
+
+The run's figures go to ``benchmarks/slots.json``; the hand-written notes section of an
+existing ``slots.md`` is kept.
 """
 
 from __future__ import annotations
@@ -54,7 +60,7 @@ CV = {
         "atis": {10: 95.68, 30: 96.32, 100: 96.93},
         "snips": {10: 98.77, 30: 98.78, 100: 98.77},
     },
-    "TF-IDF, linear SVM (chosen)": {
+    "TF-IDF, linear SVM (chosen on 2026-12-03)": {
         "atis": {0.3: 96.08, 1: 97.37, 3: 97.67, 10: 97.69},
         "snips": {0.3: 98.67, 1: 98.76, 3: 98.79, 10: 98.78},
     },
@@ -63,8 +69,26 @@ CV = {
         "snips": {10: 99.54, 30: 99.57, 100: 99.56},
     },
 }
-#: The chosen variant's C per corpus: the best mean CV accuracy above.
-INTENT_C = {"atis": 10.0, "snips": 3.0}
+#: The rows measured later by ``benchmarks/intent_cv.py`` (``collect`` writes the file): the
+#: same folds, every variant with the SVM unless named; ``(crf40)``: the CRF's spans jackknifed
+#: over the same 5 folds with CRFs of at most 40 iterations, ``(crf150)``: the recipe's cap.
+CV_FILE = REPO / "benchmarks" / "intent_cv.json"
+#: The variant ``SlotFiller.train`` uses (``features="tfidf+slots"``), a row of :data:`CV_FILE`.
+CHOSEN = "svm + slot types + delex 1-3 (crf40)"
+#: The chosen variant's C per corpus: its best mean CV accuracy (the smallest C on a tie).
+INTENT_C = {"atis": 30.0, "snips": 3.0}
+
+
+def cv_rows() -> dict:
+    """:data:`CV` and the rows of :data:`CV_FILE` (the chosen one marked)."""
+    import json
+
+    rows = dict(CV)
+    if CV_FILE.is_file():
+        for variant, by in json.loads(CV_FILE.read_text())["rows"].items():
+            name = variant + (" (chosen)" if variant == CHOSEN else "")
+            rows[name] = {k: {float(c): a for c, a in g.items()} for k, g in by.items()}
+    return rows
 
 
 def _commit() -> str:
@@ -86,7 +110,28 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default=str(REPO / "benchmarks" / "slots.md"))
     ap.add_argument("--max-iterations", type=int, default=None, help="CRF cap (default: recipe)")
     ap.add_argument("--data-dir", default=None)
+    ap.add_argument(
+        "--rows", default=str(REPO / "benchmarks" / "slots.json"), help="the run's figures (JSON)"
+    )
+    ap.add_argument(
+        "--render",
+        action="store_true",
+        help="no training: write --out from the figures of --rows and the CV files",
+    )
     args = ap.parse_args(argv)
+    if args.render:
+        import json
+
+        saved = json.loads(Path(args.rows).read_text())
+        _write(
+            args,
+            saved["rows"],
+            saved["commit"],
+            saved["started"],
+            saved["total"],
+            saved.get("machine"),
+        )
+        return 0
 
     from crftagger.slots import SlotFiller
 
@@ -114,6 +159,7 @@ def main(argv=None) -> int:
                 "test": s,
                 "seconds": seconds,
                 "crf_seconds": filler.info["seconds"]["crf"],
+                "jackknife_seconds": filler.info["seconds"].get("jackknife", 0.0),
                 "intent_seconds": filler.info["seconds"]["intent"],
                 "C": filler.intents.info["C"],
                 "dev_by_C": filler.intents.info["dev_accuracy_by_C"],
@@ -124,7 +170,34 @@ def main(argv=None) -> int:
             }
         )
     total = time.perf_counter() - t_all
+    import json
 
+    Path(args.rows).write_text(
+        json.dumps(
+            {
+                "commit": commit,
+                "started": started,
+                "total": total,
+                "machine": _machine(),
+                "rows": rows,
+            },
+            indent=1,
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    _write(args, rows, commit, started, total, _machine())
+    return 0
+
+
+def _machine() -> str:
+    return (
+        f"{os.cpu_count()} cores, {platform.platform()}, Python {platform.python_version()}, "
+        f"NUMBA_NUM_THREADS={os.environ.get('NUMBA_NUM_THREADS')}"
+    )
+
+
+def _write(args, rows, commit, started, total, machine=None) -> None:
     def pct(x: float) -> str:
         return f"{100 * x:.2f}"
 
@@ -140,11 +213,14 @@ def main(argv=None) -> int:
         "",
         f"- commit: `{commit}` (at the start of the run); date {started}; total time "
         f"{total / 60:.1f} min",
-        f"- machine: {os.cpu_count()} cores, {platform.platform()}, Python "
-        f"{platform.python_version()}, NUMBA_NUM_THREADS={os.environ.get('NUMBA_NUM_THREADS')}",
+        f"- machine: {machine or _machine()}",
         "- model: `SlotFiller.train(corpus)`: the corpus' recipe CRF for the slots "
         "(`crftagger.recipes`) and, for the intent, a linear SVM over TF-IDF (sublinear tf) of "
-        "word 1-3 grams and character 2-5 grams within words, its scores made probabilities by "
+        "word 1-3 grams, character 2-5 grams within words, the slot types present and word 1-3 "
+        "grams of the utterance with each slot span replaced by its type "
+        "(`features='tfidf+slots'`; on train the spans "
+        "of 5 jackknife CRFs of at most 40 iterations, each tagging the fold it did not see; at "
+        "prediction the full CRF's), its scores made probabilities by "
         "one softmax temperature fitted on 3-fold cross-validated scores; the variant and `C` "
         "chosen by 5-fold cross-validation on train + dev (below): "
         + ", ".join(f"{k} C = {v:g}" for k, v in INTENT_C.items())
@@ -155,7 +231,7 @@ def main(argv=None) -> int:
         "## Test",
         "",
         "| corpus | utterances (train / test) | intents | slot F1 | intent accuracy | "
-        "frame accuracy | training time (CRF + intent) | intent goal | met |",
+        "frame accuracy | training time (CRF + jackknife + intent) | intent goal | met |",
         "|---|---|---:|---:|---:|---:|---|---:|---|",
     ]
     for r in rows:
@@ -165,7 +241,8 @@ def main(argv=None) -> int:
         lines.append(
             f"| {r['corpus']} | {r['n_train']} / {r['n_test']} | {r['n_intents']} | "
             f"{pct(s['slot_f1'])} | {pct(s['intent_accuracy'])} | {pct(s['frame_accuracy'])} | "
-            f"{r['seconds']:.1f} s ({r['crf_seconds']:.1f} + {r['intent_seconds']:.1f}) | "
+            f"{r['seconds']:.1f} s ({r['crf_seconds']:.1f} + {r['jackknife_seconds']:.1f} + "
+            f"{r['intent_seconds']:.1f}) | "
             f"{'-' if goal is None else f'>= {goal:g}'} | {met} |"
         )
     lines += [
@@ -188,24 +265,37 @@ def main(argv=None) -> int:
         "## Intent classifier variants, 5-fold CV on train+dev",
         "",
         "Mean accuracy over the 5 folds (percent) at the best C of each variant's grid "
-        "(stratified folds, seed 0; no test data). The slot-type row reads the gold tags, an "
-        "upper bound: a usable version needs the CRF's tags, jackknifed on train, not measured.",
+        "(stratified folds, seed 0; no test data); '-': not measured. The first five rows are "
+        "from 2026-12-03, the others from `benchmarks/intent_cv.py` (2026-12-04, "
+        "`benchmarks/intent_cv.json`; the SVM unless named). `(gold)` rows read the gold tags, "
+        "an upper bound; `(crf40)` / `(crf150)` rows read the CRF's spans jackknifed over the "
+        "same 5 folds (CRFs of at most 40 / 150 iterations). `atoms`: one-vs-rest SVMs per "
+        "atomic intent of `a#b` labels, predicting the atoms scoring above the threshold (0 "
+        "unless named; the best atom when none does); `hybrid`: the single-label SVM's answer "
+        "unless two atoms or more score above the threshold in a combination unseen in "
+        "training; `ens`: the mean of the tempered SVM's and logistic regression's (C x 10) "
+        "probabilities; `sqrt-balanced`: class weights (n / (k n_c))^0.5; `crammer-singer`: "
+        "scikit-learn's multi-class SVM formulation.",
         "",
         "| variant | ATIS | SNIPS | ATIS by C | SNIPS by C |",
         "|---|---:|---:|---|---|",
     ]
-    for variant, by in CV.items():
+    for variant, by in cv_rows().items():
 
-        def best(grid: dict) -> str:
+        def best(grid: dict | None) -> str:
+            if not grid:
+                return "-"
             c = max(grid, key=lambda k: (grid[k], -k))
             return f"{grid[c]:.2f} (C={c:g})"
 
-        def all_c(grid: dict) -> str:
-            return ", ".join(f"{c:g}: {a:.2f}" for c, a in grid.items())
+        def all_c(grid: dict | None) -> str:
+            if not grid:
+                return "-"
+            return ", ".join(f"{c:g}: {a:.2f}" for c, a in sorted(grid.items()))
 
         lines.append(
-            f"| {variant} | {best(by['atis'])} | {best(by['snips'])} | {all_c(by['atis'])} | "
-            f"{all_c(by['snips'])} |"
+            f"| {variant} | {best(by.get('atis'))} | {best(by.get('snips'))} | "
+            f"{all_c(by.get('atis'))} | {all_c(by.get('snips'))} |"
         )
     lines += [
         "",
@@ -234,9 +324,21 @@ def main(argv=None) -> int:
     ]
     if misses:
         lines += ["", "## Goals missed", ""] + [f"- {m}" for m in misses]
-    Path(args.out).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    notes = _notes(Path(args.out))
+    Path(args.out).write_text("\n".join(lines) + "\n" + notes, encoding="utf-8")
     _log(f"written {args.out}")
-    return 0
+
+
+NOTES = "## Notes (written after the run, not generated)"
+
+
+def _notes(path: Path) -> str:
+    """The hand-written notes section of the existing file, kept as it is."""
+    if not path.is_file():
+        return ""
+    text = path.read_text(encoding="utf-8")
+    k = text.find(NOTES)
+    return "" if k < 0 else "\n" + text[k:]
 
 
 if __name__ == "__main__":

@@ -18,8 +18,9 @@ The slots come from a :class:`~crftagger.Tagger` (a linear-chain CRF over a
 ``slots`` feature set, a registered corpus' recipe when there is one), the
 intent from an :class:`~crftagger.slots.intent.IntentClassifier` (a linear
 SVM with a fitted softmax temperature over TF-IDF word and character n-grams
-of the utterance and word n-grams of the utterance delexicalised by the CRF's
-slot spans: ``flights from <fromloc.city_name> to <toloc.city_name>``). The
+of the utterance, the slot types the CRF finds in it and word n-grams of the
+utterance delexicalised by the CRF's slot spans: ``flights from
+<fromloc.city_name> to <toloc.city_name>``). The
 classifier learns from spans the CRF predicts on utterances it did not see:
 the training utterances are cut into folds (:data:`JACKKNIFE_FOLDS`), a CRF
 with the same settings (at most :data:`JACKKNIFE_ITERATIONS` iterations) is
