@@ -666,35 +666,8 @@ class Tagger(TextMixin):
         return bias
 
     def _decode(self, data: AttributeSequences) -> np.ndarray:
-        """``self.model.decode(data, self.constraints, bias=self._bias())``: for a first-order
-        model the same constrained batch kernel called directly, on the caller's numba
-        threads, without the per-call thread limits of ``decode`` (its BLAS limit through
-        threadpoolctl measured 0.5-2 ms a call, against 20 us for the kernel on a message:
-        the HTTP service decodes every batch of messages with one call)."""
-        m = self.model
-        if not self._first_order():
-            return m.decode(data, self.constraints, bias=self._bias())
-        m._require_fitted()
-        data = m._check_data(data)
-        out = np.empty(data.n_items, dtype=np.int32)
-        c = self.constraints
-        if data.n_items:
-            constrained.decode_batch(
-                data.seq_ptr,
-                data.item_ptr,
-                data.attr_ids,
-                data.attr_vals,
-                m.feat_ptr,
-                m.feat_label,
-                m.w,
-                m.n_labels,
-                c.allowed_trans,
-                c.allowed_start,
-                c.allowed_end,
-                out,
-                self._bias(),
-            )
-        return out
+        """Best allowed label ids of every item (``-1`` throughout a sentence without one)."""
+        return self.model.decode(data, self.constraints, bias=self._bias())
 
     def _decode_ids(self, data: AttributeSequences) -> np.ndarray:
         out = self._decode(data)
