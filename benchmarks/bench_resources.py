@@ -3,7 +3,8 @@
 Each row trains the corpus' recipe (:mod:`crftagger.recipes`: its feature set,
 learned clusters, scheme, regularisation, O bias) with extra parameters of the
 ``ner`` feature set (:func:`crftagger.features.featuresets.resource_features`),
-and scores the dev split only (conlleval span F1)::
+and scores the dev split (conlleval span F1; ``--split test`` scores the test split, to be
+run once for the rows chosen on dev)::
 
     CRFTAGGER_RESOURCES=../shared/resources python benchmarks/bench_resources.py wnut17 \\
         --row base --row ark=resource_clusters:ark_clusters --json out.jsonl
@@ -38,7 +39,7 @@ def parse_row(text: str) -> tuple[str, dict]:
     return name, params
 
 
-def run_row(corpus: str, name: str, params: dict) -> dict:
+def run_row(corpus: str, name: str, params: dict, split: str = "dev") -> dict:
     from crftagger import Tagger
     from crftagger.corpora import load
     from crftagger.recipes import recipe
@@ -50,15 +51,16 @@ def run_row(corpus: str, name: str, params: dict) -> dict:
     t1 = time.perf_counter()
     tagger = Tagger.train(corpus, feature_set=fs, recipe=r2)
     t2 = time.perf_counter()
-    ev = tagger.evaluate(load(corpus, "dev"))
+    ev = tagger.evaluate(load(corpus, split))
     s = ev.summary()
     return {
         "corpus": corpus,
         "row": name,
         "params": params,
-        "dev_f1": round(100 * s["f1"], 2),
-        "dev_precision": round(100 * s["precision"], 2),
-        "dev_recall": round(100 * s["recall"], 2),
+        "split": split,
+        f"{split}_f1": round(100 * s["f1"], 2),
+        f"{split}_precision": round(100 * s["precision"], 2),
+        f"{split}_recall": round(100 * s["recall"], 2),
         "templates": len(fs.templates),
         "attributes": len(tagger.model.attributes),
         "feature_set_seconds": round(t1 - t0, 1),
@@ -71,10 +73,13 @@ def main(argv=None) -> int:
     ap.add_argument("corpus")
     ap.add_argument("--row", action="append", required=True)
     ap.add_argument("--json", help="append one JSON line per row to this file")
+    ap.add_argument(
+        "--split", default="dev", help="split to score (default dev; test once, for chosen rows)"
+    )
     args = ap.parse_args(argv)
     for text in args.row:
         name, params = parse_row(text)
-        res = run_row(args.corpus, name, params)
+        res = run_row(args.corpus, name, params, args.split)
         print(json.dumps(res), flush=True)
         if args.json:
             with open(args.json, "a") as fh:
