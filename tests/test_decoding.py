@@ -416,3 +416,49 @@ def test_decode_batch_in_parallel_chunks_matches_the_lattice_and_one_thread():
         kernels.emissions(item_ptr, attr_ids, attr_vals, i0, i1, feat_ptr, feat_label, w, E)
         path, _ = Lattice(E + bias, Tr, c).best()
         assert outs[0][i0:i1].tolist() == path.tolist()
+
+
+def _span_log_probability_numpy(lat, type_, start, end):
+    """The span recursion written with numpy log-sum-exp, as a second reading of the kernel."""
+    from crftagger.decode.constrained import _log_mask, _lse
+
+    c = lat.constraints
+    alpha, beta, log_z = lat.forward_backward()
+    type_mask = _log_mask(np.array([t == type_ for t in c.span_type]))
+    log_b, log_c = _log_mask(c.boundary), _log_mask(c.continues)
+    Ec, Trc = lat.Ec, lat.Trc
+    if start == 0:
+        a = Ec[0] + type_mask
+    else:
+        a = Ec[start] + type_mask + _lse(alpha[start - 1][:, None] + Trc + log_b, axis=0)
+    for t in range(start + 1, end):
+        a = Ec[t] + type_mask + _lse(a[:, None] + Trc + log_c, axis=0)
+    if end == lat.T:
+        return _lse(a) - log_z
+    return _lse(a[:, None] + Trc + log_b + (Ec[end] + beta[end])[None, :]) - log_z
+
+
+@pytest.mark.parametrize("scheme", ["iob1", "iob2", "bioes", "bilou", None])
+def test_span_kernel_matches_the_numpy_recursion_on_long_sentences(scheme):
+    rng = np.random.default_rng(7)
+    labels = LABELS[scheme] if scheme else ["O", "B-A", "I-A", "I-B"]
+    c = build_constraints(labels, scheme)
+    T = 40
+    E, Tr = _random_lattice(rng, T, len(labels))
+    E = 3 * E  # peaked distributions: probabilities from near 1 to far below 1e-100
+    lat = Lattice(E, Tr, c)
+    types = sorted({t for t in c.span_type if t})
+    checked = 0
+    for _ in range(200):
+        typ = types[rng.integers(len(types))]
+        start = int(rng.integers(T))
+        end = int(rng.integers(start + 1, min(T, start + 6) + 1))
+        want = _span_log_probability_numpy(lat, typ, start, end)
+        got = lat.span_log_probability(typ, start, end)
+        if want == -np.inf:
+            assert got == -np.inf
+        else:
+            assert got == pytest.approx(want, rel=1e-12, abs=1e-12)
+            checked += 1
+    assert checked > 50
+    assert lat.span_log_probability("NOPE", 0, 1) == -np.inf

@@ -486,6 +486,92 @@ def _log_mask(mask: np.ndarray) -> np.ndarray:
     return np.where(mask, 0.0, NEG_INF)
 
 
+def _span_masks(c: Constraints) -> dict:
+    """The log masks :meth:`Lattice.span_log_probability` reads, made once per constraints:
+    ``types`` (span type -> 0 / -inf per label), ``boundary`` and ``continues`` (``[L, L]``)."""
+    cached = c.__dict__.get("_span_masks")
+    if cached is None:
+        types = {}
+        for t in dict.fromkeys(x for x in c.span_type if x is not None):
+            types[t] = _log_mask(np.array([x == t for x in c.span_type]))
+        cached = {
+            "types": types,
+            "boundary": np.ascontiguousarray(_log_mask(c.boundary)),
+            "continues": np.ascontiguousarray(_log_mask(c.continues)),
+        }
+        object.__setattr__(c, "_span_masks", cached)  # a cache, not a field: c stays frozen
+    return cached
+
+
+@njit
+def _lse_into(a, Tr, mask, add, out):
+    """``out[j] = log sum_i exp(a[i] + Tr[i, j] + mask[i, j]) + add[j]`` (``-inf`` for an empty sum)."""
+    L = a.shape[0]
+    for j in range(L):
+        m = NEG_INF
+        for i in range(L):
+            v = a[i] + Tr[i, j] + mask[i, j]
+            if v > m:
+                m = v
+        if m == NEG_INF:
+            out[j] = NEG_INF
+            continue
+        acc = 0.0
+        for i in range(L):
+            v = a[i] + Tr[i, j] + mask[i, j]
+            if v != NEG_INF:
+                acc += np.exp(v - m)
+        out[j] = m + np.log(acc) + add[j]
+
+
+@njit
+def _span_forward(Ec, Trc, alpha, beta, type_mask, log_b, log_c, start, end):
+    """``log`` of the summed score of the paths with the span ``[start, end)`` of the type that
+    ``type_mask`` selects (``alpha``/``beta`` log-space, :meth:`Lattice.forward_backward`)."""
+    T, L = Ec.shape
+    a = np.empty(L)
+    nxt = np.empty(L)
+    if start == 0:
+        for j in range(L):
+            a[j] = Ec[0, j] + type_mask[j]
+    else:
+        add = np.empty(L)
+        for j in range(L):
+            add[j] = Ec[start, j] + type_mask[j]
+        _lse_into(alpha[start - 1], Trc, log_b, add, a)
+    for t in range(start + 1, end):
+        for j in range(L):
+            nxt[j] = Ec[t, j] + type_mask[j]
+        _lse_into(a, Trc, log_c, nxt, nxt)
+        a, nxt = nxt, a
+    m = NEG_INF
+    if end == T:
+        for j in range(L):
+            if a[j] > m:
+                m = a[j]
+        if m == NEG_INF:
+            return NEG_INF
+        acc = 0.0
+        for j in range(L):
+            if a[j] != NEG_INF:
+                acc += np.exp(a[j] - m)
+        return m + np.log(acc)
+    for i in range(L):
+        for j in range(L):
+            v = a[i] + Trc[i, j] + log_b[i, j] + Ec[end, j] + beta[end, j]
+            if v > m:
+                m = v
+    if m == NEG_INF:
+        return NEG_INF
+    acc = 0.0
+    for i in range(L):
+        for j in range(L):
+            v = a[i] + Trc[i, j] + log_b[i, j] + Ec[end, j] + beta[end, j]
+            if v != NEG_INF:
+                acc += np.exp(v - m)
+    return m + np.log(acc)
+
+
 class Lattice:
     """The score lattice of one sentence under a model, with its scheme constraints.
 
@@ -621,28 +707,25 @@ class Lattice:
         T = self.T
         if not 0 <= start < end <= T:
             raise DecodingError(f"span [{start}, {end}) does not fit a sentence of {T} tokens")
-        c = self.constraints
         alpha, beta, log_z = self.forward_backward()
         if log_z == NEG_INF:
             return NEG_INF
-        in_type = np.array([t == type_ for t in c.span_type])
-        if not in_type.any():
+        masks = _span_masks(self.constraints)
+        type_mask = masks["types"].get(type_)
+        if type_mask is None:
             return NEG_INF
-        type_mask = _log_mask(in_type)
-        log_b = _log_mask(c.boundary)
-        log_c = _log_mask(c.continues)
-        Ec, Trc = self.Ec, self.Trc
-        if start == 0:
-            a = Ec[0] + type_mask
-        else:
-            a = Ec[start] + type_mask + _lse(alpha[start - 1][:, None] + Trc + log_b, axis=0)
-        for t in range(start + 1, end):
-            a = Ec[t] + type_mask + _lse(a[:, None] + Trc + log_c, axis=0)
-        if end == T:
-            total = _lse(a)
-        else:
-            total = _lse(a[:, None] + Trc + log_b + (Ec[end] + beta[end])[None, :])
-        return total - log_z
+        total = _span_forward(
+            self.Ec,
+            self.Trc,
+            alpha,
+            beta,
+            type_mask,
+            masks["boundary"],
+            masks["continues"],
+            start,
+            end,
+        )
+        return float(total - log_z)
 
     def span_probability(self, type_: str, start: int, end: int) -> float:
         return math.exp(self.span_log_probability(type_, start, end))
