@@ -11,7 +11,8 @@ run once for the rows chosen on dev)::
 
 A row is ``NAME`` or ``NAME=KEY:VALUE,...``: ``resource_clusters`` takes
 resource names joined by ``+``, ``resource_lists`` a group name,
-``list_max_zipf`` a number, ``wordfreq_bands`` ``1``.
+``list_max_zipf`` a number, ``wordfreq_bands`` ``1``; ``c1``, ``c2`` and ``o_bias`` change the
+recipe's regularisation and outside-label bias.
 """
 
 from __future__ import annotations
@@ -21,6 +22,10 @@ import dataclasses
 import json
 import sys
 import time
+
+#: Row keys that change the recipe itself (L-BFGS regularisation, outside-label bias), not the
+#: feature set.
+RECIPE_KEYS = ("c1", "c2", "o_bias")
 
 
 def parse_row(text: str) -> tuple[str, dict]:
@@ -34,6 +39,8 @@ def parse_row(text: str) -> tuple[str, dict]:
             params[key] = float(value)
         elif key == "wordfreq_bands":
             params[key] = value == "1"
+        elif key in RECIPE_KEYS:
+            params[key] = float(value)
         else:
             params[key] = value
     return name, params
@@ -45,7 +52,9 @@ def run_row(corpus: str, name: str, params: dict, split: str = "dev") -> dict:
     from crftagger.recipes import recipe
 
     r = recipe(corpus)
-    r2 = dataclasses.replace(r, feature_params={**r.feature_params, **params})
+    changes = {k: v for k, v in params.items() if k in RECIPE_KEYS}
+    features = {k: v for k, v in params.items() if k not in RECIPE_KEYS}
+    r2 = dataclasses.replace(r, feature_params={**r.feature_params, **features}, **changes)
     t0 = time.perf_counter()
     fs = r2.feature_set()
     t1 = time.perf_counter()
