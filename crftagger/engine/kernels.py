@@ -182,7 +182,9 @@ def forward_backward_log(E, Tr, alpha, beta):
                 continue
             acc = 0.0
             for i in range(L):
-                acc += math.exp(alpha[t - 1, i] + Tr[i, j] - m)
+                s = alpha[t - 1, i] + Tr[i, j]
+                if s != NEG_INF:  # exp(-inf) adds exactly 0: skipping it changes no bit
+                    acc += math.exp(s - m)
             alpha[t, j] = E[t, j] + m + math.log(acc)
     for i in range(L):
         beta[T - 1, i] = 0.0
@@ -198,7 +200,9 @@ def forward_backward_log(E, Tr, alpha, beta):
                 continue
             acc = 0.0
             for j in range(L):
-                acc += math.exp(Tr[i, j] + E[t + 1, j] + beta[t + 1, j] - m)
+                s = Tr[i, j] + E[t + 1, j] + beta[t + 1, j]
+                if s != NEG_INF:
+                    acc += math.exp(s - m)
             beta[t, i] = m + math.log(acc)
     m = NEG_INF
     for j in range(L):
