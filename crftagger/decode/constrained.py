@@ -377,7 +377,9 @@ def decode_batch(
 
 
 @njit
-def _decode_serial(
+def _decode_range(
+    s0,
+    s1,
     seq_ptr,
     item_ptr,
     attr_ids,
@@ -385,23 +387,20 @@ def _decode_serial(
     feat_ptr,
     feat_label,
     w,
-    L,
-    allowed_trans,
+    Tr,
     allowed_start,
     allowed_end,
     out,
-    bias=None,
+    bias,
 ):
-    """:func:`decode_batch` on the calling thread alone (no parallel region to start)."""
-    S = seq_ptr.shape[0] - 1
-    K = feat_label.shape[0]
-    Tr = np.empty((L, L))
-    kernels.mask_transitions(kernels.transition_view(w, K, L), allowed_trans, Tr)
-    tmax = max(kernels.max_length(seq_ptr, 0, S), 1)
+    """Decode sequences ``s0 .. s1-1`` of :func:`decode_batch` with their own workspaces;
+    ``Tr`` holds the masked transitions."""
+    L = Tr.shape[0]
+    tmax = max(kernels.max_length(seq_ptr, s0, s1), 1)
     E = np.empty((tmax, L))
     delta = np.empty((tmax, L))
     back = np.zeros((tmax, L), dtype=np.int32)
-    for s in range(S):
+    for s in range(s0, s1):
         i0 = seq_ptr[s]
         i1 = seq_ptr[s + 1]
         T = i1 - i0
@@ -418,6 +417,49 @@ def _decode_serial(
             if allowed_end[j] == 0:
                 E[T - 1, j] = NEG_INF
         kernels.viterbi_into(E[:T], Tr, out[i0:i1], delta, back)
+
+
+@njit
+def _masked_transitions(w, K, L, allowed_trans):
+    Tr = np.empty((L, L))
+    kernels.mask_transitions(kernels.transition_view(w, K, L), allowed_trans, Tr)
+    return Tr
+
+
+@njit
+def _decode_serial(
+    seq_ptr,
+    item_ptr,
+    attr_ids,
+    attr_vals,
+    feat_ptr,
+    feat_label,
+    w,
+    L,
+    allowed_trans,
+    allowed_start,
+    allowed_end,
+    out,
+    bias=None,
+):
+    """:func:`decode_batch` on the calling thread alone (no parallel region to start)."""
+    Tr = _masked_transitions(w, feat_label.shape[0], L, allowed_trans)
+    _decode_range(
+        0,
+        seq_ptr.shape[0] - 1,
+        seq_ptr,
+        item_ptr,
+        attr_ids,
+        attr_vals,
+        feat_ptr,
+        feat_label,
+        w,
+        Tr,
+        allowed_start,
+        allowed_end,
+        out,
+        bias,
+    )
 
 
 @njit_parallel
@@ -438,34 +480,26 @@ def _decode_chunks(
 ):
     """:func:`decode_batch` in parallel over chunks of ``BATCH_CHUNK`` sequences."""
     S = seq_ptr.shape[0] - 1
-    K = feat_label.shape[0]
-    Tr = np.empty((L, L))
-    kernels.mask_transitions(kernels.transition_view(w, K, L), allowed_trans, Tr)
+    Tr = _masked_transitions(w, feat_label.shape[0], L, allowed_trans)
     chunk = kernels.BATCH_CHUNK
     for c in prange((S + chunk - 1) // chunk):
         s0 = c * chunk
-        s1 = min(S, s0 + chunk)
-        tmax = max(kernels.max_length(seq_ptr, s0, s1), 1)
-        E = np.empty((tmax, L))
-        delta = np.empty((tmax, L))
-        back = np.zeros((tmax, L), dtype=np.int32)
-        for s in range(s0, s1):
-            i0 = seq_ptr[s]
-            i1 = seq_ptr[s + 1]
-            T = i1 - i0
-            if T == 0:
-                continue
-            kernels.emissions(item_ptr, attr_ids, attr_vals, i0, i1, feat_ptr, feat_label, w, E)
-            if bias is not None:
-                for t in range(T):
-                    for j in range(L):
-                        E[t, j] += bias[j]
-            for j in range(L):
-                if allowed_start[j] == 0:
-                    E[0, j] = NEG_INF
-                if allowed_end[j] == 0:
-                    E[T - 1, j] = NEG_INF
-            kernels.viterbi_into(E[:T], Tr, out[i0:i1], delta, back)
+        _decode_range(
+            s0,
+            min(S, s0 + chunk),
+            seq_ptr,
+            item_ptr,
+            attr_ids,
+            attr_vals,
+            feat_ptr,
+            feat_label,
+            w,
+            Tr,
+            allowed_start,
+            allowed_end,
+            out,
+            bias,
+        )
 
 
 # --------------------------------------------------------------------------- one sequence
