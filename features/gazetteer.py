@@ -120,10 +120,10 @@ class Gazetteer:
             terminal[node] = 1
         self.token_index = vocab
         self.terminal = np.asarray(terminal, dtype=np.uint8)
-        self.table = KeyTable(2, capacity=2 * len(edges) + 16)
-        if edges:
-            rows = np.asarray(list(edges.keys()), dtype=np.int32).reshape(-1, 2)
-            self.table.insert_many(rows, np.asarray(list(edges.values()), dtype=np.int32))
+        self.table = _edge_table(
+            np.asarray(list(edges.keys()), dtype=np.int32).reshape(-1, 2),
+            np.asarray(list(edges.values()), dtype=np.int32),
+        )
 
     def __len__(self) -> int:
         return self._n_entries
@@ -218,9 +218,7 @@ class Gazetteer:
         g._fingerprint = fingerprint
         g.token_index = index
         g.terminal = terminal.copy()
-        g.table = KeyTable(2, capacity=2 * len(edges) + 16)
-        if len(edges):
-            g.table.insert_many(edges[:, :2], edges[:, 2])
+        g.table = _edge_table(edges[:, :2], edges[:, 2])
         return g
 
     def _entries_from_trie(self) -> tuple[tuple[str, ...], ...]:
@@ -295,6 +293,14 @@ class Gazetteer:
         if name is None:
             name = os.path.splitext(os.path.basename(path))[0]
         return cls(name, entries, case_sensitive=case_sensitive, source=f"file:{path}")
+
+
+def _edge_table(parent_token: np.ndarray, child: np.ndarray) -> KeyTable:
+    """The trie's hash table: ``(parent node, token id)`` rows ``int32[E, 2]`` -> child node."""
+    table = KeyTable(2, capacity=2 * len(child) + 16)
+    if len(child):
+        table.insert_many(parent_token, child)
+    return table
 
 
 def _describe(block) -> str:

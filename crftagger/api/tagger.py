@@ -1156,7 +1156,8 @@ class Tagger(TextMixin):
         ``gazetteer_edges_<i>`` and ``gazetteer_terminal_<i>``
         (:meth:`~crftagger.features.gazetteer.Gazetteer.to_blocks`); every gazetteer
         extractor of the stored feature set records its list's fingerprint, so
-        :meth:`load` takes the compiled list instead of rebuilding it.
+        :meth:`load` takes the compiled list instead of rebuilding it. A gazetteer read
+        from a file is also written inline (its entries): a model never opens a path it names.
         """
         tables: dict[str, dict] = {}
         extractors = fs_dict["extractors"]
@@ -1164,6 +1165,9 @@ class Tagger(TextMixin):
             d = extractors.get(name)
             if d is None:
                 continue
+            if str(d.get("source", "")).startswith("file:"):
+                del d["source"]
+                d["entries"] = [list(e) for e in g.entries]
             fp = g.fingerprint()
             d["fingerprint"] = fp
             if fp in tables:
@@ -1200,13 +1204,6 @@ class Tagger(TextMixin):
         reading the file did.
         """
         fs_dict = self.feature_set.to_dict()
-        # a gazetteer read from a file is written inline: a model never opens a path it names
-        for name, g in getattr(self.extractor, "gazetteers", {}).items():
-            d = fs_dict["extractors"].get(name)
-            if d is not None and str(d.get("source", "")).startswith("file:"):
-                del d["source"]
-                d["entries"] = [list(e) for e in g.entries]
-                d["fingerprint"] = g.fingerprint()
         if not self._uses_clusters():
             return fs_dict, {}
         fx = self.extractor
