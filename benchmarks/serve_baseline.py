@@ -24,19 +24,12 @@ import json
 import os
 
 
-def create_app():
-    import sklearn_crfsuite
+def _fastapi_app(title: str):
+    """A FastAPI app with ``GET /health`` and the strict request model of ``POST /v1/tag``."""
     from fastapi import FastAPI
     from pydantic import BaseModel, ConfigDict
 
-    from crftagger.benchmarks.suite import baseline_features
-    from crftagger.schemes import extract_spans
-    from crftagger.text.tokenize import get_tokenizer
-
-    crf = sklearn_crfsuite.CRF(model_filename=os.environ["BASELINE_MODEL"])
-    spec = os.environ.get("BASELINE_TOKENIZER", "treebank")
-    tokenizer = get_tokenizer(json.loads(spec) if spec.startswith("{") else spec)
-    app = FastAPI(title="sklearn-crfsuite baseline")
+    app = FastAPI(title=title)
 
     class TagRequest(BaseModel):
         model_config = ConfigDict(extra="forbid", strict=True)
@@ -45,6 +38,21 @@ def create_app():
     @app.get("/health")
     async def health():
         return {"status": "ok"}
+
+    return app, TagRequest
+
+
+def create_app():
+    import sklearn_crfsuite
+
+    from crftagger.benchmarks.suite import baseline_features
+    from crftagger.schemes import extract_spans
+    from crftagger.text.tokenize import get_tokenizer
+
+    crf = sklearn_crfsuite.CRF(model_filename=os.environ["BASELINE_MODEL"])
+    spec = os.environ.get("BASELINE_TOKENIZER", "treebank")
+    tokenizer = get_tokenizer(json.loads(spec) if spec.startswith("{") else spec)
+    app, TagRequest = _fastapi_app("sklearn-crfsuite baseline")
 
     @app.post("/v1/tag")
     def tag(req: TagRequest):
@@ -106,19 +114,9 @@ CONSTANT = json.dumps(
 def create_constant_app():
     kind = os.environ.get("CONSTANT_STACK", "asgi")
     if kind == "fastapi":
-        from fastapi import FastAPI
-        from pydantic import BaseModel, ConfigDict
         from starlette.responses import Response
 
-        app = FastAPI(title="constant answer")
-
-        class TagRequest(BaseModel):
-            model_config = ConfigDict(extra="forbid", strict=True)
-            text: str
-
-        @app.get("/health")
-        async def health():
-            return {"status": "ok"}
+        app, TagRequest = _fastapi_app("constant answer")
 
         @app.post("/v1/tag")
         async def tag(req: TagRequest):

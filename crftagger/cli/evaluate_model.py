@@ -75,11 +75,7 @@ def run_model(args) -> int:
     if args.corpus:
         if args.file not in (None, "-"):
             raise ValueError("give either --corpus or an input file, not both")
-        from crftagger.corpora import load, registry
-
-        info = registry.get(args.corpus)
-        sentences = load(args.corpus, args.split, getattr(args, "data_dir", None))
-        label_column = args.label_column or info.label_column
+        sentences, label_column = read_corpus_gold(args, args.corpus)
         where = f"{args.corpus} {args.split}"
     else:
         if args.file in (None, "-"):
@@ -95,6 +91,16 @@ def run_model(args) -> int:
     out.write(f"# {args.model} on {where}: {len(sentences)} sentences\n")
     out.write(ev.report(labels=args.labels, confusion=True))
     return 0
+
+
+def read_corpus_gold(args, corpus: str) -> tuple[list, str]:
+    """The ``args.split`` sentences of a registered corpus and their gold label column
+    (``args.label_column``, default the corpus')."""
+    from crftagger.corpora import load, registry
+
+    info = registry.get(corpus)
+    sentences = load(corpus, args.split, getattr(args, "data_dir", None))
+    return sentences, args.label_column or info.label_column
 
 
 def read_gold(args, tagger) -> tuple[list, str]:

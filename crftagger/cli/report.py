@@ -22,7 +22,7 @@ from crftagger.errors import UserError
 
 def run(args) -> int:
     from crftagger.analysis.report import build_report
-    from crftagger.cli.evaluate_model import read_gold
+    from crftagger.cli.evaluate_model import read_corpus_gold, read_gold
     from crftagger.io.open import open_tagger
 
     for name in ("top", "examples", "limit"):
@@ -50,11 +50,7 @@ def run(args) -> int:
     if corpus is not None:
         if args.corpus is not None and test is not None:
             raise UserError("give either TEST or --corpus, not both")
-        from crftagger.corpora import load, registry
-
-        info = registry.get(corpus)
-        sentences = load(corpus, args.split, getattr(args, "data_dir", None))
-        label_column = args.label_column or info.label_column
+        sentences, label_column = read_corpus_gold(args, corpus)
         where = f"{corpus} {args.split}"
     elif test is None:
         raise UserError("give the test data: a CoNLL or CoNLL-U file, or a corpus name")
