@@ -61,6 +61,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from numba import prange
@@ -135,6 +136,19 @@ class Constraints:
         return bool(
             self.allowed_trans.all() and self.allowed_start.all() and self.allowed_end.all()
         )
+
+    @cached_property
+    def span_masks(self) -> dict:
+        """The log masks :meth:`Lattice.span_log_probability` reads, made once: ``types``
+        (span type -> 0 / -inf per label), ``boundary`` and ``continues`` (``[L, L]``)."""
+        types = {}
+        for t in dict.fromkeys(x for x in self.span_type if x is not None):
+            types[t] = _log_mask(np.array([x == t for x in self.span_type]))
+        return {
+            "types": types,
+            "boundary": np.ascontiguousarray(_log_mask(self.boundary)),
+            "continues": np.ascontiguousarray(_log_mask(self.continues)),
+        }
 
     def is_valid(self, path: Sequence[int]) -> bool:
         """Whether the label-id sequence ``path`` is allowed (empty sequences are)."""
@@ -520,23 +534,6 @@ def _log_mask(mask: np.ndarray) -> np.ndarray:
     return np.where(mask, 0.0, NEG_INF)
 
 
-def _span_masks(c: Constraints) -> dict:
-    """The log masks :meth:`Lattice.span_log_probability` reads, made once per constraints:
-    ``types`` (span type -> 0 / -inf per label), ``boundary`` and ``continues`` (``[L, L]``)."""
-    cached = c.__dict__.get("_span_masks")
-    if cached is None:
-        types = {}
-        for t in dict.fromkeys(x for x in c.span_type if x is not None):
-            types[t] = _log_mask(np.array([x == t for x in c.span_type]))
-        cached = {
-            "types": types,
-            "boundary": np.ascontiguousarray(_log_mask(c.boundary)),
-            "continues": np.ascontiguousarray(_log_mask(c.continues)),
-        }
-        object.__setattr__(c, "_span_masks", cached)  # a cache, not a field: c stays frozen
-    return cached
-
-
 @njit
 def _lse_into(a, Tr, mask, add, out):
     """``out[j] = log sum_i exp(a[i] + Tr[i, j] + mask[i, j]) + add[j]`` (``-inf`` for an empty sum)."""
@@ -744,7 +741,7 @@ class Lattice:
         alpha, beta, log_z = self.forward_backward()
         if log_z == NEG_INF:
             return NEG_INF
-        masks = _span_masks(self.constraints)
+        masks = self.constraints.span_masks
         type_mask = masks["types"].get(type_)
         if type_mask is None:
             return NEG_INF
